@@ -1,0 +1,136 @@
+/**
+ * The API contract: every method the renderer can call and every event it can receive, each
+ * with a runtime schema. Electron's preload, the IPC handlers, the WebSocket server and the
+ * renderer's client are all derived from these two tables, so a method exists everywhere or
+ * nowhere.
+ */
+import { z } from 'zod';
+import { backendProbeSchema, backendSelectionSchema } from '../compute/backends';
+import type { ApiMethod } from './methods';
+import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
+
+export { apiMethodNames, isApiMethod, type ApiMethod } from './methods';
+
+/** Declares one API method: what it does, its request schema and its result schema. */
+function method<P extends z.ZodType, R extends z.ZodType>(definition: {
+	summary: string;
+	params: P;
+	result: R;
+}) {
+	return definition;
+}
+
+const noParams = z.object({}).strict();
+
+/** Where the data folder came from, in the order it is resolved. */
+export const dataDirSources = ['electron-userData', 'NOISELAB_HOME', 'platform'] as const;
+
+const dataDirSchema = z.object({
+	path: z.string(),
+	source: z.enum(dataDirSources)
+});
+
+/** The state of the SQLite store, as `doctor` reports it. */
+export const databaseStatusSchema = z.object({
+	path: z.string(),
+	status: z.enum(['ok', 'error']),
+	schemaVersion: z.number().int().nullable(),
+	latestSchemaVersion: z.number().int(),
+	journalMode: z.string().nullable(),
+	message: z.string()
+});
+
+/** See {@link databaseStatusSchema}. */
+export type DatabaseStatus = z.infer<typeof databaseStatusSchema>;
+
+/** Everything `noiselab doctor` and the About page report. */
+export const doctorReportSchema = z.object({
+	app: z.object({ name: z.string(), version: z.string() }),
+	runtime: z.object({
+		node: z.string(),
+		nodeRequired: z.string(),
+		nodeOk: z.boolean(),
+		electron: z.string().nullable(),
+		platform: z.string(),
+		arch: z.string(),
+		cpus: z.number().int(),
+		memoryGiB: z.number()
+	}),
+	dataDir: dataDirSchema,
+	database: databaseStatusSchema,
+	workers: z.object({ ok: z.boolean(), detail: z.string() }),
+	backends: z.array(backendProbeSchema),
+	selection: backendSelectionSchema,
+	generatedAt: z.string()
+});
+
+/** See {@link doctorReportSchema}. */
+export type DoctorReport = z.infer<typeof doctorReportSchema>;
+
+/** The cheap summary the status bar shows; `backend` is null until the first probe finishes. */
+export const appStatusSchema = z.object({
+	app: z.object({ name: z.string(), version: z.string() }),
+	dataDir: dataDirSchema,
+	backend: backendSelectionSchema.nullable()
+});
+
+/** See {@link appStatusSchema}. */
+export type AppStatus = z.infer<typeof appStatusSchema>;
+
+interface MethodDefinition {
+	summary: string;
+	params: z.ZodType;
+	result: z.ZodType;
+}
+
+/** Every method of the API. Names are `service.action`. */
+export const apiMethods = {
+	'system.status': method({
+		summary: 'App version, data folder and the active compute backend (cheap; for the status bar).',
+		params: noParams,
+		result: appStatusSchema
+	}),
+	'system.doctor': method({
+		summary:
+			'Full health report: Node, data folder, database, worker processes and every compute backend.',
+		params: z
+			.object({
+				/** Probe the backends again instead of using the last probe. */
+				refresh: z.boolean().default(false)
+			})
+			.strict(),
+		result: doctorReportSchema
+	}),
+	'settings.get': method({
+		summary: 'The current user settings.',
+		params: noParams,
+		result: appSettingsSchema
+	}),
+	'settings.update': method({
+		summary: 'Changes some settings and returns all of them.',
+		params: appSettingsUpdateSchema,
+		result: appSettingsSchema
+	})
+} as const satisfies Record<ApiMethod, MethodDefinition>;
+
+/** Every event the API pushes to the renderer. */
+export const apiEvents = {
+	/** Settings changed (from any window or the CLI server). */
+	'settings.changed': appSettingsSchema,
+	/** The active compute backend changed: a probe finished or the preference moved. */
+	'backend.changed': backendSelectionSchema
+} as const;
+
+/** What a caller may send for method M (defaults not yet applied). */
+export type ApiParams<M extends ApiMethod> = z.input<(typeof apiMethods)[M]['params']>;
+/** What a handler receives for method M (validated, defaults applied). */
+export type ApiParsedParams<M extends ApiMethod> = z.output<(typeof apiMethods)[M]['params']>;
+/** What method M returns on success. */
+export type ApiResult<M extends ApiMethod> = z.output<(typeof apiMethods)[M]['result']>;
+
+/** An event name. */
+export type ApiEventName = keyof typeof apiEvents;
+/** The payload of event E. */
+export type ApiEventPayload<E extends ApiEventName> = z.output<(typeof apiEvents)[E]>;
+/** Any event, as it travels. */
+export type ApiEvent = { [E in ApiEventName]: { name: E; payload: ApiEventPayload<E> } }[ApiEventName];

@@ -1,0 +1,14 @@
+/**
+ * The names of every API method and event, free of schema code so that Electron's preload can
+ * import them without bundling the validators. `contract.ts` must define exactly these (the
+ * compiler checks it).
+ */
+export const apiMethodNames = ['system.status', 'system.doctor', 'settings.get', 'settings.update'] as const;
+
+/** A method name. */
+export type ApiMethod = (typeof apiMethodNames)[number];
+
+/** Type guard for a method name received from outside. */
+export function isApiMethod(name: unknown): name is ApiMethod {
+	return typeof name === 'string' && (apiMethodNames as readonly string[]).includes(name);
+}

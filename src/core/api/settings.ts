@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { backendPreferences } from '../compute/backends';
+
+/**
+ * User settings stored in SQLite. Every field has a default, so an empty store is a valid
+ * configuration and a stored value from an older version that no longer validates falls back
+ * to its default instead of breaking startup.
+ */
+export const appSettingsSchema = z.object({
+	/** The compute backend for training, evaluation and Grad-CAM. */
+	backend: z.enum(backendPreferences).default('auto')
+});
+
+/** See {@link appSettingsSchema}. */
+export type AppSettings = z.infer<typeof appSettingsSchema>;
+
+/** A partial update: unknown keys are refused so that a typo is not silently ignored. */
+export const appSettingsUpdateSchema = z
+	.object({ backend: z.enum(backendPreferences) })
+	.partial()
+	.strict();
+
+/** See {@link appSettingsUpdateSchema}. */
+export type AppSettingsUpdate = z.infer<typeof appSettingsUpdateSchema>;
+
+/** Settings with every default applied. */
+export const defaultSettings: AppSettings = appSettingsSchema.parse({});

@@ -1,0 +1,31 @@
+import type { ParseArgsConfig } from 'node:util';
+
+/** Where the built app lives, which every command may need. */
+export interface CliEnvironment {
+	/** The `dist/` folder: `dist/renderer`, `dist/workers`, … */
+	distDir: string;
+	stdout: (text: string) => void;
+	stderr: (text: string) => void;
+}
+
+/** Parsed flags and positionals of one command. */
+export interface CliArgs {
+	values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+	positionals: string[];
+}
+
+/**
+ * One `noiselab` sub-command. Later features add theirs to the list in `cli/main.ts`; the
+ * help text is built from these fields.
+ */
+export interface CliCommand {
+	name: string;
+	summary: string;
+	/** Usage lines after `noiselab <name>`, e.g. `[--json]`. */
+	usage: string;
+	/** Flag descriptions for `--help`, by flag name. */
+	flagHelp: Record<string, string>;
+	options: NonNullable<ParseArgsConfig['options']>;
+	/** Returns the exit code; long-running commands resolve when they stop. */
+	run(args: CliArgs, env: CliEnvironment): Promise<number>;
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createAppContext } from '../../app-context';
+import { resolveDataDir } from '../../paths';
+import { isLoopbackHost, startWebServer } from '../../server/web-server';
+import { forkNodeWorker } from '../../workers/node-launcher';
+import type { CliCommand } from '../command';
+
+/** The port `serve` uses unless told otherwise. */
+export const defaultServePort = 5177;
+
+/** `noiselab serve`: the app in a browser, for remote GPU machines and for tests. */
+export const serveCommand: CliCommand = {
+	name: 'serve',
+	summary: 'Run NoiseLab in your browser: serves the app and its API on this machine.',
+	usage: '[--host 127.0.0.1] [--port 5177]',
+	flagHelp: {
+		host: 'address to listen on (default 127.0.0.1, this machine only)',
+		port: `port to listen on (default ${defaultServePort}; 0 picks a free one)`
+	},
+	options: {
+		host: { type: 'string', default: '127.0.0.1' },
+		port: { type: 'string', default: String(defaultServePort) }
+	},
+	async run(args, env) {
+		const host = String(args.values.host);
+		const port = Number(args.values.port);
+		if (!Number.isInteger(port) || port < 0 || port > 65535) {
+			env.stderr(`--port must be a whole number from 0 to 65535; got ${JSON.stringify(args.values.port)}.`);
+			return 2;
+		}
+		const rendererDir = path.join(env.distDir, 'renderer');
+		if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
+			env.stderr(`The app is not built (${rendererDir} is missing). Run \`npm run build\` first.`);
+			return 1;
+		}
+		const context = createAppContext({
+			dataDir: resolveDataDir(),
+			launcher: forkNodeWorker,
+			workersDir: path.join(env.distDir, 'workers')
+		});
+		let server;
+		try {
+			server = await startWebServer({ host, port, rendererDir, context });
+		} catch (error) {
+			context.close();
+			env.stderr((error as Error).message);
+			return 1;
+		}
+		if (!isLoopbackHost(host)) {
+			env.stderr(
+				`Warning: listening on ${host} makes NoiseLab reachable from other machines. Anyone who has the URL below can use it and read and write your data folder. Prefer the default 127.0.0.1 with an SSH tunnel (ssh -L ${server.port}:127.0.0.1:${server.port} this-machine).`
+			);
+		}
+		if (!context.store.ok) env.stderr(`Warning: ${context.store.error.message}`);
+		env.stdout(
+			[
+				'NoiseLab web mode',
+				`  Open:        ${server.url}`,
+				`  Data folder: ${context.dataDir.path}`,
+				'  Press Ctrl-C to stop.'
+			].join('\n')
+		);
+		void context.backends.probe();
+		const running = server;
+		await new Promise<void>((resolve) => {
+			const stop = () => resolve();
+			process.once('SIGINT', stop);
+			process.once('SIGTERM', stop);
+		});
+		await running.close();
+		context.close();
+		env.stdout('Stopped.');
+		return 0;
+	}
+};

@@ -1,0 +1,14 @@
+import settings from './0001-settings';
+
+/** One schema change. `version` is what `PRAGMA user_version` holds after it ran. */
+export interface Migration {
+	version: number;
+	name: string;
+	sql: string;
+}
+
+/**
+ * Every migration, in order. To change the schema, add the next numbered file and list it here;
+ * never edit one that has shipped.
+ */
+export const migrations: readonly Migration[] = [settings];

@@ -1,0 +1,51 @@
+import type { AreaId } from './router.svelte';
+
+/** What an area that is not built yet will hold, so the shell says so honestly. */
+export interface PlannedArea {
+	title: string;
+	summary: string;
+	features: string[];
+}
+
+/** The areas that later releases fill, by id. */
+export const plannedAreas: Record<Exclude<AreaId, 'settings'>, PlannedArea> = {
+	generate: {
+		title: 'Generator Studio',
+		summary: 'Sample noise images from every family of the paper and tune them live.',
+		features: [
+			'Dead leaves, 1/f spectrum, wavelet marginal model, untrained StyleGAN, feature visualisation and FractalDB, with the paper’s 14 presets',
+			'A slider for every generator parameter, re-rendered live in a worker',
+			'Dataset diagnostics: power spectrum slope, colour statistics, sparsity and diversity',
+			'Dataset export with progress, cancel and resume'
+		]
+	},
+	train: {
+		title: 'Training lab',
+		summary: 'Contrastive pretraining (alignment + uniformity) on noise images, on the GPU or the CPU.',
+		features: [
+			'SmallAlexNet as in the paper, plus small presets for laptops',
+			'Images generated on the fly: no dataset files needed',
+			'Live loss, alignment, uniformity and throughput charts; pause, resume, cancel',
+			'Checkpoints that survive a crash'
+		]
+	},
+	evaluate: {
+		title: 'Evaluation',
+		summary: 'Measure what an encoder learned on real images.',
+		features: [
+			'Linear probe and kNN on image folders, CIFAR and MNIST-format datasets',
+			'Random-init and real-data controls side by side',
+			'A bundled Fashion-MNIST subset, so it works offline on first launch'
+		]
+	},
+	runs: {
+		title: 'Runs',
+		summary: 'Every experiment, kept in the local database.',
+		features: ['History with search, rename and delete', 'Side-by-side comparison of runs and their curves']
+	},
+	explain: {
+		title: 'Explain',
+		summary: 'Look inside the models.',
+		features: ['Grad-CAM of a noise-trained and a real-trained encoder on the same image', 'Filters and nearest neighbours']
+	}
+};

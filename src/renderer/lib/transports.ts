@@ -1,0 +1,122 @@
+/**
+ * The two ways the renderer reaches the service layer. The rest of the UI sees only the
+ * {@link ApiClient} that {@link connectApi} returns.
+ */
+import { createApiClient, type ApiClient, type ApiTransport, type PreloadBridge } from '../../core/api/client';
+import type { ApiEvent } from '../../core/api/contract';
+import { fail, type Result } from '../../core/api/errors';
+import { wireApiPath, type WireServerMessage } from '../../core/api/wire';
+
+declare global {
+	interface Window {
+		/** Exposed by Electron's preload; absent in web mode. */
+		noiselab?: PreloadBridge;
+	}
+}
+
+/** Connection state, shown by the status bar. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
+
+function electronTransport(bridge: PreloadBridge): ApiTransport {
+	return {
+		kind: 'electron',
+		call: (method, params) => bridge.methods[method](params),
+		subscribe: (listener) => bridge.subscribe(listener)
+	};
+}
+
+/**
+ * Web mode: JSON over one WebSocket, authorised by the token from the page URL. Reconnects with
+ * back-off; calls made while disconnected wait for the connection, and calls in flight when it
+ * drops fail with DISCONNECTED.
+ */
+class WebSocketTransport implements ApiTransport {
+	readonly kind = 'websocket';
+	private socket: WebSocket | null = null;
+	private nextId = 1;
+	private retryMs = 500;
+	private readonly pending = new Map<number, (result: Result<unknown>) => void>();
+	private readonly waiting: (() => void)[] = [];
+	private readonly listeners = new Set<(event: ApiEvent) => void>();
+
+	constructor(
+		private readonly token: string,
+		private readonly onState: (state: ConnectionState) => void
+	) {
+		this.connect();
+	}
+
+	call(method: string, params: unknown): Promise<Result<unknown>> {
+		return new Promise((resolve) => {
+			const send = () => {
+				const id = this.nextId++;
+				this.pending.set(id, resolve);
+				this.socket?.send(JSON.stringify({ id, method, params }));
+			};
+			if (this.socket?.readyState === WebSocket.OPEN) send();
+			else this.waiting.push(send);
+		});
+	}
+
+	subscribe(listener: (event: ApiEvent) => void): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	private connect(): void {
+		this.onState('connecting');
+		const url = new URL(wireApiPath, location.href);
+		url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+		url.searchParams.set('token', this.token);
+		const socket = new WebSocket(url);
+		this.socket = socket;
+		socket.onopen = () => {
+			this.retryMs = 500;
+			this.onState('open');
+			for (const send of this.waiting.splice(0)) send();
+		};
+		socket.onmessage = (message) => this.receive(JSON.parse(String(message.data)) as WireServerMessage);
+		socket.onclose = () => {
+			for (const resolve of this.pending.values()) {
+				resolve(fail('DISCONNECTED', 'The connection to the NoiseLab server dropped before it answered.'));
+			}
+			this.pending.clear();
+			this.onState('closed');
+			setTimeout(() => this.connect(), this.retryMs);
+			this.retryMs = Math.min(this.retryMs * 2, 10_000);
+		};
+	}
+
+	private receive(message: WireServerMessage): void {
+		if (message.kind === 'event') {
+			for (const listener of this.listeners) listener(message.event);
+			return;
+		}
+		this.pending.get(message.id)?.(message.result);
+		this.pending.delete(message.id);
+	}
+}
+
+/** A transport for a page opened without a token: every call explains what to do. */
+function unauthorizedTransport(): ApiTransport {
+	return {
+		kind: 'websocket',
+		call: async () =>
+			fail('UNAUTHORIZED', 'This page was opened without its session token. Open the URL printed by `noiselab serve`, including ?token=….'),
+		subscribe: () => () => undefined
+	};
+}
+
+/** Picks the transport this page has and returns the typed API. */
+export function connectApi(onState: (state: ConnectionState) => void): ApiClient {
+	if (window.noiselab) {
+		onState('open');
+		return createApiClient(electronTransport(window.noiselab));
+	}
+	const token = new URLSearchParams(location.search).get('token');
+	if (!token) {
+		onState('unauthorized');
+		return createApiClient(unauthorizedTransport());
+	}
+	return createApiClient(new WebSocketTransport(token, onState));
+}

@@ -1,0 +1,17 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'vite';
+
+/** The renderer: a static bundle with relative URLs, served by `noiselab://app` and by web mode. */
+export default defineConfig({
+	root: 'src/renderer',
+	base: './',
+	plugins: [svelte()],
+	build: {
+		outDir: '../../dist/renderer',
+		emptyOutDir: true,
+		target: 'es2023',
+		// No inline scripts: the CSP forbids them.
+		modulePreload: { polyfill: false },
+		assetsInlineLimit: 0
+	}
+});
