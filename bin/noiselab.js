@@ -15,7 +15,9 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 const cli = fileURLToPath(new URL('../dist/cli/noiselab.cjs', import.meta.url));
 if (!fs.existsSync(cli)) {
-	process.stderr.write('NoiseLab is not built yet. Run `npm run build` (npm install also builds it).\n');
+	process.stderr.write(
+		'NoiseLab is not built yet. Run `npm run build` (npm install also builds it).\n'
+	);
 	process.exit(1);
 }
 createRequire(import.meta.url)(cli);

@@ -21,7 +21,10 @@ const nodeBundles = [
 	...fs
 		.readdirSync(workerEntries)
 		.filter((file) => file.endsWith('.ts'))
-		.map((file) => ({ in: path.join('src/main/workers/entries', file), out: `workers/${path.basename(file, '.ts')}` }))
+		.map((file) => ({
+			in: path.join('src/main/workers/entries', file),
+			out: `workers/${path.basename(file, '.ts')}`
+		}))
 ];
 
 const started = performance.now();

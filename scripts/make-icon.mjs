@@ -18,8 +18,15 @@ const random = () => {
 };
 
 const palette = [
-	[58, 109, 240], [33, 73, 184], [124, 156, 255], [240, 180, 60], [230, 110, 80],
-	[40, 50, 70], [90, 200, 160], [245, 245, 250], [170, 110, 220]
+	[58, 109, 240],
+	[33, 73, 184],
+	[124, 156, 255],
+	[240, 180, 60],
+	[230, 110, 80],
+	[40, 50, 70],
+	[90, 200, 160],
+	[245, 245, 250],
+	[170, 110, 220]
 ];
 const rgba = new Uint8Array(size * size * 4);
 const covered = new Uint8Array(size * size);
@@ -28,9 +35,11 @@ let remaining = size * size;
 const [rmin, rmax, sigma] = [10, 170, 3];
 while (remaining > 0) {
 	const u = random();
-	const a = rmin ** (1 - sigma), b = rmax ** (1 - sigma);
+	const a = rmin ** (1 - sigma),
+		b = rmax ** (1 - sigma);
 	const r = (a + u * (b - a)) ** (1 / (1 - sigma));
-	const cx = random() * size, cy = random() * size;
+	const cx = random() * size,
+		cy = random() * size;
 	const colour = palette[Math.floor(random() * palette.length)];
 	for (let y = Math.max(0, Math.floor(cy - r)); y < Math.min(size, cy + r); y++) {
 		for (let x = Math.max(0, Math.floor(cx - r)); x < Math.min(size, cx + r); x++) {
@@ -43,7 +52,8 @@ while (remaining > 0) {
 	}
 }
 // Rounded-square mask with a soft edge.
-const radius = 96, inset = 16;
+const radius = 96,
+	inset = 16;
 for (let y = 0; y < size; y++) {
 	for (let x = 0; x < size; x++) {
 		const dx = Math.max(inset + radius - x, 0, x - (size - inset - radius - 1));

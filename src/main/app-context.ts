@@ -50,7 +50,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'system.status': () => {
 			// The first status request starts the probe; `backend.changed` announces its end.
 			void backends.probe();
-			return { app: { name: appInfo.name, version: appInfo.version }, dataDir, backend: backends.selection() };
+			return {
+				app: { name: appInfo.name, version: appInfo.version },
+				dataDir,
+				backend: backends.selection()
+			};
 		},
 		'system.doctor': async ({ refresh }) =>
 			buildDoctorReport({

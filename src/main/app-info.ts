@@ -8,7 +8,10 @@ export const appInfo = {
 } as const;
 
 /** Whether a Node version string (e.g. `v22.12.0`) satisfies the `>=MAJOR.MINOR` requirement. */
-export function nodeVersionSatisfies(version: string, required: string = appInfo.nodeRequired): boolean {
+export function nodeVersionSatisfies(
+	version: string,
+	required: string = appInfo.nodeRequired
+): boolean {
 	const parse = (text: string) => (text.match(/(\d+)\.(\d+)/) ?? []).slice(1).map(Number);
 	const [major = 0, minor = 0] = parse(version);
 	const [needMajor = 0, needMinor = 0] = parse(required);

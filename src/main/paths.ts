@@ -25,13 +25,17 @@ export function resolveDataDir(inputs: DataDirInputs = {}): DataDir {
 	const env = inputs.env ?? process.env;
 	const platform = inputs.platform ?? process.platform;
 	const home = inputs.homedir ?? os.homedir();
-	if (inputs.electronUserData) return { path: inputs.electronUserData, source: 'electron-userData' };
+	if (inputs.electronUserData)
+		return { path: inputs.electronUserData, source: 'electron-userData' };
 	const fromEnv = env.NOISELAB_HOME?.trim();
 	if (fromEnv) return { path: path.resolve(fromEnv), source: 'NOISELAB_HOME' };
 	const join = platform === 'win32' ? path.win32.join : path.posix.join;
 	switch (platform) {
 		case 'win32':
-			return { path: join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'NoiseLab'), source: 'platform' };
+			return {
+				path: join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'NoiseLab'),
+				source: 'platform'
+			};
 		case 'darwin':
 			return { path: join(home, 'Library', 'Application Support', 'NoiseLab'), source: 'platform' };
 		default:

@@ -11,7 +11,8 @@ import type { Result } from '../core/api/errors';
 const methods = Object.fromEntries(
 	apiMethodNames.map((method) => [
 		method,
-		(params: unknown) => ipcRenderer.invoke(ipcChannelFor(method), params) as Promise<Result<unknown>>
+		(params: unknown) =>
+			ipcRenderer.invoke(ipcChannelFor(method), params) as Promise<Result<unknown>>
 	])
 ) as PreloadBridge['methods'];
 

@@ -133,4 +133,6 @@ export type ApiEventName = keyof typeof apiEvents;
 /** The payload of event E. */
 export type ApiEventPayload<E extends ApiEventName> = z.output<(typeof apiEvents)[E]>;
 /** Any event, as it travels. */
-export type ApiEvent = { [E in ApiEventName]: { name: E; payload: ApiEventPayload<E> } }[ApiEventName];
+export type ApiEvent = {
+	[E in ApiEventName]: { name: E; payload: ApiEventPayload<E> };
+}[ApiEventName];

@@ -3,7 +3,12 @@
  * import them without bundling the validators. `contract.ts` must define exactly these (the
  * compiler checks it).
  */
-export const apiMethodNames = ['system.status', 'system.doctor', 'settings.get', 'settings.update'] as const;
+export const apiMethodNames = [
+	'system.status',
+	'system.doctor',
+	'settings.get',
+	'settings.update'
+] as const;
 
 /** A method name. */
 export type ApiMethod = (typeof apiMethodNames)[number];

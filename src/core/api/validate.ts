@@ -1,5 +1,11 @@
 import type { z } from 'zod';
-import { apiMethodNames, apiMethods, isApiMethod, type ApiMethod, type ApiParsedParams } from './contract';
+import {
+	apiMethodNames,
+	apiMethods,
+	isApiMethod,
+	type ApiMethod,
+	type ApiParsedParams
+} from './contract';
 import { fail, ok, type Result } from './errors';
 
 /** Formats schema issues as `path: message` lines that name the field and what was received. */
@@ -28,7 +34,10 @@ export function validateRequest(
 	}
 	const parsed = apiMethods[method].params.safeParse(params ?? {});
 	if (!parsed.success) {
-		return fail('INVALID_REQUEST', `Invalid request for ${method}: ${describeIssues(parsed.error)}.`);
+		return fail(
+			'INVALID_REQUEST',
+			`Invalid request for ${method}: ${describeIssues(parsed.error)}.`
+		);
 	}
 	return ok({ method, params: parsed.data });
 }

@@ -18,8 +18,7 @@ export type WireRequest = z.infer<typeof wireRequestSchema>;
 
 /** A message from the server. */
 export type WireServerMessage =
-	| { kind: 'response'; id: number; result: Result<unknown> }
-	| { kind: 'event'; event: ApiEvent };
+	{ kind: 'response'; id: number; result: Result<unknown> } | { kind: 'event'; event: ApiEvent };
 
 /** Path of the WebSocket endpoint; the session token goes in its `token` query parameter. */
 export const wireApiPath = '/api';

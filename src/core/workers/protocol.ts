@@ -16,8 +16,7 @@ export type TaskMap = Record<string, TaskSpec>;
 
 /** Parent to worker. */
 export type ToWorkerMessage =
-	| { kind: 'run'; id: number; task: string; input: unknown }
-	| { kind: 'cancel'; id: number };
+	{ kind: 'run'; id: number; task: string; input: unknown } | { kind: 'cancel'; id: number };
 
 /** Worker to parent. */
 export type FromWorkerMessage =

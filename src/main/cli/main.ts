@@ -26,8 +26,18 @@ function mainHelp(): string {
 }
 
 function commandHelp(command: CliCommand): string {
-	const flags = Object.entries(command.flagHelp).map(([flag, help]) => `  --${flag.padEnd(12)} ${help}`);
-	return [`Usage: noiselab ${command.name} ${command.usage}`, '', command.summary, '', 'Options:', ...flags, '  --help         show this help'].join('\n');
+	const flags = Object.entries(command.flagHelp).map(
+		([flag, help]) => `  --${flag.padEnd(12)} ${help}`
+	);
+	return [
+		`Usage: noiselab ${command.name} ${command.usage}`,
+		'',
+		command.summary,
+		'',
+		'Options:',
+		...flags,
+		'  --help         show this help'
+	].join('\n');
 }
 
 /** Runs the CLI and returns the exit code. */
@@ -44,7 +54,9 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
 	}
 	const command = commands.find((candidate) => candidate.name === first);
 	if (!command) {
-		env.stderr(`Unknown command "${first}". Commands: ${commands.map((c) => c.name).join(', ')}. Run noiselab --help.`);
+		env.stderr(
+			`Unknown command "${first}". Commands: ${commands.map((c) => c.name).join(', ')}. Run noiselab --help.`
+		);
 		return 2;
 	}
 	let parsed;

@@ -1,7 +1,12 @@
+import { createRequire } from 'node:module';
+import type * as TfjsCore from '@tensorflow/tfjs-core';
 import { backendIds, type BackendId, type BackendProbe } from '../../core/compute/backends';
 import { installTfjsNodeShim } from './tfjs-node-shim';
 
-type Tfjs = typeof import('@tensorflow/tfjs-core');
+type Tfjs = typeof TfjsCore;
+
+// Backends load lazily, one at a time, so that a missing or broken one is a report, not a crash.
+const load = createRequire(__filename);
 
 /** The npm package that provides each backend. */
 const packages: Record<BackendId, string> = {
@@ -27,7 +32,7 @@ export async function probeBackends(
 	only: readonly BackendId[] = backendIds,
 	onProbe?: (probe: BackendProbe, index: number) => void
 ): Promise<BackendProbe[]> {
-	const tf = require('@tensorflow/tfjs-core') as Tfjs;
+	const tf = load('@tensorflow/tfjs-core') as Tfjs;
 	const probes: BackendProbe[] = [];
 	let tensorflowLoadedBy: BackendId | null = null;
 	for (const [index, id] of only.entries()) {
@@ -39,39 +44,55 @@ export async function probeBackends(
 	return probes;
 }
 
-async function probeOne(tf: Tfjs, id: BackendId, tensorflowLoadedBy: BackendId | null): Promise<BackendProbe> {
-	const unavailable = (detail: string): BackendProbe => ({ id, available: false, detail, version: null, probeMs: null });
+async function probeOne(
+	tf: Tfjs,
+	id: BackendId,
+	tensorflowLoadedBy: BackendId | null
+): Promise<BackendProbe> {
+	const unavailable = (detail: string): BackendProbe => ({
+		id,
+		available: false,
+		detail,
+		version: null,
+		probeMs: null
+	});
 	const started = performance.now();
-	let version: string | null = null;
+	let version: string | null;
 	let tfBackendName: string;
 	try {
 		if (id === 'tfjs-node-gpu' || id === 'tfjs-node') {
 			if (!isInstalled(packages[id])) return unavailable(whyTensorflowMissing[id]);
 			if (tensorflowLoadedBy) {
-				return unavailable(`installed, but ${tensorflowLoadedBy} already provides TensorFlow in this process; only one TensorFlow build loads at a time.`);
+				return unavailable(
+					`installed, but ${tensorflowLoadedBy} already provides TensorFlow in this process; only one TensorFlow build loads at a time.`
+				);
 			}
 			installTfjsNodeShim();
-			const tfnode = require(packages[id]) as { version?: Record<string, string> };
+			const tfnode = load(packages[id]) as { version?: Record<string, string> };
 			version = tfnode.version?.['tfjs-node'] ?? null;
 			tfBackendName = 'tensorflow';
 		} else if (id === 'wasm') {
-			require(packages.wasm);
-			version = (require(`${packages.wasm}/package.json`) as { version: string }).version;
+			load(packages.wasm);
+			version = (load(`${packages.wasm}/package.json`) as { version: string }).version;
 			tfBackendName = 'wasm';
 		} else {
-			require(packages.cpu);
-			version = (require(`${packages.cpu}/package.json`) as { version: string }).version;
+			load(packages.cpu);
+			version = (load(`${packages.cpu}/package.json`) as { version: string }).version;
 			tfBackendName = 'cpu';
 		}
 		if (!(await tf.setBackend(tfBackendName))) {
 			return unavailable(`${packages[id]} loaded but its backend failed to initialise.`);
 		}
 		await tf.ready();
-		const product = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
+		const product = tf.tidy(() =>
+			tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]))
+		);
 		const values = Array.from(await product.data());
 		product.dispose();
 		if (values.join(',') !== '19,22,43,50') {
-			return unavailable(`loaded, but a 2x2 matmul gave [${values.join(', ')}] instead of [19, 22, 43, 50].`);
+			return unavailable(
+				`loaded, but a 2x2 matmul gave [${values.join(', ')}] instead of [19, 22, 43, 50].`
+			);
 		}
 		return {
 			id,
@@ -98,7 +119,7 @@ async function describe(tf: Tfjs, id: BackendId): Promise<string> {
 
 function isInstalled(name: string): boolean {
 	try {
-		require.resolve(name);
+		load.resolve(name);
 		return true;
 	} catch {
 		return false;

@@ -4,7 +4,16 @@
  * Everything else is shared with web mode.
  */
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, nativeTheme, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
+import {
+	app,
+	BrowserWindow,
+	ipcMain,
+	nativeTheme,
+	protocol,
+	session,
+	shell,
+	type IpcMainInvokeEvent
+} from 'electron';
 import { ipcChannelFor, ipcEventChannel } from '../../core/api/client';
 import { apiMethodNames } from '../../core/api/contract';
 import { fail } from '../../core/api/errors';
@@ -80,13 +89,21 @@ function createWindow(): BrowserWindow {
 }
 
 void app.whenReady().then(() => {
-	session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
+	session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) =>
+		callback(false)
+	);
 	protocol.handle(scheme, async (request) => {
 		const url = new URL(request.url);
-		const file = url.host === 'app' ? await readStaticFile(path.join(distDir, 'renderer'), url.pathname) : null;
+		const file =
+			url.host === 'app'
+				? await readStaticFile(path.join(distDir, 'renderer'), url.pathname)
+				: null;
 		if (!file) return new Response('Not found', { status: 404 });
 		return new Response(new Uint8Array(file.body), {
-			headers: { 'content-type': file.contentType, 'content-security-policy': contentSecurityPolicy }
+			headers: {
+				'content-type': file.contentType,
+				'content-security-policy': contentSecurityPolicy
+			}
 		});
 	});
 	context = createAppContext({

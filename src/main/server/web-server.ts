@@ -31,7 +31,9 @@ export interface WebServer {
 
 /** Whether `host` only accepts connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
-	return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+	return (
+		host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
+	);
 }
 
 /**
@@ -101,7 +103,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 		server.listen(options.port, options.host, resolve);
 	});
 	const { port } = server.address() as AddressInfo;
-	const hostForUrl = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
+	const hostForUrl =
+		options.host.includes(':') && !options.host.startsWith('[')
+			? `[${options.host}]`
+			: options.host;
 	allowedHosts = new Set(
 		[hostForUrl, ...(isLoopbackHost(options.host) ? ['127.0.0.1', 'localhost', '[::1]'] : [])].map(
 			(name) => `${name}:${port}`
@@ -144,11 +149,15 @@ function serveConnection(ws: WebSocket, context: AppContext): void {
 			}
 			const request = wireRequestSchema.safeParse(raw);
 			if (!request.success) {
-				const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
+				const id =
+					typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
 				send({
 					kind: 'response',
 					id,
-					result: fail('INVALID_REQUEST', 'Expected a JSON message {"id": number, "method": string, "params": object}.')
+					result: fail(
+						'INVALID_REQUEST',
+						'Expected a JSON message {"id": number, "method": string, "params": object}.'
+					)
 				});
 				return;
 			}

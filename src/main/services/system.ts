@@ -74,7 +74,9 @@ export function buildDoctorReport(inputs: DoctorInputs): DoctorReport {
 export function doctorProblems(report: DoctorReport): string[] {
 	const problems: string[] = [];
 	if (!report.runtime.nodeOk) {
-		problems.push(`Node ${report.runtime.node} is too old: NoiseLab needs ${report.runtime.nodeRequired}.`);
+		problems.push(
+			`Node ${report.runtime.node} is too old: NoiseLab needs ${report.runtime.nodeRequired}.`
+		);
 	}
 	if (report.database.status === 'error') problems.push(report.database.message);
 	if (!report.workers.ok) problems.push(report.workers.detail);

@@ -21,7 +21,10 @@ export interface Store {
  * migrations it has not seen, each in its own transaction. A database written by a newer
  * NoiseLab is refused untouched with STORE_SCHEMA_TOO_NEW.
  */
-export function openStore(dataDir: string, migrations: readonly Migration[] = knownMigrations): Store {
+export function openStore(
+	dataDir: string,
+	migrations: readonly Migration[] = knownMigrations
+): Store {
 	assertConsecutive(migrations);
 	const latest = migrations.at(-1)?.version ?? 0;
 	const file = path.join(dataDir, databaseFileName);

@@ -11,9 +11,15 @@ import {
  * edited by hand) falls back to its default rather than breaking startup.
  */
 export function readSettings(db: Database.Database): AppSettings {
-	const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+	const rows = db.prepare('SELECT key, value FROM settings').all() as {
+		key: string;
+		value: string;
+	}[];
 	const settings: Record<string, unknown> = { ...defaultSettings };
-	const shape = appSettingsSchema.shape as Record<string, (typeof appSettingsSchema.shape)[keyof AppSettings]>;
+	const shape = appSettingsSchema.shape as Record<
+		string,
+		(typeof appSettingsSchema.shape)[keyof AppSettings]
+	>;
 	for (const { key, value } of rows) {
 		const field = shape[key];
 		if (!field) continue;

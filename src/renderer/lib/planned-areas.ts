@@ -21,7 +21,8 @@ export const plannedAreas: Record<Exclude<AreaId, 'settings'>, PlannedArea> = {
 	},
 	train: {
 		title: 'Training lab',
-		summary: 'Contrastive pretraining (alignment + uniformity) on noise images, on the GPU or the CPU.',
+		summary:
+			'Contrastive pretraining (alignment + uniformity) on noise images, on the GPU or the CPU.',
 		features: [
 			'SmallAlexNet as in the paper, plus small presets for laptops',
 			'Images generated on the fly: no dataset files needed',
@@ -41,11 +42,17 @@ export const plannedAreas: Record<Exclude<AreaId, 'settings'>, PlannedArea> = {
 	runs: {
 		title: 'Runs',
 		summary: 'Every experiment, kept in the local database.',
-		features: ['History with search, rename and delete', 'Side-by-side comparison of runs and their curves']
+		features: [
+			'History with search, rename and delete',
+			'Side-by-side comparison of runs and their curves'
+		]
 	},
 	explain: {
 		title: 'Explain',
 		summary: 'Look inside the models.',
-		features: ['Grad-CAM of a noise-trained and a real-trained encoder on the same image', 'Filters and nearest neighbours']
+		features: [
+			'Grad-CAM of a noise-trained and a real-trained encoder on the same image',
+			'Filters and nearest neighbours'
+		]
 	}
 };

@@ -2,7 +2,12 @@
  * The two ways the renderer reaches the service layer. The rest of the UI sees only the
  * {@link ApiClient} that {@link connectApi} returns.
  */
-import { createApiClient, type ApiClient, type ApiTransport, type PreloadBridge } from '../../core/api/client';
+import {
+	createApiClient,
+	type ApiClient,
+	type ApiTransport,
+	type PreloadBridge
+} from '../../core/api/client';
 import type { ApiEvent } from '../../core/api/contract';
 import { fail, type Result } from '../../core/api/errors';
 import { wireApiPath, type WireServerMessage } from '../../core/api/wire';
@@ -75,10 +80,13 @@ class WebSocketTransport implements ApiTransport {
 			this.onState('open');
 			for (const send of this.waiting.splice(0)) send();
 		};
-		socket.onmessage = (message) => this.receive(JSON.parse(String(message.data)) as WireServerMessage);
+		socket.onmessage = (message) =>
+			this.receive(JSON.parse(String(message.data)) as WireServerMessage);
 		socket.onclose = () => {
 			for (const resolve of this.pending.values()) {
-				resolve(fail('DISCONNECTED', 'The connection to the NoiseLab server dropped before it answered.'));
+				resolve(
+					fail('DISCONNECTED', 'The connection to the NoiseLab server dropped before it answered.')
+				);
 			}
 			this.pending.clear();
 			this.onState('closed');
@@ -102,7 +110,10 @@ function unauthorizedTransport(): ApiTransport {
 	return {
 		kind: 'websocket',
 		call: async () =>
-			fail('UNAUTHORIZED', 'This page was opened without its session token. Open the URL printed by `noiselab serve`, including ?token=….'),
+			fail(
+				'UNAUTHORIZED',
+				'This page was opened without its session token. Open the URL printed by `noiselab serve`, including ?token=….'
+			),
 		subscribe: () => () => undefined
 	};
 }

@@ -23,10 +23,22 @@ export function formatDoctorReport(report: DoctorReport): string {
 	const lines = [
 		`${report.app.name} ${report.app.version} — doctor`,
 		'',
-		row(runtime.nodeOk, 'Node', `${runtime.node} (needs ${runtime.nodeRequired})${runtime.electron ? `, Electron ${runtime.electron}` : ''}`),
-		row(true, 'Machine', `${runtime.platform} ${runtime.arch}, ${runtime.cpus} cores, ${runtime.memoryGiB} GiB`),
+		row(
+			runtime.nodeOk,
+			'Node',
+			`${runtime.node} (needs ${runtime.nodeRequired})${runtime.electron ? `, Electron ${runtime.electron}` : ''}`
+		),
+		row(
+			true,
+			'Machine',
+			`${runtime.platform} ${runtime.arch}, ${runtime.cpus} cores, ${runtime.memoryGiB} GiB`
+		),
 		row(true, 'Data folder', `${report.dataDir.path} (${sourceNames[report.dataDir.source]})`),
-		row(database.status === 'ok', 'Database', database.status === 'ok' ? `${database.path}: ${database.message}` : database.message),
+		row(
+			database.status === 'ok',
+			'Database',
+			database.status === 'ok' ? `${database.path}: ${database.message}` : database.message
+		),
 		row(report.workers.ok, 'Workers', report.workers.detail),
 		'',
 		'  Compute backends (best first)'
@@ -37,7 +49,10 @@ export function formatDoctorReport(report: DoctorReport): string {
 		const extra = probe.available ? ` — ${probe.version ?? '?'}, ${probe.probeMs} ms` : '';
 		lines.push(row(probe.available, id, `${probe.detail}${extra}`));
 	}
-	lines.push('', `  Active backend: ${report.selection.active ?? 'none'} — ${report.selection.reason}`);
+	lines.push(
+		'',
+		`  Active backend: ${report.selection.active ?? 'none'} — ${report.selection.reason}`
+	);
 	return lines.join('\n');
 }
 
@@ -59,7 +74,9 @@ export const doctorCommand: CliCommand = {
 			env.stdout(args.values.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
 			const problems = doctorProblems(report);
 			if (problems.length > 0 && !args.values.json) {
-				env.stderr(`\nNoiseLab cannot work here yet:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+				env.stderr(
+					`\nNoiseLab cannot work here yet:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`
+				);
 			}
 			return problems.length > 0 ? 1 : 0;
 		} finally {

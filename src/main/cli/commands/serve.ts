@@ -26,7 +26,9 @@ export const serveCommand: CliCommand = {
 		const host = String(args.values.host);
 		const port = Number(args.values.port);
 		if (!Number.isInteger(port) || port < 0 || port > 65535) {
-			env.stderr(`--port must be a whole number from 0 to 65535; got ${JSON.stringify(args.values.port)}.`);
+			env.stderr(
+				`--port must be a whole number from 0 to 65535; got ${JSON.stringify(args.values.port)}.`
+			);
 			return 2;
 		}
 		const rendererDir = path.join(env.distDir, 'renderer');

@@ -1,0 +1,57 @@
+import { describe, expect, it, vi } from 'vitest';
+import { AppFailure } from '../../src/core/api/errors';
+import { createDispatcher, type ApiHandlers } from '../../src/main/api/dispatcher';
+
+function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
+	const unused = () => {
+		throw new Error('not used in this test');
+	};
+	return {
+		'system.status': unused,
+		'system.doctor': unused,
+		'settings.get': unused,
+		'settings.update': unused,
+		...overrides
+	};
+}
+
+describe('createDispatcher', () => {
+	it('passes validated params, with defaults, to the handler', async () => {
+		const doctor = vi.fn(() => ({}) as never);
+		await createDispatcher(handlers({ 'system.doctor': doctor }))('system.doctor', {});
+		expect(doctor).toHaveBeenCalledWith({ refresh: false });
+	});
+
+	it('does not call the handler for an invalid request', async () => {
+		const update = vi.fn();
+		const result = await createDispatcher(handlers({ 'settings.update': update }))('settings.update', {
+			backend: 42
+		});
+		expect(update).not.toHaveBeenCalled();
+		expect(result.ok || result.error.code).toBe('INVALID_REQUEST');
+	});
+
+	it('keeps the code of an AppFailure thrown by a handler', async () => {
+		const result = await createDispatcher(
+			handlers({
+				'settings.get': () => {
+					throw new AppFailure('STORE_UNAVAILABLE', 'disk gone');
+				}
+			})
+		)('settings.get', {});
+		expect(result).toEqual({ ok: false, error: { code: 'STORE_UNAVAILABLE', message: 'disk gone' } });
+	});
+
+	it('turns an unexpected exception into INTERNAL instead of throwing', async () => {
+		const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+		const result = await createDispatcher(
+			handlers({
+				'settings.get': async () => {
+					throw new RangeError('boom');
+				}
+			})
+		)('settings.get', {});
+		expect(result.ok || result.error).toEqual({ code: 'INTERNAL', message: 'Unexpected error: boom' });
+		quiet.mockRestore();
+	});
+});

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Three suites: `unit` (pure logic), `integration` (real SQLite files, real worker processes,
+ * the real server) and `e2e` (Chromium driving the web mode). Integration and e2e use the
+ * built `dist/`, which `npm test` builds first.
+ */
+export default defineConfig({
+	test: {
+		reporters: ['default', './test/support/summary-reporter.ts'],
+		projects: [
+			{ test: { name: 'unit', include: ['test/core/**/*.test.ts', 'test/main/**/*.test.ts'] } },
+			{
+				test: {
+					name: 'integration',
+					include: ['test/integration/**/*.test.ts'],
+					globalSetup: ['test/support/global-setup.ts'],
+					testTimeout: 60_000,
+					hookTimeout: 60_000
+				}
+			},
+			{
+				test: {
+					name: 'e2e',
+					include: ['test/e2e/**/*.test.ts'],
+					globalSetup: ['test/support/global-setup.ts'],
+					testTimeout: 60_000,
+					hookTimeout: 60_000,
+					// One browser at a time: the machine has two cores.
+					fileParallelism: false
+				}
+			}
+		]
+	}
+});
