@@ -81,6 +81,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		backends,
 		dispatch: createDispatcher(handlers),
 		close: () => {
+			backends.close();
 			if (store.ok) store.value.close();
 		}
 	};

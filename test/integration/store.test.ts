@@ -8,7 +8,8 @@ import { migrations, type Migration } from '../../src/main/store/migrations/inde
 import { readSettings, writeSettings } from '../../src/main/store/settings';
 import { temporaryFolder } from '../support/paths';
 
-const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+const sha256 = (file: string) =>
+	crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('the SQLite store', () => {
 	let folder: ReturnType<typeof temporaryFolder>;
@@ -22,7 +23,9 @@ describe('the SQLite store', () => {
 		expect(fs.existsSync(store.path)).toBe(true);
 		expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
 		expect(store.db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
-		expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'settings'").get()).toBeTruthy();
+		expect(
+			store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'settings'").get()
+		).toBeTruthy();
 		store.close();
 	});
 
@@ -68,7 +71,9 @@ describe('the SQLite store', () => {
 		expect(() => openStore(folder.path, [...migrations, broken])).toThrow(/no_such_table/);
 		const store = openStore(folder.path);
 		expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
-		expect(store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
+		expect(
+			store.db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()
+		).toBeUndefined();
 		store.close();
 	});
 

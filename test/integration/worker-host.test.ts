@@ -25,7 +25,11 @@ describe('the worker host (child_process.fork)', () => {
 	it('streams progress events in order', async () => {
 		worker = factory.start<TestTasks>('test-worker');
 		const seen: number[] = [];
-		const result = await worker.run('count', { to: 5, everyMs: 5 }, { onProgress: ({ done }) => seen.push(done) });
+		const result = await worker.run(
+			'count',
+			{ to: 5, everyMs: 5 },
+			{ onProgress: ({ done }) => seen.push(done) }
+		);
 		expect(result).toEqual({ ok: true, value: 5 });
 		expect(seen).toEqual([1, 2, 3, 4, 5]);
 	});
@@ -54,7 +58,10 @@ describe('the worker host (child_process.fork)', () => {
 	it('reports a task that throws as an error without killing the worker', async () => {
 		worker = factory.start<TestTasks>('test-worker');
 		const result = await worker.run('fail', { message: 'bad input' });
-		expect(result.ok || result.error).toEqual({ code: 'INTERNAL', message: 'Unexpected error: bad input' });
+		expect(result.ok || result.error).toEqual({
+			code: 'INTERNAL',
+			message: 'Unexpected error: bad input'
+		});
 		expect(worker.alive).toBe(true);
 	});
 
@@ -101,7 +108,10 @@ describe('the worker host (child_process.fork)', () => {
 
 describe('the probe worker', () => {
 	it('finds the wasm and cpu backends and reports the missing TensorFlow builds with a reason', async () => {
-		const probe = new WorkerFactory(forkNodeWorker, path.join(distDir, 'workers')).start<ProbeTasks>('probe');
+		const probe = new WorkerFactory(
+			forkNodeWorker,
+			path.join(distDir, 'workers')
+		).start<ProbeTasks>('probe');
 		const seen: string[] = [];
 		const result = await probe.run('backends', {}, { onProgress: (entry) => seen.push(entry.id) });
 		probe.stop();

@@ -24,9 +24,12 @@ describe('createDispatcher', () => {
 
 	it('does not call the handler for an invalid request', async () => {
 		const update = vi.fn();
-		const result = await createDispatcher(handlers({ 'settings.update': update }))('settings.update', {
-			backend: 42
-		});
+		const result = await createDispatcher(handlers({ 'settings.update': update }))(
+			'settings.update',
+			{
+				backend: 42
+			}
+		);
 		expect(update).not.toHaveBeenCalled();
 		expect(result.ok || result.error.code).toBe('INVALID_REQUEST');
 	});
@@ -39,7 +42,10 @@ describe('createDispatcher', () => {
 				}
 			})
 		)('settings.get', {});
-		expect(result).toEqual({ ok: false, error: { code: 'STORE_UNAVAILABLE', message: 'disk gone' } });
+		expect(result).toEqual({
+			ok: false,
+			error: { code: 'STORE_UNAVAILABLE', message: 'disk gone' }
+		});
 	});
 
 	it('turns an unexpected exception into INTERNAL instead of throwing', async () => {
@@ -51,7 +57,10 @@ describe('createDispatcher', () => {
 				}
 			})
 		)('settings.get', {});
-		expect(result.ok || result.error).toEqual({ code: 'INTERNAL', message: 'Unexpected error: boom' });
+		expect(result.ok || result.error).toEqual({
+			code: 'INTERNAL',
+			message: 'Unexpected error: boom'
+		});
 		quiet.mockRestore();
 	});
 });

@@ -11,20 +11,24 @@ describe('resolveDataDir', () => {
 	});
 
 	it('uses $NOISELAB_HOME outside Electron', () => {
-		expect(resolveDataDir({ ...base, platform: 'linux', env: { NOISELAB_HOME: '/data/nl' } })).toEqual({
+		expect(
+			resolveDataDir({ ...base, platform: 'linux', env: { NOISELAB_HOME: '/data/nl' } })
+		).toEqual({
 			path: '/data/nl',
 			source: 'NOISELAB_HOME'
 		});
 	});
 
 	it('ignores a blank $NOISELAB_HOME', () => {
-		expect(resolveDataDir({ ...base, platform: 'linux', env: { NOISELAB_HOME: '  ' } }).source).toBe(
-			'platform'
-		);
+		expect(
+			resolveDataDir({ ...base, platform: 'linux', env: { NOISELAB_HOME: '  ' } }).source
+		).toBe('platform');
 	});
 
 	it('follows XDG on Linux', () => {
-		expect(resolveDataDir({ ...base, platform: 'linux' }).path).toBe('/home/ada/.local/share/noiselab');
+		expect(resolveDataDir({ ...base, platform: 'linux' }).path).toBe(
+			'/home/ada/.local/share/noiselab'
+		);
 		expect(
 			resolveDataDir({ ...base, platform: 'linux', env: { XDG_DATA_HOME: '/xdg' } }).path
 		).toBe('/xdg/noiselab');

@@ -5,9 +5,15 @@ import { fixtureWorkersDir, repoRoot } from './paths';
 
 /** Checks that the app is built and builds the test-only worker entries next to it. */
 export default async function setup(): Promise<void> {
-	for (const needed of ['dist/workers/probe.cjs', 'dist/renderer/index.html', 'dist/cli/noiselab.cjs']) {
+	for (const needed of [
+		'dist/workers/probe.cjs',
+		'dist/renderer/index.html',
+		'dist/cli/noiselab.cjs'
+	]) {
 		if (!fs.existsSync(path.join(repoRoot, needed))) {
-			throw new Error(`${needed} is missing: run \`npm run build\` before the integration and e2e tests.`);
+			throw new Error(
+				`${needed} is missing: run \`npm run build\` before the integration and e2e tests.`
+			);
 		}
 	}
 	const source = path.join(repoRoot, 'test/fixtures/workers');

@@ -6,7 +6,7 @@ import {
 	type BackendSelection
 } from '../../core/compute/backends';
 import type { EventBus } from '../events';
-import type { WorkerFactory } from '../workers/host';
+import type { WorkerClient, WorkerFactory } from '../workers/host';
 import type { ProbeTasks } from '../workers/entries/probe';
 
 /** What the last probe found; `workerError` is set when the probe worker itself failed. */
@@ -26,6 +26,8 @@ export class BackendMonitor {
 	private outcome: ProbeOutcome | null = null;
 	private inFlight: Promise<ProbeOutcome> | null = null;
 	private lastSelection: BackendSelection | null = null;
+	private probeWorker: WorkerClient<ProbeTasks> | null = null;
+	private closed = false;
 
 	/** `preference` reads the current setting each time, so it never goes stale. */
 	constructor(
@@ -53,8 +55,15 @@ export class BackendMonitor {
 		this.announce();
 	}
 
+	/** Stops a probe in flight; nothing is announced afterwards (the store may be closed). */
+	close(): void {
+		this.closed = true;
+		this.probeWorker?.stop();
+	}
+
 	private async runProbe(): Promise<ProbeOutcome> {
 		const worker = this.workers.start<ProbeTasks>('probe');
+		this.probeWorker = worker;
 		try {
 			const result = await worker.run('backends', {}, { timeoutMs: probeTimeoutMs });
 			this.outcome = result.ok
@@ -62,8 +71,9 @@ export class BackendMonitor {
 				: { probes: this.outcome?.probes ?? [], workerError: result.error };
 		} finally {
 			worker.stop();
+			this.probeWorker = null;
 		}
-		this.announce();
+		if (!this.closed) this.announce();
 		return this.outcome;
 	}
 

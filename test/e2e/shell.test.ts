@@ -1,0 +1,133 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/app-server';
+import { launchChromium, screenshot, watchForErrors } from '../support/browser';
+
+describe('the app shell in Chromium (web mode)', () => {
+	let app: TestServer;
+	let browser: Browser;
+	beforeAll(async () => {
+		app = await startTestServer();
+		browser = await launchChromium();
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await app?.stop();
+	});
+
+	async function open(
+		hash = '',
+		colorScheme: 'light' | 'dark' = 'light'
+	): Promise<{ page: Page; errors: string[] }> {
+		const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme });
+		const errors = watchForErrors(page);
+		await page.goto(`${app.server.url}${hash}`);
+		return { page, errors };
+	}
+
+	it('loads the shell with every area in the navigation and no errors', async () => {
+		const { page, errors } = await open();
+		await expect(page.title()).resolves.toBe('NoiseLab');
+		const nav = page.getByRole('navigation', { name: 'Main' });
+		await nav.getByRole('link').first().waitFor();
+		expect(await nav.getByRole('link').allTextContents()).toEqual(
+			['Generate', 'Train', 'Evaluate', 'Runs', 'Explain', 'Settings'].map((label) =>
+				expect.stringContaining(label)
+			)
+		);
+		await page.getByRole('heading', { name: 'Generator Studio' }).waitFor();
+		// The status bar learns the active backend from the probe worker, through a pushed event.
+		await page.getByTestId('status-backend').getByText('wasm').waitFor();
+		await screenshot(page, 'shell-generate');
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
+	it('navigates between areas, and the URL keeps the area across a reload', async () => {
+		const { page, errors } = await open();
+		const nav = page.getByRole('navigation', { name: 'Main' });
+		await nav.getByRole('link', { name: 'Train' }).click();
+		await page.getByRole('heading', { name: 'Training lab' }).waitFor();
+		expect(new URL(page.url()).hash).toBe('#/train');
+		expect(await nav.getByRole('link', { name: 'Train' }).getAttribute('aria-current')).toBe(
+			'page'
+		);
+		await nav.getByRole('link', { name: 'Explain' }).click();
+		await page.getByRole('heading', { name: 'Explain' }).waitFor();
+		await page.reload();
+		await page.getByRole('heading', { name: 'Explain' }).waitFor();
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
+	it('shows the doctor report fetched through the WebSocket API', async () => {
+		const { page, errors } = await open('#/settings');
+		await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+		const report = page.getByTestId('doctor-report');
+		await report.waitFor();
+		await expect(report.getByRole('row', { name: /Database/ }).textContent()).resolves.toContain(
+			'schema 1 of 1'
+		);
+		await expect(report.getByRole('row', { name: /Data folder/ }).textContent()).resolves.toContain(
+			app.dataDir
+		);
+		await expect(report.getByRole('row', { name: /Node\.js/ }).textContent()).resolves.toContain(
+			process.versions.node
+		);
+		const backends = page.getByTestId('doctor-backends');
+		await expect(
+			backends.getByRole('row', { name: /wasm/ }).getByLabel('available').count()
+		).resolves.toBe(1);
+		await expect(
+			backends.getByRole('row', { name: /tfjs-node-gpu/ }).textContent()
+		).resolves.toMatch(/not installed|failed to load|ready/);
+		await screenshot(page, 'settings-light');
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
+	it('changes the compute backend, updates the status bar by event and keeps the choice', async () => {
+		const { page, errors } = await open('#/settings');
+		await page.getByTestId('doctor-report').waitFor();
+		await page.getByRole('radio', { name: /Plain JavaScript/ }).check();
+		await page.getByTestId('status-backend').getByText('cpu', { exact: true }).waitFor();
+		await page.getByTestId('backend-selection').getByText('cpu was chosen in Settings').waitFor();
+		await page.reload();
+		await page.getByTestId('doctor-report').waitFor();
+		expect(await page.getByRole('radio', { name: /Plain JavaScript/ }).isChecked()).toBe(true);
+		await page.getByRole('radio', { name: 'Automatic' }).check();
+		await page.getByTestId('status-backend').getByText('wasm').waitFor();
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
+	it('looks right in the dark theme', async () => {
+		const { page, errors } = await open('#/settings', 'dark');
+		await page.getByTestId('doctor-report').waitFor();
+		const background = await page.evaluate(
+			() => getComputedStyle(document.documentElement).backgroundColor
+		);
+		expect(background).toBe('rgb(22, 24, 29)');
+		await screenshot(page, 'settings-dark');
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
+	it('refuses a page opened without the token and says what to do', async () => {
+		const page = await browser.newPage();
+		await page.goto(app.server.origin);
+		await page.getByRole('alert').getByText('opened without its session token').waitFor();
+		// The API itself refuses the socket: the browser sees the handshake fail.
+		const refused = await page.evaluate(
+			(origin) =>
+				new Promise<string>((resolve) => {
+					const socket = new WebSocket(`${origin.replace('http', 'ws')}/api`);
+					socket.onopen = () => resolve('open');
+					socket.onerror = () => resolve('refused');
+				}),
+			app.server.origin
+		);
+		expect(refused).toBe('refused');
+		await page.close();
+	});
+});

@@ -1,0 +1,114 @@
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { doctorReportSchema } from '../../src/core/api/contract';
+import { databaseFileName, openStore } from '../../src/main/store/database';
+import { repoRoot, temporaryFolder } from '../support/paths';
+
+const bin = path.join(repoRoot, 'bin', 'noiselab.js');
+
+describe('the noiselab CLI', () => {
+	let home: ReturnType<typeof temporaryFolder>;
+	beforeEach(() => {
+		home = temporaryFolder();
+	});
+	afterEach(() => home.remove());
+
+	const cli = (...args: string[]) =>
+		spawnSync(process.execPath, [bin, ...args], {
+			encoding: 'utf8',
+			env: { ...process.env, NOISELAB_HOME: home.path },
+			timeout: 60_000
+		});
+
+	it('prints its version and help', () => {
+		const version = cli('--version');
+		expect(version.status).toBe(0);
+		expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+		const help = cli('--help');
+		expect(help.status).toBe(0);
+		expect(help.stdout).toContain('doctor');
+		expect(help.stdout).toContain('serve');
+		expect(cli('serve', '--help').stdout).toContain('--port');
+	});
+
+	it('refuses an unknown command or flag with exit code 2 and a hint', () => {
+		const unknown = cli('train-everything');
+		expect(unknown.status).toBe(2);
+		expect(unknown.stderr).toContain('Unknown command "train-everything"');
+		const badFlag = cli('doctor', '--colour');
+		expect(badFlag.status).toBe(2);
+		expect(badFlag.stderr).toContain('--colour');
+		const badPort = cli('serve', '--port', 'eighty');
+		expect(badPort.status).toBe(2);
+		expect(badPort.stderr).toContain('"eighty"');
+	});
+
+	it('doctor reports a truthful, schema-valid health report', () => {
+		const result = cli('doctor', '--json');
+		expect(result.status, result.stderr).toBe(0);
+		const report = doctorReportSchema.parse(JSON.parse(result.stdout));
+		expect(report.runtime.node).toBe(process.versions.node);
+		expect(report.dataDir).toEqual({ path: home.path, source: 'NOISELAB_HOME' });
+		expect(report.database).toMatchObject({
+			status: 'ok',
+			path: path.join(home.path, databaseFileName)
+		});
+		expect(report.workers.ok).toBe(true);
+		expect(report.backends.map((probe) => probe.id)).toEqual([
+			'tfjs-node-gpu',
+			'tfjs-node',
+			'wasm',
+			'cpu'
+		]);
+		expect(report.selection.active).not.toBeNull();
+		const text = cli('doctor');
+		expect(text.stdout).toContain('Active backend:');
+		expect(text.stdout).toContain(home.path);
+	});
+
+	it('doctor exits 1 and explains a database written by a newer NoiseLab', () => {
+		const store = openStore(home.path);
+		const file = store.path;
+		store.close();
+		const raw = new Database(file);
+		raw.pragma('user_version = 999');
+		raw.close();
+		const result = cli('doctor');
+		expect(result.status).toBe(1);
+		expect(result.stdout).toContain('✗ Database');
+		expect(result.stderr).toContain('schema version 999');
+	});
+
+	it('serve prints the URL with its token and stops cleanly on SIGTERM', async () => {
+		const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+			env: { ...process.env, NOISELAB_HOME: home.path }
+		});
+		let output = '';
+		let errors = '';
+		child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+		await expect.poll(() => output, { timeout: 20_000 }).toMatch(/token=[\w-]+/);
+		const url = output.match(/http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/)?.[0];
+		expect(url).toBeDefined();
+		const page = await fetch(url as string);
+		expect(page.status).toBe(200);
+		const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+		child.kill('SIGTERM');
+		expect(await exit, errors).toBe(0);
+		expect(output).toContain('Stopped.');
+	});
+
+	it('serve warns when it listens beyond this machine', async () => {
+		const child = spawn(process.execPath, [bin, 'serve', '--host', '0.0.0.0', '--port', '0'], {
+			env: { ...process.env, NOISELAB_HOME: home.path }
+		});
+		let errors = '';
+		child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+		await expect.poll(() => errors, { timeout: 20_000 }).toContain('reachable from other machines');
+		const exit = new Promise((resolve) => child.on('exit', resolve));
+		child.kill('SIGTERM');
+		await exit;
+	});
+});
