@@ -19,7 +19,7 @@ if (!binary || !fs.existsSync(binary)) {
 	const reason = `${located.stderr ?? ''}`
 		.split('\n')
 		.map((line) => line.trim())
-		.find((line) => /^(Error|RequestError|HTTPError)\b/.test(line));
+		.find((line) => /^\w*Error\b/.test(line)); // The first error is the cause (e.g. fetch failed).
 	console.error(
 		`\nThe Electron binary is not available and could not be downloaded${reason ? ` (${reason})` : ''}.\n${webModeHint}\n` +
 			'To retry the download later, run `npx install-electron --no` or delete node_modules/electron and run `npm install`.'
