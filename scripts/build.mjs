@@ -12,7 +12,7 @@ const dist = path.join(root, 'dist');
 const workerEntries = path.join(root, 'src/main/workers/entries');
 
 /** Loaded at run time from node_modules: native code, wasm files, and the app's host. */
-const external = ['electron', 'better-sqlite3', '@tensorflow/*'];
+const external = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*'];
 
 const nodeBundles = [
 	{ in: 'src/main/electron/main.ts', out: 'electron/main' },

@@ -32,6 +32,18 @@ export const errorCodes = {
 		status: 504,
 		hint: 'A worker did not answer in time. The machine may be busy; try again.'
 	},
+	FOLDER_CONFLICT: {
+		status: 409,
+		hint: 'Choose an empty folder, or the folder of the same dataset to resume it.'
+	},
+	DISK_FULL: {
+		status: 507,
+		hint: 'Free some disk space, then run the same export again: it resumes where it stopped.'
+	},
+	IO_ERROR: {
+		status: 500,
+		hint: 'Check that the folder exists and is writable, then try again.'
+	},
 	STORE_SCHEMA_TOO_NEW: {
 		status: 409,
 		hint: 'Update NoiseLab, or point NOISELAB_HOME at another folder.'

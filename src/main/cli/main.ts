@@ -2,10 +2,11 @@ import { parseArgs } from 'node:util';
 import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
 import { doctorCommand } from './commands/doctor';
+import { generateCommand } from './commands/generate';
 import { serveCommand } from './commands/serve';
 
 /** Every sub-command, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [doctorCommand, serveCommand];
+export const commands: readonly CliCommand[] = [doctorCommand, generateCommand, serveCommand];
 
 function mainHelp(): string {
 	const width = Math.max(...commands.map((command) => command.name.length)) + 2;

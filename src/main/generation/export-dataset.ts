@@ -1,0 +1,424 @@
+/**
+ * Dataset export: writes images of a generator configuration into the paper's folder layout,
+ * on all cores, with progress, cancellation and resume. A folder holds one dataset, described by
+ * its `manifest.json`; a rerun into the same folder skips complete images and redoes missing or
+ * truncated ones, and a folder of another dataset is refused.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import {
+	AppFailure,
+	fail,
+	ok,
+	toAppError,
+	type AppError,
+	type Result
+} from '../../core/api/errors';
+import {
+	datasetManifestSchema,
+	imagePath,
+	imagesPerFolder,
+	layoutDescription,
+	sameDataset,
+	seedScheme,
+	type DatasetManifest,
+	type ImageFormat
+} from '../../core/generators/manifest';
+import { resolveConfig } from '../../core/generators/registry';
+import { appInfo } from '../app-info';
+import { isCompleteImage } from './encode';
+import { packTar } from './tar';
+import type { RenderJob, ThreadReply } from './thread-protocol';
+
+/** What to export. */
+export interface ExportRequest {
+	preset?: string;
+	generator?: string;
+	params?: Record<string, unknown>;
+	size?: number;
+	seed: number;
+	count: number;
+	startIndex: number;
+	outDir: string;
+	format: ImageFormat;
+	quality: number;
+	shards: boolean;
+	/** Worker threads; defaults to the number of cores. */
+	workers?: number;
+}
+
+/** Progress of an export, reported a few times a second. */
+export interface ExportProgress {
+	phase: 'scanning' | 'generating' | 'sharding';
+	/** Images of the range that exist now (skipped + written). */
+	done: number;
+	total: number;
+	/** Already complete before this run. */
+	skipped: number;
+	/** Written by this run. */
+	written: number;
+	imagesPerSecond: number;
+	etaSeconds: number | null;
+}
+
+/** The outcome of a finished export. */
+export interface ExportSummary {
+	outDir: string;
+	manifest: DatasetManifest;
+	skipped: number;
+	written: number;
+	seconds: number;
+	resumed: boolean;
+}
+
+/** Where the built export thread lives and how to report progress. */
+export interface ExportOptions {
+	threadFile: string;
+	onProgress?: (progress: ExportProgress) => void;
+	signal?: AbortSignal;
+	now?: () => Date;
+}
+
+const manifestName = 'manifest.json';
+const batchSize = 8;
+
+/** Runs an export to completion, cancellation or failure. Never throws. */
+export async function exportDataset(
+	request: ExportRequest,
+	options: ExportOptions
+): Promise<Result<ExportSummary>> {
+	try {
+		return await runExport(request, options);
+	} catch (error) {
+		return { ok: false, error: ioError(error, request.outDir) };
+	}
+}
+
+async function runExport(
+	request: ExportRequest,
+	options: ExportOptions
+): Promise<Result<ExportSummary>> {
+	const started = performance.now();
+	const now = options.now ?? (() => new Date());
+	const resolved = resolveConfig(request);
+	if (!resolved.ok) return fail('INVALID_REQUEST', resolved.message);
+	const config = resolved.value;
+	if (!Number.isInteger(request.count) || request.count < 1) {
+		return fail(
+			'INVALID_REQUEST',
+			`--count must be a whole number of at least 1; got ${request.count}.`
+		);
+	}
+	const outDir = path.resolve(request.outDir);
+	const wanted: DatasetManifest = {
+		kind: 'noiselab-dataset',
+		manifestVersion: 1,
+		appVersion: appInfo.version,
+		generator: { id: config.generator.id, version: config.generator.version },
+		preset: config.preset,
+		params: config.params,
+		size: config.size,
+		seed: request.seed,
+		seedScheme,
+		startIndex: request.startIndex,
+		count: request.count,
+		format: request.format,
+		quality: request.quality,
+		layout: layoutDescription,
+		shards: request.shards,
+		complete: false,
+		written: 0,
+		createdAt: now().toISOString(),
+		completedAt: null
+	};
+	const existing = readExistingDataset(outDir);
+	if (!existing.ok) return existing;
+	const previous = existing.value;
+	if (previous && !sameDataset(previous, wanted)) {
+		return fail(
+			'FOLDER_CONFLICT',
+			`${outDir} holds another dataset (${previous.preset ?? previous.generator.id}, ${previous.size} px, seed ${previous.seed}, ${previous.format}). Choose an empty folder, or repeat that dataset's settings to resume it.`
+		);
+	}
+	// A resumed folder keeps its first creation time and covers both ranges.
+	const start = Math.min(request.startIndex, previous?.startIndex ?? Infinity);
+	const end = Math.max(
+		request.startIndex + request.count,
+		previous ? previous.startIndex + previous.count : 0
+	);
+	const manifest: DatasetManifest = {
+		...wanted,
+		createdAt: previous?.createdAt ?? wanted.createdAt,
+		shards: request.shards || (previous?.shards ?? false),
+		startIndex: start,
+		count: end - start
+	};
+	fs.mkdirSync(outDir, { recursive: true });
+	writeManifest(outDir, manifest);
+
+	const report = (progress: ExportProgress) => options.onProgress?.(progress);
+	report({
+		phase: 'scanning',
+		done: 0,
+		total: request.count,
+		skipped: 0,
+		written: 0,
+		imagesPerSecond: 0,
+		etaSeconds: null
+	});
+	const range = Array.from({ length: request.count }, (_, k) => request.startIndex + k);
+	const missing = range.filter((index) => !hasCompleteImage(outDir, index, request.format));
+	removeStaleTemporaries(outDir);
+	const skipped = range.length - missing.length;
+
+	const job: RenderJob = {
+		config: { generator: config.generator.id, params: config.params, size: config.size },
+		seed: request.seed,
+		format: request.format,
+		quality: request.quality,
+		outDir
+	};
+	const generated = await renderInThreads(job, missing, {
+		threads: Math.max(
+			1,
+			Math.min(request.workers ?? os.availableParallelism(), missing.length || 1)
+		),
+		threadFile: options.threadFile,
+		signal: options.signal,
+		onWritten: (written, elapsedSeconds) => {
+			const rate = written / Math.max(elapsedSeconds, 1e-3);
+			report({
+				phase: 'generating',
+				done: skipped + written,
+				total: range.length,
+				skipped,
+				written,
+				imagesPerSecond: rate,
+				etaSeconds: rate > 0 ? (missing.length - written) / rate : null
+			});
+		}
+	});
+	const totalWritten = countComplete(outDir, manifest);
+	if (!generated.ok) {
+		writeManifest(outDir, { ...manifest, written: totalWritten });
+		return generated;
+	}
+	if (manifest.shards) {
+		report({
+			phase: 'sharding',
+			done: range.length,
+			total: range.length,
+			skipped,
+			written: generated.value,
+			imagesPerSecond: 0,
+			etaSeconds: null
+		});
+		writeShards(outDir, manifest);
+	}
+	const complete = totalWritten === manifest.count;
+	const final: DatasetManifest = {
+		...manifest,
+		written: totalWritten,
+		complete,
+		completedAt: complete ? now().toISOString() : null
+	};
+	writeManifest(outDir, final);
+	return ok({
+		outDir,
+		manifest: final,
+		skipped,
+		written: generated.value,
+		seconds: (performance.now() - started) / 1000,
+		resumed: previous !== null
+	});
+}
+
+/** Reads the folder's manifest: null for an empty or new folder, an error for a foreign one. */
+function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
+	if (!fs.existsSync(outDir)) return ok(null);
+	if (!fs.statSync(outDir).isDirectory())
+		return fail('FOLDER_CONFLICT', `${outDir} is a file, not a folder.`);
+	const entries = fs.readdirSync(outDir);
+	if (entries.length === 0) return ok(null);
+	if (!entries.includes(manifestName)) {
+		return fail(
+			'FOLDER_CONFLICT',
+			`${outDir} is not empty and holds no NoiseLab dataset (no ${manifestName}). Choose an empty or new folder.`
+		);
+	}
+	try {
+		return ok(
+			datasetManifestSchema.parse(
+				JSON.parse(fs.readFileSync(path.join(outDir, manifestName), 'utf8'))
+			)
+		);
+	} catch (error) {
+		return fail(
+			'FOLDER_CONFLICT',
+			`${path.join(outDir, manifestName)} is not a readable NoiseLab manifest (${(error as Error).message.split('\n')[0]}).`
+		);
+	}
+}
+
+/** Writes the manifest atomically, so a crash never leaves half a manifest. */
+function writeManifest(outDir: string, manifest: DatasetManifest): void {
+	const file = path.join(outDir, manifestName);
+	fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, '\t')}\n`);
+	fs.renameSync(`${file}.tmp`, file);
+}
+
+function hasCompleteImage(outDir: string, index: number, format: ImageFormat): boolean {
+	const file = path.join(outDir, imagePath(index, format));
+	let handle: number | undefined;
+	try {
+		handle = fs.openSync(file, 'r');
+		const { size } = fs.fstatSync(handle);
+		// Both formats are recognisable from their first and last bytes.
+		const head = Buffer.alloc(Math.min(8, size));
+		fs.readSync(handle, head, 0, head.length, 0);
+		const tail = Buffer.alloc(Math.min(12, size));
+		fs.readSync(handle, tail, 0, tail.length, size - tail.length);
+		return isCompleteImage(
+			Buffer.concat([head, Buffer.alloc(Math.max(0, 58 - head.length - tail.length)), tail]),
+			format
+		);
+	} catch {
+		return false;
+	} finally {
+		if (handle !== undefined) fs.closeSync(handle);
+	}
+}
+
+function countComplete(outDir: string, manifest: DatasetManifest): number {
+	let count = 0;
+	for (let index = manifest.startIndex; index < manifest.startIndex + manifest.count; index++) {
+		if (hasCompleteImage(outDir, index, manifest.format)) count++;
+	}
+	return count;
+}
+
+function removeStaleTemporaries(outDir: string): void {
+	for (const folder of fs.readdirSync(outDir, { withFileTypes: true })) {
+		if (!folder.isDirectory()) continue;
+		for (const file of fs.readdirSync(path.join(outDir, folder.name))) {
+			if (file.endsWith('.tmp')) fs.rmSync(path.join(outDir, folder.name, file), { force: true });
+		}
+	}
+}
+
+/** One WebDataset shard per sub-folder of 1000 images: `shards/shard-000000.tar`. */
+function writeShards(outDir: string, manifest: DatasetManifest): void {
+	const shardDir = path.join(outDir, 'shards');
+	fs.mkdirSync(shardDir, { recursive: true });
+	const end = manifest.startIndex + manifest.count;
+	for (
+		let first = Math.floor(manifest.startIndex / imagesPerFolder) * imagesPerFolder;
+		first < end;
+		first += imagesPerFolder
+	) {
+		const entries = [];
+		for (
+			let index = Math.max(first, manifest.startIndex);
+			index < Math.min(first + imagesPerFolder, end);
+			index++
+		) {
+			const file = path.join(outDir, imagePath(index, manifest.format));
+			if (!fs.existsSync(file)) continue;
+			entries.push({
+				name: `${String(index).padStart(8, '0')}.${manifest.format}`,
+				data: fs.readFileSync(file)
+			});
+		}
+		const target = path.join(
+			shardDir,
+			`shard-${String(first / imagesPerFolder).padStart(6, '0')}.tar`
+		);
+		fs.writeFileSync(`${target}.tmp`, packTar(entries));
+		fs.renameSync(`${target}.tmp`, target);
+	}
+}
+
+/** Renders `indices` on a pool of worker threads; resolves with the number written. */
+function renderInThreads(
+	job: RenderJob,
+	indices: readonly number[],
+	pool: {
+		threads: number;
+		threadFile: string;
+		signal: AbortSignal | undefined;
+		onWritten: (written: number, elapsedSeconds: number) => void;
+	}
+): Promise<Result<number>> {
+	if (indices.length === 0) return Promise.resolve(ok(0));
+	const started = performance.now();
+	let next = 0;
+	let written = 0;
+	let failure: AppError | null = null;
+	let lastReport = 0;
+	const takeBatch = () => {
+		if (failure || pool.signal?.aborted || next >= indices.length) return null;
+		const batch = indices.slice(next, next + batchSize);
+		next += batch.length;
+		return batch;
+	};
+	const runThread = () =>
+		new Promise<void>((resolve) => {
+			const worker = new Worker(pool.threadFile);
+			const feed = () => {
+				const batch = takeBatch();
+				if (batch) worker.postMessage({ job, indices: batch });
+				else void worker.terminate().then(() => resolve());
+			};
+			worker.on('message', (reply: ThreadReply) => {
+				if (reply.kind === 'rendered') {
+					written++;
+					const elapsed = (performance.now() - started) / 1000;
+					if (elapsed - lastReport > 0.2 || written === indices.length) {
+						lastReport = elapsed;
+						pool.onWritten(written, elapsed);
+					}
+				} else if (reply.kind === 'batch-done') {
+					feed();
+				} else {
+					failure ??= reply.error;
+					feed();
+				}
+			});
+			worker.on('error', (error) => {
+				failure ??= {
+					code: 'WORKER_CRASHED',
+					message: `An export thread failed: ${error.message}`
+				};
+				resolve();
+			});
+			feed();
+		});
+	return Promise.all(Array.from({ length: pool.threads }, runThread)).then(() => {
+		if (failure) return { ok: false, error: failure };
+		if (pool.signal?.aborted) {
+			return fail(
+				'CANCELLED',
+				`Export cancelled after ${written} new images; run the same command again to resume.`
+			);
+		}
+		return ok(written);
+	});
+}
+
+function ioError(error: unknown, outDir: string): AppError {
+	if (error instanceof AppFailure) return error.toError();
+	const code = (error as NodeJS.ErrnoException).code;
+	if (code === 'ENOSPC')
+		return { code: 'DISK_FULL', message: `The disk is full (writing into ${outDir}).` };
+	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+		return { code: 'IO_ERROR', message: `Cannot write into ${outDir}: permission denied.` };
+	}
+	if (code && /^E[A-Z]+$/.test(code))
+		return {
+			code: 'IO_ERROR',
+			message: `Cannot write into ${outDir}: ${(error as Error).message}`
+		};
+	return toAppError(error);
+}

@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { datasetManifestSchema, imagePath } from '../../src/core/generators/manifest';
+import { findGenerator } from '../../src/core/generators/registry';
+import { exportDataset, type ExportRequest } from '../../src/main/generation/export-dataset';
+import { unpackTar } from '../../src/main/generation/tar';
+import { distDir, temporaryFolder } from '../support/paths';
+
+const threadFile = path.join(distDir, 'workers', 'generate-thread.cjs');
+
+describe('dataset export', () => {
+	let folder: ReturnType<typeof temporaryFolder>;
+	let request: ExportRequest;
+	beforeEach(() => {
+		folder = temporaryFolder();
+		request = {
+			preset: 'control-white_noise',
+			seed: 7,
+			count: 50,
+			startIndex: 0,
+			size: 32,
+			outDir: path.join(folder.path, 'dataset'),
+			format: 'png',
+			quality: 95,
+			shards: false,
+			workers: 2
+		};
+	});
+	afterEach(() => folder.remove());
+
+	const manifestOf = (dir: string) =>
+		datasetManifestSchema.parse(
+			JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'))
+		);
+
+	it('writes every image in the paper layout with a manifest, and reports progress', async () => {
+		const progress: number[] = [];
+		const result = await exportDataset(request, {
+			threadFile,
+			onProgress: (p) => progress.push(p.done)
+		});
+		expect(result.ok, JSON.stringify(result)).toBe(true);
+		const manifest = manifestOf(request.outDir);
+		expect(manifest).toMatchObject({
+			complete: true,
+			written: 50,
+			count: 50,
+			size: 32,
+			seed: 7,
+			preset: 'control-white_noise'
+		});
+		expect(manifest.generator.id).toBe('white_noise');
+		expect(fs.readdirSync(request.outDir).sort()).toEqual(['00000000', 'manifest.json']);
+		expect(fs.readdirSync(path.join(request.outDir, '00000000'))).toHaveLength(50);
+		expect(progress.at(-1)).toBe(50);
+		// The file on disk is exactly the generator's image (PNG is lossless).
+		const decoded = await sharp(path.join(request.outDir, imagePath(13, 'png')))
+			.raw()
+			.toBuffer();
+		const expected = await findGenerator('white_noise')?.generate({}, 7, 13, 32);
+		expect(Buffer.from(decoded).equals(Buffer.from(expected?.data ?? []))).toBe(true);
+	});
+
+	it('resumes: skips complete files and redoes missing and truncated ones', async () => {
+		expect((await exportDataset(request, { threadFile })).ok).toBe(true);
+		const missing = path.join(request.outDir, imagePath(3, 'png'));
+		const truncated = path.join(request.outDir, imagePath(4, 'png'));
+		const untouched = path.join(request.outDir, imagePath(5, 'png'));
+		const original = fs.readFileSync(truncated);
+		fs.rmSync(missing);
+		fs.writeFileSync(truncated, original.subarray(0, original.length - 20));
+		const before = fs.statSync(untouched).mtimeMs;
+		const result = await exportDataset(request, { threadFile });
+		expect(result.ok).toBe(true);
+		if (!result.ok) return;
+		expect(result.value).toMatchObject({ skipped: 48, written: 2, resumed: true });
+		expect(fs.readFileSync(truncated).equals(original)).toBe(true);
+		expect(fs.existsSync(missing)).toBe(true);
+		expect(fs.statSync(untouched).mtimeMs).toBe(before);
+	});
+
+	it('stops on cancel with a partial manifest, then a rerun completes the same dataset', async () => {
+		const controller = new AbortController();
+		const cancelled = await exportDataset(
+			{ ...request, count: 400, workers: 1 },
+			{
+				threadFile,
+				signal: controller.signal,
+				onProgress: (p) => p.written >= 20 && controller.abort()
+			}
+		);
+		expect(cancelled.ok || cancelled.error.code).toBe('CANCELLED');
+		const partial = manifestOf(request.outDir);
+		expect(partial.complete).toBe(false);
+		expect(partial.written).toBeGreaterThanOrEqual(20);
+		expect(partial.written).toBeLessThan(400);
+		const resumed = await exportDataset({ ...request, count: 400 }, { threadFile });
+		expect(resumed.ok).toBe(true);
+		if (!resumed.ok) return;
+		expect(resumed.value.skipped).toBe(partial.written);
+		expect(manifestOf(request.outDir)).toMatchObject({ complete: true, written: 400 });
+	});
+
+	it('refuses a folder of another dataset or a non-empty foreign folder, changing nothing', async () => {
+		expect((await exportDataset(request, { threadFile })).ok).toBe(true);
+		const other = await exportDataset({ ...request, seed: 8 }, { threadFile });
+		expect(other.ok || other.error.code).toBe('FOLDER_CONFLICT');
+		expect(other.ok || other.error.message).toContain('seed 7');
+		expect(manifestOf(request.outDir).seed).toBe(7);
+		const foreign = path.join(folder.path, 'photos');
+		fs.mkdirSync(foreign);
+		fs.writeFileSync(path.join(foreign, 'holiday.jpg'), 'not ours');
+		const refused = await exportDataset({ ...request, outDir: foreign }, { threadFile });
+		expect(refused.ok || refused.error.message).toContain('holds no NoiseLab dataset');
+		expect(fs.readdirSync(foreign)).toEqual(['holiday.jpg']);
+	});
+
+	it('refuses unknown presets and out-of-range sizes with the valid choices', async () => {
+		const unknown = await exportDataset(
+			{ ...request, preset: 'dead_leaves-circles' },
+			{ threadFile }
+		);
+		expect(unknown.ok || unknown.error.message).toMatch(
+			/Unknown preset "dead_leaves-circles". Presets: .*control-white_noise/
+		);
+		const tooBig = await exportDataset({ ...request, size: 1024 }, { threadFile });
+		expect(tooBig.ok || tooBig.error.message).toContain('from 32 to 512');
+		expect(fs.existsSync(request.outDir)).toBe(false);
+	});
+
+	it('writes WebDataset shards, one per sub-folder, holding the images', async () => {
+		const result = await exportDataset(
+			{ ...request, count: 1005, shards: true, format: 'jpg' },
+			{ threadFile }
+		);
+		expect(result.ok).toBe(true);
+		const shards = fs.readdirSync(path.join(request.outDir, 'shards')).sort();
+		expect(shards).toEqual(['shard-000000.tar', 'shard-000001.tar']);
+		const second = unpackTar(
+			fs.readFileSync(path.join(request.outDir, 'shards', shards[1] as string))
+		);
+		expect(second.map((entry) => entry.name)).toEqual([
+			'00001000.jpg',
+			'00001001.jpg',
+			'00001002.jpg',
+			'00001003.jpg',
+			'00001004.jpg'
+		]);
+		expect(
+			second[0]?.data.equals(fs.readFileSync(path.join(request.outDir, imagePath(1000, 'jpg'))))
+		).toBe(true);
+	});
+});
