@@ -6,6 +6,9 @@ import { datasetManifestSchema, imagePath } from '../../src/core/generators/mani
 import { findGenerator } from '../../src/core/generators/registry';
 import { exportDataset, type ExportRequest } from '../../src/main/generation/export-dataset';
 import { unpackTar } from '../../src/main/generation/tar';
+import type { GeneratorTasks } from '../../src/main/workers/entries/generator';
+import { WorkerFactory } from '../../src/main/workers/host';
+import { forkNodeWorker } from '../../src/main/workers/node-launcher';
 import { distDir, temporaryFolder } from '../support/paths';
 
 const threadFile = path.join(distDir, 'workers', 'generate-thread.cjs');
@@ -151,5 +154,55 @@ describe('dataset export', () => {
 		expect(
 			second[0]?.data.equals(fs.readFileSync(path.join(request.outDir, imagePath(1000, 'jpg'))))
 		).toBe(true);
+	});
+});
+
+describe('the generator worker process', () => {
+	it('renders previews as raw RGB bytes and runs an export with progress', async () => {
+		const { WorkerFactory } = await import('../../src/main/workers/host');
+		const { forkNodeWorker } = await import('../../src/main/workers/node-launcher');
+		type Tasks = import('../../src/main/workers/entries/generator').GeneratorTasks;
+		const worker = new WorkerFactory(forkNodeWorker, path.join(distDir, 'workers')).start<Tasks>(
+			'generator'
+		);
+		const folder = temporaryFolder();
+		try {
+			const preview = await worker.run('preview', {
+				preset: 'control-white_noise',
+				size: 32,
+				seed: 3,
+				indices: [0, 5]
+			});
+			expect(preview.ok).toBe(true);
+			if (!preview.ok) return;
+			const expected = await findGenerator('white_noise')?.generate({}, 3, 5, 32);
+			expect(preview.value[1]?.rgb).toBeInstanceOf(Uint8Array);
+			expect(
+				Buffer.from(preview.value[1]?.rgb ?? []).equals(Buffer.from(expected?.data ?? []))
+			).toBe(true);
+			const bad = await worker.run('preview', { generator: 'nope', seed: 0, indices: [0] });
+			expect(bad.ok || bad.error.code).toBe('INVALID_REQUEST');
+			const seen: number[] = [];
+			const exported = await worker.run(
+				'export',
+				{
+					preset: 'control-mean_colour',
+					seed: 1,
+					count: 30,
+					startIndex: 0,
+					size: 32,
+					outDir: folder.path,
+					format: 'png',
+					quality: 95,
+					shards: false
+				},
+				{ onProgress: (progress) => seen.push(progress.done) }
+			);
+			expect(exported.ok && exported.value.manifest.complete).toBe(true);
+			expect(seen.at(-1)).toBe(30);
+		} finally {
+			worker.stop();
+			folder.remove();
+		}
 	});
 });

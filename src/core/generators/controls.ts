@@ -49,8 +49,13 @@ export const meanColour = defineGenerator({
 				255 * Math.min(1, Math.max(0, mean + (naturalMean.std[c] as number) * random.normal()))
 			)
 		);
+		const [red = 0, green = 0, blue = 0] = colour;
 		const image = createImage(size);
-		for (let i = 0; i < image.data.length; i += 3) image.data.set(colour, i);
+		for (let i = 0; i < image.data.length; i += 3) {
+			image.data[i] = red;
+			image.data[i + 1] = green;
+			image.data[i + 2] = blue;
+		}
 		return image;
 	}
 });
