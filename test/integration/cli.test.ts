@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,5 +111,78 @@ describe('the noiselab CLI', () => {
 		const exit = new Promise((resolve) => child.on('exit', resolve));
 		child.kill('SIGTERM');
 		await exit;
+	});
+
+	it('generate lists presets and parameters, and refuses bad input with the valid choices', () => {
+		const list = cli('generate', '--list');
+		expect(list.status).toBe(0);
+		expect(list.stdout).toContain('control-white_noise');
+		const unknown = cli(
+			'generate',
+			'--preset',
+			'dead_leaves-circles',
+			'--count',
+			'5',
+			'--out',
+			path.join(home.path, 'x')
+		);
+		expect(unknown.status).toBe(1);
+		expect(unknown.stderr).toContain('Presets:');
+		const missing = cli('generate', '--preset', 'control-white_noise');
+		expect(missing.status).toBe(2);
+		expect(missing.stderr).toContain('--count is required');
+		expect(missing.stderr).toContain('--out is required');
+		const badSize = cli(
+			'generate',
+			'--preset',
+			'control-white_noise',
+			'--count',
+			'5',
+			'--size',
+			'9000',
+			'--out',
+			home.path
+		);
+		expect(badSize.status).toBe(2);
+		expect(badSize.stderr).toContain('--size must be a whole number from 32 to 512');
+	});
+
+	it('generate stops cleanly on Ctrl-C and a rerun resumes', async () => {
+		const out = path.join(home.path, 'dataset');
+		const args = [
+			bin,
+			'generate',
+			'--preset',
+			'control-white_noise',
+			'--count',
+			'3000',
+			'--size',
+			'64',
+			'--out',
+			out,
+			'--workers',
+			'1'
+		];
+		const child = spawn(process.execPath, args, {
+			env: { ...process.env, NOISELAB_HOME: home.path }
+		});
+		let errors = '';
+		child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+		await expect
+			.poll(() => fs.existsSync(path.join(out, '00000000', '00000020.jpg')), { timeout: 30_000 })
+			.toBe(true);
+		const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+		child.kill('SIGINT');
+		expect(await exit).toBe(130);
+		expect(errors).toContain('Stopping after the images in progress');
+		const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as {
+			complete: boolean;
+			written: number;
+		};
+		expect(manifest.complete).toBe(false);
+		const rerun = cli(...args.slice(1));
+		expect(rerun.status, rerun.stderr).toBe(0);
+		expect(rerun.stdout).toMatch(/holds 3000 of 3000 images .*already there, resumed/);
+		expect(rerun.stderr).toMatch(/3000\/3000 \(100%\)/);
 	});
 });
