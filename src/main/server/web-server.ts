@@ -3,7 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { fail } from '../../core/api/errors';
-import { wireApiPath, wireRequestSchema, type WireServerMessage } from '../../core/api/wire';
+import {
+	decodeWireMessage,
+	encodeWireMessage,
+	wireApiPath,
+	wireRequestSchema,
+	type WireServerMessage
+} from '../../core/api/wire';
 import type { AppContext } from '../app-context';
 import { contentSecurityPolicy, readStaticFile } from './static-files';
 
@@ -133,9 +139,14 @@ function tokenMatches(given: string | null, expected: string): boolean {
 	return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
+function toBytes(data: WebSocket.RawData): Uint8Array {
+	if (Array.isArray(data)) return Buffer.concat(data);
+	return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
 function serveConnection(ws: WebSocket, context: AppContext): void {
 	const send = (message: WireServerMessage) => {
-		if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+		if (ws.readyState === ws.OPEN) ws.send(encodeWireMessage(message));
 	};
 	const unsubscribe = context.events.subscribe((event) => send({ kind: 'event', event }));
 	ws.on('close', unsubscribe);
@@ -143,7 +154,7 @@ function serveConnection(ws: WebSocket, context: AppContext): void {
 		void (async () => {
 			let raw: unknown;
 			try {
-				raw = isBinary ? undefined : JSON.parse(data.toString());
+				raw = decodeWireMessage(isBinary ? toBytes(data) : data.toString());
 			} catch {
 				raw = undefined;
 			}

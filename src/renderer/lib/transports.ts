@@ -10,7 +10,12 @@ import {
 } from '../../core/api/client';
 import type { ApiEvent } from '../../core/api/contract';
 import { fail, type Result } from '../../core/api/errors';
-import { wireApiPath, type WireServerMessage } from '../../core/api/wire';
+import {
+	decodeWireMessage,
+	encodeWireMessage,
+	wireApiPath,
+	type WireServerMessage
+} from '../../core/api/wire';
 
 declare global {
 	interface Window {
@@ -56,7 +61,7 @@ class WebSocketTransport implements ApiTransport {
 			const send = () => {
 				const id = this.nextId++;
 				this.pending.set(id, resolve);
-				this.socket?.send(JSON.stringify({ id, method, params }));
+				this.socket?.send(encodeWireMessage({ id, method, params }));
 			};
 			if (this.socket?.readyState === WebSocket.OPEN) send();
 			else this.waiting.push(send);
@@ -74,6 +79,7 @@ class WebSocketTransport implements ApiTransport {
 		url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 		url.searchParams.set('token', this.token);
 		const socket = new WebSocket(url);
+		socket.binaryType = 'arraybuffer';
 		this.socket = socket;
 		socket.onopen = () => {
 			this.retryMs = 500;
