@@ -5,6 +5,7 @@ import { appInfo } from './app-info';
 import { BackendMonitor } from './compute/backend-monitor';
 import { EventBus } from './events';
 import type { DataDir } from './paths';
+import { GeneratorService } from './services/generators';
 import { buildDoctorReport } from './services/system';
 import { openStore, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
@@ -17,6 +18,8 @@ export interface AppContextOptions {
 	/** Folder of built worker entries (`dist/workers`). */
 	workersDir: string;
 	electronVersion?: string | null;
+	/** The system folder dialog, where the host has one (Electron). */
+	pickFolder?: (title: string) => Promise<string | null>;
 }
 
 /** The service layer and what it owns: the store, the workers and the event bus. */
@@ -25,6 +28,7 @@ export interface AppContext {
 	readonly store: Result<Store>;
 	readonly events: EventBus;
 	readonly backends: BackendMonitor;
+	readonly generators: GeneratorService;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -45,6 +49,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	const settings = (): AppSettings => (store.ok ? readSettings(store.value.db) : defaultSettings);
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
+	const generators = new GeneratorService(workers, requireStore, events);
+	if (store.ok) generators.recoverInterrupted();
 
 	const handlers: ApiHandlers = {
 		'system.status': () => {
@@ -65,13 +71,27 @@ export function createAppContext(options: AppContextOptions): AppContext {
 				electronVersion: options.electronVersion ?? null,
 				now: new Date()
 			}),
+		'system.pickFolder': async ({ title }) =>
+			options.pickFolder
+				? { supported: true, path: await options.pickFolder(title) }
+				: { supported: false, path: null },
 		'settings.get': () => settings(),
 		'settings.update': (update) => {
 			const next = writeSettings(requireStore().db, update);
 			events.emit('settings.changed', next);
 			if (update.backend !== undefined) backends.preferenceChanged();
 			return next;
-		}
+		},
+		'generators.catalogue': () => generators.catalogue(),
+		'generators.preview': (request) => generators.preview(request),
+		'generators.diagnostics': (request) => generators.diagnostics(request),
+		'presets.list': () => generators.listPresets(),
+		'presets.save': (request) => generators.savePreset(request),
+		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),
+		'presets.delete': ({ id }) => generators.deletePreset(id),
+		'datasets.list': () => generators.listDatasets(),
+		'datasets.export': (request) => generators.startExport(request),
+		'datasets.cancel': ({ jobId }) => generators.cancelExport(jobId)
 	};
 
 	return {
@@ -79,9 +99,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		store,
 		events,
 		backends,
+		generators,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();
+			generators.close();
 			if (store.ok) store.value.close();
 		}
 	};

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestSchemaVersion } from '../../src/main/store/database';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { launchChromium, screenshot, watchForErrors } from '../support/browser';
 
@@ -66,7 +67,7 @@ describe('the app shell in Chromium (web mode)', () => {
 		const report = page.getByTestId('doctor-report');
 		await report.waitFor();
 		await expect(report.getByRole('row', { name: /Database/ }).textContent()).resolves.toContain(
-			'schema 1 of 1'
+			`schema ${latestSchemaVersion()} of ${latestSchemaVersion()}`
 		);
 		await expect(report.getByRole('row', { name: /Data folder/ }).textContent()).resolves.toContain(
 			app.dataDir

@@ -159,12 +159,10 @@ describe('dataset export', () => {
 
 describe('the generator worker process', () => {
 	it('renders previews as raw RGB bytes and runs an export with progress', async () => {
-		const { WorkerFactory } = await import('../../src/main/workers/host');
-		const { forkNodeWorker } = await import('../../src/main/workers/node-launcher');
-		type Tasks = import('../../src/main/workers/entries/generator').GeneratorTasks;
-		const worker = new WorkerFactory(forkNodeWorker, path.join(distDir, 'workers')).start<Tasks>(
-			'generator'
-		);
+		const worker = new WorkerFactory(
+			forkNodeWorker,
+			path.join(distDir, 'workers')
+		).start<GeneratorTasks>('generator');
 		const folder = temporaryFolder();
 		try {
 			const preview = await worker.run('preview', {

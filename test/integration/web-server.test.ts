@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import type { ApiEvent } from '../../src/core/api/contract';
 import type { Result } from '../../src/core/api/errors';
 import type { WireServerMessage } from '../../src/core/api/wire';
+import { latestSchemaVersion } from '../../src/main/store/database';
 import { startTestServer, type TestServer } from '../support/app-server';
 
 /** Opens the API socket; resolves with the socket or the HTTP status that refused it. */
@@ -148,7 +149,7 @@ describe('web mode server', () => {
 		expect(report).toMatchObject({
 			ok: true,
 			value: {
-				database: { status: 'ok', schemaVersion: 1 },
+				database: { status: 'ok', schemaVersion: latestSchemaVersion() },
 				workers: { ok: true },
 				selection: { preference: 'cpu', active: 'cpu' }
 			}

@@ -1,18 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AppFailure } from '../../src/core/api/errors';
+import { apiMethodNames } from '../../src/core/api/methods';
 import { createDispatcher, type ApiHandlers } from '../../src/main/api/dispatcher';
 
 function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
 	const unused = () => {
 		throw new Error('not used in this test');
 	};
-	return {
-		'system.status': unused,
-		'system.doctor': unused,
-		'settings.get': unused,
-		'settings.update': unused,
-		...overrides
-	};
+	const all = Object.fromEntries(
+		apiMethodNames.map((method) => [method, unused])
+	) as unknown as ApiHandlers;
+	return { ...all, ...overrides };
 }
 
 describe('createDispatcher', () => {

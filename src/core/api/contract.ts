@@ -6,6 +6,20 @@
  */
 import { z } from 'zod';
 import { backendProbeSchema, backendSelectionSchema } from '../compute/backends';
+import {
+	datasetRecordSchema,
+	diagnosticsParamsSchema,
+	diagnosticsSchema,
+	exportFinishedSchema,
+	exportParamsSchema,
+	exportProgressSchema,
+	generatorInfoSchema,
+	presetInfoSchema,
+	previewImageSchema,
+	previewParamsSchema,
+	savePresetParamsSchema,
+	userPresetSchema
+} from './generators';
 import type { ApiMethod } from './methods';
 import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
 
@@ -101,6 +115,12 @@ export const apiMethods = {
 			.strict(),
 		result: doctorReportSchema
 	}),
+	'system.pickFolder': method({
+		summary:
+			'Asks the user for a folder with the system dialog (desktop app only; web mode returns supported: false).',
+		params: z.object({ title: z.string().max(200).default('Choose a folder') }).strict(),
+		result: z.object({ supported: z.boolean(), path: z.string().nullable() })
+	}),
 	'settings.get': method({
 		summary: 'The current user settings.',
 		params: noParams,
@@ -110,6 +130,62 @@ export const apiMethods = {
 		summary: 'Changes some settings and returns all of them.',
 		params: appSettingsUpdateSchema,
 		result: appSettingsSchema
+	}),
+	'generators.catalogue': method({
+		summary: 'Every generator with its parameter schema, and the built-in presets.',
+		params: noParams,
+		result: z.object({
+			generators: z.array(generatorInfoSchema),
+			presets: z.array(presetInfoSchema)
+		})
+	}),
+	'generators.preview': method({
+		summary:
+			'Renders preview images in the generator worker; a newer request on the same stream cancels the older one.',
+		params: previewParamsSchema,
+		result: z.object({ images: z.array(previewImageSchema), milliseconds: z.number() })
+	}),
+	'generators.diagnostics': method({
+		summary:
+			'Spectrum, colour, sparsity and diversity of a sample of images, computed in the worker.',
+		params: diagnosticsParamsSchema,
+		result: diagnosticsSchema
+	}),
+	'presets.list': method({
+		summary: 'The user’s saved presets.',
+		params: noParams,
+		result: z.array(userPresetSchema)
+	}),
+	'presets.save': method({
+		summary: 'Saves a preset under a new name, or overwrites the preset with that name.',
+		params: savePresetParamsSchema,
+		result: userPresetSchema
+	}),
+	'presets.rename': method({
+		summary: 'Renames a saved preset.',
+		params: z.object({ id: z.number().int(), name: z.string().trim().min(1).max(80) }).strict(),
+		result: userPresetSchema
+	}),
+	'presets.delete': method({
+		summary: 'Deletes a saved preset.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: z.object({ deleted: z.boolean() })
+	}),
+	'datasets.list': method({
+		summary: 'Datasets exported from the app, newest first.',
+		params: noParams,
+		result: z.array(datasetRecordSchema)
+	}),
+	'datasets.export': method({
+		summary:
+			'Starts exporting a dataset in a worker; progress arrives as datasets.progress events. Exporting into the folder of the same dataset resumes it.',
+		params: exportParamsSchema,
+		result: z.object({ jobId: z.string(), datasetId: z.number().int() })
+	}),
+	'datasets.cancel': method({
+		summary: 'Stops a running export after the images in progress; it can be resumed later.',
+		params: z.object({ jobId: z.string() }).strict(),
+		result: z.object({ cancelled: z.boolean() })
 	})
 } as const satisfies Record<ApiMethod, MethodDefinition>;
 
@@ -118,7 +194,13 @@ export const apiEvents = {
 	/** Settings changed (from any window or the CLI server). */
 	'settings.changed': appSettingsSchema,
 	/** The active compute backend changed: a probe finished or the preference moved. */
-	'backend.changed': backendSelectionSchema
+	'backend.changed': backendSelectionSchema,
+	/** An export made progress. */
+	'datasets.progress': exportProgressSchema,
+	/** An export ended: complete, cancelled or failed (see the record's status and error). */
+	'datasets.finished': exportFinishedSchema,
+	/** The saved presets changed. */
+	'presets.changed': z.array(userPresetSchema)
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

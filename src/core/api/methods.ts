@@ -6,8 +6,19 @@
 export const apiMethodNames = [
 	'system.status',
 	'system.doctor',
+	'system.pickFolder',
 	'settings.get',
-	'settings.update'
+	'settings.update',
+	'generators.catalogue',
+	'generators.preview',
+	'generators.diagnostics',
+	'presets.list',
+	'presets.save',
+	'presets.rename',
+	'presets.delete',
+	'datasets.list',
+	'datasets.export',
+	'datasets.cancel'
 ] as const;
 
 /** A method name. */

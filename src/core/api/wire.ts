@@ -31,7 +31,7 @@ const bytesKey = '$bytes';
  * [u32 header length][header JSON][chunk 0][chunk 1]…, where the header is the message with each
  * Uint8Array replaced by `{"$bytes": k}` plus the chunk lengths.
  */
-export function encodeWireMessage(message: unknown): string | Uint8Array {
+export function encodeWireMessage(message: unknown): string | Uint8Array<ArrayBuffer> {
 	const chunks: Uint8Array[] = [];
 	const json = JSON.stringify(message, (_key, value: unknown) => {
 		if (value instanceof Uint8Array) {

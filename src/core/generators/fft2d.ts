@@ -19,15 +19,16 @@ export function nextPowerOfTwo(n: number): number {
 /** A reusable 2-D FFT for one size; holds scratch buffers, so use one per thread. */
 export class Fft2d {
 	private readonly fft: FFT;
-	private readonly line: Float64Array;
-	private readonly spectrum: Float64Array;
+	// Plain arrays: fft.js runs about twice as fast on them as on Float64Arrays (V8 elements kinds).
+	private readonly line: number[];
+	private readonly spectrum: number[];
 
 	/** `n` must be a power of two. */
 	constructor(readonly n: number) {
 		if (!isPowerOfTwo(n)) throw new RangeError(`Fft2d needs a power-of-two size, got ${n}`);
 		this.fft = new FFT(n);
-		this.line = new Float64Array(2 * n);
-		this.spectrum = new Float64Array(2 * n);
+		this.line = this.fft.createComplexArray().fill(0);
+		this.spectrum = this.fft.createComplexArray().fill(0);
 	}
 
 	/** In-place forward transform: (re, im) ← DFT(re + i·im). */

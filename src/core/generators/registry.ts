@@ -5,12 +5,33 @@
 import { controlPresets, meanColour, whiteNoise } from './controls';
 import type { GeneratorDefinition, GeneratorPreset } from './generator';
 import { defaultParams, paramsValidator, type ParamSchema, type ParamValues } from './params';
+import { createDeadLeavesGenerator, deadLeavesPresets } from './dead-leaves/index';
+import { featureVis, featureVisPresets } from './feature-vis/index';
+import { fractal, fractalPresets } from './fractal/index';
+import { statistical, statisticalPresets } from './statistical/index';
+import { stylegan, styleganPresets } from './stylegan/index';
+import { poolTexture } from './textures';
 
 /** All generators, in the order the UI lists them. */
-export const generators: readonly GeneratorDefinition[] = [whiteNoise, meanColour];
+export const generators: readonly GeneratorDefinition[] = [
+	createDeadLeavesGenerator(poolTexture),
+	statistical,
+	stylegan,
+	featureVis,
+	fractal,
+	whiteNoise,
+	meanColour
+];
 
 /** All presets: the paper's 14 small-scale datasets, then the controls. */
-export const presets: readonly GeneratorPreset[] = [...controlPresets];
+export const presets: readonly GeneratorPreset[] = [
+	...deadLeavesPresets,
+	...statisticalPresets,
+	...styleganPresets,
+	...featureVisPresets,
+	...fractalPresets,
+	...controlPresets
+];
 
 /** The generator with this id, or undefined. */
 export function findGenerator(id: string): GeneratorDefinition | undefined {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import {
 	app,
+	dialog,
 	BrowserWindow,
 	ipcMain,
 	nativeTheme,
@@ -110,7 +111,18 @@ void app.whenReady().then(() => {
 		dataDir: resolveDataDir({ electronUserData: app.getPath('userData') }),
 		launcher: forkUtilityWorker,
 		workersDir: path.join(distDir, 'workers'),
-		electronVersion: process.versions.electron ?? null
+		electronVersion: process.versions.electron ?? null,
+		pickFolder: async (title) => {
+			const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+			const options = {
+				title,
+				properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[]
+			};
+			const choice = window
+				? await dialog.showOpenDialog(window, options)
+				: await dialog.showOpenDialog(options);
+			return choice.canceled ? null : (choice.filePaths[0] ?? null);
+		}
 	});
 	registerIpc(context);
 	createWindow();

@@ -96,12 +96,23 @@ export async function exportDataset(
 	}
 }
 
-async function runExport(
+/** What an export will do, decided before anything is written. */
+export interface ExportPlan {
+	outDir: string;
+	/** The manifest this request describes. */
+	wanted: DatasetManifest;
+	/** The folder's existing manifest when this export resumes it. */
+	previous: DatasetManifest | null;
+}
+
+/**
+ * Validates a request and its folder without writing anything: unknown presets, bad params,
+ * and folders that hold something else are refused here.
+ */
+export function planExport(
 	request: ExportRequest,
-	options: ExportOptions
-): Promise<Result<ExportSummary>> {
-	const started = performance.now();
-	const now = options.now ?? (() => new Date());
+	now: () => Date = () => new Date()
+): Result<ExportPlan> {
 	const resolved = resolveConfig(request);
 	if (!resolved.ok) return fail('INVALID_REQUEST', resolved.message);
 	const config = resolved.value;
@@ -142,6 +153,18 @@ async function runExport(
 			`${outDir} holds another dataset (${previous.preset ?? previous.generator.id}, ${previous.size} px, seed ${previous.seed}, ${previous.format}). Choose an empty folder, or repeat that dataset's settings to resume it.`
 		);
 	}
+	return ok({ outDir, wanted, previous });
+}
+
+async function runExport(
+	request: ExportRequest,
+	options: ExportOptions
+): Promise<Result<ExportSummary>> {
+	const started = performance.now();
+	const now = options.now ?? (() => new Date());
+	const plan = planExport(request, now);
+	if (!plan.ok) return plan;
+	const { outDir, wanted, previous } = plan.value;
 	// A resumed folder keeps its first creation time and covers both ranges.
 	const start = Math.min(request.startIndex, previous?.startIndex ?? Infinity);
 	const end = Math.max(
@@ -174,7 +197,7 @@ async function runExport(
 	const skipped = range.length - missing.length;
 
 	const job: RenderJob = {
-		config: { generator: config.generator.id, params: config.params, size: config.size },
+		config: { generator: wanted.generator.id, params: wanted.params, size: wanted.size },
 		seed: request.seed,
 		format: request.format,
 		quality: request.quality,

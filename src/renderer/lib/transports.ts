@@ -87,7 +87,7 @@ class WebSocketTransport implements ApiTransport {
 			for (const send of this.waiting.splice(0)) send();
 		};
 		socket.onmessage = (message) =>
-			this.receive(JSON.parse(String(message.data)) as WireServerMessage);
+			this.receive(decodeWireMessage(message.data as string | ArrayBuffer) as WireServerMessage);
 		socket.onclose = () => {
 			for (const resolve of this.pending.values()) {
 				resolve(

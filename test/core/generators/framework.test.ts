@@ -117,13 +117,14 @@ describe('Random', () => {
 		const n = 20000;
 		let sum = 0;
 		let sumSq = 0;
-		const counts = [0, 0, 0];
+		const counts = new Float64Array(3);
 		let uniformSum = 0;
 		for (let i = 0; i < n; i++) {
 			const z = random.normal();
 			sum += z;
 			sumSq += z * z;
-			counts[random.int(3)]! += 1;
+			const bucket = random.int(3);
+			counts[bucket] = (counts[bucket] as number) + 1;
 			uniformSum += random.uniform();
 		}
 		expect(Math.abs(sum / n)).toBeLessThan(0.03);

@@ -6,7 +6,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presets, resolveConfig } from '../../../src/core/generators/registry';
 
 const goldenFile = path.join(import.meta.dirname, 'golden.json');
@@ -16,7 +18,11 @@ const updating = process.env.UPDATE_GOLDEN === '1';
  * Cheaper settings for presets whose default cost is high, so the suite stays fast. The case
  * still exercises the preset's code path.
  */
-const overrides: Record<string, { size?: number; params?: Record<string, unknown> }> = {};
+const overrides: Record<string, { size?: number; params?: Record<string, unknown> }> = {
+	'dead_leaves-textures': { params: { texturePoolSize: 16 } },
+	'stylegan-random': { params: { channel_base: 1024 } },
+	'feature_vis-random': { params: { network: 'small', steps: 2 } }
+};
 
 const indices = [0, 1, 401];
 const seed = 20211206;
@@ -32,6 +38,9 @@ const stored: Golden = fs.existsSync(goldenFile)
 const computed: Golden = {};
 
 describe('golden outputs', () => {
+	// Feature visualisation computes with tfjs; the reference backend gives stable bytes.
+	beforeAll(() => tf.setBackend('cpu'));
+
 	for (const preset of presets) {
 		it(`${preset.name} reproduces its stored bytes`, async () => {
 			const override = overrides[preset.name] ?? {};

@@ -4,7 +4,9 @@
  */
 import path from 'node:path';
 import { AppFailure } from '../../../core/api/errors';
-import { resolveConfig } from '../../../core/generators/registry';
+import { diagnoseImages, type DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
+import type { RgbImage } from '../../../core/generators/image';
+import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
 import type { TaskSpec } from '../../../core/workers/protocol';
 import {
 	exportDataset,
@@ -12,6 +14,7 @@ import {
 	type ExportRequest,
 	type ExportSummary
 } from '../../generation/export-dataset';
+import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
 import { serveWorker } from '../runtime';
 
 /** What a preview asks for: a configuration and the indices to draw. */
@@ -33,19 +36,46 @@ export interface PreviewImage {
 	milliseconds: number;
 }
 
+/** What diagnostics ask for: a configuration and how many images to measure. */
+export interface DiagnosticsRequest {
+	preset?: string;
+	generator?: string;
+	params?: Record<string, unknown>;
+	size?: number;
+	seed: number;
+	count: number;
+}
+
 /** The generator worker's tasks. */
 export type GeneratorTasks = {
 	preview: TaskSpec<PreviewRequest, PreviewImage[], PreviewImage>;
+	diagnostics: TaskSpec<DiagnosticsRequest, DatasetDiagnostics, { done: number; total: number }>;
 	export: TaskSpec<ExportRequest, ExportSummary, ExportProgress>;
 };
 
+async function resolveOrFail(
+	request: PreviewRequest | DiagnosticsRequest
+): Promise<ResolvedConfig> {
+	const resolved = resolveConfig(request);
+	if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
+	if (resolved.value.generator.family === 'feature_vis') await ensureTfjsBackend();
+	return resolved.value;
+}
+
+/**
+ * Lets the event loop run, so that a cancel message sent while images are being drawn is
+ * received before the next one (generators are synchronous).
+ */
+function yieldToMessages(): Promise<void> {
+	return new Promise((resolve) => setImmediate(resolve));
+}
+
 serveWorker<GeneratorTasks>({
 	preview: async (request, { signal, progress }) => {
-		const resolved = resolveConfig(request);
-		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
-		const { generator, params, size } = resolved.value;
+		const { generator, params, size } = await resolveOrFail(request);
 		const images: PreviewImage[] = [];
 		for (const index of request.indices) {
+			await yieldToMessages();
 			// A newer preview request cancels this one; stop between images.
 			if (signal.aborted) throw new AppFailure('CANCELLED', 'Preview superseded.');
 			const started = performance.now();
@@ -60,6 +90,17 @@ serveWorker<GeneratorTasks>({
 			progress(preview);
 		}
 		return images;
+	},
+	diagnostics: async (request, { signal, progress }) => {
+		const { generator, params, size } = await resolveOrFail(request);
+		const images: RgbImage[] = [];
+		for (let index = 0; index < request.count; index++) {
+			await yieldToMessages();
+			if (signal.aborted) throw new AppFailure('CANCELLED', 'Diagnostics superseded.');
+			images.push(await generator.generate(params, request.seed, index, size));
+			if (index % 8 === 7) progress({ done: index + 1, total: request.count });
+		}
+		return diagnoseImages(images);
 	},
 	export: async (request, { signal, progress }) => {
 		const result = await exportDataset(request, {

@@ -1,0 +1,274 @@
+/**
+ * The Generator Studio's service: previews and diagnostics in a long-lived generator worker,
+ * exports in a worker each, user presets and the dataset records in SQLite.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
+import { AppFailure, type Result } from '../../core/api/errors';
+import type { GeneratorInfo, PresetInfo, UserPreset } from '../../core/api/generators';
+import type { generatorConfigSchema } from '../../core/api/generators';
+import { generators, presets, resolveConfig } from '../../core/generators/registry';
+import type { EventBus } from '../events';
+import { planExport, type ExportRequest, type ExportSummary } from '../generation/export-dataset';
+import type { Store } from '../store/database';
+import {
+	finishDataset,
+	listDatasets,
+	markInterruptedDatasets,
+	startDataset,
+	updateDatasetProgress
+} from '../store/datasets';
+import { deletePreset, listPresets, renamePreset, savePreset } from '../store/presets';
+import type { GeneratorTasks } from '../workers/entries/generator';
+import type { WorkerClient, WorkerFactory } from '../workers/host';
+
+type GeneratorConfig = z.output<typeof generatorConfigSchema>;
+
+interface RunningExport {
+	controller: AbortController;
+	datasetId: number;
+}
+
+/** How often a running export writes its progress to SQLite. */
+const progressWriteMs = 2000;
+
+/** Owns the generator workers; every method is one API call. */
+export class GeneratorService {
+	private previewWorker: WorkerClient<GeneratorTasks> | null = null;
+	private readonly streams = new Map<string, AbortController>();
+	private readonly exports = new Map<string, RunningExport>();
+
+	/** `store` throws when the store could not open, which the dispatcher reports. */
+	constructor(
+		private readonly workers: WorkerFactory,
+		private readonly store: () => Store,
+		private readonly events: EventBus
+	) {}
+
+	/** Marks exports that a previous session left running as cancelled. */
+	recoverInterrupted(): void {
+		markInterruptedDatasets(this.store().db);
+	}
+
+	/** Generators (with their schemas as data) and built-in presets. */
+	catalogue(): { generators: GeneratorInfo[]; presets: PresetInfo[] } {
+		return {
+			generators: generators.map(({ id, family, label, description, version, speed, params }) => ({
+				id,
+				family,
+				label,
+				description,
+				version,
+				speed,
+				params: params as GeneratorInfo['params']
+			})),
+			presets: presets.map((preset) => ({ ...preset }))
+		};
+	}
+
+	/** Renders previews; an older request on the same stream is cancelled. */
+	async preview(
+		request: ApiParsedParams<'generators.preview'>
+	): Promise<ApiResult<'generators.preview'>> {
+		const started = performance.now();
+		const images = await this.inStream(request.stream, (worker, signal) =>
+			worker.run(
+				'preview',
+				{ ...flatten(request.config), seed: request.seed, indices: request.indices },
+				{ signal }
+			)
+		);
+		return { images, milliseconds: performance.now() - started };
+	}
+
+	/** Diagnostics of a sample; an older request on the same stream is cancelled. */
+	diagnostics(
+		request: ApiParsedParams<'generators.diagnostics'>
+	): Promise<ApiResult<'generators.diagnostics'>> {
+		return this.inStream(request.stream, (worker, signal) =>
+			worker.run(
+				'diagnostics',
+				{ ...flatten(request.config), seed: request.seed, count: request.count },
+				{ signal }
+			)
+		);
+	}
+
+	/** The user's presets. */
+	listPresets(): UserPreset[] {
+		return listPresets(this.store().db);
+	}
+
+	/** Saves a preset after checking its params against the generator's schema. */
+	savePreset(request: ApiParsedParams<'presets.save'>): UserPreset {
+		const resolved = resolveConfig(request);
+		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
+		const saved = savePreset(this.store().db, {
+			...request,
+			params: resolved.value.params,
+			generatorVersion: resolved.value.generator.version
+		});
+		this.announcePresets();
+		return saved;
+	}
+
+	/** Renames a preset. */
+	renamePreset(id: number, name: string): UserPreset {
+		const renamed = renamePreset(this.store().db, id, name);
+		this.announcePresets();
+		return renamed;
+	}
+
+	/** Deletes a preset. */
+	deletePreset(id: number): { deleted: boolean } {
+		const deleted = deletePreset(this.store().db, id);
+		this.announcePresets();
+		return { deleted };
+	}
+
+	/** Exported datasets. */
+	listDatasets(): ApiResult<'datasets.list'> {
+		return listDatasets(this.store().db);
+	}
+
+	/** Starts an export in its own worker; progress and the end arrive as events. */
+	startExport(request: ApiParsedParams<'datasets.export'>): { jobId: string; datasetId: number } {
+		if (!path.isAbsolute(request.outDir)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`The destination must be an absolute folder path; got ${JSON.stringify(request.outDir)}.`
+			);
+		}
+		const exportRequest: ExportRequest = {
+			...flatten(request.config),
+			seed: request.seed,
+			count: request.count,
+			startIndex: 0,
+			outDir: request.outDir,
+			format: request.format,
+			quality: request.quality,
+			shards: request.shards
+		};
+		const plan = planExport(exportRequest);
+		if (!plan.ok) throw new AppFailure(plan.error.code, plan.error.message);
+		const { wanted } = plan.value;
+		const db = this.store().db;
+		const dataset = startDataset(db, {
+			path: plan.value.outDir,
+			generator: wanted.generator.id,
+			preset: wanted.preset,
+			params: wanted.params,
+			size: wanted.size,
+			seed: wanted.seed,
+			count: wanted.count,
+			format: wanted.format
+		});
+		const jobId = crypto.randomUUID();
+		const controller = new AbortController();
+		this.exports.set(jobId, { controller, datasetId: dataset.id });
+		const worker = this.workers.start<GeneratorTasks>('generator');
+		let lastWrite = 0;
+		void worker
+			.run('export', exportRequest, {
+				signal: controller.signal,
+				onProgress: (progress) => {
+					this.events.emit('datasets.progress', {
+						jobId,
+						datasetId: dataset.id,
+						...progress,
+						done: Math.round(progress.done),
+						written: Math.round(progress.written)
+					});
+					if (performance.now() - lastWrite > progressWriteMs) {
+						lastWrite = performance.now();
+						updateDatasetProgress(db, dataset.id, progress.done);
+					}
+				}
+			})
+			.then((result) => this.finishExport(jobId, dataset.id, result))
+			.finally(() => worker.stop());
+		return { jobId, datasetId: dataset.id };
+	}
+
+	/** Cancels a running export; returns false when it is not running. */
+	cancelExport(jobId: string): { cancelled: boolean } {
+		const running = this.exports.get(jobId);
+		if (!running) return { cancelled: false };
+		running.controller.abort();
+		return { cancelled: true };
+	}
+
+	/** Stops every worker (the app is closing). */
+	close(): void {
+		for (const running of this.exports.values()) running.controller.abort();
+		for (const controller of this.streams.values()) controller.abort();
+		this.previewWorker?.stop();
+	}
+
+	private finishExport(jobId: string, datasetId: number, result: Result<ExportSummary>): void {
+		this.exports.delete(jobId);
+		let store: Store;
+		try {
+			store = this.store();
+		} catch {
+			return;
+		}
+		const status = result.ok
+			? result.value.manifest.complete
+				? 'complete'
+				: 'cancelled'
+			: result.error.code === 'CANCELLED'
+				? 'cancelled'
+				: 'failed';
+		const record = finishDataset(store.db, datasetId, {
+			status,
+			error: result.ok ? null : result.error.message,
+			manifest: result.ok ? result.value.manifest : null
+		});
+		if (record) this.events.emit('datasets.finished', { jobId, dataset: record });
+	}
+
+	private announcePresets(): void {
+		this.events.emit('presets.changed', listPresets(this.store().db));
+	}
+
+	private async inStream<T>(
+		stream: string,
+		run: (worker: WorkerClient<GeneratorTasks>, signal: AbortSignal) => Promise<Result<T>>
+	): Promise<T> {
+		this.streams.get(stream)?.abort();
+		const controller = new AbortController();
+		this.streams.set(stream, controller);
+		try {
+			const result = await run(this.worker(), controller.signal);
+			if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
+			return result.value;
+		} finally {
+			if (this.streams.get(stream) === controller) this.streams.delete(stream);
+		}
+	}
+
+	/** The preview worker, started on first use and again after a crash. */
+	private worker(): WorkerClient<GeneratorTasks> {
+		if (this.previewWorker?.alive) return this.previewWorker;
+		const worker = this.workers.start<GeneratorTasks>('generator');
+		worker.onCrash(() => {
+			if (this.previewWorker === worker) this.previewWorker = null;
+		});
+		this.previewWorker = worker;
+		return worker;
+	}
+}
+
+function flatten(
+	config: GeneratorConfig
+): Pick<ExportRequest, 'preset' | 'generator' | 'params' | 'size'> {
+	return {
+		...(config.preset === undefined ? {} : { preset: config.preset }),
+		...(config.generator === undefined ? {} : { generator: config.generator }),
+		params: config.params,
+		...(config.size === undefined ? {} : { size: config.size })
+	};
+}
