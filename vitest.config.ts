@@ -9,7 +9,16 @@ export default defineConfig({
 	test: {
 		reporters: ['default', './test/support/summary-reporter.ts'],
 		projects: [
-			{ test: { name: 'unit', include: ['test/core/**/*.test.ts', 'test/main/**/*.test.ts'] } },
+			{
+				test: {
+					name: 'unit',
+					include: [
+						'test/core/**/*.test.ts',
+						'test/main/**/*.test.ts',
+						'test/renderer/**/*.test.ts'
+					]
+				}
+			},
 			{
 				test: {
 					name: 'integration',

@@ -165,18 +165,11 @@ async function runExport(
 	const plan = planExport(request, now);
 	if (!plan.ok) return plan;
 	const { outDir, wanted, previous } = plan.value;
-	// A resumed folder keeps its first creation time and covers both ranges.
-	const start = Math.min(request.startIndex, previous?.startIndex ?? Infinity);
-	const end = Math.max(
-		request.startIndex + request.count,
-		previous ? previous.startIndex + previous.count : 0
-	);
+	// The latest request defines the dataset's range; a resumed folder keeps its creation time.
 	const manifest: DatasetManifest = {
 		...wanted,
 		createdAt: previous?.createdAt ?? wanted.createdAt,
-		shards: request.shards || (previous?.shards ?? false),
-		startIndex: start,
-		count: end - start
+		shards: request.shards || (previous?.shards ?? false)
 	};
 	fs.mkdirSync(outDir, { recursive: true });
 	writeManifest(outDir, manifest);

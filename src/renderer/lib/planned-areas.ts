@@ -8,17 +8,7 @@ export interface PlannedArea {
 }
 
 /** The areas that later releases fill, by id. */
-export const plannedAreas: Record<Exclude<AreaId, 'settings'>, PlannedArea> = {
-	generate: {
-		title: 'Generator Studio',
-		summary: 'Sample noise images from every family of the paper and tune them live.',
-		features: [
-			'Dead leaves, 1/f spectrum, wavelet marginal model, untrained StyleGAN, feature visualisation and FractalDB, with the paper’s 14 presets',
-			'A slider for every generator parameter, re-rendered live in a worker',
-			'Dataset diagnostics: power spectrum slope, colour statistics, sparsity and diversity',
-			'Dataset export with progress, cancel and resume'
-		]
-	},
+export const plannedAreas: Record<Exclude<AreaId, 'settings' | 'generate'>, PlannedArea> = {
 	train: {
 		title: 'Training lab',
 		summary:

@@ -37,19 +37,43 @@ export type BandVisitor = (
 	band: number
 ) => void;
 
+/**
+ * Called with the coefficients of one band of a single real channel (`bandSize²` values, to
+ * change in place); `band` numbers bands as in {@link BandVisitor}.
+ */
+export type RealBandVisitor = (values: Float64Array, bandSize: number, band: number) => void;
+
+/**
+ * One visited band: its DFT is `factor · mask · from`, with factor (−i)³ = i for the oriented
+ * bands and 1 for the high-pass residual, and the reconstruction adds `conj(factor) · mask ·`
+ * (the modified band's DFT) to `to`.
+ */
+interface Band {
+	index: number;
+	mask: Float64Array;
+	oriented: boolean;
+	fromRe: Float64Array;
+	fromIm: Float64Array;
+	toRe: Float64Array;
+	toIm: Float64Array;
+}
+
 interface Level {
 	size: number;
 	fft: Fft2d;
-	/** `angular_b · HI` on this level's grid, one per orientation. */
-	bandMasks: Float64Array[];
+	/** The bands on this level's grid: the high-pass residual (level 0 only), then 4 oriented. */
+	bands: Band[];
 	/** This level's low-pass DFT. */
 	lowRe: Float64Array;
 	lowIm: Float64Array;
-	/** Scratch for one band, and the reconstruction accumulated at this level. */
+	/** Scratch for one band (or two real bands packed as re + i·im). */
 	bandRe: Float64Array;
 	bandIm: Float64Array;
+	/** The reconstruction accumulated at this level. */
 	sumRe: Float64Array;
 	sumIm: Float64Array;
+	/** For each DFT index, the index of the negated frequency. */
+	mirror: Int32Array;
 	/** For each index of the next (half-size) grid, its index in this grid. */
 	cropIndex: Int32Array;
 	/** LO on the next grid, applied after cropping (and before embedding when reconstructing). */
@@ -60,11 +84,16 @@ interface Level {
 export class SteerablePyramid {
 	/** Oriented bands per scale. */
 	static readonly orientations = 4;
-	private readonly highMask: Float64Array;
 	private readonly lowMask: Float64Array;
 	private readonly levels: Level[];
 	private readonly residualRe: Float64Array;
 	private readonly residualIm: Float64Array;
+	/** The input DFT, kept while the caller's arrays collect the reconstruction. */
+	private readonly inputRe: Float64Array;
+	private readonly inputIm: Float64Array;
+	/** The reconstructed high-pass residual. */
+	private readonly highRe: Float64Array;
+	private readonly highIm: Float64Array;
 
 	/** `size` a power of two; `scales` from 1 to log2(size) − 2 (pyrtools' maximum height). */
 	constructor(
@@ -75,18 +104,45 @@ export class SteerablePyramid {
 		if (!Number.isInteger(scales) || scales < 1 || scales > maxScales) {
 			throw new RangeError(`A ${size}-pixel pyramid takes 1 to ${maxScales} scales, got ${scales}`);
 		}
-		this.highMask = radialMask(size, size, 1, 'high');
+		const pixels = size * size;
+		this.inputRe = new Float64Array(pixels);
+		this.inputIm = new Float64Array(pixels);
+		this.highRe = new Float64Array(pixels);
+		this.highIm = new Float64Array(pixels);
 		this.lowMask = radialMask(size, size, 1, 'low');
 		this.levels = [];
 		for (let level = 0; level < scales; level++) {
 			const m = size >> level;
 			const half = m >> 1;
 			const high = radialMask(size, m, 2 + level, 'high');
-			const bandMasks = [];
+			const lowRe = new Float64Array(m * m);
+			const lowIm = new Float64Array(m * m);
+			const sumRe = new Float64Array(m * m);
+			const sumIm = new Float64Array(m * m);
+			const bands: Band[] = [];
+			if (level === 0) {
+				bands.push({
+					index: 0,
+					mask: radialMask(size, size, 1, 'high'),
+					oriented: false,
+					fromRe: this.inputRe,
+					fromIm: this.inputIm,
+					toRe: this.highRe,
+					toIm: this.highIm
+				});
+			}
 			for (let b = 0; b < SteerablePyramid.orientations; b++) {
 				const mask = angularMask(m, (Math.PI * b) / SteerablePyramid.orientations);
 				for (let i = 0; i < mask.length; i++) mask[i] = (mask[i] as number) * (high[i] as number);
-				bandMasks.push(mask);
+				bands.push({
+					index: 1 + SteerablePyramid.orientations * level + b,
+					mask,
+					oriented: true,
+					fromRe: lowRe,
+					fromIm: lowIm,
+					toRe: sumRe,
+					toIm: sumIm
+				});
 			}
 			const cropIndex = new Int32Array(half * half);
 			for (let row = 0; row < half; row++) {
@@ -95,16 +151,23 @@ export class SteerablePyramid {
 					cropIndex[row * half + col] = fromRow * m + (col < half / 2 ? col : col + half);
 				}
 			}
+			const mirror = new Int32Array(m * m);
+			for (let row = 0; row < m; row++) {
+				for (let col = 0; col < m; col++) {
+					mirror[row * m + col] = ((m - row) % m) * m + ((m - col) % m);
+				}
+			}
 			this.levels.push({
 				size: m,
 				fft: new Fft2d(m),
-				bandMasks,
-				lowRe: new Float64Array(m * m),
-				lowIm: new Float64Array(m * m),
+				bands,
+				lowRe,
+				lowIm,
 				bandRe: new Float64Array(m * m),
 				bandIm: new Float64Array(m * m),
-				sumRe: new Float64Array(m * m),
-				sumIm: new Float64Array(m * m),
+				sumRe,
+				sumIm,
+				mirror,
 				cropIndex,
 				lowMask: radialMask(size, half, 2 + level, 'low')
 			});
@@ -132,63 +195,56 @@ export class SteerablePyramid {
 	 * that changes nothing, (re, im) comes back unchanged up to rounding.
 	 */
 	process(re: Float64Array, im: Float64Array, visit: BandVisitor): void {
-		const { size, levels } = this;
+		this.run(re, im, (level) => {
+			for (const band of level.bands) this.pairBand(level, band, visit);
+		});
+	}
+
+	/**
+	 * {@link process} for one real image, whose DFT (re, im) is Hermitian: the same bands and
+	 * reconstruction, with two real bands packed into each complex transform, which halves the
+	 * transforms that two channels at once would need.
+	 */
+	processReal(re: Float64Array, im: Float64Array, visit: RealBandVisitor): void {
+		this.run(re, im, (level) => {
+			const { bands } = level;
+			for (let b = 0; b < bands.length; b += 2) {
+				this.realBands(level, bands[b] as Band, bands[b + 1] ?? null, visit);
+			}
+		});
+	}
+
+	private run(re: Float64Array, im: Float64Array, visitLevel: (level: Level) => void): void {
+		const { size, levels, lowMask, inputRe, inputIm, highRe, highIm } = this;
 		const top = levels[0] as Level;
 		const pixels = size * size;
-		const { highMask, lowMask } = this;
+		inputRe.set(re);
+		inputIm.set(im);
 		for (let i = 0; i < pixels; i++) {
-			const r = re[i] as number;
-			const m = im[i] as number;
 			const lo = lowMask[i] as number;
-			const hi = highMask[i] as number;
-			top.lowRe[i] = r * lo;
-			top.lowIm[i] = m * lo;
-			top.bandRe[i] = r * hi;
-			top.bandIm[i] = m * hi;
+			top.lowRe[i] = (re[i] as number) * lo;
+			top.lowIm[i] = (im[i] as number) * lo;
 		}
-		top.fft.inverse(top.bandRe, top.bandIm);
-		visit(top.bandRe, top.bandIm, size, 0);
-		top.fft.forward(top.bandRe, top.bandIm);
-		for (let i = 0; i < pixels; i++) {
-			const hi = highMask[i] as number;
-			re[i] = (top.bandRe[i] as number) * hi;
-			im[i] = (top.bandIm[i] as number) * hi;
-		}
-
+		// Every level's low-pass DFT first: bands never feed the lower levels.
 		for (let index = 0; index < levels.length; index++) {
 			const level = levels[index] as Level;
-			const { lowRe, lowIm, bandRe, bandIm, sumRe, sumIm, fft } = level;
-			const count = level.size * level.size;
-			sumRe.fill(0);
-			sumIm.fill(0);
-			for (let b = 0; b < SteerablePyramid.orientations; b++) {
-				const mask = level.bandMasks[b] as Float64Array;
-				// (−i)³ = i: i·K·(lr + i·li) = −K·li + i·K·lr.
-				for (let i = 0; i < count; i++) {
-					const k = mask[i] as number;
-					bandRe[i] = -k * (lowIm[i] as number);
-					bandIm[i] = k * (lowRe[i] as number);
-				}
-				fft.inverse(bandRe, bandIm);
-				visit(bandRe, bandIm, level.size, 1 + SteerablePyramid.orientations * index + b);
-				fft.forward(bandRe, bandIm);
-				// i³ = −i: −i·K·(br + i·bi) = K·bi − i·K·br.
-				for (let i = 0; i < count; i++) {
-					const k = mask[i] as number;
-					sumRe[i] = (sumRe[i] as number) + k * (bandIm[i] as number);
-					sumIm[i] = (sumIm[i] as number) - k * (bandRe[i] as number);
-				}
-			}
 			const next = levels[index + 1];
 			const nextRe = next ? next.lowRe : this.residualRe;
 			const nextIm = next ? next.lowIm : this.residualIm;
-			const { cropIndex, lowMask: crop } = level;
+			const { cropIndex, lowMask: crop, lowRe, lowIm } = level;
 			for (let j = 0; j < cropIndex.length; j++) {
 				const from = cropIndex[j] as number;
 				const lo = crop[j] as number;
 				nextRe[j] = (lowRe[from] as number) * lo;
 				nextIm[j] = (lowIm[from] as number) * lo;
 			}
+		}
+		highRe.fill(0);
+		highIm.fill(0);
+		for (const level of levels) {
+			level.sumRe.fill(0);
+			level.sumIm.fill(0);
+			visitLevel(level);
 		}
 
 		// Reconstruction, coarse to fine: each level's low-pass part is the next level's sum
@@ -209,9 +265,97 @@ export class SteerablePyramid {
 		}
 		for (let i = 0; i < pixels; i++) {
 			const lo = lowMask[i] as number;
-			re[i] = (re[i] as number) + (belowRe[i] as number) * lo;
-			im[i] = (im[i] as number) + (belowIm[i] as number) * lo;
+			re[i] = (highRe[i] as number) + (belowRe[i] as number) * lo;
+			im[i] = (highIm[i] as number) + (belowIm[i] as number) * lo;
 		}
+	}
+
+	/** One band of a complex image (two channels): build, visit, transform back, accumulate. */
+	private pairBand(level: Level, band: Band, visit: BandVisitor): void {
+		const { bandRe, bandIm, fft } = level;
+		const { mask, fromRe, fromIm, toRe, toIm } = band;
+		const count = level.size * level.size;
+		if (band.oriented) {
+			// i·K·(lr + i·li) = −K·li + i·K·lr.
+			for (let i = 0; i < count; i++) {
+				const k = mask[i] as number;
+				bandRe[i] = -k * (fromIm[i] as number);
+				bandIm[i] = k * (fromRe[i] as number);
+			}
+		} else {
+			for (let i = 0; i < count; i++) {
+				const k = mask[i] as number;
+				bandRe[i] = k * (fromRe[i] as number);
+				bandIm[i] = k * (fromIm[i] as number);
+			}
+		}
+		fft.inverse(bandRe, bandIm);
+		visit(bandRe, bandIm, level.size, band.index);
+		fft.forward(bandRe, bandIm);
+		if (band.oriented) {
+			// −i·K·(br + i·bi) = K·bi − i·K·br.
+			for (let i = 0; i < count; i++) {
+				const k = mask[i] as number;
+				toRe[i] = (toRe[i] as number) + k * (bandIm[i] as number);
+				toIm[i] = (toIm[i] as number) - k * (bandRe[i] as number);
+			}
+		} else {
+			for (let i = 0; i < count; i++) {
+				const k = mask[i] as number;
+				toRe[i] = (toRe[i] as number) + k * (bandRe[i] as number);
+				toIm[i] = (toIm[i] as number) + k * (bandIm[i] as number);
+			}
+		}
+	}
+
+	/**
+	 * Two bands `p` and `q` of a real image (or `p` alone) in one complex transform: the DFT
+	 * P + i·Q inverts to p + i·q, both real; after the visit, the forward transform Z splits
+	 * by Hermitian symmetry into P = (Z(f) + Z̄(−f))/2 and Q = (Z(f) − Z̄(−f))/2i.
+	 */
+	private realBands(level: Level, p: Band, q: Band | null, visit: RealBandVisitor): void {
+		const { bandRe, bandIm, fft, mirror } = level;
+		const count = level.size * level.size;
+		// Band DFTs as (re, im) per frequency: (k·fr, k·fi), or i·k·(fr + i·fi) = (−k·fi, k·fr).
+		const spectrumRe = (band: Band, i: number) =>
+			band.oriented
+				? -(band.mask[i] as number) * (band.fromIm[i] as number)
+				: (band.mask[i] as number) * (band.fromRe[i] as number);
+		const spectrumIm = (band: Band, i: number) =>
+			band.oriented
+				? (band.mask[i] as number) * (band.fromRe[i] as number)
+				: (band.mask[i] as number) * (band.fromIm[i] as number);
+		for (let i = 0; i < count; i++) {
+			// P + i·Q = (Pr − Qi) + i·(Pi + Qr).
+			bandRe[i] = spectrumRe(p, i) - (q ? spectrumIm(q, i) : 0);
+			bandIm[i] = spectrumIm(p, i) + (q ? spectrumRe(q, i) : 0);
+		}
+		fft.inverse(bandRe, bandIm);
+		visit(bandRe, level.size, p.index);
+		if (q) visit(bandIm, level.size, q.index);
+		else bandIm.fill(0);
+		fft.forward(bandRe, bandIm);
+		for (let i = 0; i < count; i++) {
+			const j = mirror[i] as number;
+			const zr = bandRe[i] as number;
+			const zi = bandIm[i] as number;
+			const wr = bandRe[j] as number;
+			const wi = bandIm[j] as number;
+			accumulate(p, i, (zr + wr) / 2, (zi - wi) / 2);
+			if (q) accumulate(q, i, (zi + wi) / 2, (wr - zr) / 2);
+		}
+	}
+}
+
+/** Adds `conj(factor) · mask · (re + i·im)` at frequency `i` to the band's reconstruction. */
+function accumulate(band: Band, i: number, re: number, im: number): void {
+	const k = band.mask[i] as number;
+	if (band.oriented) {
+		band.toRe[i] = (band.toRe[i] as number) + k * im;
+		band.toIm[i] = (band.toIm[i] as number) - k * re;
+	} else {
+		band.toRe[i] = (band.toRe[i] as number) + k * re;
+		band.toIm[i] = (band.toIm[i] as number) + k * im;
 	}
 }
 

@@ -8,7 +8,7 @@
  * band's mean/std, histogram-matches it to h, and sets mean/std again.
  */
 import type { Random } from '../random';
-import { HistogramTarget } from './histogram-match';
+import { HistogramTarget, type ValueSummary } from './histogram-match';
 
 /** The target marginal of one band of one channel. */
 export interface BandMarginal {
@@ -72,6 +72,20 @@ export function sampleWaveletMarginals(
 export function setMoments(values: Float64Array, length: number, mean: number, std: number): void {
 	let sum = 0;
 	for (let i = 0; i < length; i++) sum += values[i] as number;
+	setMomentsFromSum(values, length, sum, mean, std);
+}
+
+/**
+ * {@link setMoments} given the current sum of the values; returns the summary of the new
+ * values (sum, min, max, in index order), which the histogram of the next step starts from.
+ */
+function setMomentsFromSum(
+	values: Float64Array,
+	length: number,
+	sum: number,
+	mean: number,
+	std: number
+): ValueSummary {
 	const current = sum / length;
 	let squares = 0;
 	for (let i = 0; i < length; i++) {
@@ -80,16 +94,32 @@ export function setMoments(values: Float64Array, length: number, mean: number, s
 	}
 	const currentStd = Math.sqrt(squares / (length - 1));
 	const gain = currentStd > 0 ? std / currentStd : 0;
-	for (let i = 0; i < length; i++) values[i] = ((values[i] as number) - current) * gain + mean;
+	let newSum = 0;
+	let lo = Infinity;
+	let hi = -Infinity;
+	for (let i = 0; i < length; i++) {
+		const value = ((values[i] as number) - current) * gain + mean;
+		values[i] = value;
+		newSum += value;
+		if (value < lo) lo = value;
+		if (value > hi) hi = value;
+	}
+	return { sum: newSum, lo, hi };
 }
 
-/** MATLAB `impose_wmm` on one band's coefficients: moments, histogram, moments again. */
+/**
+ * MATLAB `impose_wmm` on one band's coefficients: moments, histogram, moments again. Each step
+ * hands the sums it gathered while writing to the next, so the passes over the values drop from
+ * nine to seven with the same arithmetic in the same order.
+ */
 export function imposeBandMarginal(
 	values: Float64Array,
 	length: number,
 	target: BandMarginal
 ): void {
-	setMoments(values, length, target.mean, target.std);
-	target.histogram.match(values, length);
-	setMoments(values, length, target.mean, target.std);
+	let sum = 0;
+	for (let i = 0; i < length; i++) sum += values[i] as number;
+	const summary = setMomentsFromSum(values, length, sum, target.mean, target.std);
+	const matchedSum = target.histogram.match(values, length, summary);
+	setMomentsFromSum(values, length, matchedSum, target.mean, target.std);
 }

@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/app-server';
+import { launchChromium, screenshot, watchForErrors } from '../support/browser';
+import { temporaryFolder } from '../support/paths';
+
+/** A fingerprint of the first preview canvas, to see the grid change. */
+const firstCanvas = (page: Page) =>
+	page
+		.locator('[data-testid=preview-grid] canvas')
+		.first()
+		.evaluate((canvas) => (canvas as HTMLCanvasElement).toDataURL());
+
+const slope = async (page: Page) =>
+	Number((await page.getByTestId('spectral-slope').textContent())?.split('±')[0]);
+
+describe('the Generator Studio in Chromium (web mode)', () => {
+	let app: TestServer;
+	let browser: Browser;
+	let page: Page;
+	let errors: string[];
+	const exports = temporaryFolder();
+
+	beforeAll(async () => {
+		app = await startTestServer();
+		browser = await launchChromium();
+		page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+		errors = watchForErrors(page);
+		await page.goto(`${app.server.url}#/generate`);
+		await page.locator('[data-testid=preview-grid] canvas').first().waitFor();
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await app?.stop();
+		exports.remove();
+	});
+
+	it('re-renders the grid and moves the fitted spectral slope when the slope slider moves', async () => {
+		await page.getByRole('button', { name: 'stat-spectrum', exact: true }).click();
+		await page.getByRole('heading', { name: 'Statistical image model' }).waitFor();
+		await page.getByTestId('spectral-slope').waitFor({ timeout: 30_000 });
+		await expect
+			.poll(() => page.getByTestId('render-status').textContent())
+			.toMatch(/16 images in \d+ ms/);
+		const before = { image: await firstCanvas(page), slope: await slope(page) };
+		await screenshot(page, 'studio-stat-spectrum');
+
+		// Flatten the spectrum: amplitude slopes drawn from [0.5, 1] instead of [0.5, 3.5].
+		const slopeHigh = page.getByRole('spinbutton', { name: 'Slope high value' });
+		await slopeHigh.fill('1');
+		await slopeHigh.press('Tab');
+		await expect.poll(() => page.getByTestId('value-slopeHigh').textContent()).toBe('1');
+		await expect.poll(() => firstCanvas(page), { timeout: 30_000 }).not.toBe(before.image);
+		await expect.poll(() => slope(page), { timeout: 30_000 }).toBeLessThan(before.slope - 0.5);
+		expect(errors).toEqual([]);
+	});
+
+	it('keeps a keyboard-accessible slider with a visible label and value', async () => {
+		const slider = page.getByRole('slider', { name: 'Slope low' });
+		await slider.focus();
+		const start = await page.getByTestId('value-slopeLow').textContent();
+		await page.keyboard.press('ArrowRight');
+		await expect.poll(() => page.getByTestId('value-slopeLow').textContent()).not.toBe(start);
+	});
+
+	it('saves a preset that is still there after a reload', async () => {
+		await page.getByLabel('Save as preset').fill('Flat spectra');
+		await page.getByRole('button', { name: 'Save', exact: true }).click();
+		await page
+			.getByTestId('user-presets')
+			.getByRole('button', { name: 'Flat spectra', exact: true })
+			.waitFor();
+		await page.reload();
+		await page
+			.getByTestId('user-presets')
+			.getByRole('button', { name: 'Flat spectra', exact: true })
+			.click();
+		await expect.poll(() => page.getByTestId('value-slopeHigh').textContent()).toBe('1');
+	});
+
+	it('exports 50 images with progress, and they are on disk with a manifest', async () => {
+		const outDir = path.join(exports.path, 'flat');
+		await page.getByLabel('Images').fill('50');
+		await page.getByLabel('Destination folder').fill(outDir);
+		await page.getByRole('button', { name: 'Export', exact: true }).click();
+		await page
+			.getByTestId('export-outcome')
+			.getByText('Done: 50 images')
+			.waitFor({ timeout: 60_000 });
+		const manifest = JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8')) as {
+			complete: boolean;
+			written: number;
+			params: { slopeHigh: number };
+		};
+		expect(manifest).toMatchObject({ complete: true, written: 50, params: { slopeHigh: 1 } });
+		expect(fs.readdirSync(path.join(outDir, '00000000'))).toHaveLength(50);
+	});
+
+	it(
+		'cancels an export midway and resumes it from the recent exports',
+		{ timeout: 120_000 },
+		async () => {
+			const outDir = path.join(exports.path, 'squares');
+			await page.getByRole('button', { name: 'dead_leaves-squares', exact: true }).click();
+			await page.getByLabel('Images').fill('3000');
+			await page.getByLabel('Destination folder').fill(outDir);
+			await page.getByRole('button', { name: 'Export', exact: true }).click();
+			await expect
+				.poll(() => page.getByTestId('export-progress').textContent(), { timeout: 30_000 })
+				.toMatch(/[1-9]\d* \/ 3000/);
+			await screenshot(page, 'studio-export');
+			await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+			await page
+				.getByTestId('export-outcome')
+				.getByText('Export again to the same folder to resume')
+				.waitFor({ timeout: 30_000 });
+			const manifest = () =>
+				JSON.parse(fs.readFileSync(path.join(outDir, 'manifest.json'), 'utf8')) as {
+					complete: boolean;
+					written: number;
+				};
+			expect(manifest().complete).toBe(false);
+			expect(manifest().written).toBeLessThan(3000);
+			const recent = page.getByRole('listitem').filter({ hasText: outDir });
+			await recent.getByRole('button', { name: 'Resume' }).click();
+			await page
+				.getByTestId('export-outcome')
+				.getByText('Done: 3000 images')
+				.waitFor({ timeout: 90_000 });
+			expect(manifest()).toMatchObject({ complete: true, written: 3000 });
+			expect(errors).toEqual([]);
+		}
+	);
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+	clampToControl,
+	controlsFor,
+	formatValue,
+	isModified,
+	type ParamControl
+} from '../../src/renderer/lib/studio/param-controls';
+import { generators } from '../../src/core/generators/registry';
+
+describe('schema-to-controls mapping', () => {
+	const schema = {
+		sigma: { kind: 'number', label: 'σ', help: 'law', min: 0, max: 6, step: 0.1, default: 3 },
+		budget: {
+			kind: 'integer',
+			label: 'Leaves',
+			help: 'budget',
+			min: 1,
+			max: 10000,
+			step: 1,
+			default: 5000
+		},
+		textured: { kind: 'boolean', label: 'Textured', help: 'fill', default: false },
+		colour: {
+			kind: 'choice',
+			label: 'Colour',
+			help: 'law',
+			options: ['paper', 'full_range'],
+			default: 'paper'
+		},
+		shapes: {
+			kind: 'set',
+			label: 'Shapes',
+			help: 'shapes',
+			options: ['circle', 'square'],
+			default: ['circle']
+		}
+	} as const;
+
+	it('gives each kind its widget, with label, help, range and default', () => {
+		const controls = controlsFor(structuredClone(schema) as never);
+		expect(controls.map((control) => [control.name, control.kind])).toEqual([
+			['sigma', 'slider'],
+			['budget', 'slider'],
+			['textured', 'switch'],
+			['colour', 'select'],
+			['shapes', 'checkboxes']
+		]);
+		expect(controls[0]).toMatchObject({
+			label: 'σ',
+			help: 'law',
+			min: 0,
+			max: 6,
+			step: 0.1,
+			integer: false,
+			defaultValue: 3
+		});
+		expect(controls[1]).toMatchObject({ integer: true });
+		expect(controls[4]).toMatchObject({ options: ['circle', 'square'], defaultValue: ['circle'] });
+	});
+
+	it('maps every parameter of every registered generator', () => {
+		for (const generator of generators) {
+			const controls = controlsFor(generator.params as never);
+			expect(controls).toHaveLength(Object.keys(generator.params).length);
+			for (const control of controls) {
+				expect(control.label.length, `${generator.id}.${control.name}`).toBeGreaterThan(0);
+				expect(
+					control.help.length,
+					`${generator.id}.${control.name} needs help text`
+				).toBeGreaterThan(10);
+			}
+		}
+	});
+
+	it('clamps, rounds and snaps typed values to the slider', () => {
+		type Slider = Extract<ParamControl, { kind: 'slider' }>;
+		const controls = controlsFor(structuredClone(schema) as never);
+		const sigma = controls[0] as Slider;
+		const budget = controls[1] as Slider;
+		expect(clampToControl(sigma, 9)).toBe(6);
+		expect(clampToControl(sigma, -1)).toBe(0);
+		expect(clampToControl(sigma, 2.34)).toBe(2.3);
+		expect(clampToControl(sigma, Number.NaN)).toBe(3);
+		expect(clampToControl(budget, 12.6)).toBe(13);
+	});
+
+	it('formats values and detects changes from the default', () => {
+		const controls = controlsFor(structuredClone(schema) as never);
+		const [sigma, , textured, , shapes] = controls as [never, never, never, never, never];
+		expect(formatValue(sigma, 0.30000000000000004)).toBe('0.3');
+		expect(formatValue(textured, true)).toBe('on');
+		expect(isModified(sigma, 3)).toBe(false);
+		expect(isModified(sigma, 2.9)).toBe(true);
+		expect(isModified(shapes, ['circle'])).toBe(false);
+		expect(isModified(shapes, ['square', 'circle'])).toBe(true);
+	});
+});
