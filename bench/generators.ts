@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 		`Generator throughput at ${size} px on ${cores} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.versions.node}`
 	);
 	console.log(
-		`${'preset'.padEnd(28)} ${'1 thread'.padStart(12)} ${`${cores} threads`.padStart(12)}`
+		`${'preset'.padEnd(28)} ${'first image'.padStart(12)} ${'1 thread'.padStart(12)} ${`${cores} threads`.padStart(12)}`
 	);
 	for (const name of wanted) {
 		const preset = findPreset(name);
