@@ -1,9 +1,11 @@
+import path from 'node:path';
 import { AppFailure, toAppError, type Result } from '../core/api/errors';
 import { defaultSettings, type AppSettings } from '../core/api/settings';
 import { createDispatcher, type ApiHandlers, type Dispatch } from './api/dispatcher';
 import { appInfo } from './app-info';
 import { BackendMonitor } from './compute/backend-monitor';
 import { EventBus } from './events';
+import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
 import { buildDoctorReport } from './services/system';
@@ -40,6 +42,8 @@ export interface AppContext {
  */
 export function createAppContext(options: AppContextOptions): AppContext {
 	const { dataDir } = options;
+	// Workers inherit the environment: this is how they find the shared generator cache.
+	process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache');
 	const events = new EventBus();
 	const store = tryOpenStore(dataDir.path);
 	const requireStore = (): Store => {

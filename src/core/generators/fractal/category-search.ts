@@ -4,6 +4,7 @@
  * all categories in order, category k here is searched on its own streams keyed by (seed, k,
  * attempt), so any category can be found without finding the ones before it.
  */
+import { jsonCodec, persisted } from '../persistent-cache';
 import { Random } from '../random';
 import { axisFit, drawIfs, fitToCanvas, iterateIfs, unitWeights, type IfsSystem } from './ifs';
 
@@ -139,7 +140,12 @@ export function findCategory(
 	const key = `${seed}:${category}:${threshold}`;
 	const cached = cache.get(key);
 	if (cached) return cached;
-	const found = searchCategory(seed, category, threshold, maxAttempts);
+	// The search costs ~0.2 s per category; the persistent cache keeps results across processes.
+	const found = persisted<FractalCategory>(
+		`fractal/categories-v1/${seed}/${threshold}/${maxAttempts}/${category}`,
+		() => searchCategory(seed, category, threshold, maxAttempts),
+		jsonCodec
+	);
 	if (cache.size >= cacheLimit) cache.clear();
 	cache.set(key, found);
 	return found;

@@ -2,7 +2,9 @@ import path from 'node:path';
 import { imageFormats, type ImageFormat } from '../../../core/generators/manifest';
 import { describeRange, parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset, generators, presets } from '../../../core/generators/registry';
+import { cacheDirVariable } from '../../generation/disk-cache';
 import { exportDataset, type ExportProgress } from '../../generation/export-dataset';
+import { resolveDataDir } from '../../paths';
 import type { CliCommand, CliEnvironment } from '../command';
 
 /** The catalogue `--list` prints: presets, then every generator with its parameters. */
@@ -156,6 +158,8 @@ export const generateCommand: CliCommand = {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
+		// Export threads share the generator cache (texture pool, fractal categories) in the data folder.
+		process.env[cacheDirVariable] ??= path.join(resolveDataDir().path, 'cache');
 		const controller = new AbortController();
 		const onInterrupt = () => {
 			if (controller.signal.aborted) process.exit(130);

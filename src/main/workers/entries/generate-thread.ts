@@ -9,8 +9,11 @@ import { AppFailure, toAppError } from '../../../core/api/errors';
 import { imagePath } from '../../../core/generators/manifest';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
 import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { encodeImage } from '../../generation/encode';
 import type { RenderBatch, ThreadReply } from '../../generation/thread-protocol';
+
+installCacheFromEnvironment();
 
 const configs = new Map<string, ResolvedConfig>();
 

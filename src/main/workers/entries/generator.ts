@@ -15,6 +15,7 @@ import {
 	type ExportSummary
 } from '../../generation/export-dataset';
 import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { serveWorker } from '../runtime';
 
 /** What a preview asks for: a configuration and the indices to draw. */
@@ -69,6 +70,8 @@ async function resolveOrFail(
 function yieldToMessages(): Promise<void> {
 	return new Promise((resolve) => setImmediate(resolve));
 }
+
+installCacheFromEnvironment();
 
 serveWorker<GeneratorTasks>({
 	preview: async (request, { signal, progress }) => {

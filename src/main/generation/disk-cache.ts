@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+	installPersistentCache,
+	type PersistentCache
+} from '../../core/generators/persistent-cache';
+
+/** The environment variable through which a parent process hands its cache folder to workers. */
+export const cacheDirVariable = 'NOISELAB_CACHE_DIR';
+
+/**
+ * A {@link PersistentCache} in a folder. Writes go to a temporary name and are renamed, so
+ * parallel workers never read half a file; any error just means "not cached".
+ */
+export function diskCache(folder: string): PersistentCache {
+	const fileFor = (key: string) => {
+		if (!/^[a-z0-9._/-]+$/i.test(key) || key.includes('..'))
+			throw new Error(`Invalid cache key ${key}`);
+		return path.join(folder, key);
+	};
+	return {
+		read(key) {
+			try {
+				return new Uint8Array(fs.readFileSync(fileFor(key)));
+			} catch {
+				return undefined;
+			}
+		},
+		write(key, value) {
+			try {
+				const file = fileFor(key);
+				fs.mkdirSync(path.dirname(file), { recursive: true });
+				const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+				fs.writeFileSync(temporary, value);
+				fs.renameSync(temporary, file);
+			} catch {
+				// A full or read-only disk only costs speed.
+			}
+		}
+	};
+}
+
+/** Installs the disk cache named by NOISELAB_CACHE_DIR, if the parent set one. */
+export function installCacheFromEnvironment(): void {
+	const folder = process.env[cacheDirVariable];
+	if (folder) installPersistentCache(diskCache(folder));
+}
