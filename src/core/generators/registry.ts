@@ -52,16 +52,21 @@ export interface ResolvedConfig {
 	size: number;
 }
 
-/**
- * Resolves a preset or generator plus overrides into complete, validated params. Errors name
- * what was wrong and list the valid choices.
- */
-export function resolveConfig(request: {
+/** A configuration as callers name it: a preset or a generator, overrides and a size. */
+export interface ConfigRequest {
 	preset?: string | undefined;
 	generator?: string | undefined;
 	params?: Record<string, unknown>;
 	size?: number | undefined;
-}): { ok: true; value: ResolvedConfig } | { ok: false; message: string } {
+}
+
+/**
+ * Resolves a preset or generator plus overrides into complete, validated params. Errors name
+ * what was wrong and list the valid choices.
+ */
+export function resolveConfig(
+	request: ConfigRequest
+): { ok: true; value: ResolvedConfig } | { ok: false; message: string } {
 	const preset = request.preset === undefined ? undefined : findPreset(request.preset);
 	if (request.preset !== undefined && !preset) {
 		return {

@@ -26,18 +26,14 @@ import {
 	type DatasetManifest,
 	type ImageFormat
 } from '../../core/generators/manifest';
-import { resolveConfig } from '../../core/generators/registry';
+import { resolveConfig, type ConfigRequest } from '../../core/generators/registry';
 import { appInfo } from '../app-info';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
 import type { RenderJob, ThreadReply } from './thread-protocol';
 
 /** What to export. */
-export interface ExportRequest {
-	preset?: string;
-	generator?: string;
-	params?: Record<string, unknown>;
-	size?: number;
+export interface ExportRequest extends ConfigRequest {
 	seed: number;
 	count: number;
 	startIndex: number;
@@ -212,7 +208,8 @@ async function runExport(
 				skipped,
 				written,
 				imagesPerSecond: rate,
-				etaSeconds: rate > 0 ? (missing.length - written) / rate : null
+				// Thread start-up dominates the first second: no ETA until the rate means something.
+				etaSeconds: rate > 0 && elapsedSeconds > 1.5 ? (missing.length - written) / rate : null
 			});
 		}
 	});

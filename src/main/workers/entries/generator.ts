@@ -6,7 +6,11 @@ import path from 'node:path';
 import { AppFailure } from '../../../core/api/errors';
 import { diagnoseImages, type DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
 import type { RgbImage } from '../../../core/generators/image';
-import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
+import {
+	resolveConfig,
+	type ConfigRequest,
+	type ResolvedConfig
+} from '../../../core/generators/registry';
 import type { TaskSpec } from '../../../core/workers/protocol';
 import {
 	exportDataset,
@@ -19,11 +23,7 @@ import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { serveWorker } from '../runtime';
 
 /** What a preview asks for: a configuration and the indices to draw. */
-export interface PreviewRequest {
-	preset?: string;
-	generator?: string;
-	params?: Record<string, unknown>;
-	size?: number;
+export interface PreviewRequest extends ConfigRequest {
 	seed: number;
 	indices: number[];
 }
@@ -38,11 +38,7 @@ export interface PreviewImage {
 }
 
 /** What diagnostics ask for: a configuration and how many images to measure. */
-export interface DiagnosticsRequest {
-	preset?: string;
-	generator?: string;
-	params?: Record<string, unknown>;
-	size?: number;
+export interface DiagnosticsRequest extends ConfigRequest {
 	seed: number;
 	count: number;
 }
