@@ -65,7 +65,36 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 		await expect.poll(() => page.getByTestId('value-slopeLow').textContent()).not.toBe(start);
 	});
 
+	it('renders a slow generator only on request, filling the grid image by image', async () => {
+		await page.getByRole('button', { name: 'feature_vis-random', exact: true }).click();
+		const render = page.getByRole('button', { name: 'Render 4 previews' });
+		await render.waitFor();
+		expect(await page.getByTestId('render-status').textContent()).not.toContain('Rendering');
+		// Cheap settings, so that the test takes seconds: the small network, 2 steps, 32 px.
+		await page.getByLabel('Network', { exact: true }).selectOption('small');
+		const steps = page.getByRole('spinbutton', { name: 'Steps value' });
+		await steps.fill('2');
+		await steps.press('Tab');
+		await page.getByRole('toolbar').getByLabel('Size').selectOption('32');
+		await render.click();
+		await expect
+			.poll(() => page.locator('[data-testid=preview-grid] canvas').count(), { timeout: 60_000 })
+			.toBe(4);
+		await expect
+			.poll(() => page.getByTestId('render-status').textContent(), { timeout: 60_000 })
+			.toMatch(/4 images in \d+ ms/);
+		await page.getByRole('button', { name: 'stat-spectrum', exact: true }).click();
+		await expect
+			.poll(() => page.getByRole('heading', { name: 'Statistical image model' }).count())
+			.toBe(1);
+	});
+
 	it('saves a preset that is still there after a reload', async () => {
+		await page.getByRole('button', { name: 'stat-spectrum', exact: true }).click();
+		const slopeHigh = page.getByRole('spinbutton', { name: 'Slope high value' });
+		await slopeHigh.fill('1');
+		await slopeHigh.press('Tab');
+		await expect.poll(() => page.getByTestId('value-slopeHigh').textContent()).toBe('1');
 		await page.getByLabel('Save as preset').fill('Flat spectra');
 		await page.getByRole('button', { name: 'Save', exact: true }).click();
 		await page

@@ -51,6 +51,26 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 		).toBe(true);
 	});
 
+	it('streams each image of a progressive preview as an event before the response', async () => {
+		const preview = await api.call('generators.preview', {
+			config: { preset: 'control-mean_colour', size: 32 },
+			seed: 9,
+			indices: [4, 5, 6],
+			progressiveId: 'grid-test'
+		});
+		expect(preview.ok).toBe(true);
+		if (!preview.ok) return;
+		const streamed = api
+			.eventsNamed('generators.previewImage')
+			.filter((event) => event.progressiveId === 'grid-test');
+		expect(streamed.map((event) => event.image.index)).toEqual([4, 5, 6]);
+		expect(
+			Buffer.from(streamed[2]?.image.rgb ?? []).equals(
+				Buffer.from(preview.value.images[2]?.rgb ?? [])
+			)
+		).toBe(true);
+	});
+
 	it('cancels a stale preview when a newer one arrives on the same stream', async () => {
 		const slow = api.call('generators.preview', {
 			config: { preset: 'stat-spectrum_color_wmm', size: 128 },

@@ -15,6 +15,7 @@ import {
 	exportProgressSchema,
 	generatorInfoSchema,
 	presetInfoSchema,
+	previewImageEventSchema,
 	previewImageSchema,
 	previewParamsSchema,
 	savePresetParamsSchema,
@@ -199,6 +200,8 @@ export const apiEvents = {
 	'datasets.progress': exportProgressSchema,
 	/** An export ended: complete, cancelled or failed (see the record's status and error). */
 	'datasets.finished': exportFinishedSchema,
+	/** One image of a progressive preview, as soon as the worker has drawn it. */
+	'generators.previewImage': previewImageEventSchema,
 	/** The saved presets changed. */
 	'presets.changed': z.array(userPresetSchema)
 } as const;

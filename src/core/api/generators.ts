@@ -89,7 +89,12 @@ export const previewParamsSchema = z
 		config: generatorConfigSchema,
 		seed: seedSchema,
 		indices: z.array(z.number().int().nonnegative()).min(1).max(64),
-		stream: z.string().max(64).default('default')
+		stream: z.string().max(64).default('default'),
+		/**
+		 * Also push each image as a `generators.previewImage` event as soon as it is drawn, tagged
+		 * with this id (for slow generators, so the grid fills in instead of waiting for all).
+		 */
+		progressiveId: z.string().max(64).optional()
 	})
 	.strict();
 
@@ -103,6 +108,12 @@ export const previewImageSchema = z.object({
 
 /** See {@link previewImageSchema}. */
 export type PreviewImageData = z.infer<typeof previewImageSchema>;
+
+/** One image of a progressive preview. */
+export const previewImageEventSchema = z.object({
+	progressiveId: z.string(),
+	image: previewImageSchema
+});
 
 /** Diagnostics of a sample of the configuration's images. */
 export const diagnosticsParamsSchema = z

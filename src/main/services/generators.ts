@@ -7,7 +7,12 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import { AppFailure, type Result } from '../../core/api/errors';
-import type { GeneratorInfo, PresetInfo, UserPreset } from '../../core/api/generators';
+import type {
+	GeneratorInfo,
+	PresetInfo,
+	PreviewImageData,
+	UserPreset
+} from '../../core/api/generators';
 import type { generatorConfigSchema } from '../../core/api/generators';
 import { generators, presets, resolveConfig } from '../../core/generators/registry';
 import type { EventBus } from '../events';
@@ -73,11 +78,17 @@ export class GeneratorService {
 		request: ApiParsedParams<'generators.preview'>
 	): Promise<ApiResult<'generators.preview'>> {
 		const started = performance.now();
+		const { progressiveId } = request;
+		const onProgress =
+			progressiveId === undefined
+				? undefined
+				: (image: PreviewImageData) =>
+						this.events.emit('generators.previewImage', { progressiveId, image });
 		const images = await this.inStream(request.stream, (worker, signal) =>
 			worker.run(
 				'preview',
 				{ ...flatten(request.config), seed: request.seed, indices: request.indices },
-				{ signal }
+				{ signal, ...(onProgress ? { onProgress } : {}) }
 			)
 		);
 		return { images, milliseconds: performance.now() - started };

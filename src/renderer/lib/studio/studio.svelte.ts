@@ -52,17 +52,30 @@ export class StudioState {
 	/** Milliseconds from the request to the pixels arriving, for the last grid. */
 	latencyMs = $state<number | null>(null);
 	error = $state<string | null>(null);
+	/** Slow generators render only on request: set when the grid is out of date. */
+	awaitingRender = $state(false);
 	diagnostics = $state.raw<DatasetDiagnostics | null>(null);
 	measuring = $state(false);
 	diagnosticsError = $state<string | null>(null);
 	/** Bumped on every change, so a late answer for an old configuration is dropped. */
 	private version = 0;
 	private renderTimer: ReturnType<typeof setTimeout> | null = null;
+	/** Counts render requests; only the latest one's answer is shown or clears `rendering`. */
+	private renderTicket = 0;
+	/** The id of the progressive preview whose images are arriving, if any. */
+	private progressiveId: string | null = null;
 	private diagnosticsTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(private readonly api: ApiClient) {
 		api.on('presets.changed', (presets) => {
 			this.userPresets = presets;
+		});
+		// Slow generators stream their grid image by image.
+		api.on('generators.previewImage', ({ progressiveId, image }) => {
+			if (progressiveId !== this.progressiveId) return;
+			this.images = [...this.images.filter((shown) => shown.index !== image.index), image].sort(
+				(a, b) => a.index - b.index
+			);
 		});
 	}
 
@@ -203,6 +216,8 @@ export class StudioState {
 	}
 
 	private apply(generator: GeneratorInfo, params: Record<string, unknown>, size: number): void {
+		// A slow generator starts on a 2×2 grid: 16 images would take minutes.
+		if (generator.speed === 'slow' && this.generator?.speed !== 'slow') this.gridSide = 2;
 		this.generatorId = generator.id;
 		this.baseParams = $state.snapshot(params);
 		this.params = params;
@@ -217,9 +232,25 @@ export class StudioState {
 		this.scheduleDiagnostics();
 	}
 
+	/** Renders the grid now (the button that slow generators need). */
+	renderNow(): void {
+		this.awaitingRender = false;
+		void this.render();
+	}
+
 	private scheduleRender(): void {
 		// Coalesce a burst of slider events into one request; the worker cancels stale ones too.
 		if (this.renderTimer) clearTimeout(this.renderTimer);
+		if (this.generator?.speed === 'slow') {
+			// Minutes of work per grid: never start it as a side effect of a click or a slider.
+			this.awaitingRender = true;
+			this.renderTicket++; // Whatever is in flight is now out of date.
+			this.images = [];
+			this.rendering = false;
+			this.latencyMs = null;
+			return;
+		}
+		this.awaitingRender = false;
 		this.renderTimer = setTimeout(() => void this.render(), 16);
 	}
 
@@ -232,16 +263,22 @@ export class StudioState {
 	private async render(): Promise<void> {
 		const version = this.version;
 		const started = performance.now();
+		const ticket = ++this.renderTicket;
 		this.rendering = true;
+		const progressive = this.generator?.speed === 'slow';
+		this.progressiveId = progressive ? `grid-${version}-${started}` : null;
+		if (progressive) this.images = [];
 		const result = await this.api.call('generators.preview', {
 			config: this.config,
 			seed: this.seed,
 			indices: Array.from({ length: this.gridSide * this.gridSide }, (_, index) => index),
-			stream: 'grid'
+			stream: 'grid',
+			...(this.progressiveId ? { progressiveId: this.progressiveId } : {})
 		});
-		if (!result.ok && result.error.code === 'CANCELLED') return;
-		if (version !== this.version && !result.ok) return;
+		if (ticket !== this.renderTicket) return; // A newer render is on its way.
 		this.rendering = false;
+		// An answer for settings that have changed since (slow generators wait for a click) is dropped.
+		if (version !== this.version || (!result.ok && result.error.code === 'CANCELLED')) return;
 		if (result.ok) {
 			this.images = result.value.images;
 			this.latencyMs = performance.now() - started;
