@@ -44,6 +44,8 @@ export class GeneratorService {
 	private previewWorker: WorkerClient<GeneratorTasks> | null = null;
 	private readonly streams = new Map<string, AbortController>();
 	private readonly exports = new Map<string, RunningExport>();
+	/** Set when the app closes: late worker messages must not touch the closed store. */
+	private closed = false;
 
 	/** `store` throws when the store could not open, which the dispatcher reports. */
 	constructor(
@@ -192,7 +194,7 @@ export class GeneratorService {
 						done: Math.round(progress.done),
 						written: Math.round(progress.written)
 					});
-					if (performance.now() - lastWrite > progressWriteMs) {
+					if (!this.closed && performance.now() - lastWrite > progressWriteMs) {
 						lastWrite = performance.now();
 						updateDatasetProgress(db, dataset.id, progress.done);
 					}
@@ -213,6 +215,7 @@ export class GeneratorService {
 
 	/** Stops every worker (the app is closing). */
 	close(): void {
+		this.closed = true;
 		for (const running of this.exports.values()) running.controller.abort();
 		for (const controller of this.streams.values()) controller.abort();
 		this.previewWorker?.stop();
@@ -220,6 +223,7 @@ export class GeneratorService {
 
 	private finishExport(jobId: string, datasetId: number, result: Result<ExportSummary>): void {
 		this.exports.delete(jobId);
+		if (this.closed) return; // The export resumes next time; its row is recovered at start-up.
 		let store: Store;
 		try {
 			store = this.store();
