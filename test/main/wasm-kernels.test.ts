@@ -1,0 +1,252 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerAllGradients } from '../../src/main/compute/kernels/register-gradients';
+import { registerWasmConvBackprop } from '../../src/main/compute/kernels/wasm-conv-backprop';
+
+type Shape4 = [number, number, number, number];
+
+/** Largest absolute difference, relative to the largest magnitude of the expected values. */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+	expect(actual.length).toBe(expected.length);
+	let difference = 0;
+	let scale = 1e-12;
+	for (let i = 0; i < expected.length; i++) {
+		difference = Math.max(difference, Math.abs((actual[i] ?? 0) - (expected[i] ?? 0)));
+		scale = Math.max(scale, Math.abs(expected[i] ?? 0));
+	}
+	return difference / scale;
+}
+
+function defined<T>(value: T | undefined): T {
+	if (value === undefined) throw new Error('missing gradient');
+	return value;
+}
+
+/** Deterministic values in [-1, 1) that are the same on every backend. */
+function values(size: number, seed: number): Float32Array {
+	const out = new Float32Array(size);
+	let state = seed * 2654435761;
+	for (let i = 0; i < size; i++) {
+		state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+		out[i] = state / 2 ** 31 - 1;
+	}
+	return out;
+}
+
+function tensor4(shape: Shape4, seed: number): tf.Tensor4D {
+	return tf.tensor4d(values(shape[0] * shape[1] * shape[2] * shape[3], seed), shape);
+}
+
+beforeAll(async () => {
+	registerAllGradients();
+	registerWasmConvBackprop();
+	expect(await tf.setBackend('cpu')).toBe(true);
+});
+
+describe('registerAllGradients', () => {
+	it('gives Conv2D both gradients, matching a direct sum over windows', async () => {
+		await tf.setBackend('cpu');
+		const xShape: Shape4 = [2, 5, 6, 2];
+		const fShape: Shape4 = [3, 3, 2, 3];
+		const x = tensor4(xShape, 1);
+		const f = tensor4(fShape, 2);
+		const g = tensor4([2, 3, 4, 3], 3);
+		const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+			tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid'), g))
+		)([x, f]);
+		const xv = x.dataSync();
+		const fv = f.dataSync();
+		const gv = g.dataSync();
+		const expectedDx = new Float64Array(xv.length);
+		const expectedDf = new Float64Array(fv.length);
+		const xAt = (b: number, y: number, c: number, ch: number) => ((b * 5 + y) * 6 + c) * 2 + ch;
+		for (let b = 0; b < 2; b++)
+			for (let oy = 0; oy < 3; oy++)
+				for (let ox = 0; ox < 4; ox++)
+					for (let o = 0; o < 3; o++) {
+						const grad = gv[((b * 3 + oy) * 4 + ox) * 3 + o] ?? 0;
+						for (let ky = 0; ky < 3; ky++)
+							for (let kx = 0; kx < 3; kx++)
+								for (let c = 0; c < 2; c++) {
+									const fi = ((ky * 3 + kx) * 2 + c) * 3 + o;
+									const xi = xAt(b, oy + ky, ox + kx, c);
+									expectedDx[xi] = (expectedDx[xi] ?? 0) + grad * (fv[fi] ?? 0);
+									expectedDf[fi] = (expectedDf[fi] ?? 0) + grad * (xv[xi] ?? 0);
+								}
+					}
+		expect(relativeError(await defined(dx).data(), expectedDx)).toBeLessThan(1e-5);
+		expect(relativeError(await defined(df).data(), expectedDf)).toBeLessThan(1e-5);
+	});
+
+	it('routes MaxPool gradients to each window maximum', async () => {
+		await tf.setBackend('cpu');
+		// Distinct values, so every 2x2 window has one maximum.
+		const x = tf.tensor4d(values(16, 4), [1, 4, 4, 1]);
+		const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid')))(x);
+		const xv = await x.data();
+		const expected = new Float32Array(16);
+		for (let wy = 0; wy < 2; wy++)
+			for (let wx = 0; wx < 2; wx++) {
+				let best = -1;
+				for (let y = 0; y < 2; y++)
+					for (let c = 0; c < 2; c++) {
+						const i = (wy * 2 + y) * 4 + wx * 2 + c;
+						if (best < 0 || (xv[i] ?? 0) > (xv[best] ?? 0)) best = i;
+					}
+				expected[best] = 1;
+			}
+		expect(Array.from(await dx.data())).toEqual(Array.from(expected));
+	});
+
+	it('differentiates Relu and MatMul exactly', async () => {
+		await tf.setBackend('cpu');
+		const x = tf.tensor1d([-2, -0.5, 0.25, 3]);
+		expect(
+			Array.from(
+				await tf
+					.grad((a: tf.Tensor) => tf.sum(tf.relu(a)))(x)
+					.data()
+			)
+		).toEqual([0, 0, 1, 1]);
+		const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+		const b = tf.tensor2d([1, -1, 2, 0.5, -3, 4], [3, 2]);
+		const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+			tf.sum(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D))
+		)([a, b]);
+		// d sum(AB)/dA = 1·Bᵀ (row sums of B), d/dB = Aᵀ·1 (column sums of A).
+		expect(Array.from(await defined(da).data())).toEqual([0, 2.5, 1, 0, 2.5, 1]);
+		expect(Array.from(await defined(db).data())).toEqual([5, 5, 7, 7, 9, 9]);
+	});
+
+	it('differentiates batch normalisation with batch statistics', async () => {
+		await tf.setBackend('cpu');
+		const x = tf.tensor2d(values(12, 5), [4, 3]);
+		const g = tf.tensor2d(values(12, 6), [4, 3]);
+		const loss = (input: tf.Tensor, offset: tf.Tensor, scale: tf.Tensor) => {
+			const { mean, variance } = tf.moments(input, 0);
+			return tf.sum(tf.mul(tf.batchNorm(input, mean, variance, offset, scale, 1e-3), g));
+		};
+		const offset = tf.zeros([3]);
+		const scale = tf.ones([3]);
+		const [dx, dOffset, dScale] = tf.grads(loss)([x, offset, scale]);
+		expect(Array.from(await defined(dOffset).data())).toEqual(
+			Array.from(await tf.sum(g, 0).data())
+		);
+		const { mean, variance } = tf.moments(x, 0);
+		const normalised = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-3)));
+		expect(
+			relativeError(await defined(dScale).data(), await tf.sum(tf.mul(g, normalised), 0).data())
+		).toBeLessThan(1e-5);
+		// Shifting the input along the batch leaves the normalised output unchanged: the input
+		// gradient of every channel sums to zero.
+		expect(Math.max(...Array.from(await tf.abs(tf.sum(defined(dx), 0)).data()))).toBeLessThan(1e-4);
+	});
+
+	it('is idempotent', () => {
+		const conv = tf.getGradient(tf.Conv2D);
+		registerAllGradients();
+		expect(tf.getGradient(tf.Conv2D)).toBe(conv);
+	});
+});
+
+interface ConvCase {
+	x: Shape4;
+	filter: Shape4;
+	stride: number;
+	pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+}
+
+const cases: ConvCase[] = [];
+for (const stride of [1, 2])
+	for (const pad of ['same', 'valid'] as const)
+		for (const [size, channels] of [
+			[3, 1],
+			[3, 3],
+			[5, 3],
+			[1, 3]
+		] as const)
+			cases.push({ x: [2, 7, 9, channels], filter: [size, size, channels, 4], stride, pad });
+cases.push({
+	x: [3, 8, 8, 3],
+	filter: [3, 3, 3, 2],
+	stride: 2,
+	pad: [
+		[0, 0],
+		[2, 1],
+		[0, 3],
+		[0, 0]
+	]
+});
+
+/** Both convolution gradients of one case on one backend. */
+async function convGradients(
+	backend: string,
+	{ x: xShape, filter: fShape, stride, pad }: ConvCase
+): Promise<{ dx: Float32Array; dFilter: Float32Array }> {
+	expect(await tf.setBackend(backend)).toBe(true);
+	return tf.tidy(() => {
+		const x = tensor4(xShape, 11);
+		const filter = tensor4(fShape, 12);
+		const outShape = tf.conv2d(x, filter, stride, pad).shape;
+		const dy = tensor4(outShape, 13);
+		const dx = tf.conv2dTranspose(dy, filter, xShape, stride, pad);
+		const dFilter = tf
+			.engine()
+			.runKernel(
+				tf.Conv2DBackpropFilter,
+				{ x, dy },
+				{ strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape }
+			) as tf.Tensor;
+		return { dx: dx.dataSync() as Float32Array, dFilter: dFilter.dataSync() as Float32Array };
+	});
+}
+
+describe('wasm convolution gradients', () => {
+	it.each(cases)(
+		'match the cpu backend: x $x, filter $filter, stride $stride, pad $pad',
+		async (convCase) => {
+			const expected = await convGradients('cpu', convCase);
+			const actual = await convGradients('wasm', convCase);
+			expect(relativeError(actual.dx, expected.dx)).toBeLessThan(1e-4);
+			expect(relativeError(actual.dFilter, expected.dFilter)).toBeLessThan(1e-4);
+		}
+	);
+
+	it('free every intermediate buffer', async () => {
+		await tf.setBackend('wasm');
+		const backend = tf.backend();
+		const before = backend.numDataIds();
+		await convGradients('wasm', cases[cases.length - 1] as ConvCase);
+		await convGradients('wasm', { x: [2, 7, 9, 3], filter: [1, 1, 3, 4], stride: 2, pad: 'same' });
+		expect(backend.numDataIds()).toBe(before);
+	});
+
+	it('train a conv → relu → mean step on wasm as on cpu', async () => {
+		const step = async (backend: string) => {
+			await tf.setBackend(backend);
+			const filter = tf.variable(tensor4([3, 3, 3, 5], 21), true, `filter-${backend}`);
+			const images = tensor4([2, 9, 7, 3], 22);
+			const optimizer = tf.train.sgd(0.5);
+			const { value, grads } = tf.variableGrads(() =>
+				tf.mean(tf.relu(tf.conv2d(images, filter, 2, 'same')))
+			);
+			const filterGradient = grads[filter.name];
+			if (!filterGradient) throw new Error('no gradient for the filter');
+			const gradient = await filterGradient.data();
+			optimizer.applyGradients(grads);
+			const updated = await filter.data();
+			const loss = (await value.data())[0] ?? Number.NaN;
+			optimizer.dispose();
+			tf.dispose([value, images, filter, ...Object.values(grads)]);
+			return { loss, gradient, updated };
+		};
+		const cpu = await step('cpu');
+		const wasm = await step('wasm');
+		expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(1e-5);
+		expect(Math.max(...Array.from(cpu.gradient, Math.abs))).toBeGreaterThan(0);
+		expect(relativeError(wasm.gradient, cpu.gradient)).toBeLessThan(1e-4);
+		expect(relativeError(wasm.updated, cpu.updated)).toBeLessThan(1e-4);
+	});
+});
