@@ -51,23 +51,31 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 		).toBe(true);
 	});
 
-	it('streams each image of a progressive preview as an event before the response', async () => {
-		const preview = await api.call('generators.preview', {
+	it('streams preview images as events once past the threshold, else sends them whole', async () => {
+		const fast = await api.call('generators.preview', {
 			config: { preset: 'control-mean_colour', size: 32 },
 			seed: 9,
 			indices: [4, 5, 6],
-			progressiveId: 'grid-test'
+			progressiveId: 'fast-grid',
+			streamAfterMs: 600_000
 		});
-		expect(preview.ok).toBe(true);
-		if (!preview.ok) return;
-		const streamed = api
-			.eventsNamed('generators.previewImage')
-			.filter((event) => event.progressiveId === 'grid-test');
-		expect(streamed.map((event) => event.image.index)).toEqual([4, 5, 6]);
+		expect(fast.ok).toBe(true);
+		const slow = await api.call('generators.preview', {
+			config: { preset: 'control-white_noise', size: 32 },
+			seed: 9,
+			indices: [0, 1, 2],
+			progressiveId: 'slow-grid',
+			streamAfterMs: 0
+		});
+		expect(slow.ok).toBe(true);
+		if (!slow.ok) return;
+		const streamed = (id: string) =>
+			api.eventsNamed('generators.previewImage').filter((event) => event.progressiveId === id);
+		expect(streamed('fast-grid')).toEqual([]);
+		expect(streamed('slow-grid').map((event) => event.image.index)).toEqual([0, 1, 2]);
+		const last = streamed('slow-grid').at(-1);
 		expect(
-			Buffer.from(streamed[2]?.image.rgb ?? []).equals(
-				Buffer.from(preview.value.images[2]?.rgb ?? [])
-			)
+			Buffer.from(last?.image.rgb ?? []).equals(Buffer.from(slow.value.images[2]?.rgb ?? []))
 		).toBe(true);
 	});
 

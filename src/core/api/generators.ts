@@ -92,9 +92,11 @@ export const previewParamsSchema = z
 		stream: z.string().max(64).default('default'),
 		/**
 		 * Also push each image as a `generators.previewImage` event as soon as it is drawn, tagged
-		 * with this id (for slow generators, so the grid fills in instead of waiting for all).
+		 * with this id, so a slow grid fills in instead of waiting for all.
 		 */
-		progressiveId: z.string().max(64).optional()
+		progressiveId: z.string().max(64).optional(),
+		/** Stream only once the request has taken this long, so fast grids arrive whole. */
+		streamAfterMs: z.number().int().min(0).max(600_000).default(250)
 	})
 	.strict();
 

@@ -81,11 +81,15 @@ export class GeneratorService {
 	): Promise<ApiResult<'generators.preview'>> {
 		const started = performance.now();
 		const { progressiveId } = request;
+		// Stream images only once a grid turns out to be slow (streamAfterMs): a fast grid arrives whole.
 		const onProgress =
 			progressiveId === undefined
 				? undefined
-				: (image: PreviewImageData) =>
-						this.events.emit('generators.previewImage', { progressiveId, image });
+				: (image: PreviewImageData) => {
+						if (performance.now() - started >= request.streamAfterMs) {
+							this.events.emit('generators.previewImage', { progressiveId, image });
+						}
+					};
 		const images = await this.inStream(request.stream, (worker, signal) =>
 			worker.run(
 				'preview',

@@ -70,7 +70,7 @@ export class StudioState {
 		api.on('presets.changed', (presets) => {
 			this.userPresets = presets;
 		});
-		// Slow generators stream their grid image by image.
+		// A slow grid streams in image by image, replacing the outdated image at each position.
 		api.on('generators.previewImage', ({ progressiveId, image }) => {
 			if (progressiveId !== this.progressiveId) return;
 			this.images = [...this.images.filter((shown) => shown.index !== image.index), image].sort(
@@ -265,15 +265,16 @@ export class StudioState {
 		const started = performance.now();
 		const ticket = ++this.renderTicket;
 		this.rendering = true;
-		const progressive = this.generator?.speed === 'slow';
-		this.progressiveId = progressive ? `grid-${version}-${started}` : null;
-		if (progressive) this.images = [];
+		// Every grid may stream: the worker pushes images one by one once a grid takes long (a
+		// slow generator, or a texture pool that is still being built).
+		this.progressiveId = `grid-${ticket}-${started}`;
+		if (this.generator?.speed === 'slow') this.images = [];
 		const result = await this.api.call('generators.preview', {
 			config: this.config,
 			seed: this.seed,
 			indices: Array.from({ length: this.gridSide * this.gridSide }, (_, index) => index),
 			stream: 'grid',
-			...(this.progressiveId ? { progressiveId: this.progressiveId } : {})
+			progressiveId: this.progressiveId
 		});
 		if (ticket !== this.renderTicket) return; // A newer render is on its way.
 		this.rendering = false;
