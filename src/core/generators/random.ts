@@ -1,5 +1,5 @@
 /**
- * Seeded randomness for generators. Core code never calls `Math.random`: every image draws from
+ * Seeded randomness for generators. Core code never uses unseeded platform randomness: every image draws from
  * a {@link Random} derived from (seed, index), so image `index` of a dataset is the same on every
  * machine, in every worker and in any order.
  *
