@@ -1,7 +1,7 @@
 /**
- * Seeded randomness for generators. Core code never uses unseeded platform randomness: every image draws from
- * a {@link Random} derived from (seed, index), so image `index` of a dataset is the same on every
- * machine, in every worker and in any order.
+ * Seeded randomness for generators. Core code never uses unseeded platform randomness: every
+ * image draws from a {@link Random} derived from (seed, index), so image `index` of a dataset is
+ * the same on every machine, in every worker and in any order.
  *
  * The generator is xoshiro128** (Blackman & Vigna), seeded through splitmix32.
  */
