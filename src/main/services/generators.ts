@@ -194,9 +194,7 @@ export class GeneratorService {
 					this.events.emit('datasets.progress', {
 						jobId,
 						datasetId: dataset.id,
-						...progress,
-						done: Math.round(progress.done),
-						written: Math.round(progress.written)
+						...progress
 					});
 					if (!this.closed && performance.now() - lastWrite > progressWriteMs) {
 						lastWrite = performance.now();

@@ -51,7 +51,7 @@ export function getDataset(db: Database.Database, id: number): DatasetRecord | u
 	return row ? toRecord(row) : undefined;
 }
 
-/** Records an export that starts (or resumes: one row per folder). */
+/** Records an export that starts or resumes (one row per folder; the latest request sets its count, as in the manifest). */
 export function startDataset(
 	db: Database.Database,
 	dataset: Pick<
@@ -65,7 +65,7 @@ export function startDataset(
 			 VALUES (@path, @generator, @preset, @params, @size, @seed, @count, @format, 'running')
 			 ON CONFLICT(path) DO UPDATE SET generator = excluded.generator, preset = excluded.preset,
 			   params = excluded.params, size = excluded.size, seed = excluded.seed,
-			   count = max(datasets.count, excluded.count), format = excluded.format,
+			   count = excluded.count, format = excluded.format,
 			   status = 'running', error = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
 			 RETURNING *`
 		)

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { formatDuration } from '../../../core/format';
 import { imageFormats, type ImageFormat } from '../../../core/generators/manifest';
 import { describeRange, parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset, generators, presets } from '../../../core/generators/registry';
@@ -25,16 +26,6 @@ function catalogue(): string {
 		}
 	}
 	return lines.join('\n');
-}
-
-function formatDuration(seconds: number): string {
-	if (!Number.isFinite(seconds)) return '?';
-	const s = Math.round(seconds);
-	return s >= 3600
-		? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
-		: s >= 60
-			? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-			: `${s}s`;
 }
 
 /** A progress line: bar, counts, rate and ETA. */
