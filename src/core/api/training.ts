@@ -1,0 +1,127 @@
+/** Contract types of the Training lab: runs, their live progress, metrics and checkpoints. */
+import { z } from 'zod';
+import { backendIds } from '../compute/backends';
+import { trainConfigSchema } from '../training/config';
+
+/**
+ * Where a run stands. `interrupted`: it was training when its worker or the app died; it can be
+ * resumed from its last checkpoint. `diverged`: the loss became NaN or infinite.
+ */
+export const runStatuses = [
+	'running',
+	'paused',
+	'interrupted',
+	'completed',
+	'cancelled',
+	'failed',
+	'diverged'
+] as const;
+
+/** One of {@link runStatuses}. */
+export type RunStatus = (typeof runStatuses)[number];
+
+/** Statuses from which a run can continue. */
+export const resumableStatuses: readonly RunStatus[] = ['paused', 'interrupted', 'failed'];
+
+/** A run as the runs list shows it. */
+export const runRecordSchema = z.object({
+	id: z.number().int(),
+	name: z.string(),
+	status: z.enum(runStatuses),
+	config: trainConfigSchema,
+	/** A short description of the data, e.g. "dead_leaves-mixed (virtual, 105,000)". */
+	sourceLabel: z.string(),
+	/** The backend of the latest session; null before the first one started. */
+	backend: z.enum(backendIds).nullable(),
+	step: z.number().int(),
+	steps: z.number().int(),
+	parameterCount: z.number().int().nullable(),
+	lastLoss: z.number().nullable(),
+	/** Seconds spent training, summed over sessions. */
+	trainSeconds: z.number(),
+	/** Images that could not be read and were skipped (folder sources). */
+	skippedImages: z.number().int(),
+	error: z.string().nullable(),
+	appVersion: z.string(),
+	createdAt: z.string(),
+	updatedAt: z.string(),
+	finishedAt: z.string().nullable()
+});
+
+/** See {@link runRecordSchema}. */
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/** One logged training step. */
+export const metricPointSchema = z.object({
+	step: z.number().int(),
+	loss: z.number(),
+	align: z.number(),
+	uniform: z.number(),
+	lr: z.number(),
+	imagesPerSecond: z.number()
+});
+
+/** See {@link metricPointSchema}. */
+export type MetricPoint = z.infer<typeof metricPointSchema>;
+
+/** A checkpoint file of a run. */
+export const checkpointRecordSchema = z.object({
+	step: z.number().int(),
+	path: z.string(),
+	bytes: z.number().int(),
+	sha256: z.string(),
+	createdAt: z.string()
+});
+
+/** See {@link checkpointRecordSchema}. */
+export type CheckpointRecord = z.infer<typeof checkpointRecordSchema>;
+
+/** Live progress of a running run, pushed as `runs.progress`. */
+export const runProgressSchema = z.object({
+	runId: z.number().int(),
+	phase: z.enum(['starting', 'training', 'checkpointing']),
+	step: z.number().int(),
+	steps: z.number().int(),
+	epoch: z.number(),
+	backend: z.enum(backendIds).nullable(),
+	/** The latest logged step, absent while starting. */
+	metric: metricPointSchema.nullable(),
+	etaSeconds: z.number().nullable(),
+	skippedImages: z.number().int(),
+	message: z.string()
+});
+
+/** See {@link runProgressSchema}. */
+export type RunProgress = z.infer<typeof runProgressSchema>;
+
+/** Starting a run. */
+export const startRunParamsSchema = z
+	.object({
+		name: z.string().trim().min(1).max(80).optional(),
+		config: trainConfigSchema
+	})
+	.strict();
+
+/** A measured estimate of a configuration's speed, from a short warm-up in a worker. */
+export const runEstimateSchema = z.object({
+	backend: z.enum(backendIds),
+	parameterCount: z.number().int(),
+	secondsPerStep: z.number(),
+	imagesPerSecond: z.number(),
+	totalSeconds: z.number(),
+	/** Steps measured after the warm-up step. */
+	measuredSteps: z.number().int()
+});
+
+/** See {@link runEstimateSchema}. */
+export type RunEstimate = z.infer<typeof runEstimateSchema>;
+
+/** A run with its history, for the dashboard. */
+export const runDetailSchema = z.object({
+	run: runRecordSchema,
+	metrics: z.array(metricPointSchema),
+	checkpoints: z.array(checkpointRecordSchema)
+});
+
+/** See {@link runDetailSchema}. */
+export type RunDetail = z.infer<typeof runDetailSchema>;

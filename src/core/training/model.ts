@@ -1,0 +1,503 @@
+/**
+ * The paper's encoder, "SmallAlexNet" (`paper-protocol.md` §3.2), on plain tfjs-core ops, NHWC,
+ * plus narrower and lower-resolution presets built by the same code for laptop CPUs.
+ *
+ * Layout differences from the PyTorch original, which matter only when porting weights: conv
+ * kernels are HWIO (`[3, 3, in, out]`), dense kernels are `[in, out]`, and fc6 flattens the
+ * NHWC feature map in (h, w, c) order rather than PyTorch's (c, h, w).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Random } from '../generators/random';
+import type { ModelPresetId } from './config';
+
+/** The shape of a SmallAlexNet: input resolution and layer widths. */
+export interface EncoderSpec {
+	/** Side of the square input image in pixels (the paper: 64). */
+	inputSize: number;
+	/** Output channels of conv1..conv5 (the paper: 96, 192, 384, 384, 192). */
+	channels: readonly [number, number, number, number, number];
+	/** Width of fc6 and fc7 (the paper: 4096). */
+	fcWidth: number;
+	/** Width of fc8, the L2-normalised embedding (the paper: 128). */
+	embeddingDim: number;
+}
+
+/** The encoder presets a run can choose (`TrainConfig.model`). */
+export const modelPresets: Record<
+	ModelPresetId,
+	EncoderSpec & { label: string; description: string }
+> = {
+	alexnet: {
+		label: 'SmallAlexNet (paper)',
+		description:
+			'The paper’s encoder: 64 px input, conv 96/192/384/384/192, fc 4096, 128-d output; about 58.7M parameters. Needs a GPU to train at a useful speed.',
+		inputSize: 64,
+		channels: [96, 192, 384, 384, 192],
+		fcWidth: 4096,
+		embeddingDim: 128
+	},
+	small: {
+		label: 'SmallAlexNet, half width',
+		description: '64 px input, conv 48/96/192/192/96, fc 2048, 128-d output; about 14.8M parameters.',
+		inputSize: 64,
+		channels: [48, 96, 192, 192, 96],
+		fcWidth: 2048,
+		embeddingDim: 128
+	},
+	tiny: {
+		label: 'SmallAlexNet, tiny (CPU)',
+		description:
+			'32 px input, conv 24/48/96/96/48, fc 1024, 128-d output; about 1.8M parameters. Trains on a laptop CPU.',
+		inputSize: 32,
+		channels: [24, 48, 96, 96, 48],
+		fcWidth: 1024,
+		embeddingDim: 128
+	}
+};
+
+/** The encoder's blocks in order; a block's index is the paper's `layer_index` (0..7). */
+export const encoderLayers = [
+	'conv1',
+	'conv2',
+	'conv3',
+	'conv4',
+	'conv5',
+	'fc6',
+	'fc7',
+	'fc8'
+] as const;
+
+/** One of {@link encoderLayers}. */
+export type EncoderLayer = (typeof encoderLayers)[number];
+
+const convLayers = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'] as const;
+
+/** Conv blocks followed by MaxPool 3/2 (blocks 0, 1 and 4 of §3.2). */
+const pooledConvBlocks: ReadonlySet<number> = new Set([0, 1, 4]);
+
+/** PyTorch's BatchNorm defaults, which the paper keeps. */
+const batchNormEpsilon = 1e-5;
+const batchNormMomentum = 0.1;
+
+/** Every weight of the paper's encoder is drawn from N(0, 0.02²). */
+const initStd = 0.02;
+
+function pooledSize(size: number): number {
+	return Math.floor((size - 3) / 2) + 1;
+}
+
+/**
+ * The spatial side of each conv block's output (after its pool, if any): 31, 15, 15, 15, 7 for
+ * a 64 px input. Throws when the input is too small to leave at least one pixel.
+ */
+export function featureMapSizes(spec: EncoderSpec): [number, number, number, number, number] {
+	const afterFirst = pooledSize(spec.inputSize);
+	const afterSecond = pooledSize(afterFirst);
+	const afterFifth = pooledSize(afterSecond);
+	if (!Number.isInteger(spec.inputSize) || afterFifth < 1) {
+		throw new Error(
+			`An encoder input of ${spec.inputSize} px is too small: three 3/2 max pools need at least 15 px.`
+		);
+	}
+	return [afterFirst, afterSecond, afterSecond, afterSecond, afterFifth];
+}
+
+interface TensorPlan {
+	name: string;
+	shape: number[];
+	init: 'normal' | 'zeros' | 'ones';
+}
+
+/** Every trainable tensor of the encoder, in a fixed order (the order of the init streams). */
+function trainablePlan(spec: EncoderSpec): TensorPlan[] {
+	const plan: TensorPlan[] = [];
+	const batchNorm = (layer: string, width: number) => {
+		plan.push({ name: `${layer}/bn/gamma`, shape: [width], init: 'ones' });
+		plan.push({ name: `${layer}/bn/beta`, shape: [width], init: 'zeros' });
+	};
+	let inChannels = 3;
+	for (const [index, layer] of convLayers.entries()) {
+		const outChannels = spec.channels[index] as number;
+		plan.push({ name: `${layer}/kernel`, shape: [3, 3, inChannels, outChannels], init: 'normal' });
+		batchNorm(layer, outChannels);
+		inChannels = outChannels;
+	}
+	const finalSide = featureMapSizes(spec)[4];
+	const flattened = finalSide * finalSide * spec.channels[4];
+	plan.push({ name: 'fc6/kernel', shape: [flattened, spec.fcWidth], init: 'normal' });
+	batchNorm('fc6', spec.fcWidth);
+	plan.push({ name: 'fc7/kernel', shape: [spec.fcWidth, spec.fcWidth], init: 'normal' });
+	batchNorm('fc7', spec.fcWidth);
+	plan.push({ name: 'fc8/kernel', shape: [spec.fcWidth, spec.embeddingDim], init: 'normal' });
+	plan.push({ name: 'fc8/bias', shape: [spec.embeddingDim], init: 'zeros' });
+	return plan;
+}
+
+/** Trainable parameters: conv/linear weights, BN γ and β, and fc8's bias. */
+export function parameterCount(spec: EncoderSpec): number {
+	let total = 0;
+	for (const entry of trainablePlan(spec)) total += entry.shape.reduce((a, b) => a * b, 1);
+	return total;
+}
+
+/**
+ * `a @ b` for 2-D tensors, with a gradient that transposes explicitly (`dy @ transpose(b)`,
+ * `transpose(a) @ dy`). tfjs's own MatMul gradient uses the transposeA/transposeB flags, which
+ * the wasm backend runs 10–30× slower than a plain product plus a transpose.
+ */
+export const denseMatMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = (() => {
+	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+		save([a, b]);
+		return {
+			value: tf.matMul(a, b),
+			gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+				const [savedA, savedB] = saved as [tf.Tensor2D, tf.Tensor2D];
+				return [
+					tf.matMul(dy as tf.Tensor2D, tf.transpose(savedB)),
+					tf.matMul(tf.transpose(savedA), dy as tf.Tensor2D)
+				];
+			}
+		};
+	});
+	return (a: tf.Tensor2D, b: tf.Tensor2D) => op(a, b) as tf.Tensor2D;
+})();
+
+/** The layers that have batch norm, in order. */
+const batchNormLayers = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc6', 'fc7'] as const;
+
+/** The moments of one BN layer's first group, recorded by a training forward pass. */
+interface RecordedMoments {
+	mean: tf.Tensor1D;
+	/** Unbiased (n − 1) variance, which PyTorch folds into the running variance. */
+	variance: tf.Tensor1D;
+}
+
+/** Options of {@link SmallAlexNet.forward}. */
+export interface ForwardOptions {
+	/** Batch statistics (true) or running statistics (false) in batch norm. */
+	training: boolean;
+	/**
+	 * Training only: batch-norm statistics are computed separately over this many equal,
+	 * consecutive slices of the batch (2 = per view, the paper's setup). Default 1.
+	 */
+	groups?: number;
+	/** Stop after this block; conv outputs are averaged over H and W. Default 'fc8'. */
+	layer?: EncoderLayer;
+}
+
+/**
+ * SmallAlexNet: five conv blocks (3×3, pad 1, no bias, BN, ReLU, max pool 3/2 after blocks
+ * 0, 1 and 4), fc6 and fc7 (linear without bias, BN1d, ReLU) and fc8 (linear with bias), whose
+ * output is divided by its L2 norm.
+ *
+ * Batch norm in training mode is a custom-gradient op: reductions over the batch run as a
+ * matrix product with a 0/1 group-indicator matrix (tfjs's `sum` over non-innermost axes
+ * transposes the whole tensor first, several times slower on wasm), and the backward pass uses
+ * the closed-form BN gradient instead of differentiating the moments op by op.
+ */
+export class SmallAlexNet {
+	/** The shape this encoder was built with. */
+	readonly spec: EncoderSpec;
+	/** Trainable variables by stable name, e.g. 'conv1/kernel', 'conv1/bn/gamma', 'fc8/bias'. */
+	readonly trainable: ReadonlyMap<string, tf.Variable>;
+	/** Non-trainable state (BN running mean/var) by name, e.g. 'conv1/bn/running_mean'. */
+	readonly buffers: ReadonlyMap<string, tf.Variable>;
+
+	private readonly recorded = new Map<string, RecordedMoments>();
+	/** 0/1 group-indicator matrices `[groups, rows]`, reused across steps; owned here. */
+	private readonly indicators = new Map<string, tf.Tensor2D>();
+
+	private constructor(
+		spec: EncoderSpec,
+		trainable: Map<string, tf.Variable>,
+		buffers: Map<string, tf.Variable>
+	) {
+		this.spec = spec;
+		this.trainable = trainable;
+		this.buffers = buffers;
+	}
+
+	/**
+	 * Builds an encoder with the paper's initialisation: weights ~ N(0, 0.02²) drawn from
+	 * {@link Random} (so every backend starts from identical weights), BN γ = 1, β = 0, biases
+	 * 0, running mean 0 and running variance 1.
+	 */
+	static create(spec: EncoderSpec, seed: number): SmallAlexNet {
+		const trainable = new Map<string, tf.Variable>();
+		for (const [index, entry] of trainablePlan(spec).entries()) {
+			const size = entry.shape.reduce((a, b) => a * b, 1);
+			const values = new Float32Array(size);
+			if (entry.init === 'ones') values.fill(1);
+			if (entry.init === 'normal') {
+				const random = new Random(seed, index);
+				for (let i = 0; i < size; i++) values[i] = random.normal() * initStd;
+			}
+			// Unnamed: tfjs registers variable names globally, and several encoders may coexist.
+			// The variable shares the initial tensor's data; disposing the tensor lets the first
+			// update free the initial weights.
+			trainable.set(
+				entry.name,
+				tf.tidy(() => tf.variable(tf.tensor(values, entry.shape), true))
+			);
+		}
+		const buffers = new Map<string, tf.Variable>();
+		for (const layer of batchNormLayers) {
+			const width = trainable.get(`${layer}/bn/gamma`)?.size ?? 0;
+			buffers.set(
+				`${layer}/bn/running_mean`,
+				tf.tidy(() => tf.variable(tf.zeros([width]), false))
+			);
+			buffers.set(
+				`${layer}/bn/running_var`,
+				tf.tidy(() => tf.variable(tf.ones([width]), false))
+			);
+		}
+		return new SmallAlexNet(spec, trainable, buffers);
+	}
+
+	/**
+	 * Runs the encoder on `x` (`[N, inputSize, inputSize, 3]`) and returns `[N, features]`: the
+	 * unit-norm embedding for 'fc8', otherwise the block's output (conv maps averaged over H, W).
+	 *
+	 * A training pass records the batch moments of each BN layer's first group; call
+	 * {@link commitRunningStatistics} after the gradient step to fold them into the running
+	 * statistics. Keeping that update out of the forward pass keeps it off the gradient tape.
+	 */
+	forward(x: tf.Tensor4D, options: ForwardOptions): tf.Tensor2D {
+		const stopAt = encoderLayers.indexOf(options.layer ?? 'fc8');
+		const groups = options.training ? (options.groups ?? 1) : 1;
+		const [batch, height, width, depth] = x.shape;
+		if (height !== this.spec.inputSize || width !== this.spec.inputSize || depth !== 3) {
+			throw new Error(
+				`The encoder expects [N, ${this.spec.inputSize}, ${this.spec.inputSize}, 3] images, got [${x.shape.join(', ')}].`
+			);
+		}
+		if (!Number.isInteger(groups) || groups < 1 || batch % groups !== 0) {
+			throw new Error(
+				`Batch-norm groups must divide the batch: ${groups} groups for ${batch} images.`
+			);
+		}
+		return tf.tidy(() => {
+			let features: tf.Tensor4D = x;
+			for (const [index, layer] of convLayers.entries()) {
+				const convolved = tf.conv2d(
+					features,
+					this.weight(`${layer}/kernel`) as tf.Tensor4D,
+					1,
+					'same'
+				);
+				features = tf.relu(this.batchNorm(layer, convolved, options.training, groups));
+				if (pooledConvBlocks.has(index)) features = tf.maxPool(features, 3, 2, 'valid');
+				if (index === stopAt) return tf.mean(features, [1, 2]) as tf.Tensor2D;
+			}
+			let hidden = tf.reshape(features, [batch, -1]) as tf.Tensor2D;
+			for (const [offset, layer] of (['fc6', 'fc7'] as const).entries()) {
+				const projected = denseMatMul(hidden, this.weight(`${layer}/kernel`) as tf.Tensor2D);
+				hidden = tf.relu(this.batchNorm(layer, projected, options.training, groups)) as tf.Tensor2D;
+				if (5 + offset === stopAt) return hidden;
+			}
+			const embedding = tf.add(
+				denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D),
+				this.weight('fc8/bias')
+			);
+			// x/‖x‖ without an epsilon, as the paper's encoder.
+			return tf.mul(embedding, tf.rsqrt(tf.sum(tf.square(embedding), 1, true))) as tf.Tensor2D;
+		});
+	}
+
+	/**
+	 * Folds the moments recorded by the latest training forward pass into the BN running
+	 * statistics (PyTorch: `running = 0.9·running + 0.1·batch`, unbiased batch variance) and
+	 * drops them. Only the first group's moments are used: under `nn.DataParallel` (the paper's
+	 * two GPUs) each replica updates its own copy of the buffers and only device 0's copy, which
+	 * saw the first views, survives. Does nothing when nothing was recorded.
+	 */
+	commitRunningStatistics(): void {
+		tf.tidy(() => {
+			for (const [layer, moments] of this.recorded) {
+				const runningMean = this.buffers.get(`${layer}/bn/running_mean`);
+				const runningVar = this.buffers.get(`${layer}/bn/running_var`);
+				if (!runningMean || !runningVar) continue;
+				runningMean.assign(
+					tf.add(
+						tf.mul(runningMean, 1 - batchNormMomentum),
+						tf.mul(moments.mean, batchNormMomentum)
+					)
+				);
+				runningVar.assign(
+					tf.add(
+						tf.mul(runningVar, 1 - batchNormMomentum),
+						tf.mul(moments.variance, batchNormMomentum)
+					)
+				);
+			}
+		});
+		this.discardRecordedMoments();
+	}
+
+	/** Frees every tensor this encoder owns. */
+	dispose(): void {
+		this.discardRecordedMoments();
+		for (const indicator of this.indicators.values()) indicator.dispose();
+		this.indicators.clear();
+		for (const variable of this.trainable.values()) variable.dispose();
+		for (const variable of this.buffers.values()) variable.dispose();
+	}
+
+	private discardRecordedMoments(): void {
+		for (const moments of this.recorded.values()) {
+			moments.mean.dispose();
+			moments.variance.dispose();
+		}
+		this.recorded.clear();
+	}
+
+	private weight(name: string): tf.Variable {
+		const variable = this.trainable.get(name);
+		if (!variable) throw new Error(`The encoder has no weight '${name}'.`);
+		return variable;
+	}
+
+	private buffer(name: string): tf.Variable {
+		const variable = this.buffers.get(name);
+		if (!variable) throw new Error(`The encoder has no buffer '${name}'.`);
+		return variable;
+	}
+
+	/** Batch norm over every axis but the last, of a 4-D (BN2d) or 2-D (BN1d) tensor. */
+	private batchNorm<T extends tf.Tensor>(
+		layer: string,
+		x: T,
+		training: boolean,
+		groups: number
+	): T {
+		const gamma = this.weight(`${layer}/bn/gamma`);
+		const beta = this.weight(`${layer}/bn/beta`);
+		if (!training) {
+			const scale = tf.mul(
+				gamma,
+				tf.rsqrt(tf.add(this.buffer(`${layer}/bn/running_var`), batchNormEpsilon))
+			);
+			const shift = tf.sub(beta, tf.mul(this.buffer(`${layer}/bn/running_mean`), scale));
+			return tf.add(tf.mul(x, scale), shift);
+		}
+		const channels = x.shape[x.rank - 1] as number;
+		const rows = x.size / channels;
+		const groupRows = rows / groups;
+		if (groupRows < 2) {
+			throw new Error(
+				`Batch norm in training mode needs more than one value per channel and group (layer ${layer}: ${groupRows}); use a larger batch.`
+			);
+		}
+		const normalised = this.trainingBatchNorm(layer, groups, this.indicator(groups, rows))(
+			tf.reshape(x, [rows, channels]),
+			gamma,
+			beta
+		);
+		return tf.reshape(normalised, x.shape) as T;
+	}
+
+	/** A `[groups, rows]` matrix with ones where row r belongs to group g, cached. */
+	private indicator(groups: number, rows: number): tf.Tensor2D {
+		const key = `${groups}x${rows}`;
+		let indicator = this.indicators.get(key);
+		if (!indicator) {
+			const values = new Float32Array(groups * rows);
+			const groupRows = rows / groups;
+			for (let g = 0; g < groups; g++)
+				values.fill(1, g * rows + g * groupRows, g * rows + (g + 1) * groupRows);
+			indicator = tf.keep(tf.tensor2d(values, [groups, rows]));
+			this.indicators.set(key, indicator);
+		}
+		return indicator;
+	}
+
+	/**
+	 * The training-mode BN op on `[rows, channels]` for one layer: per-group batch moments
+	 * (biased variance in the normalisation, as PyTorch), and the closed-form gradient
+	 *   dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy
+	 * per group, written as dx = a·dy + b·x + c with per-group, per-channel a, b, c so that it
+	 * costs three broadcast products and sums, and two indicator products.
+	 */
+	private trainingBatchNorm(
+		layer: string,
+		groups: number,
+		indicator: tf.Tensor2D
+	): (x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor2D {
+		const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+			const [x, gamma, beta, save] = args as [
+				tf.Tensor2D,
+				tf.Tensor1D,
+				tf.Tensor1D,
+				tf.GradSaveFunc
+			];
+			const [rows, channels] = x.shape;
+			const groupRows = rows / groups;
+			const grouped = tf.reshape(x, [groups, groupRows, channels]);
+			const mean = tf.div(tf.matMul(indicator, x), groupRows) as tf.Tensor2D;
+			const centredSquares = tf.squaredDifference(grouped, tf.reshape(mean, [groups, 1, channels]));
+			const variance = tf.div(
+				tf.matMul(indicator, tf.reshape(centredSquares, [rows, channels])),
+				groupRows
+			) as tf.Tensor2D;
+			const rstd = tf.rsqrt(tf.add(variance, batchNormEpsilon));
+			const scale = tf.mul(gamma, rstd);
+			const shift = tf.sub(beta, tf.mul(mean, scale));
+			const value = tf.reshape(
+				tf.add(
+					tf.mul(grouped, tf.reshape(scale, [groups, 1, channels])),
+					tf.reshape(shift, [groups, 1, channels])
+				),
+				[rows, channels]
+			);
+			this.record(layer, mean, variance, groupRows);
+			save([x, mean, rstd, gamma]);
+			return {
+				value,
+				gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+					const [input, savedMean, savedRstd, savedGamma] = saved as [
+						tf.Tensor2D,
+						tf.Tensor2D,
+						tf.Tensor2D,
+						tf.Tensor1D
+					];
+					const dy2d = dy as tf.Tensor2D;
+					const sumDy = tf.matMul(indicator, dy2d);
+					const sumDyX = tf.matMul(indicator, tf.mul(dy2d, input));
+					// Σ dy·x̂ = rstd·(Σ dy·x − mean·Σ dy)
+					const sumDyXhat = tf.mul(savedRstd, tf.sub(sumDyX, tf.mul(savedMean, sumDy)));
+					const a = tf.mul(savedGamma, savedRstd);
+					const b = tf.div(tf.mul(tf.neg(a), tf.mul(savedRstd, sumDyXhat)), groupRows);
+					const c = tf.sub(tf.div(tf.mul(tf.neg(a), sumDy), groupRows), tf.mul(b, savedMean));
+					const perGroup = (t: tf.Tensor) => tf.reshape(t, [groups, 1, channels]);
+					const dx = tf.add(
+						tf.add(
+							tf.mul(tf.reshape(dy2d, [groups, groupRows, channels]), perGroup(a)),
+							tf.mul(tf.reshape(input, [groups, groupRows, channels]), perGroup(b))
+						),
+						perGroup(c)
+					);
+					return [tf.reshape(dx, [rows, channels]), tf.sum(sumDyXhat, 0), tf.sum(sumDy, 0)];
+				}
+			};
+		});
+		return (x, gamma, beta) => op(x, gamma, beta) as tf.Tensor2D;
+	}
+
+	/** Keeps the first group's moments of a layer for {@link commitRunningStatistics}. */
+	private record(layer: string, mean: tf.Tensor2D, variance: tf.Tensor2D, groupRows: number): void {
+		const channels = mean.shape[1];
+		const previous = this.recorded.get(layer);
+		previous?.mean.dispose();
+		previous?.variance.dispose();
+		this.recorded.set(layer, {
+			mean: tf.keep(tf.reshape(tf.slice(mean, [0, 0], [1, channels]), [channels])),
+			variance: tf.keep(
+				tf.reshape(tf.mul(tf.slice(variance, [0, 0], [1, channels]), groupRows / (groupRows - 1)), [
+					channels
+				])
+			)
+		});
+	}
+}
