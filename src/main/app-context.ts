@@ -9,6 +9,7 @@ import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
 import { buildDoctorReport } from './services/system';
+import { TrainingService } from './services/training';
 import { openStore, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
 import { WorkerFactory, type WorkerLauncher } from './workers/host';
@@ -31,6 +32,7 @@ export interface AppContext {
 	readonly events: EventBus;
 	readonly backends: BackendMonitor;
 	readonly generators: GeneratorService;
+	readonly training: TrainingService;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -54,7 +56,15 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
 	const generators = new GeneratorService(workers, requireStore, events);
-	if (store.ok) generators.recoverInterrupted();
+	const training = new TrainingService(workers, requireStore, events, {
+		runsDir: path.join(dataDir.path, 'runs'),
+		preference: () => settings().backend,
+		appVersion: appInfo.version
+	});
+	if (store.ok) {
+		generators.recoverInterrupted();
+		training.recoverInterrupted();
+	}
 
 	const handlers: ApiHandlers = {
 		'system.status': () => {
@@ -95,7 +105,14 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'presets.delete': ({ id }) => generators.deletePreset(id),
 		'datasets.list': () => generators.listDatasets(),
 		'datasets.export': (request) => generators.startExport(request),
-		'datasets.cancel': ({ jobId }) => generators.cancelExport(jobId)
+		'datasets.cancel': ({ jobId }) => generators.cancelExport(jobId),
+		'runs.list': () => training.list(),
+		'runs.get': ({ id, metricsAfter }) => training.get(id, metricsAfter),
+		'runs.start': (request) => training.start(request),
+		'runs.pause': ({ id }) => training.pause(id),
+		'runs.resume': ({ id }) => training.resume(id),
+		'runs.cancel': ({ id }) => training.cancel(id),
+		'runs.estimate': ({ config }) => training.estimate(config)
 	};
 
 	return {
@@ -104,10 +121,12 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		events,
 		backends,
 		generators,
+		training,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();
 			generators.close();
+			training.close();
 			if (store.ok) store.value.close();
 		}
 	};

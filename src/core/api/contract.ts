@@ -23,6 +23,14 @@ import {
 } from './generators';
 import type { ApiMethod } from './methods';
 import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
+import {
+	runDetailSchema,
+	runEstimateSchema,
+	runProgressSchema,
+	runRecordSchema,
+	startRunParamsSchema
+} from './training';
+import { trainConfigSchema } from '../training/config';
 
 export { apiMethodNames, isApiMethod, type ApiMethod } from './methods';
 
@@ -187,6 +195,46 @@ export const apiMethods = {
 		summary: 'Stops a running export after the images in progress; it can be resumed later.',
 		params: z.object({ jobId: z.string() }).strict(),
 		result: z.object({ cancelled: z.boolean() })
+	}),
+	'runs.list': method({
+		summary: 'Training runs, newest first.',
+		params: noParams,
+		result: z.array(runRecordSchema)
+	}),
+	'runs.get': method({
+		summary:
+			'One run with its checkpoints and logged metrics (only those after `metricsAfter` when given).',
+		params: z
+			.object({ id: z.number().int(), metricsAfter: z.number().int().min(-1).default(-1) })
+			.strict(),
+		result: runDetailSchema
+	}),
+	'runs.start': method({
+		summary:
+			'Starts a training run in a worker; progress arrives as runs.progress events, status changes as runs.changed.',
+		params: startRunParamsSchema,
+		result: runRecordSchema
+	}),
+	'runs.pause': method({
+		summary: 'Writes a checkpoint and stops the run’s worker; runs.resume continues from there.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: runRecordSchema
+	}),
+	'runs.resume': method({
+		summary: 'Continues a paused, interrupted or failed run from its last checkpoint.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: runRecordSchema
+	}),
+	'runs.cancel': method({
+		summary: 'Stops a run for good; its checkpoints are kept.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: runRecordSchema
+	}),
+	'runs.estimate': method({
+		summary:
+			'Measures a configuration on the active backend with a few warm-up steps and estimates the run’s duration.',
+		params: z.object({ config: trainConfigSchema }).strict(),
+		result: runEstimateSchema
 	})
 } as const satisfies Record<ApiMethod, MethodDefinition>;
 
@@ -203,7 +251,11 @@ export const apiEvents = {
 	/** One image of a progressive preview, as soon as the worker has drawn it. */
 	'generators.previewImage': previewImageEventSchema,
 	/** The saved presets changed. */
-	'presets.changed': z.array(userPresetSchema)
+	'presets.changed': z.array(userPresetSchema),
+	/** A training run made progress (a logged step, a checkpoint, its start). */
+	'runs.progress': runProgressSchema,
+	/** A run was created or changed status (started, paused, finished, …). */
+	'runs.changed': runRecordSchema
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

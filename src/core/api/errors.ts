@@ -56,6 +56,14 @@ export const errorCodes = {
 		status: 503,
 		hint: 'Pick another compute backend in Settings; `noiselab doctor` says why each is unavailable.'
 	},
+	BUSY: {
+		status: 409,
+		hint: 'Wait for the running job to finish, or pause it first.'
+	},
+	OUT_OF_MEMORY: {
+		status: 507,
+		hint: 'Use a smaller batch or model preset, or close other programs, then resume the run.'
+	},
 	INTERNAL: {
 		status: 500,
 		hint: 'This is a bug in NoiseLab. The app is still usable; please report the message.'

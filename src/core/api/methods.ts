@@ -18,7 +18,14 @@ export const apiMethodNames = [
 	'presets.delete',
 	'datasets.list',
 	'datasets.export',
-	'datasets.cancel'
+	'datasets.cancel',
+	'runs.list',
+	'runs.get',
+	'runs.start',
+	'runs.pause',
+	'runs.resume',
+	'runs.cancel',
+	'runs.estimate'
 ] as const;
 
 /** A method name. */

@@ -26,6 +26,8 @@ export interface CliCommand {
 	/** Flag descriptions for `--help`, by flag name. */
 	flagHelp: Record<string, string>;
 	options: NonNullable<ParseArgsConfig['options']>;
+	/** Whether the command takes positional arguments (sub-commands such as `runs list`). */
+	positionals?: boolean;
 	/** Returns the exit code; long-running commands resolve when they stop. */
 	run(args: CliArgs, env: CliEnvironment): Promise<number>;
 }

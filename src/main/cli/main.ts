@@ -3,10 +3,18 @@ import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
 import { doctorCommand } from './commands/doctor';
 import { generateCommand } from './commands/generate';
+import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
+import { trainCommand } from './commands/train';
 
 /** Every sub-command, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [doctorCommand, generateCommand, serveCommand];
+export const commands: readonly CliCommand[] = [
+	doctorCommand,
+	generateCommand,
+	trainCommand,
+	runsCommand,
+	serveCommand
+];
 
 function mainHelp(): string {
 	const width = Math.max(...commands.map((command) => command.name.length)) + 2;
@@ -65,7 +73,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
 		parsed = parseArgs({
 			args: [...rest],
 			options: { ...command.options, help: { type: 'boolean', short: 'h', default: false } },
-			allowPositionals: false,
+			allowPositionals: command.positionals === true,
 			strict: true
 		});
 	} catch (error) {

@@ -37,6 +37,8 @@ export interface RunOptions<Progress> {
 	signal?: AbortSignal;
 	/** Give up (and cancel) after this long, resolving with WORKER_TIMEOUT. */
 	timeoutMs?: number;
+	/** How long the worker may take to honour a cancel before it is killed (default 5 s). */
+	cancelGraceMs?: number;
 }
 
 interface PendingRun {
@@ -45,8 +47,8 @@ interface PendingRun {
 	onProgress: ((progress: unknown) => void) | undefined;
 }
 
-/** How long a worker gets to honour a cancel before it is killed. */
-const cancelGraceMs = 5_000;
+/** How long a worker gets to honour a cancel before it is killed, unless a run says otherwise. */
+const defaultCancelGraceMs = 5_000;
 
 /**
  * A running worker with typed tasks. A crash (the process exits while it should be running)
@@ -101,11 +103,12 @@ export class WorkerClient<Tasks extends TaskMap> {
 			});
 			const cancel = (result: Result<unknown>) => {
 				this.channel.send({ kind: 'cancel', id });
+				const graceMs = options.cancelGraceMs ?? defaultCancelGraceMs;
 				const grace = setTimeout(() => {
 					if (!this.pending.has(id)) return;
 					finish(result);
-					this.kill(`it ignored a cancel request for "${task}" for ${cancelGraceMs / 1000} s`);
-				}, cancelGraceMs);
+					this.kill(`it ignored a cancel request for "${task}" for ${graceMs / 1000} s`);
+				}, graceMs);
 				cleanups.push(() => clearTimeout(grace));
 			};
 			const { signal, timeoutMs } = options;

@@ -1,0 +1,421 @@
+/**
+ * Training runs: creates them in SQLite, runs each session in a trainer worker, records its
+ * metrics and checkpoints as they arrive, and turns pause, resume and cancel into worker
+ * sessions that end at a checkpoint. One run trains at a time: the machine's cores are shared.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AppFailure, type Result } from '../../core/api/errors';
+import {
+	resumableStatuses,
+	type RunDetail,
+	type RunEstimate,
+	type RunRecord,
+	type RunStatus
+} from '../../core/api/training';
+import type { BackendPreference } from '../../core/compute/backends';
+import { resolveConfig } from '../../core/generators/registry';
+import type { TrainConfig } from '../../core/training/config';
+import type { EventBus } from '../events';
+import type { Store } from '../store/database';
+import {
+	addCheckpoint,
+	appendMetrics,
+	createRun,
+	endRunSession,
+	getRun,
+	listCheckpoints,
+	listMetrics,
+	listRuns,
+	publicRecord,
+	markInterruptedRuns,
+	removeCheckpoint,
+	rewindRun,
+	setRunStatus,
+	startRunSession,
+	type StoredRun
+} from '../store/runs';
+import type { TrainerTasks } from '../workers/entries/trainer';
+import type { WorkerClient, WorkerFactory } from '../workers/host';
+import type { TrainEvent, TrainOutcome } from '../training/train-loop';
+
+/** A training session in progress. */
+interface Session {
+	runId: number;
+	steps: number;
+	worker: WorkerClient<TrainerTasks>;
+	controller: AbortController;
+	/** Why the caller stopped it, if it did. */
+	intent: 'pause' | 'cancel' | null;
+	sessionId: number | null;
+	step: number;
+	ended: Promise<void>;
+}
+
+/** A cancel may land mid-step and is followed by a checkpoint, which for the paper's model is ~0.5 GB. */
+const stopGraceMs = 10 * 60_000;
+
+export interface TrainingServiceOptions {
+	/** Where run folders are created (`<data>/runs`). */
+	runsDir: string;
+	/** The backend preference from Settings, applied to runs that say `auto`. */
+	preference: () => BackendPreference;
+	appVersion: string;
+	/** Data threads per session; default: one per spare core. */
+	dataThreads?: number;
+}
+
+/** The Training lab's service layer. */
+export class TrainingService {
+	private session: Session | null = null;
+	private closed = false;
+
+	constructor(
+		private readonly workers: WorkerFactory,
+		private readonly store: () => Store,
+		private readonly events: EventBus,
+		private readonly options: TrainingServiceOptions
+	) {}
+
+	/** Marks runs that were training when NoiseLab last stopped as interrupted (resumable). */
+	recoverInterrupted(): void {
+		markInterruptedRuns(this.store().db);
+	}
+
+	list(): RunRecord[] {
+		return listRuns(this.store().db).map(publicRecord);
+	}
+
+	get(id: number, metricsAfter = -1): RunDetail {
+		const db = this.store().db;
+		return {
+			run: publicRecord(this.require(id)),
+			metrics: listMetrics(db, id, metricsAfter),
+			checkpoints: listCheckpoints(db, id)
+		};
+	}
+
+	/** Creates a run and starts its first session. */
+	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
+		this.assertIdle();
+		const { config } = request;
+		const run = createRun(
+			this.store().db,
+			{
+				name: request.name ?? null,
+				config,
+				sourceLabel: describeSource(config),
+				appVersion: this.options.appVersion
+			},
+			(id) => path.join(this.options.runsDir, `run-${id}`)
+		);
+		this.launch(run, null);
+		this.events.emit('runs.changed', publicRecord(run));
+		return publicRecord(run);
+	}
+
+	/** Stops the running session after a checkpoint; the run becomes `paused`. */
+	pause(id: number): RunRecord {
+		const run = this.require(id);
+		if (this.session?.runId !== id) {
+			throw new AppFailure('INVALID_REQUEST', `Run "${run.name}" is ${run.status}, not running.`);
+		}
+		this.session.intent = 'pause';
+		this.session.controller.abort();
+		return publicRecord(run);
+	}
+
+	/** Continues a paused, interrupted or failed run from its newest intact checkpoint. */
+	resume(id: number): RunRecord {
+		const run = this.require(id);
+		if (!resumableStatuses.includes(run.status)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`Run "${run.name}" is ${run.status}; only ${resumableStatuses.join(', ')} runs can be resumed.`
+			);
+		}
+		this.assertIdle();
+		const db = this.store().db;
+		const checkpoint = listCheckpoints(db, id)
+			.reverse()
+			.find((candidate) => fileHasSize(candidate.path, candidate.bytes));
+		const from = checkpoint?.step ?? 0;
+		rewindRun(db, id, from);
+		const resumed = setRunStatus(db, id, 'running') as StoredRun;
+		this.launch(
+			resumed,
+			checkpoint
+				? { path: checkpoint.path, sha256: checkpoint.sha256, step: checkpoint.step }
+				: null
+		);
+		this.events.emit('runs.changed', publicRecord(resumed));
+		return publicRecord(resumed);
+	}
+
+	/** Stops a run for good (a running one after a final checkpoint). */
+	cancel(id: number): RunRecord {
+		const run = this.require(id);
+		if (this.session?.runId === id) {
+			this.session.intent = 'cancel';
+			this.session.controller.abort();
+			return publicRecord(run);
+		}
+		if (!resumableStatuses.includes(run.status)) {
+			throw new AppFailure('INVALID_REQUEST', `Run "${run.name}" is already ${run.status}.`);
+		}
+		return this.changeStatus(id, 'cancelled', null) ?? publicRecord(run);
+	}
+
+	/** Measures a configuration in a worker of its own. */
+	async estimate(config: TrainConfig): Promise<RunEstimate> {
+		validateSource(config);
+		const worker = this.workers.start<TrainerTasks>('trainer');
+		try {
+			const result = await worker.run(
+				'estimate',
+				{
+					config,
+					backend: this.backendFor(config),
+					...(this.options.dataThreads === undefined
+						? {}
+						: { dataThreads: this.options.dataThreads })
+				},
+				{ timeoutMs: 300_000 }
+			);
+			if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
+			return result.value;
+		} finally {
+			worker.stop();
+		}
+	}
+
+	/** Resolves when the current session (if any) has ended and been recorded. */
+	async idle(): Promise<void> {
+		await this.session?.ended;
+	}
+
+	/**
+	 * The app is closing: the worker is stopped without a final checkpoint, and the run stays
+	 * `running` in the store, so the next start marks it interrupted (resumable).
+	 */
+	close(): void {
+		this.closed = true;
+		this.session?.worker.stop();
+	}
+
+	private launch(
+		run: StoredRun,
+		resumeFrom: { path: string; sha256: string; step: number } | null
+	): void {
+		validateSource(run.config);
+		const worker = this.workers.start<TrainerTasks>('trainer');
+		const controller = new AbortController();
+		const session: Session = {
+			runId: run.id,
+			steps: run.steps,
+			worker,
+			controller,
+			intent: null,
+			sessionId: null,
+			step: resumeFrom?.step ?? 0,
+			ended: Promise.resolve()
+		};
+		this.session = session;
+		this.emitProgress(session, 'starting', null, null, 'Starting the trainer…');
+		session.ended = worker
+			.run(
+				'train',
+				{
+					runId: run.id,
+					config: run.config,
+					backend: this.backendFor(run.config),
+					folder: run.folder,
+					resumeFrom,
+					appVersion: this.options.appVersion,
+					...(this.options.dataThreads === undefined
+						? {}
+						: { dataThreads: this.options.dataThreads })
+				},
+				{
+					signal: controller.signal,
+					cancelGraceMs: stopGraceMs,
+					onProgress: (event) => this.record(session, event)
+				}
+			)
+			.then((result) => this.finish(session, result))
+			.finally(() => worker.stop());
+	}
+
+	private record(session: Session, event: TrainEvent): void {
+		if (this.closed) return;
+		const db = this.store().db;
+		switch (event.kind) {
+			case 'started':
+				session.sessionId = startRunSession(db, session.runId, {
+					backend: event.backend,
+					backendReason: event.backendReason,
+					startStep: event.startStep,
+					parameterCount: event.parameterCount,
+					sourceLabel: event.sourceLabel
+				});
+				this.emitChanged(session.runId);
+				this.emitProgress(session, 'training', null, null, event.backendReason);
+				return;
+			case 'metrics':
+				session.step = event.step;
+				appendMetrics(db, session.runId, event.points, {
+					step: event.step,
+					trainSeconds: event.trainSeconds,
+					skippedImages: event.skippedImages
+				});
+				this.emitProgress(
+					session,
+					'training',
+					event,
+					event.etaSeconds,
+					event.skippedExamples.length > 0
+						? `Skipped unreadable images, e.g. ${event.skippedExamples[0]}`
+						: ''
+				);
+				return;
+			case 'checkpointing':
+				this.emitProgress(
+					session,
+					'checkpointing',
+					null,
+					null,
+					`Writing checkpoint ${event.step}…`
+				);
+				return;
+			case 'checkpoint':
+				addCheckpoint(db, session.runId, event.checkpoint);
+				for (const step of event.removedSteps) removeCheckpoint(db, session.runId, step);
+				return;
+		}
+	}
+
+	private finish(session: Session, result: Result<TrainOutcome>): void {
+		if (this.session === session) this.session = null;
+		if (this.closed) return;
+		let status: RunStatus;
+		let error: string | null = null;
+		if (result.ok) {
+			const { outcome, message } = result.value;
+			status =
+				outcome === 'completed'
+					? 'completed'
+					: outcome === 'diverged'
+						? 'diverged'
+						: session.intent === 'cancel'
+							? 'cancelled'
+							: 'paused';
+			error = message;
+		} else if (result.error.code === 'CANCELLED' && session.intent !== null) {
+			status = session.intent === 'cancel' ? 'cancelled' : 'paused';
+		} else if (result.error.code === 'WORKER_CRASHED') {
+			status = 'interrupted';
+			error = `${result.error.message} Resume continues from the last checkpoint.`;
+		} else {
+			status = 'failed';
+			error = result.error.message;
+		}
+		const db = this.store().db;
+		if (session.sessionId !== null) {
+			endRunSession(
+				db,
+				session.sessionId,
+				session.step,
+				result.ok ? result.value.outcome : result.error.code
+			);
+		}
+		this.changeStatus(session.runId, status, error);
+	}
+
+	private changeStatus(id: number, status: RunStatus, error: string | null): RunRecord | undefined {
+		const run = setRunStatus(this.store().db, id, status, error);
+		if (!run) return undefined;
+		this.events.emit('runs.changed', publicRecord(run));
+		return publicRecord(run);
+	}
+
+	private emitChanged(id: number): void {
+		const run = getRun(this.store().db, id);
+		if (run) this.events.emit('runs.changed', publicRecord(run));
+	}
+
+	private emitProgress(
+		session: Session,
+		phase: 'starting' | 'training' | 'checkpointing',
+		metrics: Extract<TrainEvent, { kind: 'metrics' }> | null,
+		etaSeconds: number | null,
+		message: string
+	): void {
+		const run = getRun(this.store().db, session.runId);
+		this.events.emit('runs.progress', {
+			runId: session.runId,
+			phase,
+			step: metrics?.step ?? session.step,
+			steps: session.steps,
+			epoch: metrics?.epoch ?? 0,
+			backend: run?.backend ?? null,
+			metric: metrics?.points.at(-1) ?? null,
+			etaSeconds,
+			skippedImages: run?.skippedImages ?? 0,
+			message
+		});
+	}
+
+	private backendFor(config: TrainConfig): BackendPreference {
+		return config.backend === 'auto' ? this.options.preference() : config.backend;
+	}
+
+	private assertIdle(): void {
+		if (!this.session) return;
+		const running = getRun(this.store().db, this.session.runId);
+		throw new AppFailure(
+			'BUSY',
+			`Run "${running?.name ?? this.session.runId}" is training; pause it or wait for it to finish (one run trains at a time).`
+		);
+	}
+
+	private require(id: number): StoredRun {
+		const run = getRun(this.store().db, id);
+		if (!run) throw new AppFailure('NOT_FOUND', `There is no run ${id}.`);
+		return run;
+	}
+}
+
+/** Fails early, in the caller's request, on a source the worker could not open. */
+function validateSource(config: TrainConfig): void {
+	const { source } = config;
+	if (source.kind === 'generator') {
+		const resolved = resolveConfig(source.config);
+		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
+		return;
+	}
+	if (!path.isAbsolute(source.path)) {
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`The image folder must be an absolute path; got ${JSON.stringify(source.path)}.`
+		);
+	}
+	if (!fs.existsSync(source.path) || !fs.statSync(source.path).isDirectory()) {
+		throw new AppFailure('INVALID_REQUEST', `The image folder ${source.path} does not exist.`);
+	}
+}
+
+/** A short description of a run's data, until the worker reports the exact one. */
+export function describeSource(config: TrainConfig): string {
+	const { source } = config;
+	if (source.kind === 'folder') return `folder ${path.basename(source.path)}`;
+	const name = source.config.preset ?? source.config.generator ?? 'generator';
+	return `${name} · virtual · ${source.count.toLocaleString('en-US')} images`;
+}
+
+function fileHasSize(file: string, bytes: number): boolean {
+	try {
+		return fs.statSync(file).size === bytes;
+	} catch {
+		return false;
+	}
+}

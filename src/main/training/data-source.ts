@@ -1,0 +1,189 @@
+/**
+ * Training images by index: a generator streamed on the fly (a "virtual dataset", nothing on
+ * disk) or a folder of image files. Both are opened the same way in the training process and in
+ * each data thread, and give the same image for the same index everywhere.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { AppFailure } from '../../core/api/errors';
+import { resolveConfig } from '../../core/generators/registry';
+import type { SourceImage } from '../../core/training/augment';
+import type { TrainSource } from '../../core/training/config';
+import { ensureTfjsBackend } from '../compute/tfjs-runtime';
+
+/** A dataset of `count` images addressed by index. */
+export interface TrainDataSource {
+	readonly count: number;
+	/** What the UI shows, e.g. "dead_leaves-mixed · virtual · 105,000 images". */
+	readonly label: string;
+	/**
+	 * Image `index` (0..count-1) as RGB bytes. Throws on an unreadable image; the message names
+	 * the file and the reason, so it can be shown to the user as it is.
+	 */
+	load(index: number): Promise<SourceImage>;
+}
+
+/** File extensions read from a folder, lower case. */
+export const imageExtensions = [
+	'.jpg',
+	'.jpeg',
+	'.png',
+	'.webp',
+	'.gif',
+	'.bmp',
+	'.tif',
+	'.tiff'
+] as const;
+
+const countFormat = new Intl.NumberFormat('en-US');
+
+/** Opens a source; fails with INVALID_REQUEST for a bad generator config or an unusable folder. */
+export async function openDataSource(source: TrainSource): Promise<TrainDataSource> {
+	if (source.kind === 'generator') return openGeneratorSource(source);
+	const folder = path.resolve(source.path);
+	return folderDataSource(folder, await scanImageFolder(folder), source.maxSide);
+}
+
+function openGeneratorSource(source: Extract<TrainSource, { kind: 'generator' }>): TrainDataSource {
+	const resolved = resolveConfig(source.config);
+	if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
+	const { generator, params, size, preset } = resolved.value;
+	const customised = Object.keys(source.config.params).length > 0;
+	const name = preset === null ? generator.id : customised ? `${preset} (custom)` : preset;
+	const { count, seed } = source;
+	return {
+		count,
+		label: `${name} · virtual · ${countFormat.format(count)} images`,
+		async load(index) {
+			checkIndex(index, count);
+			// Only on first use: the training process opens sources for their count and label and
+			// must not have its own tfjs backend switched by a source it never loads from.
+			if (generator.family === 'feature_vis') await ensureTfjsBackend();
+			const image = await generator.generate(params, seed, index, size);
+			return { width: image.size, height: image.size, data: image.data };
+		}
+	};
+}
+
+/**
+ * The image files under `folder`, recursively, as paths relative to it with `/` separators,
+ * sorted by code point so the order (and so each index) is the same on every machine. Hidden
+ * files and folders are ignored (`._x.jpg` resource forks are not images). Throws an
+ * INVALID_REQUEST AppFailure naming the folder when it is missing or holds no images.
+ */
+export async function scanImageFolder(folder: string): Promise<string[]> {
+	let stat;
+	try {
+		stat = await fs.stat(folder);
+	} catch {
+		throw new AppFailure('INVALID_REQUEST', `The image folder ${folder} does not exist.`);
+	}
+	if (!stat.isDirectory()) {
+		throw new AppFailure('INVALID_REQUEST', `${folder} is a file, not a folder of images.`);
+	}
+	const images: string[] = [];
+	const others = new Map<string, number>();
+	const visit = async (relative: string): Promise<void> => {
+		let entries;
+		try {
+			entries = await fs.readdir(path.join(folder, relative), { withFileTypes: true });
+		} catch (error) {
+			throw new AppFailure(
+				'IO_ERROR',
+				`Cannot read the folder ${path.join(folder, relative)}: ${(error as Error).message}`
+			);
+		}
+		for (const entry of entries) {
+			if (entry.name.startsWith('.')) continue;
+			const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+			// Symlinked folders are not followed: they can form loops.
+			if (entry.isDirectory()) await visit(child);
+			else if (entry.isFile() || entry.isSymbolicLink()) {
+				const extension = path.extname(entry.name).toLowerCase();
+				if ((imageExtensions as readonly string[]).includes(extension)) images.push(child);
+				else others.set(extension || '(none)', (others.get(extension || '(none)') ?? 0) + 1);
+			}
+		}
+	};
+	await visit('');
+	if (images.length === 0) {
+		const found =
+			others.size === 0
+				? 'it is empty'
+				: `it holds ${[...others]
+						.sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
+						.map(([extension, n]) => `${n} ${extension}`)
+						.join(', ')} file(s)`;
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`No images in ${folder}: ${found}. Supported: ${imageExtensions.join(' ')}.`
+		);
+	}
+	return images.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * A folder source over an already scanned file list (see {@link scanImageFolder}); data threads
+ * get the list from the training process, so all of them agree on every index.
+ */
+export function folderDataSource(
+	folder: string,
+	files: readonly string[],
+	maxSide: number
+): TrainDataSource {
+	return {
+		count: files.length,
+		label: `${path.basename(folder)} · folder · ${countFormat.format(files.length)} images`,
+		async load(index) {
+			checkIndex(index, files.length);
+			const relative = files[index] as string;
+			try {
+				return await decodeImage(path.join(folder, relative), maxSide);
+			} catch (error) {
+				throw new Error(`${relative}: ${firstLine(error)}`, { cause: error });
+			}
+		}
+	};
+}
+
+/**
+ * Decodes to 8-bit RGB: alpha is dropped (as PIL's `convert('RGB')`, which the paper's loader
+ * uses), grey is expanded, and the image is scaled down so its shorter side is at most
+ * `maxSide` (never up).
+ */
+async function decodeImage(file: string, maxSide: number): Promise<SourceImage> {
+	const { data, info } = await sharp(file, { failOn: 'error' })
+		.removeAlpha()
+		.toColourspace('srgb')
+		// 'outside' keeps the aspect ratio and makes the shorter side exactly maxSide.
+		.resize({ width: maxSide, height: maxSide, fit: 'outside', withoutEnlargement: true })
+		.raw()
+		.toBuffer({ resolveWithObject: true });
+	const pixels = info.width * info.height;
+	if (info.channels === 3) {
+		return {
+			width: info.width,
+			height: info.height,
+			data: new Uint8Array(data.buffer, data.byteOffset, pixels * 3)
+		};
+	}
+	const rgb = new Uint8Array(pixels * 3);
+	for (let p = 0; p < pixels; p++) {
+		for (let c = 0; c < 3; c++) {
+			rgb[p * 3 + c] = data[p * info.channels + Math.min(c, info.channels - 1)] as number;
+		}
+	}
+	return { width: info.width, height: info.height, data: rgb };
+}
+
+function checkIndex(index: number, count: number): void {
+	if (!Number.isInteger(index) || index < 0 || index >= count) {
+		throw new RangeError(`Image index ${index} is outside 0..${count - 1}.`);
+	}
+}
+
+function firstLine(error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return message.split('\n')[0] ?? message;
+}

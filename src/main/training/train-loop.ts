@@ -1,0 +1,307 @@
+/**
+ * One training session of a run, as the trainer worker executes it: activate a backend, build
+ * (or restore) the encoder, stream batches from the data threads, step, log, checkpoint.
+ *
+ * Everything random is a pure function of (seed, step) — the weights' initialisation, the data
+ * order, every augmentation — so a session that starts from the checkpoint of step k trains
+ * exactly the steps an uninterrupted run would have trained.
+ */
+import { AppFailure } from '../../core/api/errors';
+import type { CheckpointRecord, MetricPoint, RunEstimate } from '../../core/api/training';
+import type { BackendId, BackendPreference } from '../../core/compute/backends';
+import type { TrainConfig } from '../../core/training/config';
+import { epochAt } from '../../core/training/data-order';
+import { ContrastiveTrainer } from '../../core/training/trainer';
+import { activateTrainingBackend } from '../compute/training-backend';
+import { BatchPipeline } from './batch-pipeline';
+import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** What the trainer worker is asked to do. */
+export interface TrainJob {
+	runId: number;
+	config: TrainConfig;
+	/** The backend preference after applying Settings to the run's own choice. */
+	backend: BackendPreference;
+	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
+	folder: string;
+	resumeFrom: { path: string; sha256: string; step: number } | null;
+	threadFile: string;
+	dataThreads: number;
+	appVersion: string;
+	/** How many of the newest checkpoints to keep on disk (the final one is always kept). */
+	keepCheckpoints?: number;
+}
+
+/** What a session reports while it runs. */
+export type TrainEvent =
+	| {
+			kind: 'started';
+			backend: BackendId;
+			backendReason: string;
+			parameterCount: number;
+			sourceLabel: string;
+			count: number;
+			startStep: number;
+	  }
+	| {
+			kind: 'metrics';
+			points: MetricPoint[];
+			step: number;
+			epoch: number;
+			etaSeconds: number | null;
+			/** Seconds of training since the previous report. */
+			trainSeconds: number;
+			/** Images skipped since the previous report, and a few examples of why. */
+			skippedImages: number;
+			skippedExamples: string[];
+	  }
+	| { kind: 'checkpointing'; step: number }
+	| { kind: 'checkpoint'; checkpoint: Omit<CheckpointRecord, 'createdAt'>; removedSteps: number[] };
+
+/** How a session ended. `stopped`: cancelled or paused by the caller after a checkpoint. */
+export interface TrainOutcome {
+	step: number;
+	outcome: 'completed' | 'stopped' | 'diverged';
+	message: string | null;
+}
+
+const reportEveryMs = 400;
+
+/** Runs one session of a run until it completes, diverges or `signal` stops it. */
+export async function runTraining(
+	job: TrainJob,
+	options: { signal: AbortSignal; emit: (event: TrainEvent) => void }
+): Promise<TrainOutcome> {
+	const { config } = job;
+	const { signal, emit } = options;
+	const backend = await activateTrainingBackend(job.backend);
+	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
+	let pipeline: BatchPipeline | null = null;
+	try {
+		let step = 0;
+		if (job.resumeFrom) {
+			const contents = readCheckpoint(job.resumeFrom.path, job.resumeFrom.sha256);
+			trainer.restore(contents.tensors);
+			step = job.resumeFrom.step;
+		}
+		pipeline = await BatchPipeline.open({
+			source: config.source,
+			augment: config.augment,
+			inputSize: trainer.inputSize,
+			batch: config.batch,
+			seed: config.seed,
+			threads: job.dataThreads,
+			threadFile: job.threadFile
+		});
+		emit({
+			kind: 'started',
+			backend: backend.id,
+			backendReason: backend.reason,
+			parameterCount: trainer.parameterCount,
+			sourceLabel: pipeline.label,
+			count: pipeline.count,
+			startStep: step
+		});
+
+		const checkpoints = new CheckpointWriter(job, backend.id, trainer, emit);
+		let lastCheckpoint = step;
+		let pending: MetricPoint[] = [];
+		let pendingSeconds = 0;
+		let pendingSkipped = 0;
+		let skippedExamples: string[] = [];
+		let secondsPerStep: number | null = null;
+		let lastReport = performance.now();
+		const report = () => {
+			if (pending.length === 0 && pendingSkipped === 0) return;
+			emit({
+				kind: 'metrics',
+				points: pending,
+				step,
+				epoch: epochAt(step, config.batch, pipeline?.count ?? 1),
+				etaSeconds: secondsPerStep === null ? null : secondsPerStep * (config.steps - step),
+				trainSeconds: pendingSeconds,
+				skippedImages: pendingSkipped,
+				skippedExamples
+			});
+			pending = [];
+			pendingSeconds = 0;
+			pendingSkipped = 0;
+			skippedExamples = [];
+			lastReport = performance.now();
+		};
+
+		while (step < config.steps && !signal.aborted) {
+			const started = performance.now();
+			const batch = await pipeline.next(step);
+			const metrics = await guardMemory(config, () => trainer.step(batch.views, step));
+			const seconds = (performance.now() - started) / 1000;
+			if (!Number.isFinite(metrics.loss)) {
+				report();
+				return {
+					step,
+					outcome: 'diverged',
+					message: `The loss became ${metrics.loss} at step ${step + 1} (lr ${metrics.lr.toPrecision(3)}). Resume from the last checkpoint with a lower learning rate or Adam, or check the data source.`
+				};
+			}
+			step++;
+			// The first steps include warm-up (kernel compilation, thread start): they are not timed for the ETA.
+			if (step - (job.resumeFrom?.step ?? 0) > 2) {
+				secondsPerStep = secondsPerStep === null ? seconds : 0.9 * secondsPerStep + 0.1 * seconds;
+			}
+			pending.push({
+				step,
+				loss: metrics.loss,
+				align: metrics.align,
+				uniform: metrics.uniform,
+				lr: metrics.lr,
+				imagesPerSecond: config.batch / seconds
+			});
+			pendingSeconds += seconds;
+			pendingSkipped += batch.skipped;
+			if (skippedExamples.length < 5) skippedExamples.push(...batch.skippedExamples.slice(0, 5));
+			if (performance.now() - lastReport > reportEveryMs) report();
+			if (step % config.checkpointEvery === 0 || step === config.steps) {
+				report();
+				await checkpoints.write(step);
+				lastCheckpoint = step;
+			}
+		}
+		report();
+		if (step > lastCheckpoint) await checkpoints.write(step);
+		return { step, outcome: step >= config.steps ? 'completed' : 'stopped', message: null };
+	} finally {
+		await pipeline?.close();
+		trainer.dispose();
+	}
+}
+
+/** Measures a configuration: one warm-up step, then up to a few timed steps. */
+export async function estimateRun(
+	config: TrainConfig,
+	options: {
+		backend: BackendPreference;
+		threadFile: string;
+		dataThreads: number;
+		signal: AbortSignal;
+		maxSeconds?: number;
+	}
+): Promise<RunEstimate> {
+	const backend = await activateTrainingBackend(options.backend);
+	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
+	let pipeline: BatchPipeline | null = null;
+	try {
+		pipeline = await BatchPipeline.open({
+			source: config.source,
+			augment: config.augment,
+			inputSize: trainer.inputSize,
+			batch: config.batch,
+			seed: config.seed,
+			threads: options.dataThreads,
+			threadFile: options.threadFile
+		});
+		const warmUp = await pipeline.next(0);
+		await guardMemory(config, () => trainer.step(warmUp.views, 0));
+		const budget = (options.maxSeconds ?? 8) * 1000;
+		const started = performance.now();
+		let measured = 0;
+		while (measured < 5 && !options.signal.aborted) {
+			const batch = await pipeline.next(measured + 1);
+			await guardMemory(config, () => trainer.step(batch.views, measured + 1));
+			measured++;
+			if (performance.now() - started > budget) break;
+		}
+		if (measured === 0) throw new AppFailure('CANCELLED', 'The estimate was cancelled.');
+		const secondsPerStep = (performance.now() - started) / 1000 / measured;
+		return {
+			backend: backend.id,
+			parameterCount: trainer.parameterCount,
+			secondsPerStep,
+			imagesPerSecond: config.batch / secondsPerStep,
+			totalSeconds: secondsPerStep * config.steps,
+			measuredSteps: measured
+		};
+	} finally {
+		await pipeline?.close();
+		trainer.dispose();
+	}
+}
+
+/** Writes checkpoints with their metadata and keeps only the newest few. */
+class CheckpointWriter {
+	private readonly written: number[] = [];
+
+	constructor(
+		private readonly job: TrainJob,
+		private readonly backend: BackendId,
+		private readonly trainer: ContrastiveTrainer,
+		private readonly emit: (event: TrainEvent) => void
+	) {
+		const folder = this.folder();
+		if (fs.existsSync(folder)) {
+			for (const name of fs.readdirSync(folder).sort()) {
+				const match = /^step-(\d+)\.nlck$/.exec(name);
+				if (match) this.written.push(Number(match[1]));
+				// Half-written files of a session that died while checkpointing.
+				else if (name.endsWith('.tmp')) fs.rmSync(path.join(folder, name), { force: true });
+			}
+		}
+	}
+
+	async write(step: number): Promise<void> {
+		this.emit({ kind: 'checkpointing', step });
+		const tensors = await this.trainer.snapshot();
+		const checkpoint = writeCheckpoint(this.folder(), step, {
+			meta: {
+				format: 'noiselab-checkpoint',
+				runId: this.job.runId,
+				step,
+				model: this.job.config.model,
+				config: this.job.config,
+				parameterCount: this.trainer.parameterCount,
+				backend: this.backend,
+				appVersion: this.job.appVersion,
+				createdAt: new Date().toISOString(),
+				// Data order and augmentations are pure functions of (seed, step): the step is the RNG state.
+				rng: { seed: this.job.config.seed, step }
+			},
+			tensors
+		});
+		if (!this.written.includes(step)) this.written.push(step);
+		const keep = this.job.keepCheckpoints ?? 2;
+		const removedSteps = this.written.splice(0, Math.max(0, this.written.length - keep));
+		for (const old of removedSteps) {
+			fs.rmSync(path.join(this.folder(), checkpointFileName(old)), { force: true });
+		}
+		this.emit({ kind: 'checkpoint', checkpoint, removedSteps });
+	}
+
+	private folder(): string {
+		return path.join(this.job.folder, 'checkpoints');
+	}
+}
+
+/** Turns the many ways tfjs reports exhausted memory into one clear error. */
+function guardMemory<T>(config: TrainConfig, action: () => T): T {
+	const explain = (error: unknown): never => {
+		const message = error instanceof Error ? error.message : String(error);
+		if (
+			/out of memory|\bOOM\b|allocation failed|Cannot enlarge memory|memory access out of bounds/i.test(
+				message
+			)
+		) {
+			throw new AppFailure(
+				'OUT_OF_MEMORY',
+				`Out of memory training ${config.model} with batch ${config.batch}: ${message.split('\n')[0]}`
+			);
+		}
+		throw error;
+	};
+	try {
+		const result = action();
+		return (result instanceof Promise ? result.catch(explain) : result) as T;
+	} catch (error) {
+		return explain(error);
+	}
+}

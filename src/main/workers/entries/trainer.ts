@@ -1,0 +1,56 @@
+/**
+ * The trainer worker: one training session (or one speed estimate) per process, so a crash or
+ * an out-of-memory abort in tfjs never takes the app down, and the backend can differ per run.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { RunEstimate } from '../../../core/api/training';
+import type { BackendPreference } from '../../../core/compute/backends';
+import type { TrainConfig } from '../../../core/training/config';
+import type { TaskSpec } from '../../../core/workers/protocol';
+import { installCacheFromEnvironment } from '../../generation/disk-cache';
+import {
+	estimateRun,
+	runTraining,
+	type TrainEvent,
+	type TrainJob,
+	type TrainOutcome
+} from '../../training/train-loop';
+import { serveWorker } from '../runtime';
+
+/** What the service sends; the worker fills in where its data threads live. */
+export type TrainRequest = Omit<TrainJob, 'threadFile' | 'dataThreads'> & { dataThreads?: number };
+
+/** The trainer worker's tasks. */
+export type TrainerTasks = {
+	train: TaskSpec<TrainRequest, TrainOutcome, TrainEvent>;
+	estimate: TaskSpec<
+		{ config: TrainConfig; backend: BackendPreference; dataThreads?: number },
+		RunEstimate,
+		never
+	>;
+};
+
+const threadFile = path.join(__dirname, 'train-data-thread.cjs');
+
+/** One data thread per spare core: the training step keeps this thread's core busy. */
+function defaultDataThreads(): number {
+	return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
+
+installCacheFromEnvironment();
+
+serveWorker<TrainerTasks>({
+	train: (request, { signal, progress }) =>
+		runTraining(
+			{ ...request, threadFile, dataThreads: request.dataThreads ?? defaultDataThreads() },
+			{ signal, emit: progress }
+		),
+	estimate: (request, { signal }) =>
+		estimateRun(request.config, {
+			backend: request.backend,
+			threadFile,
+			dataThreads: request.dataThreads ?? defaultDataThreads(),
+			signal
+		})
+});

@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEvent } from '../../src/core/api/contract';
+import type { RunProgress, RunRecord } from '../../src/core/api/training';
+import { trainConfigSchema, type TrainConfigInput } from '../../src/core/training/config';
+import { createAppContext, type AppContext } from '../../src/main/app-context';
+import { readCheckpoint } from '../../src/main/training/checkpoint-files';
+import { forkNodeWorker } from '../../src/main/workers/node-launcher';
+import { distDir, temporaryFolder } from '../support/paths';
+
+/** A run small enough for a few seconds on wasm: the tiny encoder on 64 px dead leaves. */
+function tinyConfig(overrides: Partial<TrainConfigInput> = {}) {
+	return trainConfigSchema.parse({
+		source: { kind: 'generator', config: { preset: 'dead_leaves-squares', size: 64 }, count: 64 },
+		model: 'tiny',
+		steps: 8,
+		batch: 8,
+		checkpointEvery: 4,
+		backend: 'wasm',
+		...overrides
+	});
+}
+
+describe('training runs (real trainer workers on wasm)', () => {
+	const home = temporaryFolder();
+	let context: AppContext;
+	const events: ApiEvent[] = [];
+	beforeAll(() => {
+		context = createAppContext({
+			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
+			launcher: forkNodeWorker,
+			workersDir: path.join(distDir, 'workers')
+		});
+		context.events.subscribe((event) => events.push(event));
+	});
+	afterAll(() => {
+		context.close();
+		home.remove();
+	});
+
+	const progressOf = (runId: number): RunProgress[] =>
+		events.flatMap((event) =>
+			event.name === 'runs.progress' && event.payload.runId === runId ? [event.payload] : []
+		);
+	const waitFor = async (condition: () => boolean, timeoutMs = 60_000) => {
+		const started = Date.now();
+		while (!condition()) {
+			if (Date.now() - started > timeoutMs) throw new Error('timed out waiting');
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	};
+	const tensorsOf = (run: RunRecord) => {
+		const last = context.training.get(run.id).checkpoints.at(-1);
+		if (!last) throw new Error(`run ${run.id} has no checkpoint`);
+		return { step: last.step, tensors: readCheckpoint(last.path, last.sha256).tensors };
+	};
+
+	it('trains to the end, logging every step and keeping the newest checkpoints', async () => {
+		const run = context.training.start({ name: 'complete', config: tinyConfig() });
+		expect(run.status).toBe('running');
+		await context.training.idle();
+		const detail = context.training.get(run.id);
+		expect(detail.run.status).toBe('completed');
+		expect(detail.run.backend).toBe('wasm');
+		expect(detail.run.step).toBe(8);
+		expect(detail.run.parameterCount).toBeGreaterThan(1_000_000);
+		expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+		for (const metric of detail.metrics) {
+			expect(Number.isFinite(metric.loss)).toBe(true);
+			expect(metric.loss).toBeCloseTo(metric.align + metric.uniform, 5);
+		}
+		expect(detail.checkpoints.map((c) => c.step)).toEqual([4, 8]);
+		for (const checkpoint of detail.checkpoints) expect(fs.existsSync(checkpoint.path)).toBe(true);
+		const final = readCheckpoint(detail.checkpoints[1]?.path ?? '', detail.checkpoints[1]?.sha256);
+		expect(final.meta).toMatchObject({ step: 8, runId: run.id, model: 'tiny' });
+		expect(progressOf(run.id).some((p) => p.metric !== null)).toBe(true);
+	});
+
+	it('pauses at a checkpoint and resumes with the steps numbered on', async () => {
+		const run = context.training.start({
+			name: 'paused',
+			config: tinyConfig({ steps: 400, checkpointEvery: 1000 })
+		});
+		await waitFor(() => progressOf(run.id).some((p) => p.step >= 3));
+		context.training.pause(run.id);
+		await context.training.idle();
+		const paused = context.training.get(run.id);
+		expect(paused.run.status).toBe('paused');
+		expect(paused.checkpoints.at(-1)?.step).toBe(paused.run.step);
+		const pausedAt = paused.run.step;
+		expect(pausedAt).toBeGreaterThanOrEqual(3);
+		expect(pausedAt).toBeLessThan(400);
+
+		const resumed = context.training.resume(run.id);
+		expect(resumed.status).toBe('running');
+		await waitFor(() => progressOf(run.id).some((p) => p.step >= pausedAt + 2));
+		context.training.cancel(run.id);
+		await context.training.idle();
+		const cancelled = context.training.get(run.id);
+		expect(cancelled.run.status).toBe('cancelled');
+		const steps = cancelled.metrics.map((m) => m.step);
+		expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
+		expect(steps.length).toBeGreaterThanOrEqual(pausedAt + 2);
+	});
+
+	it('refuses a second run while one trains', async () => {
+		const run = context.training.start({ name: 'busy', config: tinyConfig({ steps: 400 }) });
+		expect(() => context.training.start({ config: tinyConfig() })).toThrow(
+			/one run trains at a time/
+		);
+		context.training.cancel(run.id);
+		await context.training.idle();
+	});
+
+	it('resumes a run whose worker was killed and ends exactly where an uninterrupted run ends', async () => {
+		const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
+		const straight = context.training.start({ name: 'straight', config });
+		await context.training.idle();
+
+		const killed = context.training.start({ name: 'killed', config });
+		await waitFor(() => progressOf(killed.id).some((p) => p.step >= 5));
+		const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
+			.toString()
+			.trim()
+			.split('\n')
+			.map(Number);
+		for (const pid of pids) process.kill(pid, 'SIGKILL');
+		await context.training.idle();
+		const interrupted = context.training.get(killed.id);
+		expect(interrupted.run.status).toBe('interrupted');
+		expect(interrupted.run.error).toMatch(/Resume/);
+		expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
+
+		context.training.resume(killed.id);
+		await context.training.idle();
+		const done = context.training.get(killed.id);
+		expect(done.run.status).toBe('completed');
+		const reference = context.training.get(straight.id);
+		expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
+		const a = tensorsOf(straight);
+		const b = tensorsOf(killed);
+		expect(b.step).toBe(8);
+		expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
+		const bytes = (data: Float32Array | undefined) =>
+			data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
+		for (const [name, tensor] of Object.entries(a.tensors)) {
+			expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+		}
+	});
+
+	it('marks a run whose loss becomes NaN as diverged, with a suggestion', async () => {
+		const run = context.training.start({
+			name: 'diverging',
+			// Coupled weight decay with lr·wd = 10 flips and multiplies every weight by ~9 per step:
+			// the weights overflow float32 within a few dozen steps.
+			config: tinyConfig({ steps: 100, lr: 100, weightDecay: 0.1, checkpointEvery: 1000 })
+		});
+		await context.training.idle();
+		const detail = context.training.get(run.id);
+		expect(detail.run.status).toBe('diverged');
+		expect(detail.run.error).toMatch(/lower learning rate/);
+	});
+});
