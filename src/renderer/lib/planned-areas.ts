@@ -8,18 +8,10 @@ export interface PlannedArea {
 }
 
 /** The areas that later releases fill, by id. */
-export const plannedAreas: Record<Exclude<AreaId, 'settings' | 'generate'>, PlannedArea> = {
-	train: {
-		title: 'Training lab',
-		summary:
-			'Contrastive pretraining (alignment + uniformity) on noise images, on the GPU or the CPU.',
-		features: [
-			'SmallAlexNet as in the paper, plus small presets for laptops',
-			'Images generated on the fly: no dataset files needed',
-			'Live loss, alignment, uniformity and throughput charts; pause, resume, cancel',
-			'Checkpoints that survive a crash'
-		]
-	},
+export const plannedAreas: Record<
+	Exclude<AreaId, 'settings' | 'generate' | 'train'>,
+	PlannedArea
+> = {
 	evaluate: {
 		title: 'Evaluation',
 		summary: 'Measure what an encoder learned on real images.',

@@ -1,0 +1,278 @@
+/**
+ * The Training lab's state: the runs list, the selected run's history and live progress, and
+ * the New run form. Runs live in the service layer; this class mirrors them from `runs.list` and
+ * `runs.get`, then keeps them current from the `runs.changed` and `runs.progress` events.
+ */
+import type { ApiClient } from '../../../core/api/client';
+import type { PresetInfo } from '../../../core/api/generators';
+import type {
+	CheckpointRecord,
+	MetricPoint,
+	RunEstimate,
+	RunProgress,
+	RunRecord
+} from '../../../core/api/training';
+import {
+	buildStartRequest,
+	defaultRunForm,
+	defaultSourcePreset,
+	type FormErrors,
+	type RunFormState
+} from './run-form';
+import { describeError } from './run-format';
+import { mergeMetrics } from './series';
+
+/** What the right-hand side of the Train area shows. */
+export type TrainView = { kind: 'new' } | { kind: 'run'; id: number };
+
+/** An API failure as shown in the UI. */
+export interface ShownError {
+	message: string;
+	hint: string;
+}
+
+function newestFirst(runs: RunRecord[]): RunRecord[] {
+	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+}
+
+/** All state of the Train page; created once by the shell so it survives navigation. */
+export class TrainingState {
+	runs = $state.raw<RunRecord[]>([]);
+	listLoaded = $state(false);
+	listError = $state<ShownError | null>(null);
+	view = $state<TrainView>({ kind: 'new' });
+
+	/** The selected run's logged steps, ordered by step; replaced whole on every change. */
+	metrics = $state.raw<MetricPoint[]>([]);
+	checkpoints = $state.raw<CheckpointRecord[]>([]);
+	detailLoading = $state(false);
+	detailError = $state<ShownError | null>(null);
+	/** The latest live progress per run id (ETA, epoch, phase). */
+	progress = $state.raw<Record<number, RunProgress>>({});
+	actionBusy = $state(false);
+	actionError = $state<ShownError | null>(null);
+
+	presets = $state.raw<PresetInfo[]>([]);
+	form = $state<RunFormState>(defaultRunForm());
+	formErrors = $state<FormErrors>({});
+	formError = $state<ShownError | null>(null);
+	starting = $state(false);
+	estimating = $state(false);
+	/** The last estimate, with the request it was measured for. */
+	estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
+	estimateError = $state<ShownError | null>(null);
+	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
+	folderPickerSupported = $state(false);
+
+	/** Bumped on every selection, so an answer for a previous selection is dropped. */
+	private detailTicket = 0;
+	/** Whether the selected run's whole history has been fetched once (live points may precede it). */
+	private historyComplete = false;
+	private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+	constructor(private readonly api: ApiClient) {
+		this.folderPickerSupported = api.transport === 'electron';
+		api.on('runs.changed', (run) => this.applyRecord(run));
+		api.on('runs.progress', (progress) => this.applyProgress(progress));
+	}
+
+	/** The selected run's record, live. */
+	get selected(): RunRecord | null {
+		const view = this.view;
+		if (view.kind !== 'run') return null;
+		return this.runs.find((run) => run.id === view.id) ?? null;
+	}
+
+	/** Loads the runs list and the generator presets; called on every (re)connection. */
+	async load(): Promise<void> {
+		const [list, catalogue] = await Promise.all([
+			this.api.call('runs.list', {}),
+			this.presets.length === 0 ? this.api.call('generators.catalogue', {}) : null
+		]);
+		if (catalogue?.ok) {
+			this.presets = catalogue.value.presets;
+			const preset = this.presets.find((candidate) => candidate.name === this.form.preset);
+			if (preset && this.form.preset === defaultSourcePreset) this.form.imageSize = preset.size;
+		}
+		if (list.ok) {
+			this.runs = newestFirst([...list.value]);
+			this.listError = null;
+		} else {
+			this.listError = describeError(list.error);
+		}
+		this.listLoaded = true;
+		if (this.view.kind === 'run') void this.refreshDetail();
+	}
+
+	/** Shows the New run form. */
+	showNewRun(): void {
+		this.view = { kind: 'new' };
+		this.detailTicket++;
+	}
+
+	/** Shows a run's dashboard and fetches its history. */
+	select(id: number): void {
+		if (this.view.kind === 'run' && this.view.id === id) return;
+		this.view = { kind: 'run', id };
+		this.metrics = [];
+		this.checkpoints = [];
+		this.historyComplete = false;
+		this.detailError = null;
+		this.actionError = null;
+		void this.refreshDetail();
+	}
+
+	/** Picks a generator preset as the source; the image size follows the preset's own. */
+	choosePreset(name: string): void {
+		this.form.preset = name;
+		const preset = this.presets.find((candidate) => candidate.name === name);
+		if (preset) this.form.imageSize = preset.size;
+	}
+
+	/** Opens the desktop app's folder dialog for a folder source. */
+	async pickFolder(): Promise<void> {
+		const result = await this.api.call('system.pickFolder', { title: 'Train on the images in…' });
+		if (!result.ok) return;
+		if (!result.value.supported) this.folderPickerSupported = false;
+		else if (result.value.path) this.form.folderPath = result.value.path;
+	}
+
+	/** Puts the form back to the paper's defaults. */
+	resetForm(): void {
+		const preset = this.presets.find((candidate) => candidate.name === defaultSourcePreset);
+		this.form = defaultRunForm(preset?.size ?? 128);
+		this.formErrors = {};
+		this.formError = null;
+	}
+
+	/** The key an estimate is valid for: the validated request, or null while the form is invalid. */
+	get formKey(): string | null {
+		const built = buildStartRequest($state.snapshot(this.form));
+		return built.ok ? JSON.stringify(built.request.config) : null;
+	}
+
+	/** Measures the form's configuration with a short warm-up (`runs.estimate`). */
+	async runEstimate(): Promise<void> {
+		const built = buildStartRequest($state.snapshot(this.form));
+		this.formErrors = built.ok ? {} : built.errors;
+		if (!built.ok) return;
+		this.estimating = true;
+		this.estimateError = null;
+		const result = await this.api.call('runs.estimate', { config: built.request.config });
+		this.estimating = false;
+		if (result.ok) {
+			this.estimate = { key: JSON.stringify(built.request.config), value: result.value };
+		} else {
+			this.estimateError = describeError(result.error);
+		}
+	}
+
+	/** Validates the form, starts the run and shows its dashboard. */
+	async start(): Promise<boolean> {
+		const built = buildStartRequest($state.snapshot(this.form));
+		this.formErrors = built.ok ? {} : built.errors;
+		this.formError = null;
+		if (!built.ok) return false;
+		this.starting = true;
+		const result = await this.api.call('runs.start', built.request);
+		this.starting = false;
+		if (!result.ok) {
+			this.formError = describeError(result.error);
+			return false;
+		}
+		this.applyRecord(result.value);
+		this.form.name = '';
+		this.select(result.value.id);
+		return true;
+	}
+
+	/** Pauses, resumes or cancels the selected run. */
+	async control(action: 'pause' | 'resume' | 'cancel'): Promise<void> {
+		const run = this.selected;
+		if (!run) return;
+		this.actionBusy = true;
+		this.actionError = null;
+		const result = await this.api.call(`runs.${action}`, { id: run.id });
+		this.actionBusy = false;
+		if (result.ok) this.applyRecord(result.value);
+		else this.actionError = describeError(result.error);
+	}
+
+	/**
+	 * Fetches the selected run's record and checkpoints, and the metrics it does not have yet:
+	 * all of them until one full fetch has succeeded, then those after the last one held.
+	 */
+	async refreshDetail(): Promise<void> {
+		const view = this.view;
+		if (view.kind !== 'run') return;
+		const ticket = ++this.detailTicket;
+		const after = this.historyComplete ? (this.metrics.at(-1)?.step ?? -1) : -1;
+		this.detailLoading = !this.historyComplete;
+		const result = await this.api.call('runs.get', { id: view.id, metricsAfter: after });
+		if (ticket !== this.detailTicket) return; // The user selected something else meanwhile.
+		this.detailLoading = false;
+		if (!result.ok) {
+			this.detailError = describeError(result.error);
+			return;
+		}
+		this.detailError = null;
+		this.applyRecord(result.value.run);
+		this.checkpoints = result.value.checkpoints;
+		this.metrics = mergeMetrics(this.metrics, result.value.metrics);
+		this.historyComplete = true;
+	}
+
+	private applyRecord(run: RunRecord): void {
+		const previous = this.runs.find((candidate) => candidate.id === run.id);
+		this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+		const shown = this.view.kind === 'run' && this.view.id === run.id;
+		// A run that stops has written its last checkpoint and metrics: fetch what is missing.
+		if (shown && previous && previous.status !== run.status) this.scheduleRefresh(0);
+	}
+
+	private applyProgress(progress: RunProgress): void {
+		this.progress = { ...this.progress, [progress.runId]: progress };
+		const run = this.runs.find((candidate) => candidate.id === progress.runId);
+		if (run) {
+			const updated: RunRecord = {
+				...run,
+				step: progress.step,
+				steps: progress.steps,
+				backend: progress.backend ?? run.backend,
+				skippedImages: progress.skippedImages,
+				lastLoss: progress.metric?.loss ?? run.lastLoss
+			};
+			this.runs = this.runs.map((candidate) => (candidate.id === run.id ? updated : candidate));
+		} else {
+			// A run started elsewhere (the CLI, another window): fetch its record.
+			this.scheduleListReload();
+		}
+		if (this.view.kind !== 'run' || this.view.id !== progress.runId) return;
+		const last = this.metrics.at(-1);
+		if (progress.metric && (!last || progress.metric.step > last.step)) {
+			this.metrics = [...this.metrics, progress.metric];
+		}
+		// The checkpoint list changes only after a checkpoint, so it is fetched then, not per step.
+		if (progress.phase === 'checkpointing') this.scheduleRefresh(1500);
+	}
+
+	private scheduleRefresh(delayMs: number): void {
+		if (this.refreshTimer) clearTimeout(this.refreshTimer);
+		this.refreshTimer = setTimeout(() => {
+			this.refreshTimer = null;
+			void this.refreshDetail();
+		}, delayMs);
+	}
+
+	private listTimer: ReturnType<typeof setTimeout> | null = null;
+
+	private scheduleListReload(): void {
+		if (this.listTimer) return;
+		this.listTimer = setTimeout(() => {
+			this.listTimer = null;
+			void this.api.call('runs.list', {}).then((list) => {
+				if (list.ok) this.runs = newestFirst([...list.value]);
+			});
+		}, 500);
+	}
+}
