@@ -25,10 +25,13 @@ export async function activateTrainingBackend(
 	// The plain cpu backend is a reference: it never stands in for a missing one silently.
 	const candidates = preference === 'cpu' ? order : order.filter((id) => id !== 'cpu');
 	const refused: string[] = [];
+	const details: string[] = [];
 	for (const id of candidates) {
 		const [probe] = await probeBackends([id]);
 		if (!probe?.available) {
-			refused.push(`${id}: ${probe?.detail ?? 'not probed'}`);
+			// The first clause ("not installed", "failed to load") is enough here; doctor has the rest.
+			details.push(`${id}: ${probe?.detail ?? 'not probed'}`);
+			refused.push(`${id} ${(probe?.detail ?? 'not probed').split(/[:;(]/)[0]?.trim() ?? ''}`);
 			continue;
 		}
 		registerAllGradients();
@@ -45,6 +48,6 @@ export async function activateTrainingBackend(
 	}
 	throw new AppFailure(
 		'BACKEND_UNAVAILABLE',
-		`No compute backend could be loaded for training: ${refused.join('; ')}.`
+		`No compute backend could be loaded for training: ${details.join('; ')}.`
 	);
 }

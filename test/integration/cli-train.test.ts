@@ -1,0 +1,121 @@
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDetailSchema, runRecordSchema } from '../../src/core/api/training';
+import { repoRoot, temporaryFolder } from '../support/paths';
+
+const bin = path.join(repoRoot, 'bin', 'noiselab.js');
+
+describe('noiselab train and noiselab runs', () => {
+	const home = temporaryFolder();
+	afterAll(() => home.remove());
+
+	const cli = (...args: string[]) =>
+		spawnSync(process.execPath, [bin, ...args], {
+			encoding: 'utf8',
+			env: { ...process.env, NOISELAB_HOME: home.path },
+			timeout: 120_000
+		});
+	const tinyRun = [
+		'--preset',
+		'dead_leaves-squares',
+		'--size',
+		'64',
+		'--count',
+		'64',
+		'--model',
+		'tiny',
+		'--batch',
+		'8',
+		'--backend',
+		'wasm'
+	];
+
+	it('refuses a run without a source or with a bad value, naming the problem', () => {
+		const noSource = cli('train', '--steps', '5');
+		expect(noSource.status).toBe(2);
+		expect(noSource.stderr).toContain('Name one data source');
+		const badModel = cli('train', ...tinyRun, '--steps', '5', '--model', 'huge');
+		expect(badModel.status).toBe(2);
+		expect(badModel.stderr).toMatch(/model/);
+		const badParam = cli('train', ...tinyRun, '--steps', '5', '--param', 'nonsense=1');
+		expect(badParam.status).toBe(2);
+		expect(badParam.stderr).toContain('nonsense');
+	});
+
+	it('trains a run into the database, then lists and shows it', () => {
+		const result = cli('train', ...tinyRun, '--steps', '6', '--name', 'from-cli', '--json');
+		expect(result.stderr).toContain('completed at step 6/6');
+		expect(result.status).toBe(0);
+		const record = runRecordSchema.parse(JSON.parse(result.stdout));
+		expect(record).toMatchObject({
+			name: 'from-cli',
+			status: 'completed',
+			step: 6,
+			backend: 'wasm'
+		});
+
+		const list = cli('runs', 'list');
+		expect(list.status).toBe(0);
+		expect(list.stdout).toMatch(/from-cli\s+completed\s+6\/6\s+tiny/);
+		const listed = cli('runs', 'list', '--json');
+		expect(JSON.parse(listed.stdout)).toHaveLength(1);
+
+		const shown = cli('runs', 'show', String(record.id), '--json');
+		const detail = runDetailSchema.parse(JSON.parse(shown.stdout));
+		expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+		expect(detail.checkpoints.at(-1)?.step).toBe(6);
+		expect(cli('runs', 'show', String(record.id)).stdout).toContain('tiny (1,803,768 parameters)');
+		const missing = cli('runs', 'show', '999');
+		expect(missing.status).toBe(1);
+		expect(missing.stderr).toContain('There is no run 999');
+	});
+
+	/** Starts `noiselab train …`, waits for its first progress bar, then presses Ctrl-C. */
+	async function interruptAfterProgress(args: string[]) {
+		const child = spawn(process.execPath, [bin, 'train', ...args], {
+			env: { ...process.env, NOISELAB_HOME: home.path }
+		});
+		let stderr = '';
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`no progress: ${stderr}`)), 60_000);
+			child.stderr.on('data', (chunk: Buffer) => {
+				stderr += chunk.toString();
+				// Non-interactive output prints a progress line once training runs.
+				if (/█|░/.test(stderr)) {
+					clearTimeout(timer);
+					resolve();
+				}
+			});
+		});
+		child.kill('SIGINT');
+		const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+		return { code, stderr };
+	}
+	const runNamed = (name: string) =>
+		runRecordSchema
+			.array()
+			.parse(JSON.parse(cli('runs', 'list', '--json').stdout))
+			.find((run) => run.name === name);
+
+	it('pauses on Ctrl-C at a checkpoint and continues with --resume', async () => {
+		const first = await interruptAfterProgress([...tinyRun, '--steps', '500', '--name', 'stop-go']);
+		expect(first.stderr).toContain('Pausing at a checkpoint');
+		expect(first.code).toBe(130);
+		const paused = runNamed('stop-go');
+		expect(paused?.status).toBe('paused');
+		expect(paused?.step).toBeGreaterThan(0);
+
+		const second = await interruptAfterProgress(['--resume', String(paused?.id)]);
+		expect(second.code).toBe(130);
+		const after = runNamed('stop-go');
+		expect(after?.status).toBe('paused');
+		expect(after?.step).toBeGreaterThan(paused?.step ?? Infinity);
+		const detail = runDetailSchema.parse(
+			JSON.parse(cli('runs', 'show', String(after?.id), '--json').stdout)
+		);
+		expect(detail.metrics.map((m) => m.step)).toEqual(
+			Array.from({ length: after?.step ?? 0 }, (_, i) => i + 1)
+		);
+	});
+});
