@@ -9,6 +9,8 @@ import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
 import { buildDoctorReport } from './services/system';
+import { EvaluationService } from './services/evaluation';
+import { QuickstartService } from './services/quickstart';
 import { TrainingService } from './services/training';
 import { openStore, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
@@ -33,6 +35,8 @@ export interface AppContext {
 	readonly backends: BackendMonitor;
 	readonly generators: GeneratorService;
 	readonly training: TrainingService;
+	readonly evaluation: EvaluationService;
+	readonly quickstart: QuickstartService;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -61,9 +65,15 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		preference: () => settings().backend,
 		appVersion: appInfo.version
 	});
+	const evaluation = new EvaluationService(workers, requireStore, events, {
+		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		preference: () => settings().backend
+	});
+	const quickstart = new QuickstartService(training, evaluation, events);
 	if (store.ok) {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
+		evaluation.recoverInterrupted();
 	}
 
 	const handlers: ApiHandlers = {
@@ -112,7 +122,16 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'runs.pause': ({ id }) => training.pause(id),
 		'runs.resume': ({ id }) => training.resume(id),
 		'runs.cancel': ({ id }) => training.cancel(id),
-		'runs.estimate': ({ config }) => training.estimate(config)
+		'runs.estimate': ({ config }) => training.estimate(config),
+		'runs.update': ({ id, ...change }) => training.update(id, change),
+		'runs.delete': ({ id }) => training.delete(id),
+		'evaluations.datasets': () => evaluation.datasets(),
+		'evaluations.registerDataset': ({ path: folder }) => evaluation.registerDataset(folder),
+		'evaluations.start': (params) => evaluation.start(params),
+		'evaluations.list': ({ runId }) => evaluation.list(runId),
+		'evaluations.cancel': ({ groupId }) => evaluation.cancel(groupId),
+		'quickstart.start': (params) => quickstart.start(params),
+		'quickstart.status': () => quickstart.status()
 	};
 
 	return {
@@ -122,11 +141,14 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		backends,
 		generators,
 		training,
+		evaluation,
+		quickstart,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();
 			generators.close();
 			training.close();
+			evaluation.close();
 			if (store.ok) store.value.close();
 		}
 	};

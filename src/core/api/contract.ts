@@ -22,6 +22,13 @@ import {
 	userPresetSchema
 } from './generators';
 import type { ApiMethod } from './methods';
+import {
+	evalDatasetInfoSchema,
+	evaluateParamsSchema,
+	evaluationProgressSchema,
+	evaluationRecordSchema
+} from './evaluation';
+import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
 import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
 import {
 	runDetailSchema,
@@ -235,6 +242,64 @@ export const apiMethods = {
 			'Measures a configuration on the active backend with a few warm-up steps and estimates the run’s duration.',
 		params: z.object({ config: trainConfigSchema }).strict(),
 		result: runEstimateSchema
+	}),
+	'runs.update': method({
+		summary: 'Renames a run or changes its tags or notes.',
+		params: z
+			.object({
+				id: z.number().int(),
+				name: z.string().trim().min(1).max(80).optional(),
+				tags: z.array(z.string().trim().min(1).max(40)).max(20).optional(),
+				notes: z.string().max(10_000).optional()
+			})
+			.strict(),
+		result: runRecordSchema
+	}),
+	'runs.delete': method({
+		summary:
+			'Deletes a run that is not training, with its checkpoint files, metrics and evaluations.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: z.object({ deleted: z.boolean() })
+	}),
+	'evaluations.datasets': method({
+		summary:
+			'Datasets to evaluate on: the bundled Fashion-MNIST subset, Debian’s full copy when installed, the structured tasks and registered folders.',
+		params: noParams,
+		result: z.array(evalDatasetInfoSchema)
+	}),
+	'evaluations.registerDataset': method({
+		summary:
+			'Checks a dataset folder (class sub-folders, CIFAR binary or MNIST IDX files) in a worker and remembers it.',
+		params: z.object({ path: z.string().min(1) }).strict(),
+		result: evalDatasetInfoSchema
+	}),
+	'evaluations.start': method({
+		summary:
+			'Evaluates a run’s encoder (and its controls) on a dataset in a worker; progress arrives as evaluations.progress.',
+		params: evaluateParamsSchema,
+		result: z.object({ groupId: z.string(), evaluations: z.array(evaluationRecordSchema) })
+	}),
+	'evaluations.list': method({
+		summary:
+			'Stored evaluations, newest first; of one run (as encoder or control) when runId is given.',
+		params: z.object({ runId: z.number().int().optional() }).strict(),
+		result: z.array(evaluationRecordSchema)
+	}),
+	'evaluations.cancel': method({
+		summary: 'Stops a running evaluation group.',
+		params: z.object({ groupId: z.string() }).strict(),
+		result: z.object({ cancelled: z.boolean() })
+	}),
+	'quickstart.start': method({
+		summary:
+			'Pretrains the tiny encoder on dead_leaves-mixed for a few minutes, evaluates it and its random-init control on Fashion-MNIST (bundled subset) and a structured task.',
+		params: quickstartParamsSchema,
+		result: quickstartStateSchema
+	}),
+	'quickstart.status': method({
+		summary: 'The latest quickstart of this session, or null.',
+		params: noParams,
+		result: quickstartStateSchema.nullable()
 	})
 } as const satisfies Record<ApiMethod, MethodDefinition>;
 
@@ -255,7 +320,13 @@ export const apiEvents = {
 	/** A training run made progress (a logged step, a checkpoint, its start). */
 	'runs.progress': runProgressSchema,
 	/** A run was created or changed status (started, paused, finished, …). */
-	'runs.changed': runRecordSchema
+	'runs.changed': runRecordSchema,
+	/** An evaluation group made progress. */
+	'evaluations.progress': evaluationProgressSchema,
+	/** An evaluation was created or finished. */
+	'evaluations.changed': evaluationRecordSchema,
+	/** The quickstart moved on (a stage, a result). */
+	'quickstart.changed': quickstartStateSchema
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

@@ -25,7 +25,16 @@ export const apiMethodNames = [
 	'runs.pause',
 	'runs.resume',
 	'runs.cancel',
-	'runs.estimate'
+	'runs.estimate',
+	'runs.update',
+	'runs.delete',
+	'evaluations.datasets',
+	'evaluations.registerDataset',
+	'evaluations.start',
+	'evaluations.list',
+	'evaluations.cancel',
+	'quickstart.start',
+	'quickstart.status'
 ] as const;
 
 /** A method name. */

@@ -42,6 +42,8 @@ export const runRecordSchema = z.object({
 	/** Images that could not be read and were skipped (folder sources). */
 	skippedImages: z.number().int(),
 	error: z.string().nullable(),
+	tags: z.array(z.string()),
+	notes: z.string(),
 	appVersion: z.string(),
 	createdAt: z.string(),
 	updatedAt: z.string(),
@@ -86,6 +88,8 @@ export const runProgressSchema = z.object({
 	backend: z.enum(backendIds).nullable(),
 	/** The latest logged step, absent while starting. */
 	metric: metricPointSchema.nullable(),
+	/** Every step logged since the previous event (the charts need them all, not just the latest). */
+	points: z.array(metricPointSchema),
 	etaSeconds: z.number().nullable(),
 	skippedImages: z.number().int(),
 	message: z.string()

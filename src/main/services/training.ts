@@ -22,6 +22,7 @@ import {
 	addCheckpoint,
 	appendMetrics,
 	createRun,
+	deleteRun,
 	endRunSession,
 	getRun,
 	listCheckpoints,
@@ -33,6 +34,7 @@ import {
 	rewindRun,
 	setRunStatus,
 	startRunSession,
+	updateRun,
 	type StoredRun
 } from '../store/runs';
 import type { TrainerTasks } from '../workers/entries/trainer';
@@ -164,6 +166,28 @@ export class TrainingService {
 			throw new AppFailure('INVALID_REQUEST', `Run "${run.name}" is already ${run.status}.`);
 		}
 		return this.changeStatus(id, 'cancelled', null) ?? publicRecord(run);
+	}
+
+	/** Renames a run or changes its tags or notes. */
+	update(id: number, change: { name?: string; tags?: string[]; notes?: string }): RunRecord {
+		this.require(id);
+		const run = updateRun(this.store().db, id, change) as StoredRun;
+		this.events.emit('runs.changed', publicRecord(run));
+		return publicRecord(run);
+	}
+
+	/** Deletes a run that is not training, with its folder of checkpoints. */
+	delete(id: number): { deleted: boolean } {
+		const run = this.require(id);
+		if (this.session?.runId === id) {
+			throw new AppFailure('BUSY', `Run "${run.name}" is training; cancel it before deleting it.`);
+		}
+		// The row first: a folder left behind by a failed delete is harmless, a row without files is not.
+		const deleted = deleteRun(this.store().db, id);
+		if (deleted && run.folder.startsWith(this.options.runsDir)) {
+			fs.rmSync(run.folder, { recursive: true, force: true });
+		}
+		return { deleted };
 	}
 
 	/** Measures a configuration in a worker of its own. */
@@ -359,6 +383,7 @@ export class TrainingService {
 			epoch: metrics?.epoch ?? 0,
 			backend: run?.backend ?? null,
 			metric: metrics?.points.at(-1) ?? null,
+			points: metrics?.points ?? [],
 			etaSeconds,
 			skippedImages: run?.skippedImages ?? 0,
 			message

@@ -19,6 +19,8 @@ interface RunRow {
 	error: string | null;
 	app_version: string;
 	folder: string;
+	tags: string;
+	notes: string;
 	created_at: string;
 	updated_at: string;
 	finished_at: string | null;
@@ -47,6 +49,8 @@ function toRun(row: RunRow): StoredRun {
 		trainSeconds: row.train_seconds,
 		skippedImages: row.skipped_images,
 		error: row.error,
+		tags: JSON.parse(row.tags) as string[],
+		notes: row.notes,
 		appVersion: row.app_version,
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
@@ -99,6 +103,29 @@ export function createRun(
 		);
 		return getRun(db, id) as StoredRun;
 	})();
+}
+
+/** Renames a run, or changes its tags or notes. */
+export function updateRun(
+	db: Database.Database,
+	id: number,
+	update: { name?: string | undefined; tags?: string[] | undefined; notes?: string | undefined }
+): StoredRun | undefined {
+	db.prepare(
+		`UPDATE runs SET name = coalesce(@name, name), tags = coalesce(@tags, tags),
+		   notes = coalesce(@notes, notes), updated_at = ${now} WHERE id = @id`
+	).run({
+		id,
+		name: update.name ?? null,
+		tags: update.tags ? JSON.stringify(update.tags) : null,
+		notes: update.notes ?? null
+	});
+	return getRun(db, id);
+}
+
+/** Deletes a run with its metrics, checkpoint records and evaluations (the caller removes its files). */
+export function deleteRun(db: Database.Database, id: number): boolean {
+	return db.prepare('DELETE FROM runs WHERE id = ?').run(id).changes > 0;
 }
 
 /** Changes a run's status (and error); finished statuses stamp `finished_at`. */

@@ -1,6 +1,7 @@
 /**
- * The trainer worker: one training session (or one speed estimate) per process, so a crash or
- * an out-of-memory abort in tfjs never takes the app down, and the backend can differ per run.
+ * The trainer worker: one training session, speed estimate or evaluation per process, so a
+ * crash or an out-of-memory abort in tfjs never takes the app down, and the backend can differ
+ * per run.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import type { RunEstimate } from '../../../core/api/training';
 import type { BackendPreference } from '../../../core/compute/backends';
 import type { TrainConfig } from '../../../core/training/config';
 import type { TaskSpec } from '../../../core/workers/protocol';
+import { runEvaluation, type EvaluateEvent, type EvaluateJob } from '../../evaluation/evaluate-job';
+import { loadDataset } from '../../evaluation/loaders/index';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import {
 	estimateRun,
@@ -28,6 +31,13 @@ export type TrainerTasks = {
 		{ config: TrainConfig; backend: BackendPreference; dataThreads?: number },
 		RunEstimate,
 		never
+	>;
+	evaluate: TaskSpec<EvaluateJob, null, EvaluateEvent>;
+	/** Loads a dataset folder to check it: its classes, counts and what was skipped. */
+	inspectDataset: TaskSpec<
+		{ path: string; cacheDir: string | null },
+		{ classes: string[]; trainCount: number; testCount: number; notes: string[] },
+		{ done: number; total: number }
 	>;
 };
 
@@ -52,5 +62,22 @@ serveWorker<TrainerTasks>({
 			threadFile,
 			dataThreads: request.dataThreads ?? defaultDataThreads(),
 			signal
-		})
+		}),
+	evaluate: async (job, { signal, progress }) => {
+		await runEvaluation(job, { signal, emit: progress });
+		return null;
+	},
+	inspectDataset: async ({ path: folder, cacheDir }, { signal, progress }) => {
+		const dataset = await loadDataset(folder, {
+			cacheDir,
+			signal,
+			onProgress: (done, total) => progress({ done, total })
+		});
+		return {
+			classes: dataset.classes,
+			trainCount: dataset.train.labels.length,
+			testCount: dataset.test.labels.length,
+			notes: dataset.notes
+		};
+	}
 });

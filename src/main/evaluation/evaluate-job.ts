@@ -1,0 +1,290 @@
+/**
+ * One evaluation group as the evaluator worker runs it: load the dataset once, then for each
+ * encoder (the run's, the random-init control, a real-data run) extract frozen features and
+ * score them with the linear probe or kNN (`paper-protocol.md` §4).
+ */
+import { AppFailure } from '../../core/api/errors';
+import type { EvaluateParams, EvaluationMetrics, EvaluationRole } from '../../core/api/evaluation';
+import type { EvalDataset, LabelledSplit } from '../../core/evaluation/dataset';
+import { extractFeatures, loadEncoder } from '../../core/evaluation/features';
+import { knnClassifyMany } from '../../core/evaluation/knn';
+import { accuracy } from '../../core/evaluation/metrics';
+import { predictProbe, topKAccuracy, trainLinearProbe } from '../../core/evaluation/linear-probe';
+import { featureStatistics, standardizeInPlace } from '../../core/evaluation/standardize';
+import { generateStructuredTask, structuredTasks } from '../../core/evaluation/structured-tasks';
+import { Random } from '../../core/generators/random';
+import type { ModelPresetId } from '../../core/training/config';
+import type { BackendPreference } from '../../core/compute/backends';
+import { activateTrainingBackend } from '../compute/training-backend';
+import { readCheckpoint } from '../training/checkpoint-files';
+import { loadDataset } from './loaders/index';
+
+/**
+ * Seed of the images of a structured task and of the split of a folder without train/ and
+ * val/. Fixed, so every evaluation of a dataset sees the same test set; the evaluation's own
+ * seed varies only the probe (its initialisation, shuffles and crops).
+ */
+export const datasetSeed = 0;
+
+/** The size of the built-in structured tasks: small enough to evaluate in seconds on a CPU. */
+export const structuredTaskSize = { train: 2000, test: 500, size: 64 } as const;
+
+/** One encoder to measure. */
+export interface EncoderToEvaluate {
+	evaluationId: number;
+	role: EvaluationRole;
+	model: ModelPresetId;
+	seed: number;
+	/** Null for the random-init control. */
+	checkpoint: { path: string; sha256: string } | null;
+}
+
+/** What the evaluator worker is asked to do. */
+export interface EvaluateJob {
+	params: EvaluateParams;
+	encoders: EncoderToEvaluate[];
+	backend: BackendPreference;
+	/** Where decoded datasets are cached (`<data>/cache/datasets`). */
+	cacheDir: string | null;
+}
+
+/** What the job reports while it runs. */
+export type EvaluateEvent =
+	| {
+			kind: 'progress';
+			evaluationId: number;
+			phase: 'loading' | 'features' | 'training' | 'scoring';
+			done: number;
+			total: number;
+			message: string;
+	  }
+	| { kind: 'result'; evaluationId: number; metrics: EvaluationMetrics; seconds: number }
+	| { kind: 'failed'; evaluationId: number; code: string; message: string };
+
+/** Opens a dataset by name: a structured task, a built-in or a folder. */
+export async function openEvalDataset(
+	name: string,
+	options: { seed: number; cacheDir: string | null; signal?: AbortSignal }
+): Promise<EvalDataset> {
+	if (name.startsWith('structured:')) {
+		const id = name.slice('structured:'.length);
+		if (!structuredTasks.some((task) => task.id === id)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`There is no structured task "${id}". Tasks: ${structuredTasks.map((task) => task.id).join(', ')}.`
+			);
+		}
+		return generateStructuredTask(id, { ...structuredTaskSize, seed: options.seed });
+	}
+	return loadDataset(name, {
+		seed: options.seed,
+		cacheDir: options.cacheDir,
+		...(options.signal ? { signal: options.signal } : {})
+	});
+}
+
+/** At most `limit` images of a split, the same number per class where possible (seeded). */
+export function stratifiedSubset(split: LabelledSplit, limit: number, seed: number): LabelledSplit {
+	const count = split.labels.length;
+	if (limit >= count) return split;
+	const order = Array.from({ length: count }, (_, i) => i);
+	new Random(seed, 0x5eb5e7).shuffle(order);
+	const classes = Math.max(...split.labels) + 1;
+	const perClass = Math.ceil(limit / classes);
+	const taken = new Map<number, number>();
+	const chosen: number[] = [];
+	for (const index of order) {
+		const label = split.labels[index] as number;
+		if ((taken.get(label) ?? 0) >= perClass) continue;
+		taken.set(label, (taken.get(label) ?? 0) + 1);
+		chosen.push(index);
+		if (chosen.length === limit) break;
+	}
+	chosen.sort((a, b) => a - b);
+	const { images } = split;
+	const stride = images.width * images.height * images.channels;
+	const data = new Uint8Array(chosen.length * stride);
+	chosen.forEach((index, row) =>
+		data.set(images.data.subarray(index * stride, (index + 1) * stride), row * stride)
+	);
+	return {
+		images: { ...images, count: chosen.length, data },
+		labels: Int32Array.from(chosen, (index) => split.labels[index] as number)
+	};
+}
+
+/** Runs every encoder of the group; a failing encoder is reported and the others still run. */
+export async function runEvaluation(
+	job: EvaluateJob,
+	options: { signal: AbortSignal; emit: (event: EvaluateEvent) => void }
+): Promise<void> {
+	const { params } = job;
+	const { signal, emit } = options;
+	const first = job.encoders[0];
+	if (!first) return;
+	emit({
+		kind: 'progress',
+		evaluationId: first.evaluationId,
+		phase: 'loading',
+		done: 0,
+		total: 1,
+		message: `Loading ${params.dataset}…`
+	});
+	await activateTrainingBackend(job.backend);
+	const dataset = await openEvalDataset(params.dataset, {
+		seed: datasetSeed,
+		cacheDir: job.cacheDir,
+		signal
+	});
+	const train =
+		params.maxTrain === null
+			? dataset.train
+			: stratifiedSubset(dataset.train, params.maxTrain, params.seed);
+	const classes = dataset.classes.length;
+	for (const encoder of job.encoders) {
+		if (signal.aborted) return;
+		const started = performance.now();
+		try {
+			const metrics = await evaluateEncoder(encoder, { ...dataset, train }, classes, params, {
+				signal,
+				emit
+			});
+			emit({
+				kind: 'result',
+				evaluationId: encoder.evaluationId,
+				metrics,
+				seconds: (performance.now() - started) / 1000
+			});
+		} catch (error) {
+			if (signal.aborted) return;
+			const failure =
+				error instanceof AppFailure
+					? error
+					: new AppFailure('INTERNAL', `Evaluation failed: ${(error as Error).message}`);
+			emit({
+				kind: 'failed',
+				evaluationId: encoder.evaluationId,
+				code: failure.code,
+				message: failure.message
+			});
+		}
+	}
+}
+
+async function evaluateEncoder(
+	encoder: EncoderToEvaluate,
+	dataset: EvalDataset,
+	classes: number,
+	params: EvaluateParams,
+	options: { signal: AbortSignal; emit: (event: EvaluateEvent) => void }
+): Promise<EvaluationMetrics> {
+	const { signal, emit } = options;
+	const tensors = encoder.checkpoint
+		? readCheckpoint(encoder.checkpoint.path, encoder.checkpoint.sha256).tensors
+		: null;
+	const model = loadEncoder(encoder.model, encoder.seed, tensors);
+	try {
+		const linear = params.protocol === 'linear';
+		const trainPasses = linear ? params.views : 1;
+		const total = dataset.test.images.count + trainPasses * dataset.train.images.count;
+		let done = 0;
+		const progress = (phase: 'features', what: string) => async (count: number) => {
+			emit({
+				kind: 'progress',
+				evaluationId: encoder.evaluationId,
+				phase,
+				done: done + count,
+				total,
+				message: `Extracting ${params.layer} features (${what})`
+			});
+			// Lets a cancel message in between batches.
+			await new Promise<void>((resolve) => setImmediate(resolve));
+		};
+		const extract = async (
+			split: LabelledSplit,
+			view: Parameters<typeof extractFeatures>[2]['view'],
+			what: string
+		) => {
+			const result = await extractFeatures(model, split.images, {
+				layer: params.layer,
+				view,
+				signal,
+				onProgress: progress('features', what)
+			});
+			done += split.images.count;
+			return result;
+		};
+		const test = await extract(dataset.test, { kind: 'centre' }, 'test images');
+		const base = {
+			trainImages: dataset.train.images.count,
+			testImages: dataset.test.images.count,
+			classes,
+			featureDim: test.dim
+		};
+		if (!linear) {
+			const train = await extract(dataset.train, { kind: 'centre' }, 'training images');
+			emit({
+				kind: 'progress',
+				evaluationId: encoder.evaluationId,
+				phase: 'scoring',
+				done: 0,
+				total: 1,
+				message: 'kNN voting'
+			});
+			const results = knnClassifyMany(
+				train.features,
+				dataset.train.labels,
+				test.features,
+				test.dim,
+				classes,
+				{ ks: params.knnK, temperature: params.temperature }
+			);
+			const knn: Record<string, number> = {};
+			params.knnK.forEach((k, index) => {
+				knn[String(k)] = accuracy(
+					results[index]?.predicted ?? new Int32Array(0),
+					dataset.test.labels
+				);
+			});
+			return { ...base, top1: knn[String(params.knnK[0])] ?? 0, top5: null, knn };
+		}
+		const views: Float32Array[] = [];
+		for (let view = 0; view < params.views; view++) {
+			const extracted = await extract(
+				dataset.train,
+				{ kind: 'augmented', seed: params.seed, view },
+				`training crop ${view + 1} of ${params.views}`
+			);
+			views.push(extracted.features);
+		}
+		if (params.standardize) {
+			// Statistics of the first view stand for all: crops of the same images.
+			const statistics = featureStatistics(views[0] ?? new Float32Array(0), test.dim);
+			for (const view of views) standardizeInPlace(view, test.dim, statistics);
+			standardizeInPlace(test.features, test.dim, statistics);
+		}
+		const probe = await trainLinearProbe(views, dataset.train.labels, test.dim, classes, {
+			epochs: params.epochs,
+			seed: params.seed,
+			signal,
+			onEpoch: (epoch) =>
+				emit({
+					kind: 'progress',
+					evaluationId: encoder.evaluationId,
+					phase: 'training',
+					done: epoch + 1,
+					total: params.epochs,
+					message: 'Training the linear probe'
+				})
+		});
+		const { logits } = predictProbe(probe, test.features);
+		return {
+			...base,
+			top1: topKAccuracy(logits, dataset.test.labels, classes, 1),
+			top5: classes > 10 ? topKAccuracy(logits, dataset.test.labels, classes, 5) : null,
+			knn: null
+		};
+	} finally {
+		model.dispose();
+	}
+}

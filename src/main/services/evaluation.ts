@@ -1,0 +1,287 @@
+/**
+ * Evaluations: measure a run's frozen encoder on real (or structured) data with the linear
+ * probe or kNN, next to its controls — the same architecture at random init and, when asked,
+ * a run trained on real images — so a result reads "noise X%, random Y%, real Z%".
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { AppFailure } from '../../core/api/errors';
+import type {
+	EvalDatasetInfo,
+	EvaluateParams,
+	EvaluationRecord,
+	EvaluationRole
+} from '../../core/api/evaluation';
+import type { BackendPreference } from '../../core/compute/backends';
+import { structuredTasks } from '../../core/evaluation/structured-tasks';
+import type { EventBus } from '../events';
+import type { EncoderToEvaluate, EvaluateEvent } from '../evaluation/evaluate-job';
+import { structuredTaskSize } from '../evaluation/evaluate-job';
+import { listBuiltinDatasets } from '../evaluation/loaders/index';
+import type { Store } from '../store/database';
+import {
+	createEvaluation,
+	finishEvaluation,
+	listEvaluations,
+	listRegisteredDatasets,
+	markInterruptedEvaluations,
+	saveRegisteredDataset
+} from '../store/evaluations';
+import { getRun, listCheckpoints, type StoredRun } from '../store/runs';
+import type { TrainerTasks } from '../workers/entries/trainer';
+import type { WorkerFactory } from '../workers/host';
+
+/** A group of evaluations in progress. */
+interface RunningGroup {
+	controller: AbortController;
+	ended: Promise<void>;
+}
+
+export interface EvaluationServiceOptions {
+	/** Decoded datasets are cached here (`<data>/cache/datasets`). */
+	cacheDir: string;
+	preference: () => BackendPreference;
+}
+
+/** The Evaluate area's service layer. */
+export class EvaluationService {
+	private readonly groups = new Map<string, RunningGroup>();
+	private closed = false;
+
+	constructor(
+		private readonly workers: WorkerFactory,
+		private readonly store: () => Store,
+		private readonly events: EventBus,
+		private readonly options: EvaluationServiceOptions
+	) {}
+
+	/** Marks evaluations that were running when NoiseLab last stopped as cancelled. */
+	recoverInterrupted(): void {
+		markInterruptedEvaluations(this.store().db);
+	}
+
+	/** Every dataset the user can evaluate on, built-in first. */
+	async datasets(): Promise<EvalDatasetInfo[]> {
+		const builtin = (await listBuiltinDatasets()).map((dataset): EvalDatasetInfo => ({
+			...dataset,
+			kind: 'builtin',
+			classes: null,
+			trainCount: null,
+			testCount: null
+		}));
+		const structured = structuredTasks.map((task): EvalDatasetInfo => ({
+			name: `structured:${task.id}`,
+			kind: 'structured',
+			description: `${task.label}: ${task.description}`,
+			available: true,
+			detail: `Generated on the fly: ${structuredTaskSize.train} train and ${structuredTaskSize.test} test images at ${structuredTaskSize.size} px.`,
+			classes: task.classes,
+			trainCount: structuredTaskSize.train,
+			testCount: structuredTaskSize.test
+		}));
+		const registered = listRegisteredDatasets(this.store().db).map((dataset): EvalDatasetInfo => ({
+			name: dataset.path,
+			kind: 'registered',
+			description: path.basename(dataset.path),
+			available: true,
+			detail: dataset.notes.join(' ') || `${dataset.classes.length} classes`,
+			classes: dataset.classes,
+			trainCount: dataset.trainCount,
+			testCount: dataset.testCount
+		}));
+		return [...builtin, ...structured, ...registered];
+	}
+
+	/** Checks a dataset folder in a worker (its layout, classes, unreadable files) and remembers it. */
+	async registerDataset(folder: string): Promise<EvalDatasetInfo> {
+		if (!path.isAbsolute(folder)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`The dataset folder must be an absolute path; got ${JSON.stringify(folder)}.`
+			);
+		}
+		const worker = this.workers.start<TrainerTasks>('trainer');
+		try {
+			const result = await worker.run(
+				'inspectDataset',
+				{ path: folder, cacheDir: this.options.cacheDir },
+				{ timeoutMs: 30 * 60_000 }
+			);
+			if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
+			const { classes, trainCount, testCount, notes } = result.value;
+			saveRegisteredDataset(this.store().db, {
+				path: folder,
+				classes,
+				trainCount,
+				testCount,
+				notes
+			});
+			return {
+				name: folder,
+				kind: 'registered',
+				description: path.basename(folder),
+				available: true,
+				detail: notes.join(' ') || `${classes.length} classes`,
+				classes,
+				trainCount,
+				testCount
+			};
+		} finally {
+			worker.stop();
+		}
+	}
+
+	list(runId?: number): EvaluationRecord[] {
+		return listEvaluations(this.store().db, runId);
+	}
+
+	/** Starts an evaluation group (the run's encoder and the requested controls) in a worker. */
+	start(params: EvaluateParams): { groupId: string; evaluations: EvaluationRecord[] } {
+		const db = this.store().db;
+		const run = this.requireRun(params.runId);
+		const encoders: { role: EvaluationRole; run: StoredRun; trained: boolean }[] = [
+			{ role: 'encoder', run, trained: true }
+		];
+		if (params.randomInit) encoders.push({ role: 'random-init', run, trained: false });
+		if (params.realRunId !== null) {
+			encoders.push({ role: 'real', run: this.requireRun(params.realRunId), trained: true });
+		}
+		const groupId = crypto.randomUUID();
+		const planned = encoders.map(({ role, run: owner, trained }) => {
+			const checkpoint = trained ? latestCheckpoint(db, owner) : null;
+			return { role, owner, checkpoint };
+		});
+		const evaluations = db.transaction(() =>
+			planned.map(({ role, owner, checkpoint }) =>
+				createEvaluation(db, {
+					groupId,
+					runId: owner.id,
+					role,
+					checkpointStep: checkpoint?.step ?? null,
+					dataset: params.dataset,
+					protocol: params.protocol,
+					layer: params.layer,
+					config: params
+				})
+			)
+		)();
+		const jobEncoders: EncoderToEvaluate[] = planned.map(({ role, owner, checkpoint }, index) => ({
+			evaluationId: (evaluations[index] as EvaluationRecord).id,
+			role,
+			model: owner.config.model,
+			seed: owner.config.seed,
+			checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null
+		}));
+		for (const evaluation of evaluations) this.events.emit('evaluations.changed', evaluation);
+
+		const controller = new AbortController();
+		const worker = this.workers.start<TrainerTasks>('trainer');
+		const finished = new Set<number>();
+		const started = new Map<number, EvaluationRole>(
+			evaluations.map((evaluation) => [evaluation.id, evaluation.role])
+		);
+		const group: RunningGroup = { controller, ended: Promise.resolve() };
+		this.groups.set(groupId, group);
+		group.ended = worker
+			.run(
+				'evaluate',
+				{
+					params,
+					encoders: jobEncoders,
+					backend: this.options.preference(),
+					cacheDir: this.options.cacheDir
+				},
+				{
+					signal: controller.signal,
+					cancelGraceMs: 60_000,
+					onProgress: (event) => this.record(groupId, event, started, finished)
+				}
+			)
+			.then((result) => {
+				if (this.closed) return;
+				// Whatever did not report a result ended with the group: failed, cancelled or crashed.
+				for (const evaluation of evaluations) {
+					if (finished.has(evaluation.id)) continue;
+					const cancelled = !result.ok && result.error.code === 'CANCELLED';
+					const record = finishEvaluation(this.store().db, evaluation.id, {
+						status: cancelled ? 'cancelled' : 'failed',
+						metrics: null,
+						error: result.ok
+							? 'The evaluation stopped before this encoder was measured.'
+							: result.error.message,
+						seconds: null
+					});
+					if (record) this.events.emit('evaluations.changed', record);
+				}
+			})
+			.finally(() => {
+				worker.stop();
+				this.groups.delete(groupId);
+			});
+		return { groupId, evaluations };
+	}
+
+	cancel(groupId: string): { cancelled: boolean } {
+		const group = this.groups.get(groupId);
+		if (!group) return { cancelled: false };
+		group.controller.abort();
+		return { cancelled: true };
+	}
+
+	/** Resolves when every running group has ended and been recorded. */
+	async idle(): Promise<void> {
+		await Promise.all([...this.groups.values()].map((group) => group.ended));
+	}
+
+	close(): void {
+		this.closed = true;
+		for (const group of this.groups.values()) group.controller.abort();
+	}
+
+	private record(
+		groupId: string,
+		event: EvaluateEvent,
+		roles: Map<number, EvaluationRole>,
+		finished: Set<number>
+	): void {
+		if (this.closed) return;
+		if (event.kind === 'progress') {
+			this.events.emit('evaluations.progress', {
+				groupId,
+				evaluationId: event.evaluationId,
+				role: roles.get(event.evaluationId) ?? 'encoder',
+				phase: event.phase,
+				done: event.done,
+				total: event.total,
+				message: event.message
+			});
+			return;
+		}
+		finished.add(event.evaluationId);
+		const record = finishEvaluation(
+			this.store().db,
+			event.evaluationId,
+			event.kind === 'result'
+				? { status: 'completed', metrics: event.metrics, error: null, seconds: event.seconds }
+				: { status: 'failed', metrics: null, error: event.message, seconds: null }
+		);
+		if (record) this.events.emit('evaluations.changed', record);
+	}
+
+	private requireRun(id: number): StoredRun {
+		const run = getRun(this.store().db, id);
+		if (!run) throw new AppFailure('NOT_FOUND', `There is no run ${id}.`);
+		return run;
+	}
+}
+
+function latestCheckpoint(db: Store['db'], run: StoredRun) {
+	const checkpoint = listCheckpoints(db, run.id).at(-1);
+	if (!checkpoint) {
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`Run "${run.name}" has no checkpoint yet; evaluate it once it has trained for ${run.config.checkpointEvery} steps or finished.`
+		);
+	}
+	return checkpoint;
+}

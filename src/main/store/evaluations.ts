@@ -1,0 +1,160 @@
+import type Database from 'better-sqlite3';
+import {
+	evaluateParamsSchema,
+	type EvaluationMetrics,
+	type EvaluationRecord,
+	type EvaluationRole
+} from '../../core/api/evaluation';
+
+interface EvaluationRow {
+	id: number;
+	group_id: string;
+	run_id: number;
+	role: EvaluationRole;
+	checkpoint_step: number | null;
+	dataset: string;
+	protocol: EvaluationRecord['protocol'];
+	layer: EvaluationRecord['layer'];
+	status: EvaluationRecord['status'];
+	metrics: string | null;
+	config: string;
+	error: string | null;
+	seconds: number | null;
+	created_at: string;
+	finished_at: string | null;
+}
+
+const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+
+function toRecord(row: EvaluationRow): EvaluationRecord {
+	return {
+		id: row.id,
+		groupId: row.group_id,
+		runId: row.run_id,
+		role: row.role,
+		checkpointStep: row.checkpoint_step,
+		dataset: row.dataset,
+		protocol: row.protocol,
+		layer: row.layer,
+		status: row.status,
+		metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as EvaluationMetrics),
+		config: evaluateParamsSchema.parse(JSON.parse(row.config)),
+		error: row.error,
+		seconds: row.seconds,
+		createdAt: row.created_at,
+		finishedAt: row.finished_at
+	};
+}
+
+/** Evaluations, newest first; those of one run (as encoder or control) when `runId` is given. */
+export function listEvaluations(db: Database.Database, runId?: number): EvaluationRecord[] {
+	const rows =
+		runId === undefined
+			? db.prepare('SELECT * FROM evaluations ORDER BY id DESC').all()
+			: db
+					.prepare(
+						`SELECT * FROM evaluations WHERE group_id IN
+						   (SELECT group_id FROM evaluations WHERE run_id = ?) ORDER BY id DESC`
+					)
+					.all(runId);
+	return (rows as EvaluationRow[]).map(toRecord);
+}
+
+/** One evaluation. */
+export function getEvaluation(db: Database.Database, id: number): EvaluationRecord | undefined {
+	const row = db.prepare('SELECT * FROM evaluations WHERE id = ?').get(id) as
+		EvaluationRow | undefined;
+	return row ? toRecord(row) : undefined;
+}
+
+/** Records an evaluation that starts. */
+export function createEvaluation(
+	db: Database.Database,
+	evaluation: Pick<
+		EvaluationRecord,
+		'groupId' | 'runId' | 'role' | 'checkpointStep' | 'dataset' | 'protocol' | 'layer' | 'config'
+	>
+): EvaluationRecord {
+	const row = db
+		.prepare(
+			`INSERT INTO evaluations (group_id, run_id, role, checkpoint_step, dataset, protocol, layer, status, config)
+			 VALUES (@groupId, @runId, @role, @checkpointStep, @dataset, @protocol, @layer, 'running', @config)
+			 RETURNING *`
+		)
+		.get({ ...evaluation, config: JSON.stringify(evaluation.config) }) as EvaluationRow;
+	return toRecord(row);
+}
+
+/** Records how an evaluation ended. */
+export function finishEvaluation(
+	db: Database.Database,
+	id: number,
+	outcome: {
+		status: EvaluationRecord['status'];
+		metrics: EvaluationMetrics | null;
+		error: string | null;
+		seconds: number | null;
+	}
+): EvaluationRecord | undefined {
+	db.prepare(
+		`UPDATE evaluations SET status = @status, metrics = @metrics, error = @error,
+		   seconds = @seconds, finished_at = ${now} WHERE id = @id`
+	).run({
+		id,
+		status: outcome.status,
+		metrics: outcome.metrics ? JSON.stringify(outcome.metrics) : null,
+		error: outcome.error,
+		seconds: outcome.seconds
+	});
+	return getEvaluation(db, id);
+}
+
+/** Marks evaluations left running by a previous session as cancelled. */
+export function markInterruptedEvaluations(db: Database.Database): void {
+	db.prepare(
+		`UPDATE evaluations SET status = 'cancelled', error = 'NoiseLab stopped during this evaluation.',
+		   finished_at = ${now} WHERE status = 'running'`
+	).run();
+}
+
+/** A dataset folder the user registered. */
+export interface RegisteredDataset {
+	path: string;
+	classes: string[];
+	trainCount: number;
+	testCount: number;
+	notes: string[];
+}
+
+/** Registered dataset folders, oldest first. */
+export function listRegisteredDatasets(db: Database.Database): RegisteredDataset[] {
+	return (
+		db.prepare('SELECT * FROM eval_datasets ORDER BY id').all() as {
+			path: string;
+			classes: string;
+			train_count: number;
+			test_count: number;
+			notes: string;
+		}[]
+	).map((row) => ({
+		path: row.path,
+		classes: JSON.parse(row.classes) as string[],
+		trainCount: row.train_count,
+		testCount: row.test_count,
+		notes: JSON.parse(row.notes) as string[]
+	}));
+}
+
+/** Remembers (or refreshes) a registered dataset folder. */
+export function saveRegisteredDataset(db: Database.Database, dataset: RegisteredDataset): void {
+	db.prepare(
+		`INSERT INTO eval_datasets (path, classes, train_count, test_count, notes)
+		 VALUES (@path, @classes, @trainCount, @testCount, @notes)
+		 ON CONFLICT(path) DO UPDATE SET classes = excluded.classes, train_count = excluded.train_count,
+		   test_count = excluded.test_count, notes = excluded.notes`
+	).run({
+		...dataset,
+		classes: JSON.stringify(dataset.classes),
+		notes: JSON.stringify(dataset.notes)
+	});
+}
