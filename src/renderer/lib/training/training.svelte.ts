@@ -226,8 +226,12 @@ export class TrainingState {
 		const previous = this.runs.find((candidate) => candidate.id === run.id);
 		this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
 		const shown = this.view.kind === 'run' && this.view.id === run.id;
+		if (!shown || !previous || previous.status === run.status) return;
+		// A resumed run was rewound to its checkpoint: the steps after it will be trained again.
+		if (run.status === 'running')
+			this.metrics = this.metrics.filter((point) => point.step <= run.step);
 		// A run that stops has written its last checkpoint and metrics: fetch what is missing.
-		if (shown && previous && previous.status !== run.status) this.scheduleRefresh(0);
+		this.scheduleRefresh(0);
 	}
 
 	private applyProgress(progress: RunProgress): void {
@@ -248,10 +252,7 @@ export class TrainingState {
 			this.scheduleListReload();
 		}
 		if (this.view.kind !== 'run' || this.view.id !== progress.runId) return;
-		const last = this.metrics.at(-1);
-		if (progress.metric && (!last || progress.metric.step > last.step)) {
-			this.metrics = [...this.metrics, progress.metric];
-		}
+		if (progress.points.length > 0) this.metrics = mergeMetrics(this.metrics, progress.points);
 		// The checkpoint list changes only after a checkpoint, so it is fetched then, not per step.
 		if (progress.phase === 'checkpointing') this.scheduleRefresh(1500);
 	}

@@ -1,0 +1,269 @@
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunStatus } from '../../src/core/api/training';
+import { TestApiClient } from '../support/api-client';
+import { startTestServer, type TestServer } from '../support/app-server';
+import { launchChromium, screenshot, watchForErrors } from '../support/browser';
+import { temporaryFolder } from '../support/paths';
+import { spawnServe, type ServeProcess } from '../support/serve-process';
+
+/** What the New run form is filled with: cheap enough for a few steps per second on two cores. */
+interface TinyRun {
+	name: string;
+	steps: number;
+	checkpointEvery: number;
+}
+
+/** Fills the New run form field by field, as a person would, and starts the run. */
+async function startFromForm(page: Page, run: TinyRun): Promise<void> {
+	await page.getByRole('heading', { name: 'New training run' }).waitFor();
+	const preset = page.getByLabel('Generator preset');
+	// The presets arrive with the catalogue; until then the select holds only the default.
+	await preset.locator('option[value="dead_leaves-squares"]').waitFor({ state: 'attached' });
+	await preset.selectOption('dead_leaves-squares');
+	await fill(page.getByLabel('Image size (px)'), 64);
+	await fill(page.getByLabel('Dataset size (images)'), 256);
+	await page.getByRole('radio', { name: /^Tiny/ }).check();
+	await page.getByLabel('Name', { exact: true }).fill(run.name);
+	await fill(page.getByLabel('Steps', { exact: true }), run.steps);
+	await fill(page.getByLabel('Batch (pairs)'), 8);
+	await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+	await fill(page.getByLabel('Checkpoint every (steps)'), run.checkpointEvery);
+	await page.getByRole('button', { name: 'Start training' }).click();
+	await page.getByTestId('run-dashboard').getByRole('heading', { name: run.name }).waitFor();
+}
+
+async function fill(field: Locator, value: number): Promise<void> {
+	await field.fill(String(value));
+	await field.press('Tab');
+}
+
+/** The step the dashboard shows, from "step 1,234 / 2,000 (61.7%)". */
+async function shownStep(page: Page): Promise<number> {
+	const text = (await page.getByTestId('run-steps').textContent()) ?? '';
+	const match = /step ([\d,]+) \//.exec(text);
+	if (!match?.[1]) throw new Error(`No step in ${JSON.stringify(text)}`);
+	return Number(match[1].replaceAll(',', ''));
+}
+
+/** The status of the dashboard's badge, and its words. */
+async function shownStatus(page: Page): Promise<string> {
+	const badge = page.getByTestId('run-dashboard').locator('[data-status]').first();
+	return `${await badge.getAttribute('data-status')} ${(await badge.textContent())?.trim()}`;
+}
+
+/** Points the loss chart's chart.js instance holds (MetricChart mirrors them in data-points). */
+async function lossChartPoints(page: Page): Promise<number> {
+	const canvas = page.getByRole('img', { name: /^Loss chart\./ }).locator('canvas');
+	return Number((await canvas.getAttribute('data-points')) ?? 0);
+}
+
+/** The step of the loss chart's latest point, from its accessible summary. */
+async function lossChartLastStep(page: Page): Promise<number | null> {
+	const label = await page.getByRole('img', { name: /^Loss chart\./ }).getAttribute('aria-label');
+	const match = /at step (\d+)$/.exec(label ?? '');
+	return match?.[1] ? Number(match[1]) : null;
+}
+
+/**
+ * Opens a run's dashboard afresh (a reload, then the runs list), so that the chart holds the
+ * run's whole history as `runs.get` returns it rather than what arrived live.
+ */
+async function reopen(page: Page, name: string): Promise<void> {
+	await page.reload();
+	await page
+		.getByTestId('runs-list')
+		.getByRole('button', { name: `Open run ${name}` })
+		.click();
+	await page.getByTestId('run-dashboard').getByRole('heading', { name }).waitFor();
+}
+
+/** Steps of the checkpoints table, newest first. */
+async function checkpointSteps(page: Page): Promise<number[]> {
+	const cells = page
+		.getByRole('region', { name: 'Checkpoints' })
+		.locator('tbody tr td:first-child')
+		.allTextContents();
+	return (await cells).map((text) => Number(text.replaceAll(',', '')));
+}
+
+/** The runs list's entry of a run: its status badge and step counter. */
+async function listedStatus(page: Page, name: string): Promise<string | null> {
+	const entry = page.getByTestId('runs-list').getByRole('button', { name: `Open run ${name}` });
+	return entry.locator('[data-status]').getAttribute('data-status');
+}
+
+const statusWords: Partial<Record<RunStatus, string>> = {
+	running: 'running ▶ Running',
+	paused: 'paused ❚❚ Paused',
+	cancelled: 'cancelled ■ Cancelled',
+	interrupted: 'interrupted ↯ Interrupted',
+	completed: 'completed ✓ Completed'
+};
+
+/** Steps logged for a run, as `runs.get` returns them. */
+async function loggedSteps(app: TestServer, id: number): Promise<number[]> {
+	const api = await TestApiClient.connect(app);
+	try {
+		const detail = await api.call('runs.get', { id });
+		if (!detail.ok) throw new Error(detail.error.message);
+		return detail.value.metrics.map((point) => point.step);
+	} finally {
+		api.close();
+	}
+}
+
+const oneTo = (last: number) => Array.from({ length: last }, (_, index) => index + 1);
+
+describe('the Training lab in Chromium (web mode)', () => {
+	let browser: Browser;
+	beforeAll(async () => {
+		browser = await launchChromium();
+	});
+	afterAll(async () => {
+		await browser?.close();
+	});
+
+	it(
+		'starts a tiny run from the form, charts it live, and pauses, resumes and cancels it',
+		{ timeout: 150_000 },
+		async () => {
+			const app = await startTestServer();
+			const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+			const errors = watchForErrors(page);
+			try {
+				await page.goto(`${app.server.url}#/train`);
+				await startFromForm(page, { name: 'e2e-controls', steps: 2000, checkpointEvery: 1000 });
+				await expect.poll(() => shownStatus(page), { timeout: 30_000 }).toBe(statusWords.running);
+
+				// Live: the counter and the chart's data both advance while it trains.
+				await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(0);
+				const early = { step: await shownStep(page), points: await lossChartPoints(page) };
+				expect(early.points).toBeGreaterThan(0);
+				await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(early.step);
+				await expect
+					.poll(() => lossChartPoints(page), { timeout: 30_000 })
+					.toBeGreaterThan(early.points);
+				expect(
+					await page.getByRole('img', { name: /^Loss chart\./ }).getAttribute('aria-label')
+				).toMatch(/loss -?\d+\.\d{4} at step \d+/);
+				await screenshot(page, 'train-running');
+
+				// Pause ends the session with a checkpoint at the step it reached.
+				await page.getByRole('button', { name: 'Pause run' }).click();
+				await expect.poll(() => shownStatus(page), { timeout: 30_000 }).toBe(statusWords.paused);
+				const paused = await shownStep(page);
+				await expect.poll(() => checkpointSteps(page), { timeout: 10_000 }).toEqual([paused]);
+				expect(await page.getByRole('button', { name: 'Pause run' }).isDisabled()).toBe(true);
+				expect(await listedStatus(page, 'e2e-controls')).toBe('paused');
+				await screenshot(page, 'train-paused');
+
+				await page.getByRole('button', { name: 'Resume run' }).click();
+				await expect.poll(() => shownStatus(page), { timeout: 30_000 }).toBe(statusWords.running);
+				await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(paused + 2);
+
+				await page.getByRole('button', { name: 'Cancel run' }).click();
+				await expect.poll(() => shownStatus(page), { timeout: 30_000 }).toBe(statusWords.cancelled);
+				const cancelled = await shownStep(page);
+				expect(await listedStatus(page, 'e2e-controls')).toBe('cancelled');
+				for (const control of ['Pause run', 'Resume run', 'Cancel run']) {
+					expect(await page.getByRole('button', { name: control }).isDisabled()).toBe(true);
+				}
+				// The pause lost nothing and repeated nothing: one point per step, 1..the last.
+				expect(await loggedSteps(app, 1)).toEqual(oneTo(cancelled));
+				await expect.poll(() => lossChartLastStep(page)).toBe(cancelled);
+				// Live, every progress event carries all the steps since the previous one: one point per step.
+				await expect.poll(() => lossChartPoints(page)).toBe(cancelled);
+				await reopen(page, 'e2e-controls');
+				await expect.poll(() => lossChartPoints(page)).toBe(cancelled);
+				expect(errors).toEqual([]);
+			} finally {
+				await page.close();
+				await app.stop();
+			}
+		}
+	);
+
+	describe('a server killed mid-run', () => {
+		const dataDir = temporaryFolder();
+		let first: ServeProcess | undefined;
+		let second: TestServer | undefined;
+		afterAll(async () => {
+			await first?.killHard();
+			// stop() removes the data folder; without a second server it is removed here.
+			if (second) await second.stop();
+			else dataDir.remove();
+		});
+
+		it(
+			'lists the run as interrupted after a restart, and resumes it to completion with continuous metrics',
+			{ timeout: 150_000 },
+			async () => {
+				const steps = 32;
+				first = await spawnServe(dataDir.path);
+				const before = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+				await before.goto(`${first.url}#/train`);
+				await startFromForm(before, { name: 'e2e-restart', steps, checkpointEvery: 8 });
+				// A checkpoint on disk and in the database, and steps after it that the kill will lose.
+				await expect
+					.poll(async () => (await checkpointSteps(before)).length, { timeout: 30_000 })
+					.toBeGreaterThan(0);
+				const [checkpoint = 0] = await checkpointSteps(before);
+				await expect
+					.poll(() => shownStep(before), { timeout: 30_000 })
+					.toBeGreaterThan(checkpoint + 2);
+				const killedAt = await shownStep(before);
+				expect(killedAt).toBeLessThan(steps);
+				await first.killHard();
+				await before.close();
+
+				second = await startTestServer(dataDir);
+				const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+				const errors = watchForErrors(page);
+				await page.goto(`${second.server.url}#/train`);
+				await expect
+					.poll(() => listedStatus(page, 'e2e-restart'), { timeout: 30_000 })
+					.toBe('interrupted');
+				await page
+					.getByTestId('runs-list')
+					.getByRole('button', { name: 'Open run e2e-restart' })
+					.click();
+				await expect.poll(() => shownStatus(page)).toBe(statusWords.interrupted);
+				await expect(page.getByTestId('run-error').textContent()).resolves.toContain(
+					'NoiseLab stopped while this run was training. Resume continues from its last checkpoint.'
+				);
+				expect(await page.getByRole('button', { name: 'Pause run' }).isDisabled()).toBe(true);
+				await screenshot(page, 'train-interrupted');
+
+				await page.getByRole('button', { name: 'Resume run' }).click();
+				await expect.poll(() => shownStatus(page), { timeout: 60_000 }).toBe(statusWords.completed);
+				expect(await shownStep(page)).toBe(steps);
+				expect(await listedStatus(page, 'e2e-restart')).toBe('completed');
+				await expect(page.getByTestId('run-error').count()).resolves.toBe(0);
+				// The steps after the checkpoint were trained again, not logged twice or skipped.
+				expect(await loggedSteps(second, 1)).toEqual(oneTo(steps));
+				await expect.poll(() => lossChartLastStep(page)).toBe(steps);
+				await expect.poll(() => checkpointSteps(page)).toContain(steps);
+				await reopen(page, 'e2e-restart');
+				await expect.poll(() => lossChartPoints(page)).toBe(steps);
+
+				// For a person to look at: the completed dashboard in both themes, and the form.
+				await screenshot(page, 'train-completed-light');
+				await page.getByRole('button', { name: 'New run' }).click();
+				await page.getByRole('heading', { name: 'New training run' }).waitFor();
+				await screenshot(page, 'train-new-run-light');
+				const dark = await browser.newPage({
+					viewport: { width: 1280, height: 900 },
+					colorScheme: 'dark'
+				});
+				await dark.goto(`${second.server.url}#/train`);
+				await dark.getByRole('button', { name: 'Open run e2e-restart' }).click();
+				await expect.poll(() => lossChartPoints(dark)).toBe(steps);
+				await screenshot(dark, 'train-completed-dark');
+				expect(errors).toEqual([]);
+				await dark.close();
+				await page.close();
+			}
+		);
+	});
+});
