@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAllGradients } from '../../src/main/compute/kernels/register-gradients';
-import { registerWasmConvBackprop } from '../../src/main/compute/kernels/wasm-conv-backprop';
+import { registerWasmKernelPack } from '../../src/main/compute/kernels';
+import { shortMatMulMaxRows } from '../../src/main/compute/kernels/wasm-short-matmul';
 
 type Shape4 = [number, number, number, number];
 
@@ -41,7 +42,7 @@ function tensor4(shape: Shape4, seed: number): tf.Tensor4D {
 
 beforeAll(async () => {
 	registerAllGradients();
-	registerWasmConvBackprop();
+	registerWasmKernelPack();
 	expect(await tf.setBackend('cpu')).toBe(true);
 });
 
@@ -248,5 +249,186 @@ describe('wasm convolution gradients', () => {
 		expect(Math.max(...Array.from(cpu.gradient, Math.abs))).toBeGreaterThan(0);
 		expect(relativeError(wasm.gradient, cpu.gradient)).toBeLessThan(1e-4);
 		expect(relativeError(wasm.updated, cpu.updated)).toBeLessThan(1e-4);
+	});
+});
+
+interface PoolCase {
+	x: Shape4;
+	filter: number | [number, number];
+	stride: number | [number, number];
+	pad: 'same' | 'valid' | number;
+	/** Values drawn from {0, 1, 2}: most windows have tied maxima. */
+	ties: boolean;
+}
+
+const poolCases: PoolCase[] = [
+	// The encoders' pools (3/2 'valid' after ReLU), at a small batch.
+	{ x: [2, 32, 32, 24], filter: 3, stride: 2, pad: 'valid', ties: false },
+	{ x: [2, 15, 15, 48], filter: 3, stride: 2, pad: 'valid', ties: true },
+	{ x: [3, 7, 9, 5], filter: 3, stride: 2, pad: 'same', ties: false },
+	{ x: [3, 7, 9, 5], filter: 3, stride: 2, pad: 'same', ties: true },
+	{ x: [1, 8, 8, 3], filter: 2, stride: 2, pad: 'valid', ties: true },
+	{ x: [2, 9, 6, 4], filter: 3, stride: 1, pad: 'same', ties: true },
+	{ x: [2, 11, 10, 1], filter: [3, 2], stride: [3, 1], pad: 'valid', ties: false },
+	{ x: [1, 10, 13, 2], filter: 4, stride: 3, pad: 'same', ties: true },
+	{ x: [2, 6, 7, 3], filter: 3, stride: 2, pad: 1, ties: true },
+	{ x: [1, 5, 5, 2], filter: 1, stride: 1, pad: 'valid', ties: false },
+	{ x: [1, 5, 5, 2], filter: 5, stride: 1, pad: 'valid', ties: true }
+];
+
+/** x for a pool case: distinct-ish values in [-1, 1), or small integers with many ties. */
+function poolInput({ x: shape, ties }: PoolCase): tf.Tensor4D {
+	const data = values(shape[0] * shape[1] * shape[2] * shape[3], 31);
+	if (ties) for (let i = 0; i < data.length; i++) data[i] = Math.floor(((data[i] ?? 0) + 1) * 1.5);
+	return tf.tensor4d(data, shape);
+}
+
+/** MaxPoolGrad of one case on one backend, with an arbitrary dy. */
+async function maxPoolGradient(backend: string, poolCase: PoolCase): Promise<Float32Array> {
+	expect(await tf.setBackend(backend)).toBe(true);
+	return tf.tidy(() => {
+		const x = poolInput(poolCase);
+		const y = tf.maxPool(x, poolCase.filter, poolCase.stride, poolCase.pad);
+		const dy = tensor4(y.shape, 32);
+		const dx = tf
+			.engine()
+			.runKernel(
+				tf.MaxPoolGrad,
+				{ dy, input: x, output: y },
+				{ filterSize: poolCase.filter, strides: poolCase.stride, pad: poolCase.pad }
+			) as tf.Tensor;
+		return dx.dataSync() as Float32Array;
+	});
+}
+
+describe('wasm MaxPoolGrad', () => {
+	it.each(poolCases)(
+		'matches the cpu backend: x $x, filter $filter, stride $stride, pad $pad, ties $ties',
+		async (poolCase) => {
+			const expected = await maxPoolGradient('cpu', poolCase);
+			const actual = await maxPoolGradient('wasm', poolCase);
+			// A gradient routed to the wrong element of a window is off by a whole dy value; only
+			// the rounding of sums over overlapping windows may differ.
+			expect(relativeError(actual, expected)).toBeLessThan(1e-6);
+			expect(Math.max(...Array.from(expected, Math.abs))).toBeGreaterThan(0);
+		}
+	);
+
+	it('sends a tie to the first maximum in row-major order and skips all--Infinity windows', async () => {
+		await tf.setBackend('wasm');
+		const inf = Number.NEGATIVE_INFINITY;
+		// Two 2×2 windows: [[1, 5], [5, 5]] and [[-inf, -inf], [-inf, NaN]].
+		const x = tf.tensor4d([1, 5, inf, inf, 5, 5, inf, Number.NaN], [1, 2, 4, 1]);
+		const dy = tf.tensor4d([10, 20], [1, 1, 2, 1]);
+		const y = tf.maxPool(x, 2, 2, 'valid');
+		const dx = tf
+			.engine()
+			.runKernel(
+				tf.MaxPoolGrad,
+				{ dy, input: x, output: y },
+				{ filterSize: 2, strides: 2, pad: 'valid' }
+			) as tf.Tensor;
+		expect(Array.from(await dx.data())).toEqual([0, 10, 0, 0, 0, 0, 0, 0]);
+		await tf.setBackend('cpu');
+		const cpuDx = tf.engine().runKernel(
+			tf.MaxPoolGrad,
+			{
+				dy: tf.tensor4d([10, 20], [1, 1, 2, 1]),
+				input: tf.tensor4d([1, 5, inf, inf, 5, 5, inf, Number.NaN], [1, 2, 4, 1]),
+				output: tf.tensor4d([5, inf], [1, 1, 2, 1])
+			},
+			{ filterSize: 2, strides: 2, pad: 'valid' }
+		) as tf.Tensor;
+		expect(Array.from(await cpuDx.data())).toEqual([0, 10, 0, 0, 0, 0, 0, 0]);
+	});
+
+	it('gives the encoder pool the same gradient through tf.grad as cpu, and frees its buffers', async () => {
+		const gradient = async (backend: string) => {
+			await tf.setBackend(backend);
+			return tf.tidy(() => {
+				const x = tf.relu(tensor4([4, 15, 15, 8], 41));
+				const weights = tensor4([4, 7, 7, 8], 42);
+				return tf
+					.grad((a: tf.Tensor) =>
+						tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'valid'), weights))
+					)(x)
+					.dataSync() as Float32Array;
+			});
+		};
+		await tf.setBackend('wasm');
+		const before = tf.backend().numDataIds();
+		const actual = await gradient('wasm');
+		expect(tf.backend().numDataIds()).toBe(before);
+		expect(relativeError(actual, await gradient('cpu'))).toBeLessThan(1e-6);
+	});
+});
+
+describe('wasm BatchMatMul with a short left matrix', () => {
+	const products: { a: number[]; b: number[]; transposeA?: boolean }[] = [
+		// Batch norm's group sums: [groups, rows] @ [rows, channels].
+		{ a: [2, 9000], b: [9000, 24] },
+		{ a: [1, 70000], b: [70000, 1] },
+		{ a: [shortMatMulMaxRows, 4096], b: [4096, 17] },
+		{ a: [1, 3, 5000], b: [1, 5000, 20] },
+		{ a: [3, 2, 9000], b: [3, 9000, 8] },
+		{ a: [9000, 2], b: [9000, 24], transposeA: true },
+		{ a: [shortMatMulMaxRows + 1, 4096], b: [4096, 17] }
+	];
+
+	it.each(products)(
+		'matches the cpu backend: a $a, b $b, transposeA $transposeA',
+		async (product) => {
+			const run = async (backend: string) => {
+				expect(await tf.setBackend(backend)).toBe(true);
+				return tf.tidy(() => {
+					const size = (shape: number[]) => shape.reduce((p, s) => p * s, 1);
+					const a = tf.tensor(values(size(product.a), 51), product.a);
+					const b = tf.tensor(values(size(product.b), 52), product.b);
+					const out = tf.matMul(a, b, product.transposeA ?? false);
+					return { shape: out.shape, data: out.dataSync() as Float32Array };
+				});
+			};
+			const expected = await run('cpu');
+			const actual = await run('wasm');
+			expect(actual.shape).toEqual(expected.shape);
+			expect(relativeError(actual.data, expected.data)).toBeLessThan(1e-5);
+		}
+	);
+});
+
+describe('the wasm kernel pack in a training step', () => {
+	it('differentiates conv → relu → (group sums, max pool) on wasm as on cpu', async () => {
+		// The encoder's pattern at a small size: batch norm's group sums are a short product over
+		// all 8192 rows of the conv output, whose pool feeds the next block.
+		const gradients = async (backend: string) => {
+			expect(await tf.setBackend(backend)).toBe(true);
+			const before = tf.backend().numDataIds();
+			const result = tf.tidy(() => {
+				const images = tensor4([8, 32, 32, 3], 71);
+				const filter = tensor4([3, 3, 3, 8], 72);
+				const indicator = tf.tensor2d(
+					Array.from({ length: 2 * 8192 }, (_, i) => (Math.floor(i / 4096) % 3 === 0 ? 1 : 0)),
+					[2, 8192]
+				);
+				const sumWeights = tf.tensor2d(values(16, 73), [2, 8]);
+				const poolWeights = tensor4([8, 15, 15, 8], 74);
+				const [dImages, dFilter] = tf.grads((x: tf.Tensor, f: tf.Tensor) => {
+					const activated = tf.relu(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+					const sums = tf.matMul(indicator, tf.reshape(activated, [8192, 8]));
+					const pooled = tf.maxPool(activated, 3, 2, 'valid');
+					return tf.add(tf.sum(tf.mul(sums, sumWeights)), tf.sum(tf.mul(pooled, poolWeights)));
+				})([images, filter]);
+				return {
+					dImages: defined(dImages).dataSync() as Float32Array,
+					dFilter: defined(dFilter).dataSync() as Float32Array
+				};
+			});
+			expect(tf.backend().numDataIds()).toBe(before);
+			return result;
+		};
+		const cpu = await gradients('cpu');
+		const wasm = await gradients('wasm');
+		expect(relativeError(wasm.dImages, cpu.dImages)).toBeLessThan(1e-4);
+		expect(relativeError(wasm.dFilter, cpu.dFilter)).toBeLessThan(1e-4);
 	});
 });

@@ -1,6 +1,6 @@
 import { backendIds, type BackendId, type BackendPreference } from '../../core/compute/backends';
 import { registerAllGradients } from './kernels/register-gradients';
-import { registerWasmConvBackprop } from './kernels/wasm-conv-backprop';
+import { registerWasmKernelPack } from './kernels';
 import { probeBackends } from './probe-backends';
 import { AppFailure } from '../../core/api/errors';
 
@@ -35,7 +35,7 @@ export async function activateTrainingBackend(
 			continue;
 		}
 		registerAllGradients();
-		if (id === 'wasm') registerWasmConvBackprop();
+		if (id === 'wasm') registerWasmKernelPack();
 		const reason =
 			id === preference
 				? `${id} was chosen.`

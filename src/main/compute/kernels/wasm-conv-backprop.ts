@@ -6,15 +6,16 @@
  * - input gradient: dy, dilated by the stride (zeros between pixels) and padded by
  *   `filter - 1 - pad`, convolved (stride 1) with the filter rotated by 180° and with its in/out
  *   channels swapped;
- * - filter gradient: x with batch and channels swapped (`[C, H, W, B]`), convolved with dy as
- *   the filter (`[OH, OW, B, O]`, dilated by the stride), gives `[C, FH, FW, O]`.
- * The kernels compose the backend's own kernels (Transpose, Reverse, PadV2, Slice, Conv2D),
- * looked up in the kernel registry and called on the same backend, and free their
+ * - filter gradient: a matrix product, im2col(x)ᵀ · dy, with the im2col matrix assembled by a
+ *   JavaScript loop over the wasm heap (see {@link im2colTransposed}).
+ * The kernels compose the backend's own kernels (Transpose, Reverse, PadV2, Slice, Conv2D,
+ * BatchMatMul), looked up in the kernel registry and called on the same backend, and free their
  * intermediates. NHWC, any strides and 'same' / 'valid' / explicit padding; forward dilations
  * other than 1 are not supported (tfjs-core's Conv2D gradient itself refuses them).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { heapFloats, type WasmHeapBackend } from './wasm-heap';
 
 const backendName = 'wasm';
 
@@ -179,9 +180,67 @@ function makeConv2dBackpropInput(stock: KernelConfig | undefined): tf.KernelFunc
 	};
 }
 
+/**
+ * The transposed im2col matrix of x for a convolution: row `(kh·FW + kw)·C + c`, column
+ * `(b·OH + oy)·OW + ox` holds the input value that filter tap (kh, kw, c) met at output pixel
+ * (b, oy, ox), 0 in the padding. x is first copied channel-major and zero-padded to exactly the
+ * rows and columns the forward pass read (`[C, B, rowsRead, colsRead]`), so that every row of
+ * the matrix is assembled from runs read in order rather than one float per `C` floats of x.
+ */
+export function im2colTransposed(
+	x: Float32Array,
+	out: Float32Array,
+	info: tf.backend_util.Conv2DInfo
+): void {
+	const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+	const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
+	const rowsRead = (outHeight - 1) * strideHeight + filterHeight;
+	const colsRead = (outWidth - 1) * strideWidth + filterWidth;
+	const plane = rowsRead * colsRead;
+	const channelStride = batchSize * plane;
+	const framed = new Float32Array(inChannels * channelStride);
+	const lastRow = Math.min(inHeight, rowsRead - padInfo.top);
+	const lastCol = Math.min(inWidth, colsRead - padInfo.left);
+	for (let b = 0; b < batchSize; b++) {
+		for (let row = 0; row < lastRow; row++) {
+			const framedRow = b * plane + (row + padInfo.top) * colsRead + padInfo.left;
+			for (let col = 0; col < lastCol; col++) {
+				let from = ((b * inHeight + row) * inWidth + col) * inChannels;
+				let to = framedRow + col;
+				for (let c = 0; c < inChannels; c++, to += channelStride) framed[to] = x[from++] as number;
+			}
+		}
+	}
+	const rowStep = strideHeight * colsRead;
+	let at = 0;
+	for (let kh = 0; kh < filterHeight; kh++) {
+		for (let kw = 0; kw < filterWidth; kw++) {
+			for (let c = 0; c < inChannels; c++) {
+				for (let b = 0; b < batchSize; b++) {
+					let rowStart = c * channelStride + b * plane + kh * colsRead + kw;
+					for (let oy = 0; oy < outHeight; oy++, rowStart += rowStep) {
+						let from = rowStart;
+						for (let ox = 0; ox < outWidth; ox++, from += strideWidth) {
+							out[at++] = framed[from] as number;
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+/**
+ * dW = im2col(x)ᵀ · dy: the transposed im2col matrix `[FH·FW·C, B·OH·OW]` built in JavaScript
+ * on the heap, times dy seen as `[B·OH·OW, O]` by the backend's plain (untransposed)
+ * BatchMatMul, gives `[FH, FW, C, O]` directly. This replaced a formulation as a forward
+ * convolution of x with batch and channels swapped, with dy as a huge filter: XNNPACK runs that
+ * convolution (a B-channel input, an OH×OW filter) far below its GEMM speed, and it needed three
+ * transposes, which wasm runs at about 0.4 GB/s.
+ */
 const conv2dBackpropFilter: tf.KernelFunc = (args) => {
 	const { inputs } = args;
-	const backend = args.backend as KernelBackend;
+	const backend = args.backend as WasmHeapBackend;
 	const attrs = args.attrs ?? {};
 	const x = inputs.x as TensorInfo;
 	const dy = inputs.dy as TensorInfo;
@@ -190,67 +249,20 @@ const conv2dBackpropFilter: tf.KernelFunc = (args) => {
 	if (info.dataFormat !== 'channelsLast') {
 		throw new Error("Conv2DBackpropFilter on wasm supports only dataFormat 'NHWC'.");
 	}
-	const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
-	const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
-	// x padded (or cropped) to exactly the rows and columns the forward pass read.
-	const rowsRead = (outHeight - 1) * strideHeight + filterHeight;
-	const colsRead = (outWidth - 1) * strideWidth + filterWidth;
-	const padBottom = rowsRead - inHeight - padInfo.top;
-	const padRight = colsRead - inWidth - padInfo.left;
-	let framed = x;
-	backend.incRef(x.dataId);
-	if (padInfo.top > 0 || padInfo.left > 0 || padBottom > 0 || padRight > 0) {
-		const padded = runWasmKernel(
-			tf.PadV2,
-			backend,
-			{ x: framed },
-			{
-				paddings: [
-					[0, 0],
-					[padInfo.top, Math.max(padBottom, 0)],
-					[padInfo.left, Math.max(padRight, 0)],
-					[0, 0]
-				],
-				constantValue: 0
-			}
-		);
-		release(backend, framed);
-		framed = padded;
-	}
-	if (padBottom < 0 || padRight < 0) {
-		const cropped = runWasmKernel(
-			tf.Slice,
-			backend,
-			{ x: framed },
-			{ begin: [0, 0, 0, 0], size: [batchSize, rowsRead, colsRead, inChannels] }
-		);
-		release(backend, framed);
-		framed = cropped;
-	}
-	// Batch becomes the channels the convolution sums over, dy becomes the (dilated) filter.
-	const xSwapped = runWasmKernel(tf.Transpose, backend, { x: framed }, { perm: [3, 1, 2, 0] });
-	release(backend, framed);
-	const dyAsFilter = runWasmKernel(tf.Transpose, backend, { x: dy }, { perm: [1, 2, 0, 3] });
-	const swappedGradient = runWasmKernel(
-		tf.Conv2D,
+	const taps = info.filterHeight * info.filterWidth * info.inChannels;
+	const pixels = info.batchSize * info.outHeight * info.outWidth;
+	const columns = backend.makeOutput([taps, pixels], 'float32');
+	im2colTransposed(heapFloats(backend, x), heapFloats(backend, columns), info);
+	const dyMatrix = reshape(backend, dy, [pixels, info.outChannels]);
+	const product = runWasmKernel(
+		tf.BatchMatMul,
 		backend,
-		{ x: xSwapped, filter: dyAsFilter },
-		{
-			strides: [1, 1],
-			pad: 'valid',
-			dataFormat: 'NHWC',
-			dilations: [strideHeight, strideWidth]
-		}
+		{ a: columns, b: dyMatrix },
+		{ transposeA: false, transposeB: false }
 	);
-	release(backend, xSwapped, dyAsFilter);
-	// [C, FH, FW, O] → [FH, FW, C, O].
-	const gradient = runWasmKernel(
-		tf.Transpose,
-		backend,
-		{ x: swappedGradient },
-		{ perm: [1, 2, 0, 3] }
-	);
-	release(backend, swappedGradient);
+	release(backend, columns, dyMatrix);
+	const gradient = reshape(backend, product, filterShape);
+	release(backend, product);
 	return gradient;
 };
 

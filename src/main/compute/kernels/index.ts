@@ -1,0 +1,18 @@
+/**
+ * The project's kernel pack for training on the tfjs `wasm` backend: the kernels tfjs-backend-wasm
+ * 4.22 lacks or runs far slower than it could. Import `@tensorflow/tfjs-backend-wasm` first.
+ */
+import { registerWasmConvBackprop } from './wasm-conv-backprop';
+import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad';
+import { registerWasmShortMatMul } from './wasm-short-matmul';
+
+/**
+ * Registers every kernel of the pack for the wasm backend: both convolution gradients,
+ * `MaxPoolGrad`, and `BatchMatMul` for a short left matrix (batch norm's group sums).
+ * Idempotent; call before or after `setBackend('wasm')`, before training.
+ */
+export function registerWasmKernelPack(): void {
+	registerWasmConvBackprop();
+	registerWasmMaxPoolGrad();
+	registerWasmShortMatMul();
+}
