@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { evaluationRecordSchema } from '../../src/core/api/evaluation';
 import { runDetailSchema, runRecordSchema } from '../../src/core/api/training';
 import { repoRoot, temporaryFolder } from '../support/paths';
 
@@ -117,5 +118,45 @@ describe('noiselab train and noiselab runs', () => {
 		expect(detail.metrics.map((m) => m.step)).toEqual(
 			Array.from({ length: after?.step ?? 0 }, (_, i) => i + 1)
 		);
+	});
+
+	it('evaluates a run, then compares and exports runs', () => {
+		const trained = cli('train', ...tinyRun, '--steps', '4', '--name', 'second', '--json');
+		expect(trained.status).toBe(0);
+		const second = runRecordSchema.parse(JSON.parse(trained.stdout));
+		const evaluated = cli(
+			'eval',
+			'--run',
+			String(second.id),
+			'--dataset',
+			'structured:position-x',
+			'--protocol',
+			'knn',
+			'--max-train',
+			'200',
+			'--json'
+		);
+		expect(evaluated.stderr).toMatch(/encoder\s+run \d+\s+top-1 \d+\.\d%/);
+		expect(evaluated.stderr).toMatch(/random-init\s+run \d+\s+top-1/);
+		expect(evaluated.status).toBe(0);
+		const records = evaluationRecordSchema.array().parse(JSON.parse(evaluated.stdout));
+		expect(records.map((record) => record.role)).toEqual(['encoder', 'random-init']);
+
+		const first = runNamed('from-cli');
+		const compared = cli('runs', 'compare', String(first?.id), String(second.id));
+		expect(compared.status).toBe(0);
+		// Only what differs: the steps differ, the model does not.
+		expect(compared.stdout).toMatch(/^steps\s+6\s+4$/m);
+		expect(compared.stdout).not.toMatch(/^model\s/m);
+		expect(compared.stdout).toMatch(/structured:position-x · knn\s+–\s+\d+\.\d%/);
+
+		const csv = cli('runs', 'export');
+		expect(csv.status).toBe(0);
+		expect(csv.stdout.split('\r\n')[0]).toContain('structured:position-x');
+		expect(csv.stdout).toContain('second');
+		const latex = cli('runs', 'export', '--format', 'latex');
+		expect(latex.stdout).toContain('\\begin{tabular}');
+		expect(latex.stdout).toContain('\\toprule');
+		expect(cli('runs', 'compare', String(first?.id)).status).toBe(2);
 	});
 });

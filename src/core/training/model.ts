@@ -38,7 +38,8 @@ export const modelPresets: Record<
 	},
 	small: {
 		label: 'SmallAlexNet, half width',
-		description: '64 px input, conv 48/96/192/192/96, fc 2048, 128-d output; about 14.8M parameters.',
+		description:
+			'64 px input, conv 48/96/192/192/96, fc 2048, 128-d output; about 14.8M parameters.',
 		inputSize: 64,
 		channels: [48, 96, 192, 192, 96],
 		fcWidth: 2048,

@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
 import { doctorCommand } from './commands/doctor';
+import { evalCommand } from './commands/evaluate';
 import { generateCommand } from './commands/generate';
+import { quickstartCommand } from './commands/quickstart';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
@@ -12,7 +14,9 @@ export const commands: readonly CliCommand[] = [
 	doctorCommand,
 	generateCommand,
 	trainCommand,
+	evalCommand,
 	runsCommand,
+	quickstartCommand,
 	serveCommand
 ];
 

@@ -13,7 +13,7 @@ export interface ActiveBackend {
 /**
  * Makes a backend active in this worker process for training: the preferred one when it loads,
  * else the best that does (TensorFlow GPU, TensorFlow CPU, wasm, cpu), and installs what tfjs
- * needs to train on it (gradients; the project's wasm convolution backprop kernels).
+ * needs to train on it (gradients; on wasm, the project's kernel pack).
  */
 export async function activateTrainingBackend(
 	preference: BackendPreference

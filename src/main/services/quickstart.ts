@@ -28,7 +28,9 @@ export class QuickstartService {
 	) {}
 
 	status(): QuickstartState | null {
-		return this.state ? { ...this.state, seconds: this.elapsed() } : null;
+		if (!this.state) return null;
+		// A finished quickstart keeps the duration it ended with.
+		return this.running ? { ...this.state, seconds: this.elapsed() } : this.state;
 	}
 
 	/** Starts the quickstart; it runs on in the background and reports through `quickstart.changed`. */

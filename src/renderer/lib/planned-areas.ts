@@ -9,26 +9,9 @@ export interface PlannedArea {
 
 /** The areas that later releases fill, by id. */
 export const plannedAreas: Record<
-	Exclude<AreaId, 'settings' | 'generate' | 'train'>,
+	Exclude<AreaId, 'settings' | 'generate' | 'train' | 'evaluate' | 'runs'>,
 	PlannedArea
 > = {
-	evaluate: {
-		title: 'Evaluation',
-		summary: 'Measure what an encoder learned on real images.',
-		features: [
-			'Linear probe and kNN on image folders, CIFAR and MNIST-format datasets',
-			'Random-init and real-data controls side by side',
-			'A bundled Fashion-MNIST subset, so it works offline on first launch'
-		]
-	},
-	runs: {
-		title: 'Runs',
-		summary: 'Every experiment, kept in the local database.',
-		features: [
-			'History with search, rename and delete',
-			'Side-by-side comparison of runs and their curves'
-		]
-	},
 	explain: {
 		title: 'Explain',
 		summary: 'Look inside the models.',

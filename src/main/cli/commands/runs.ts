@@ -1,4 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { formatDuration } from '../../../core/format';
+import { configDiff } from '../../../core/history/config-diff';
+import { runsToCsv, runsToLatex } from '../../../core/history/export';
+import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history/table';
+import { listEvaluations } from '../../store/evaluations';
 import type { RunDetail, RunRecord } from '../../../core/api/training';
 import { openStore } from '../../store/database';
 import { getRun, listCheckpoints, listMetrics, listRuns, publicRecord } from '../../store/runs';
@@ -60,24 +66,83 @@ function details(detail: RunDetail): string {
 	].join('\n');
 }
 
-/** `noiselab runs list|show`: the training history, read from the app's database. */
+/** Two or more runs side by side: what differs in their configs, their losses and accuracies. */
+function comparison(
+	runs: readonly RunRecord[],
+	evaluations: ReturnType<typeof listEvaluations>
+): string {
+	const rows = buildRows(runs, evaluations);
+	const columns = accuracyColumns(evaluations).filter((column) =>
+		rows.some((row) => row.accuracies[column.key] !== undefined)
+	);
+	const header = ['', ...runs.map((run) => `${run.id} ${run.name}`)];
+	const lines: string[][] = [
+		['status', ...runs.map((run) => run.status)],
+		['source', ...runs.map((run) => run.sourceLabel)],
+		['step', ...runs.map((run) => `${run.step}/${run.steps}`)],
+		['final loss', ...runs.map((run) => (run.lastLoss === null ? '–' : run.lastLoss.toFixed(4)))],
+		...configDiff(runs.map((run) => run.config)).map((entry) => [
+			entry.path,
+			...entry.values.map((value) => value ?? '–')
+		]),
+		...columns.map((column) => [
+			accuracyTitle(column),
+			...rows.map((row) => {
+				const value = row.accuracies[column.key];
+				return value === undefined ? '–' : `${(value * 100).toFixed(1)}%`;
+			})
+		])
+	];
+	const widths = header.map((_, column) =>
+		Math.max(...[header, ...lines].map((line) => (line[column] ?? '').length))
+	);
+	const format = (line: readonly string[]) =>
+		line
+			.map((cell, column) => cell.padEnd(widths[column] ?? 0))
+			.join('  ')
+			.trimEnd();
+	return [format(header), ...lines.map(format)].join('\n');
+}
+
+/** `noiselab runs list|show|compare|export`: the training history, read from the app's database. */
 export const runsCommand: CliCommand = {
 	name: 'runs',
-	summary: 'List training runs, or show one (with --json for scripts).',
-	usage: 'list [--json]\n       noiselab runs show ID [--json]',
-	flagHelp: { json: 'machine-readable output' },
-	options: { json: { type: 'boolean', default: false } },
+	summary: 'List, show, compare or export training runs (with --json for scripts).',
+	usage:
+		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]',
+	flagHelp: {
+		json: 'machine-readable output',
+		format: 'export format: csv (default) or latex (a booktabs tabular)',
+		out: 'export into this file instead of printing it'
+	},
+	options: {
+		json: { type: 'boolean', default: false },
+		format: { type: 'string', default: 'csv' },
+		out: { type: 'string' }
+	},
 	positionals: true,
 	async run(args, env) {
-		const [action = 'list', id, ...extra] = args.positionals;
+		const [action = 'list', ...ids] = args.positionals;
+		const usage = () => {
+			env.stderr(
+				'Usage: noiselab runs list [--json] | show ID [--json] | compare ID ID ... | export [--format csv|latex] [--out FILE]'
+			);
+			return 2;
+		};
 		if (
-			extra.length > 0 ||
-			!['list', 'show'].includes(action) ||
-			(action === 'show' && id === undefined)
+			!['list', 'show', 'compare', 'export'].includes(action) ||
+			(action === 'show' && ids.length !== 1) ||
+			(action === 'compare' && ids.length < 2) ||
+			((action === 'list' || action === 'export') && ids.length > 0)
 		) {
-			env.stderr('Usage: noiselab runs list [--json] | noiselab runs show ID [--json]');
+			return usage();
+		}
+		const format = String(args.values.format);
+		if (format !== 'csv' && format !== 'latex') {
+			env.stderr(`--format must be csv or latex; got ${JSON.stringify(format)}.`);
 			return 2;
 		}
+		const id = ids[0];
 		let store;
 		try {
 			store = openStore(resolveDataDir().path);
@@ -89,6 +154,42 @@ export const runsCommand: CliCommand = {
 			if (action === 'list') {
 				const runs = listRuns(store.db).map(publicRecord);
 				env.stdout(args.values.json ? JSON.stringify(runs, null, '\t') : table(runs));
+				return 0;
+			}
+			if (action === 'export') {
+				const runs = listRuns(store.db).map(publicRecord);
+				const evaluations = listEvaluations(store.db);
+				const rows = buildRows(runs, evaluations);
+				const columns = accuracyColumns(evaluations);
+				const text = format === 'csv' ? runsToCsv(rows, columns) : runsToLatex(rows, columns);
+				if (args.values.out === undefined) env.stdout(text);
+				else {
+					const target = path.resolve(String(args.values.out));
+					fs.writeFileSync(target, text);
+					env.stderr(`Wrote ${runs.length} runs to ${target}.`);
+				}
+				return 0;
+			}
+			if (action === 'compare') {
+				const runs = [];
+				for (const wanted of ids) {
+					const found = getRun(store.db, Number(wanted));
+					if (!found) {
+						env.stderr(`There is no run ${wanted}. See \`noiselab runs list\`.`);
+						return 1;
+					}
+					runs.push(publicRecord(found));
+				}
+				const evaluations = listEvaluations(store.db);
+				env.stdout(
+					args.values.json
+						? JSON.stringify(
+								{ runs, differences: configDiff(runs.map((run) => run.config)) },
+								null,
+								'\t'
+							)
+						: comparison(runs, evaluations)
+				);
 				return 0;
 			}
 			const run = getRun(store.db, Number(id));

@@ -1,0 +1,141 @@
+/**
+ * Exporting the Runs table: CSV for spreadsheets and scripts (RFC 4180), and a LaTeX `tabular`
+ * with booktabs rules for a paper. Both take the rows the table shows, filtered and sorted.
+ */
+import { formatDate, formatPercent, type AccuracyColumn, type RunRow } from './table';
+
+/**
+ * One CSV field (RFC 4180 §2): quoted when it holds a comma, a double quote, CR or LF, with
+ * inner quotes doubled. Leading and trailing spaces are kept as they are, inside quotes.
+ */
+export function csvField(value: string): string {
+	if (!/[",\r\n]/.test(value) && value.trim() === value) return value;
+	return `"${value.replaceAll('"', '""')}"`;
+}
+
+/** Lines of fields as CSV: CRLF between records and after the last one, as RFC 4180 writes. */
+export function csvLines(records: readonly (readonly string[])[]): string {
+	return records.map((record) => record.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+function lossText(loss: number | null, digits: number): string {
+	if (loss === null) return '';
+	return Number.isFinite(loss) ? loss.toFixed(digits) : String(loss);
+}
+
+/**
+ * The table as CSV: every run field a reader may want, one column per accuracy as a percentage
+ * with two decimals (empty when not evaluated), tags joined with `; `, notes verbatim.
+ */
+export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyColumn[]): string {
+	const header = [
+		'id',
+		'name',
+		'status',
+		'source',
+		'model',
+		'step',
+		'steps',
+		'final_loss',
+		...columns.map((column) => `${column.dataset} ${column.protocol} top-1 (%)`),
+		'created',
+		'tags',
+		'notes'
+	];
+	const records = rows.map(({ run, accuracies }) => [
+		String(run.id),
+		run.name,
+		run.status,
+		run.sourceLabel,
+		run.config.model,
+		String(run.step),
+		String(run.steps),
+		lossText(run.lastLoss, 6),
+		...columns.map((column) => {
+			const fraction = accuracies[column.key];
+			return fraction === undefined || !Number.isFinite(fraction)
+				? ''
+				: (fraction * 100).toFixed(2);
+		}),
+		run.createdAt,
+		run.tags.join('; '),
+		run.notes
+	]);
+	return csvLines([header, ...records]);
+}
+
+const latexSpecials: Record<string, string> = {
+	'&': '\\&',
+	'%': '\\%',
+	$: '\\$',
+	'#': '\\#',
+	_: '\\_',
+	'{': '\\{',
+	'}': '\\}',
+	'~': '\\textasciitilde{}',
+	'^': '\\textasciicircum{}',
+	'\\': '\\textbackslash{}'
+};
+
+/**
+ * Text made safe for LaTeX: the ten special characters escaped in one pass (so the braces of
+ * `\textbackslash{}` are not escaped again), and line breaks turned into spaces.
+ */
+export function latexEscape(text: string): string {
+	return text
+		.replace(/[&%$#_{}~^\\]/g, (char) => latexSpecials[char] ?? char)
+		.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+/**
+ * The table as a LaTeX `tabular` (needs `\usepackage{booktabs}`): run, source, model, steps,
+ * final loss and one column per accuracy in percent with one decimal, the best of each column in
+ * bold; `--` where a run has no value.
+ */
+export function runsToLatex(rows: readonly RunRow[], columns: readonly AccuracyColumn[]): string {
+	const best = new Map<string, number>();
+	for (const column of columns) {
+		const values = rows
+			.map((row) => row.accuracies[column.key])
+			.filter((value): value is number => value !== undefined && Number.isFinite(value));
+		// Compared as printed: two runs that both show 81.3 are both the best.
+		if (values.length > 1) best.set(column.key, Number(formatPercent(Math.max(...values))));
+	}
+	const header = [
+		'Run',
+		'Source',
+		'Model',
+		'Steps',
+		'Final loss',
+		...columns.map((column) => `${latexEscape(`${column.dataset} ${column.protocol}`)} (\\%)`)
+	];
+	const body = rows.map(({ run, accuracies }) => [
+		latexEscape(run.name),
+		latexEscape(run.sourceLabel),
+		latexEscape(run.config.model),
+		String(run.step),
+		lossText(run.lastLoss, 4) || '--',
+		...columns.map((column) => {
+			const shown = formatPercent(accuracies[column.key]);
+			if (shown === null) return '--';
+			return best.get(column.key) === Number(shown) ? `\\textbf{${shown}}` : shown;
+		})
+	]);
+	const spec = `lll${'r'.repeat(2 + columns.length)}`;
+	return [
+		'% NoiseLab runs; needs \\usepackage{booktabs}.',
+		`\\begin{tabular}{${spec}}`,
+		'\\toprule',
+		`${header.join(' & ')} \\\\`,
+		'\\midrule',
+		...body.map((cells) => `${cells.join(' & ')} \\\\`),
+		'\\bottomrule',
+		'\\end{tabular}',
+		''
+	].join('\n');
+}
+
+/** A file name for an export: `noiselab-runs-2025-01-31.csv`. */
+export function exportFileName(extension: 'csv' | 'tex', isoNow: string): string {
+	return `noiselab-runs-${formatDate(isoNow)}.${extension}`;
+}

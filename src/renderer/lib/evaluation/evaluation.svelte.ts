@@ -1,0 +1,240 @@
+/**
+ * The Evaluate area's state: the runs and datasets to choose from, the form, the stored
+ * evaluations (grouped into rows) and the live progress of running groups. Mirrors the service
+ * layer through `evaluations.list` / `runs.list` and keeps current from their events.
+ */
+import type { ApiClient } from '../../../core/api/client';
+import type {
+	EvalDatasetInfo,
+	EvaluationProgress,
+	EvaluationRecord
+} from '../../../core/api/evaluation';
+import type { RunRecord } from '../../../core/api/training';
+import { describeError } from '../training/run-format';
+import type { ShownError } from '../training/training.svelte';
+import {
+	buildEvaluateRequest,
+	defaultEvalForm,
+	pickDefaultDataset,
+	pickDefaultRun,
+	type EvalFormErrors,
+	type EvalFormState
+} from './eval-form';
+import { groupEvaluations, upsertEvaluation, type EvaluationGroupRow } from './results';
+
+/** What is known of the chosen run's checkpoints. */
+export type CheckpointCheck =
+	| { kind: 'unknown' }
+	| { kind: 'checking'; runId: number }
+	| { kind: 'ready'; runId: number; step: number }
+	| { kind: 'none'; runId: number }
+	| { kind: 'error'; runId: number; message: string };
+
+function newestFirst(runs: RunRecord[]): RunRecord[] {
+	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+}
+
+/** All state of the Evaluate page; created once by the shell so it survives navigation. */
+export class EvaluationState {
+	runs = $state.raw<RunRecord[]>([]);
+	datasets = $state.raw<EvalDatasetInfo[]>([]);
+	evaluations = $state.raw<EvaluationRecord[]>([]);
+	/** Evaluations grouped into the results table's rows, newest first. */
+	readonly rows: EvaluationGroupRow[] = $derived(groupEvaluations(this.evaluations));
+	loaded = $state(false);
+	loadError = $state<ShownError | null>(null);
+	/** The latest progress per evaluation id. */
+	progress = $state.raw<Record<number, EvaluationProgress>>({});
+	/** The group the chart shows; null picks the newest. */
+	selectedGroupId = $state<string | null>(null);
+
+	form = $state<EvalFormState>(defaultEvalForm());
+	formErrors = $state<EvalFormErrors>({});
+	formError = $state<ShownError | null>(null);
+	starting = $state(false);
+	checkpoint = $state<CheckpointCheck>({ kind: 'unknown' });
+	cancelling = $state<string | null>(null);
+
+	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
+	folderPickerSupported = $state(false);
+	registerPath = $state('');
+	registering = $state(false);
+	registerError = $state<ShownError | null>(null);
+	registerNotice = $state<string | null>(null);
+
+	/** Whether the user has touched the run or dataset choice (then a reload keeps it). */
+	private chosen = false;
+	private checkTicket = 0;
+
+	constructor(private readonly api: ApiClient) {
+		this.folderPickerSupported = api.transport === 'electron';
+		api.on('evaluations.changed', (record) => {
+			this.evaluations = upsertEvaluation(this.evaluations, record);
+		});
+		api.on('evaluations.progress', (progress) => {
+			this.progress = { ...this.progress, [progress.evaluationId]: progress };
+		});
+		api.on('runs.changed', (run) => {
+			this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+			if (this.form.runId === run.id && this.checkpoint.kind !== 'ready') this.checkRun(run.id);
+			if (!this.chosen && this.form.runId === null) this.proposeDefaults();
+		});
+	}
+
+	/** The group the chart shows: the selected one, else the newest. */
+	get selectedRow(): EvaluationGroupRow | null {
+		const rows = this.rows;
+		return rows.find((row) => row.groupId === this.selectedGroupId) ?? rows[0] ?? null;
+	}
+
+	/** Rows still running, for the progress panel. */
+	get runningRows(): EvaluationGroupRow[] {
+		return this.rows.filter((row) => row.status === 'running');
+	}
+
+	/** A run's name, for tables; `run N` when it is not known here. */
+	runName(id: number): string {
+		return this.runs.find((run) => run.id === id)?.name ?? `run ${id}`;
+	}
+
+	/** Loads runs, datasets and evaluations; called on every (re)connection. */
+	async load(): Promise<void> {
+		const [runs, datasets, evaluations] = await Promise.all([
+			this.api.call('runs.list', {}),
+			this.api.call('evaluations.datasets', {}),
+			this.api.call('evaluations.list', {})
+		]);
+		const failure = [runs, datasets, evaluations].find((result) => !result.ok);
+		this.loadError = failure && !failure.ok ? describeError(failure.error) : null;
+		if (runs.ok) this.runs = newestFirst([...runs.value]);
+		if (datasets.ok) this.datasets = datasets.value;
+		if (evaluations.ok) this.evaluations = evaluations.value;
+		this.loaded = true;
+		if (!this.chosen) this.proposeDefaults();
+		else if (this.form.runId !== null) this.checkRun(this.form.runId);
+	}
+
+	/** Chooses the run to evaluate and checks that it has a checkpoint. */
+	chooseRun(id: number | null): void {
+		this.chosen = true;
+		this.form.runId = id;
+		if (this.form.realRunId === id) this.form.realRunId = null;
+		if (id === null) this.checkpoint = { kind: 'unknown' };
+		else this.checkRun(id);
+	}
+
+	/** Chooses the dataset. */
+	chooseDataset(name: string): void {
+		this.chosen = true;
+		this.form.dataset = name;
+	}
+
+	/** Puts the form back to the paper's defaults, keeping the chosen run and dataset. */
+	resetForm(): void {
+		this.form = defaultEvalForm(this.form.runId, this.form.dataset);
+		this.formErrors = {};
+		this.formError = null;
+	}
+
+	/** Shows a group in the chart. */
+	selectGroup(groupId: string): void {
+		this.selectedGroupId = groupId;
+	}
+
+	/** Validates the form and starts the evaluation group. */
+	async start(): Promise<boolean> {
+		const built = buildEvaluateRequest($state.snapshot(this.form));
+		this.formErrors = built.ok ? {} : built.errors;
+		this.formError = null;
+		if (!built.ok) return false;
+		this.starting = true;
+		const result = await this.api.call('evaluations.start', built.request);
+		this.starting = false;
+		if (!result.ok) {
+			this.formError = describeError(result.error);
+			return false;
+		}
+		for (const record of result.value.evaluations) {
+			this.evaluations = upsertEvaluation(this.evaluations, record);
+		}
+		this.selectedGroupId = result.value.groupId;
+		return true;
+	}
+
+	/** Stops a running group. */
+	async cancel(groupId: string): Promise<void> {
+		this.cancelling = groupId;
+		const result = await this.api.call('evaluations.cancel', { groupId });
+		this.cancelling = null;
+		if (!result.ok) this.formError = describeError(result.error);
+	}
+
+	/** Opens the desktop app's folder dialog, then registers the folder. */
+	async pickFolder(): Promise<void> {
+		const result = await this.api.call('system.pickFolder', {
+			title: 'Register a dataset folder'
+		});
+		if (!result.ok) return;
+		if (!result.value.supported) {
+			this.folderPickerSupported = false;
+			return;
+		}
+		if (result.value.path) {
+			this.registerPath = result.value.path;
+			await this.registerDataset();
+		}
+	}
+
+	/** Checks the folder in `registerPath` in a worker and, when it is usable, chooses it. */
+	async registerDataset(): Promise<void> {
+		const folder = this.registerPath.trim();
+		this.registerNotice = null;
+		if (folder === '') {
+			this.registerError = {
+				message: 'Enter the folder’s absolute path.',
+				hint: 'The folder holds one sub-folder per class, or CIFAR binary or MNIST IDX files.'
+			};
+			return;
+		}
+		this.registering = true;
+		this.registerError = null;
+		const result = await this.api.call('evaluations.registerDataset', { path: folder });
+		this.registering = false;
+		if (!result.ok) {
+			// The code's generic hint ("refresh the list") does not fit a folder; say what does.
+			this.registerError = {
+				message: result.error.message,
+				hint: 'Give an absolute path on the machine that runs NoiseLab, to a folder with one sub-folder per class, or CIFAR binary or MNIST IDX files.'
+			};
+			return;
+		}
+		const info = result.value;
+		this.datasets = [...this.datasets.filter((dataset) => dataset.name !== info.name), info];
+		this.chooseDataset(info.name);
+		this.registerPath = '';
+		this.registerNotice = `Registered ${info.description}: ${info.classes?.length ?? '?'} classes, ${info.trainCount ?? '?'} train and ${info.testCount ?? '?'} test images. ${info.detail}`;
+	}
+
+	private proposeDefaults(): void {
+		const runId = pickDefaultRun(this.runs);
+		this.form.runId = runId;
+		this.form.dataset = pickDefaultDataset(this.datasets);
+		if (runId !== null) this.checkRun(runId);
+	}
+
+	private checkRun(runId: number): void {
+		const ticket = ++this.checkTicket;
+		this.checkpoint = { kind: 'checking', runId };
+		const run = this.runs.find((candidate) => candidate.id === runId);
+		// Only the checkpoints are wanted: asking for metrics after the last step returns none.
+		void this.api.call('runs.get', { id: runId, metricsAfter: run?.step ?? 0 }).then((result) => {
+			if (ticket !== this.checkTicket) return;
+			if (!result.ok) {
+				this.checkpoint = { kind: 'error', runId, message: result.error.message };
+				return;
+			}
+			const last = result.value.checkpoints.at(-1);
+			this.checkpoint = last ? { kind: 'ready', runId, step: last.step } : { kind: 'none', runId };
+		});
+	}
+}
