@@ -1,11 +1,17 @@
 /** Contract types of the quickstart: the whole paper loop in a few minutes on a laptop CPU. */
 import { z } from 'zod';
 
-/** The quickstart's defaults: about two minutes of pretraining on this project's 2-core reference machine. */
+/**
+ * The quickstart's defaults: about 2.5 minutes of pretraining on this project's 2-core reference
+ * machine, under 4 minutes in all. Adam, not the paper's SGD: in 100 steps it moves the encoder
+ * clearly past random init (measured +3.5 points on Fashion-MNIST, +5.8 on counting), where SGD
+ * at the paper's lr rule barely does (+0.1, +0.4).
+ */
 export const quickstartDefaults = {
 	preset: 'dead_leaves-mixed',
 	model: 'tiny',
-	steps: 150,
+	optimizer: 'adam',
+	steps: 100,
 	batch: 64,
 	datasets: ['fashion-mnist-mini', 'structured:count-shapes']
 } as const;

@@ -41,6 +41,7 @@ export class QuickstartService {
 			config: trainConfigSchema.parse({
 				source: { kind: 'generator', config: { preset: quickstartDefaults.preset } },
 				model: quickstartDefaults.model,
+				optimizer: quickstartDefaults.optimizer,
 				steps: params.steps,
 				batch: params.batch,
 				checkpointEvery: params.steps
