@@ -162,4 +162,16 @@ describe('training runs (real trainer workers on wasm)', () => {
 		expect(detail.run.status).toBe('diverged');
 		expect(detail.run.error).toMatch(/lower learning rate/);
 	});
+
+	it('fails a run that exhausts the wasm heap with a clear out-of-memory message', async () => {
+		const run = context.training.start({
+			name: 'too big',
+			config: tinyConfig({ model: 'alexnet', batch: 512, steps: 1 })
+		});
+		await context.training.idle();
+		const detail = context.training.get(run.id);
+		expect(detail.run.status).toBe('failed');
+		expect(detail.run.error).toMatch(/^Out of memory training alexnet with batch 512/);
+		expect(detail.run.error).toMatch(/smaller batch/);
+	});
 });

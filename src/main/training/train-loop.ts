@@ -173,7 +173,7 @@ export async function runTraining(
 		return { step, outcome: step >= config.steps ? 'completed' : 'stopped', message: null };
 	} finally {
 		await pipeline?.close();
-		trainer.dispose();
+		disposeQuietly(trainer);
 	}
 }
 
@@ -224,7 +224,7 @@ export async function estimateRun(
 		};
 	} finally {
 		await pipeline?.close();
-		trainer.dispose();
+		disposeQuietly(trainer);
 	}
 }
 
@@ -293,7 +293,7 @@ function guardMemory<T>(config: TrainConfig, action: () => T): T {
 		) {
 			throw new AppFailure(
 				'OUT_OF_MEMORY',
-				`Out of memory training ${config.model} with batch ${config.batch}: ${message.split('\n')[0]}`
+				`Out of memory training ${config.model} with batch ${config.batch} (${message.split('\n')[0]}). Use a smaller batch or model preset; the wasm backend has at most 4 GiB, TensorFlow (tfjs-node) has no such limit.`
 			);
 		}
 		throw error;
@@ -303,5 +303,18 @@ function guardMemory<T>(config: TrainConfig, action: () => T): T {
 		return (result instanceof Promise ? result.catch(explain) : result) as T;
 	} catch (error) {
 		return explain(error);
+	}
+}
+
+/**
+ * Frees the trainer without letting a second failure hide the first: after the wasm heap was
+ * exhausted, freeing can fail too, and an exception thrown in a `finally` would replace the
+ * out-of-memory error the user needs to see.
+ */
+function disposeQuietly(trainer: ContrastiveTrainer): void {
+	try {
+		trainer.dispose();
+	} catch {
+		// The process ends with the session; nothing is left to recover.
 	}
 }
