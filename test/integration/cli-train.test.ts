@@ -159,4 +159,57 @@ describe('noiselab train and noiselab runs', () => {
 		expect(latex.stdout).toContain('\\toprule');
 		expect(cli('runs', 'compare', String(first?.id)).status).toBe(2);
 	});
+
+	it('moves a run with its metrics, evaluations and checkpoint through a bundle file', () => {
+		const source = runNamed('second');
+		const file = path.join(home.path, 'second.nlrun');
+		const exported = cli('runs', 'bundle', String(source?.id), '--out', file);
+		expect(exported.stderr).toContain(`Wrote run ${source?.id} to ${file}`);
+		expect(exported.status).toBe(0);
+
+		const elsewhere = temporaryFolder();
+		try {
+			const other = (...args: string[]) =>
+				spawnSync(process.execPath, [bin, ...args], {
+					encoding: 'utf8',
+					env: { ...process.env, NOISELAB_HOME: elsewhere.path },
+					timeout: 120_000
+				});
+			const imported = other('runs', 'import', file, '--json');
+			expect(imported.status).toBe(0);
+			const record = runRecordSchema.parse(JSON.parse(imported.stdout));
+			expect(record).toMatchObject({
+				name: 'second (imported)',
+				status: 'completed',
+				step: source?.step,
+				config: source?.config
+			});
+			const detail = runDetailSchema.parse(
+				JSON.parse(other('runs', 'show', String(record.id), '--json').stdout)
+			);
+			expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3, 4]);
+			expect(detail.checkpoints.map((c) => c.step)).toEqual([4]);
+			// Its evaluations came along, and its checkpoint can be evaluated again on this machine.
+			const csv = other('runs', 'export').stdout;
+			expect(csv).toContain('structured:position-x');
+			const again = other(
+				'eval',
+				'--run',
+				String(record.id),
+				'--dataset',
+				'structured:size',
+				'--protocol',
+				'knn',
+				'--max-train',
+				'100',
+				'--no-random-init'
+			);
+			expect(again.status).toBe(0);
+			expect(cli('runs', 'import', path.join(home.path, 'noiselab.sqlite')).stderr).toMatch(
+				/Cannot import/
+			);
+		} finally {
+			elsewhere.remove();
+		}
+	});
 });

@@ -261,6 +261,18 @@ export const apiMethods = {
 		params: z.object({ id: z.number().int() }).strict(),
 		result: z.object({ deleted: z.boolean() })
 	}),
+	'runs.exportBundle': method({
+		summary:
+			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint.',
+		params: z.object({ id: z.number().int(), path: z.string().min(1) }).strict(),
+		result: z.object({ path: z.string(), bytes: z.number().int() })
+	}),
+	'runs.importBundle': method({
+		summary:
+			'Adds the run of a bundle file as a new run (it can be evaluated, or resumed if it was unfinished).',
+		params: z.object({ path: z.string().min(1) }).strict(),
+		result: runRecordSchema
+	}),
 	'evaluations.datasets': method({
 		summary:
 			'Datasets to evaluate on: the bundled Fashion-MNIST subset, Debian’s full copy when installed, the structured tasks and registered folders.',

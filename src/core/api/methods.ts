@@ -28,6 +28,8 @@ export const apiMethodNames = [
 	'runs.estimate',
 	'runs.update',
 	'runs.delete',
+	'runs.exportBundle',
+	'runs.importBundle',
 	'evaluations.datasets',
 	'evaluations.registerDataset',
 	'evaluations.start',

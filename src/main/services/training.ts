@@ -39,6 +39,7 @@ import {
 } from '../store/runs';
 import type { TrainerTasks } from '../workers/entries/trainer';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
+import { exportRunBundle, importRunBundle } from '../training/run-bundle';
 import type { TrainEvent, TrainOutcome } from '../training/train-loop';
 
 /** A training session in progress. */
@@ -188,6 +189,24 @@ export class TrainingService {
 			fs.rmSync(run.folder, { recursive: true, force: true });
 		}
 		return { deleted };
+	}
+
+	/** Writes a run into one bundle file (an absolute path). */
+	exportBundle(id: number, file: string): { path: string; bytes: number } {
+		if (!path.isAbsolute(file)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`Give an absolute file path; got ${JSON.stringify(file)}.`
+			);
+		}
+		return exportRunBundle(this.store().db, id, file);
+	}
+
+	/** Adds the run of a bundle file as a new run. */
+	importBundle(file: string): RunRecord {
+		const run = importRunBundle(this.store().db, file, this.options.runsDir);
+		this.events.emit('runs.changed', run);
+		return run;
 	}
 
 	/** Measures a configuration in a worker of its own. */

@@ -5,6 +5,7 @@ import { configDiff } from '../../../core/history/config-diff';
 import { runsToCsv, runsToLatex } from '../../../core/history/export';
 import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history/table';
 import { listEvaluations } from '../../store/evaluations';
+import { exportRunBundle, importRunBundle } from '../../training/run-bundle';
 import type { RunDetail, RunRecord } from '../../../core/api/training';
 import { openStore } from '../../store/database';
 import { getRun, listCheckpoints, listMetrics, listRuns, publicRecord } from '../../store/runs';
@@ -109,7 +110,7 @@ export const runsCommand: CliCommand = {
 	name: 'runs',
 	summary: 'List, show, compare or export training runs (with --json for scripts).',
 	usage:
-		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]',
+		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]\n       noiselab runs bundle ID --out FILE.nlrun\n       noiselab runs import FILE.nlrun',
 	flagHelp: {
 		json: 'machine-readable output',
 		format: 'export format: csv (default) or latex (a booktabs tabular)',
@@ -125,12 +126,14 @@ export const runsCommand: CliCommand = {
 		const [action = 'list', ...ids] = args.positionals;
 		const usage = () => {
 			env.stderr(
-				'Usage: noiselab runs list [--json] | show ID [--json] | compare ID ID ... | export [--format csv|latex] [--out FILE]'
+				'Usage: noiselab runs list [--json] | show ID [--json] | compare ID ID ... | export [--format csv|latex] [--out FILE] | bundle ID --out FILE | import FILE'
 			);
 			return 2;
 		};
 		if (
-			!['list', 'show', 'compare', 'export'].includes(action) ||
+			!['list', 'show', 'compare', 'export', 'bundle', 'import'].includes(action) ||
+			((action === 'bundle' || action === 'import') && ids.length !== 1) ||
+			(action === 'bundle' && args.values.out === undefined) ||
 			(action === 'show' && ids.length !== 1) ||
 			(action === 'compare' && ids.length < 2) ||
 			((action === 'list' || action === 'export') && ids.length > 0)
@@ -154,6 +157,23 @@ export const runsCommand: CliCommand = {
 			if (action === 'list') {
 				const runs = listRuns(store.db).map(publicRecord);
 				env.stdout(args.values.json ? JSON.stringify(runs, null, '\t') : table(runs));
+				return 0;
+			}
+			if (action === 'bundle') {
+				const written = exportRunBundle(store.db, Number(id), String(args.values.out));
+				env.stderr(
+					`Wrote run ${id} to ${written.path} (${(written.bytes / 2 ** 20).toFixed(1)} MiB).`
+				);
+				return 0;
+			}
+			if (action === 'import') {
+				const imported = importRunBundle(
+					store.db,
+					path.resolve(String(id)),
+					path.join(resolveDataDir().path, 'runs')
+				);
+				env.stderr(`Imported run ${imported.id} "${imported.name}" (${imported.status}).`);
+				if (args.values.json) env.stdout(JSON.stringify(imported, null, '\t'));
 				return 0;
 			}
 			if (action === 'export') {
@@ -204,6 +224,9 @@ export const runsCommand: CliCommand = {
 			};
 			env.stdout(args.values.json ? JSON.stringify(detail, null, '\t') : details(detail));
 			return 0;
+		} catch (error) {
+			env.stderr((error as Error).message);
+			return 1;
 		} finally {
 			store.close();
 		}
