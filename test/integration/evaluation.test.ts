@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../src/core/api/contract';
@@ -83,6 +84,37 @@ describe('evaluations (real trainer workers on wasm)', () => {
 				(event) => event.name === 'evaluations.progress' && event.payload.groupId === groupId
 			)
 		).toBe(true);
+	});
+
+	it('reads features from the cache instead of running the encoder again', async () => {
+		const featuresDir = path.join(home.path, 'cache', 'features');
+		const files = fs.readdirSync(featuresDir).filter((name) => name.endsWith('.f32'));
+		// Encoder and random init, test and training features each.
+		expect(files.length).toBeGreaterThanOrEqual(4);
+		const first = context.evaluation.list(runId).find((e) => e.role === 'random-init');
+		// Tamper with every cached file: if the repeat reads them, its result must change.
+		for (const name of files) {
+			const file = path.join(featuresDir, name);
+			const bytes = fs.readFileSync(file);
+			bytes.fill(0, 4);
+			fs.writeFileSync(file, bytes);
+		}
+		const { groupId } = context.evaluation.start(
+			evaluateParamsSchema.parse({
+				runId,
+				dataset: 'structured:count-shapes',
+				protocol: 'knn',
+				knnK: [5, 20],
+				maxTrain: 240
+			})
+		);
+		await context.evaluation.idle();
+		const repeated = context.evaluation.list(runId).filter((e) => e.groupId === groupId);
+		expect(repeated.find((e) => e.role === 'random-init')?.status).toBe('completed');
+		expect(repeated.find((e) => e.role === 'random-init')?.metrics?.knn).not.toEqual(
+			first?.metrics?.knn
+		);
+		fs.rmSync(featuresDir, { recursive: true, force: true });
 	});
 
 	it('trains a linear probe on the bundled Fashion-MNIST subset well above chance', async () => {

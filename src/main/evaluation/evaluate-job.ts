@@ -3,6 +3,7 @@
  * encoder (the run's, the random-init control, a real-data run) extract frozen features and
  * score them with the linear probe or kNN (`paper-protocol.md` §4).
  */
+import path from 'node:path';
 import { AppFailure } from '../../core/api/errors';
 import type { EvaluateParams, EvaluationMetrics, EvaluationRole } from '../../core/api/evaluation';
 import type { EvalDataset, LabelledSplit } from '../../core/evaluation/dataset';
@@ -17,6 +18,7 @@ import type { ModelPresetId } from '../../core/training/config';
 import type { BackendPreference } from '../../core/compute/backends';
 import { activateTrainingBackend } from '../compute/training-backend';
 import { readCheckpoint } from '../training/checkpoint-files';
+import { cachedFeatures, splitHash } from './feature-cache';
 import { loadDataset } from './loaders/index';
 
 /**
@@ -147,7 +149,8 @@ export async function runEvaluation(
 		try {
 			const metrics = await evaluateEncoder(encoder, { ...dataset, train }, classes, params, {
 				signal,
-				emit
+				emit,
+				cacheDir: job.cacheDir
 			});
 			emit({
 				kind: 'result',
@@ -176,13 +179,19 @@ async function evaluateEncoder(
 	dataset: EvalDataset,
 	classes: number,
 	params: EvaluateParams,
-	options: { signal: AbortSignal; emit: (event: EvaluateEvent) => void }
+	options: {
+		signal: AbortSignal;
+		emit: (event: EvaluateEvent) => void;
+		cacheDir: string | null;
+	}
 ): Promise<EvaluationMetrics> {
 	const { signal, emit } = options;
 	const tensors = encoder.checkpoint
 		? readCheckpoint(encoder.checkpoint.path, encoder.checkpoint.sha256).tensors
 		: null;
 	const model = loadEncoder(encoder.model, encoder.seed, tensors);
+	const featureCacheDir =
+		options.cacheDir === null ? null : path.join(path.dirname(options.cacheDir), 'features');
 	try {
 		const linear = params.protocol === 'linear';
 		const trainPasses = linear ? params.views : 1;
@@ -205,12 +214,22 @@ async function evaluateEncoder(
 			view: Parameters<typeof extractFeatures>[2]['view'],
 			what: string
 		) => {
-			const result = await extractFeatures(model, split.images, {
-				layer: params.layer,
-				view,
-				signal,
-				onProgress: progress('features', what)
-			});
+			const result = await cachedFeatures(
+				featureCacheDir,
+				{
+					encoder: encoder.checkpoint?.sha256 ?? `random-init:${encoder.model}:${encoder.seed}`,
+					images: splitHash(split),
+					layer: params.layer,
+					view
+				},
+				() =>
+					extractFeatures(model, split.images, {
+						layer: params.layer,
+						view,
+						signal,
+						onProgress: progress('features', what)
+					})
+			);
 			done += split.images.count;
 			return result;
 		};
