@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { imageExtensions } from '../image-files';
 import sharp from 'sharp';
 import { AppFailure } from '../../core/api/errors';
 import { resolveConfig } from '../../core/generators/registry';
@@ -23,18 +24,6 @@ export interface TrainDataSource {
 	 */
 	load(index: number): Promise<SourceImage>;
 }
-
-/** File extensions read from a folder, lower case. */
-export const imageExtensions = [
-	'.jpg',
-	'.jpeg',
-	'.png',
-	'.webp',
-	'.gif',
-	'.bmp',
-	'.tif',
-	'.tiff'
-] as const;
 
 const countFormat = new Intl.NumberFormat('en-US');
 
@@ -101,7 +90,7 @@ export async function scanImageFolder(folder: string): Promise<string[]> {
 			if (entry.isDirectory()) await visit(child);
 			else if (entry.isFile() || entry.isSymbolicLink()) {
 				const extension = path.extname(entry.name).toLowerCase();
-				if ((imageExtensions as readonly string[]).includes(extension)) images.push(child);
+				if (imageExtensions.has(extension)) images.push(child);
 				else others.set(extension || '(none)', (others.get(extension || '(none)') ?? 0) + 1);
 			}
 		}
@@ -117,7 +106,7 @@ export async function scanImageFolder(folder: string): Promise<string[]> {
 						.join(', ')} file(s)`;
 		throw new AppFailure(
 			'INVALID_REQUEST',
-			`No images in ${folder}: ${found}. Supported: ${imageExtensions.join(' ')}.`
+			`No images in ${folder}: ${found}. Supported: ${[...imageExtensions].join(' ')}.`
 		);
 	}
 	return images.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

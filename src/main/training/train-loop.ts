@@ -86,15 +86,7 @@ export async function runTraining(
 			trainer.restore(contents.tensors);
 			step = job.resumeFrom.step;
 		}
-		pipeline = await BatchPipeline.open({
-			source: config.source,
-			augment: config.augment,
-			inputSize: trainer.inputSize,
-			batch: config.batch,
-			seed: config.seed,
-			threads: job.dataThreads,
-			threadFile: job.threadFile
-		});
+		pipeline = await openPipeline(config, trainer, job);
 		emit({
 			kind: 'started',
 			backend: backend.id,
@@ -192,15 +184,7 @@ export async function estimateRun(
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
 	try {
-		pipeline = await BatchPipeline.open({
-			source: config.source,
-			augment: config.augment,
-			inputSize: trainer.inputSize,
-			batch: config.batch,
-			seed: config.seed,
-			threads: options.dataThreads,
-			threadFile: options.threadFile
-		});
+		pipeline = await openPipeline(config, trainer, options);
 		const warmUp = await pipeline.next(0);
 		await guardMemory(config, () => trainer.step(warmUp.views, 0));
 		const budget = (options.maxSeconds ?? 8) * 1000;
@@ -226,6 +210,23 @@ export async function estimateRun(
 		await pipeline?.close();
 		disposeQuietly(trainer);
 	}
+}
+
+/** The batch stream of a run: its source and augmentations at the encoder's input size. */
+function openPipeline(
+	config: TrainConfig,
+	trainer: ContrastiveTrainer,
+	threads: { dataThreads: number; threadFile: string }
+): Promise<BatchPipeline> {
+	return BatchPipeline.open({
+		source: config.source,
+		augment: config.augment,
+		inputSize: trainer.inputSize,
+		batch: config.batch,
+		seed: config.seed,
+		threads: threads.dataThreads,
+		threadFile: threads.threadFile
+	});
 }
 
 /** Writes checkpoints with their metadata and keeps only the newest few. */

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { imageExtensions } from '../../image-files';
 import sharp from 'sharp';
 import type { EvalDataset, LabelledSplit, PackedImages } from '../../../core/evaluation/dataset';
 import { Random } from '../../../core/generators/random';
@@ -19,18 +20,6 @@ import {
 	throwIfCancelled,
 	type LoaderContext
 } from './shared';
-
-/** File extensions decoded as images (lower case). */
-export const imageExtensions = new Set([
-	'.jpg',
-	'.jpeg',
-	'.png',
-	'.webp',
-	'.gif',
-	'.bmp',
-	'.tif',
-	'.tiff'
-]);
 
 const evalFolderNames = ['val', 'validation', 'valid', 'test'];
 

@@ -11,12 +11,8 @@ import type { EvalDataset } from '../../../core/evaluation/dataset';
 import { fingerprintFiles, withDatasetCache, type DatasetCacheKey } from '../dataset-cache';
 import { findCifarFiles, loadCifarFolder, type CifarFiles } from './cifar';
 import { findIdxFiles, loadIdxFolder, type IdxFiles } from './idx';
-import {
-	imageExtensions,
-	loadImageFolder,
-	planImageFolder,
-	type ImageFolderPlan
-} from './image-folder';
+import { imageExtensions } from '../../image-files';
+import { loadImageFolder, planImageFolder, type ImageFolderPlan } from './image-folder';
 import { invalidDataset, listSome, plural, type LoaderContext } from './shared';
 
 /** How {@link loadDataset} reads and caches a dataset. */
