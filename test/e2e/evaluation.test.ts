@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationRecord, EvaluationRole } from '../../src/core/api/evaluation';
 import type { RunRecord } from '../../src/core/api/training';
 import { flattenConfig } from '../../src/core/history/config-diff';
+import type { TrainConfigInput } from '../../src/core/training/config';
 import { TestApiClient } from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { launchChromium, watchForErrors } from '../support/browser';
@@ -40,35 +41,35 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 	let browser: Browser;
 	let page: Page;
 	let errors: string[];
-	/** A: the noise run evaluated; A-short: A with fewer steps; B: trained on the toy folder. */
-	const runs: { noise: RunRecord; short: RunRecord; real: RunRecord } = {} as never;
+	/**
+	 * noise-a: the run evaluated; noise-a-short: noise-a with fewer steps and another seed;
+	 * real-b: trained on the toy folder itself, the real-data control (20 steps, so that it moves
+	 * away from its random init more than 6 would).
+	 */
+	let runs: { noise: RunRecord; short: RunRecord; real: RunRecord };
 
 	beforeAll(async () => {
-		await writeToyImageFolder(datasetPath, { perClass: 12, size: 48 });
+		await writeToyImageFolder(datasetPath, { perClass: 20, size: 48 });
 		app = await startTestServer();
 		api = await TestApiClient.connect(app);
 		// One run trains at a time, so they are trained one after the other.
-		runs.noise = (
-			await trainToCompletion(api, 'noise-a', {
+		const train = async (name: string, config: TrainConfigInput) =>
+			(await trainToCompletion(api, name, config)).run;
+		runs = {
+			noise: await train('noise-a', { source: tinyGeneratorSource, ...tinyRunSettings, steps: 6 }),
+			short: await train('noise-a-short', {
 				source: tinyGeneratorSource,
 				...tinyRunSettings,
-				steps: 6
-			})
-		).run;
-		runs.short = (
-			await trainToCompletion(api, 'noise-a-short', {
-				source: tinyGeneratorSource,
-				...tinyRunSettings,
-				steps: 4
-			})
-		).run;
-		runs.real = (
-			await trainToCompletion(api, 'real-b', {
+				steps: 4,
+				// Another seed: with noise-a's, its first steps would retrace noise-a's curves exactly.
+				seed: 1
+			}),
+			real: await train('real-b', {
 				source: { kind: 'folder', path: datasetPath },
 				...tinyRunSettings,
-				steps: 6
+				steps: 20
 			})
-		).run;
+		};
 		browser = await launchChromium();
 		page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 		errors = watchForErrors(page);
@@ -87,20 +88,18 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 		await page.getByLabel('Folder path').fill(datasetPath);
 		await page.getByRole('button', { name: 'Register', exact: true }).click();
 
-		// 12 images per class, 20% held out per class by the loader's own split: 2 test, 10 train.
+		// 20 images per class, 20% held out per class by the loader's own split: 4 test, 16 train.
 		const notice = page.locator('#eval-register [role=status] .notice');
 		await expect
 			.poll(() => notice.textContent(), { timeout: 30_000 })
-			.toMatch(/^Registered toy-shapes: 3 classes, 30 train and 6 test images\. /);
+			.toMatch(/^Registered toy-shapes: 3 classes, 48 train and 12 test images\. /);
 		const datasetSelect = page.getByLabel('Dataset', { exact: true });
 		expect(await datasetSelect.inputValue()).toBe(datasetPath);
 		expect(
-			await datasetSelect
-				.locator('optgroup[label="Registered folders"] option')
-				.allTextContents()
+			await datasetSelect.locator('optgroup[label="Registered folders"] option').allTextContents()
 		).toEqual(['toy-shapes']);
 		expect(await page.locator('#eval-dataset-help').textContent()).toContain(
-			'3 classes, 30 train / 6 test images.'
+			'3 classes, 48 train / 12 test images.'
 		);
 		await expect(page.getByRole('alert').count()).resolves.toBe(0);
 
@@ -117,8 +116,8 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 			kind: 'registered',
 			description: 'toy-shapes',
 			available: true,
-			trainCount: 30,
-			testCount: 6
+			trainCount: 48,
+			testCount: 12
 		});
 		expect([...(registered?.classes ?? [])].sort()).toEqual(
 			toyClasses.map((toy) => toy.name).sort()
@@ -146,7 +145,7 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 			expect(await realSelect.locator('option').allTextContents()).toEqual(['None', 'real-b']);
 			await realSelect.selectOption(String(runs.real.id));
 			await page.locator('summary', { hasText: 'Advanced' }).click();
-			// 30 training images: the default k's (20, 200) would vote with most of the set.
+			// 48 training images: the default k's (20, 200) would vote with most of the set.
 			await page.getByLabel('kNN k’s').fill('5, 10');
 			await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
 
@@ -160,6 +159,7 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 					.getByRole('progressbar')
 					.evaluateAll((bars) => bars.map((bar) => bar.getAttribute('aria-label')))
 			).toEqual(['Encoder progress', 'Random init progress', 'Real data progress']);
+			await fullScreenshot(page, 'evaluate-progress');
 			await progress.waitFor({ state: 'detached', timeout: 60_000 });
 
 			const row = page.getByTestId('evaluation-results').locator('tbody tr[data-group]').first();
@@ -170,11 +170,11 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 			const byRole = (role: EvaluationRole) => group.find((record) => record.role === role);
 			expect(group.map((record) => record.role).sort()).toEqual(['encoder', 'random-init', 'real']);
 			expect(byRole('encoder')).toMatchObject({ runId: runs.noise.id, checkpointStep: 6 });
-			expect(byRole('real')).toMatchObject({ runId: runs.real.id, checkpointStep: 6 });
+			expect(byRole('real')).toMatchObject({ runId: runs.real.id, checkpointStep: 20 });
 			expect(byRole('random-init')).toMatchObject({ checkpointStep: null });
 			for (const record of group) {
 				expect(record).toMatchObject({ dataset: datasetPath, protocol: 'knn', layer: 'fc6' });
-				expect(record.metrics).toMatchObject({ classes: 3, trainImages: 30, testImages: 6 });
+				expect(record.metrics).toMatchObject({ classes: 3, trainImages: 48, testImages: 12 });
 				expect(Object.keys(record.metrics?.knn ?? {})).toEqual(['5', '10']);
 			}
 			// The progress the panel showed came from the worker: every role reported phases.
@@ -211,16 +211,18 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 					'—: The real-data control does not beat random init here, so the ratio means nothing.'
 				);
 			}
-			await expect
-				.poll(() => page.getByRole('img', { name: /^Accuracy chart\./ }).count())
-				.toBe(1);
+			await expect.poll(() => page.getByRole('img', { name: /^Accuracy chart\./ }).count()).toBe(1);
+			await page.getByRole('heading', { name: 'Evaluation', exact: true }).scrollIntoViewIfNeeded();
 			await fullScreenshot(page, 'evaluate-results');
 			expect(errors).toEqual([]);
 		}
 	);
 
 	it('compares two runs (config diff, overlaid curves) and exports the table as CSV', async () => {
-		await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+		await page
+			.getByRole('navigation', { name: 'Main' })
+			.getByRole('link', { name: 'Runs' })
+			.click();
 		await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
 		const table = page.getByTestId('runs-table');
 		await expect.poll(() => table.locator('tbody tr').count()).toBe(3);
@@ -236,16 +238,19 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 			'noise-a',
 			'noise-a-short'
 		]);
-		// The two configurations differ in their step count alone; nothing else is listed.
+		// The two configurations differ in their seed and step count alone; nothing else is listed.
 		const differing = await diff
 			.locator('tbody tr:not(.summary)')
 			.evaluateAll((rows) =>
 				rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent))
 			);
-		expect(differing).toEqual([['steps', '6', '4']]);
+		expect(differing).toEqual([
+			['seed', '0', '1'],
+			['steps', '6', '4']
+		]);
 		const settings = Object.keys(flattenConfig(runs.noise.config)).length;
-		expect(await comparison.locator('p.note').textContent()).toMatch(
-			new RegExp(`^\\s*1 setting differs?; the other ${settings - 1} are the same\\.\\s*$`)
+		expect(await comparison.locator('p.note').innerText()).toMatch(
+			new RegExp(`^2 settings differ; the other ${settings - 2} are the same\\.$`)
 		);
 
 		// One loss line per run, each holding every logged step (6 + 4 points).
