@@ -279,32 +279,114 @@ export class SmallAlexNet {
 				`Batch-norm groups must divide the batch: ${groups} groups for ${batch} images.`
 			);
 		}
+		return tf.tidy(
+			() => this.runBlocks(x, 0, stopAt, options.training, groups, false) as tf.Tensor2D
+		);
+	}
+
+	/**
+	 * The 4-D output (`[N, H, W, C]`, after ReLU and the block's pool, if any) of the conv block
+	 * `layer` for images `x`: the activation map Grad-CAM weighs. Eval-mode batch norm unless
+	 * `options.training`.
+	 */
+	convActivation(
+		x: tf.Tensor4D,
+		layer: EncoderLayer,
+		options: Omit<ForwardOptions, 'layer'>
+	): tf.Tensor4D {
+		const stopAt = this.convIndex(layer);
+		this.checkInput(x);
+		const groups = options.training ? (options.groups ?? 1) : 1;
+		return tf.tidy(
+			() => this.runBlocks(x, 0, stopAt, options.training, groups, true) as tf.Tensor4D
+		);
+	}
+
+	/**
+	 * The rest of {@link forward} from the output of conv block `fromLayer` (as returned by
+	 * {@link convActivation}) up to `options.layer`: `forwardFrom(convActivation(x, l), l, o)`
+	 * equals `forward(x, o)` for any `options.layer` at or after `l`. Differentiable in
+	 * `activation`, which is what Grad-CAM needs.
+	 */
+	forwardFrom(
+		activation: tf.Tensor4D,
+		fromLayer: EncoderLayer,
+		options: ForwardOptions
+	): tf.Tensor2D {
+		const fromIndex = this.convIndex(fromLayer);
+		const stopAt = encoderLayers.indexOf(options.layer ?? 'fc8');
+		if (stopAt < fromIndex) {
+			throw new Error(`Cannot run from ${fromLayer} to the earlier block ${options.layer}.`);
+		}
+		const groups = options.training ? (options.groups ?? 1) : 1;
 		return tf.tidy(() => {
-			let features: tf.Tensor4D = x;
-			for (const [index, layer] of convLayers.entries()) {
-				const convolved = tf.conv2d(
-					features,
-					this.weight(`${layer}/kernel`) as tf.Tensor4D,
-					1,
-					'same'
-				);
-				features = tf.relu(this.batchNorm(layer, convolved, options.training, groups));
-				if (pooledConvBlocks.has(index)) features = tf.maxPool(features, 3, 2, 'valid');
-				if (index === stopAt) return tf.mean(features, [1, 2]) as tf.Tensor2D;
-			}
-			let hidden = tf.reshape(features, [batch, -1]) as tf.Tensor2D;
-			for (const [offset, layer] of (['fc6', 'fc7'] as const).entries()) {
-				const projected = denseMatMul(hidden, this.weight(`${layer}/kernel`) as tf.Tensor2D);
-				hidden = tf.relu(this.batchNorm(layer, projected, options.training, groups)) as tf.Tensor2D;
-				if (5 + offset === stopAt) return hidden;
-			}
-			const embedding = tf.add(
-				denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D),
-				this.weight('fc8/bias')
-			);
-			// x/‖x‖ without an epsilon, as the paper's encoder.
-			return tf.mul(embedding, tf.rsqrt(tf.sum(tf.square(embedding), 1, true))) as tf.Tensor2D;
+			if (stopAt === fromIndex) return tf.mean(activation, [1, 2]) as tf.Tensor2D;
+			return this.runBlocks(
+				activation,
+				fromIndex + 1,
+				stopAt,
+				options.training,
+				groups,
+				false
+			) as tf.Tensor2D;
 		});
+	}
+
+	/** The index of a conv block; throws for fc layers, whose outputs have no spatial map. */
+	private convIndex(layer: EncoderLayer): number {
+		const index = (convLayers as readonly string[]).indexOf(layer);
+		if (index < 0) throw new Error(`${layer} is not a conv block; it has no spatial map.`);
+		return index;
+	}
+
+	private checkInput(x: tf.Tensor4D): void {
+		const [, height, width, depth] = x.shape;
+		if (height !== this.spec.inputSize || width !== this.spec.inputSize || depth !== 3) {
+			throw new Error(
+				`The encoder expects [N, ${this.spec.inputSize}, ${this.spec.inputSize}, 3] images, got [${x.shape.join(', ')}].`
+			);
+		}
+	}
+
+	/**
+	 * Blocks `startAt..stopAt` on `input` (the images when `startAt` is 0, else the output of
+	 * block `startAt − 1`). A conv block at `stopAt` returns its 4-D map when `keepSpatial`,
+	 * otherwise its mean over H and W.
+	 */
+	private runBlocks(
+		input: tf.Tensor4D,
+		startAt: number,
+		stopAt: number,
+		training: boolean,
+		groups: number,
+		keepSpatial: boolean
+	): tf.Tensor {
+		const batch = input.shape[0];
+		let features: tf.Tensor4D = input;
+		for (const [index, layer] of convLayers.entries()) {
+			if (index < startAt) continue;
+			const convolved = tf.conv2d(
+				features,
+				this.weight(`${layer}/kernel`) as tf.Tensor4D,
+				1,
+				'same'
+			);
+			features = tf.relu(this.batchNorm(layer, convolved, training, groups));
+			if (pooledConvBlocks.has(index)) features = tf.maxPool(features, 3, 2, 'valid');
+			if (index === stopAt) return keepSpatial ? features : tf.mean(features, [1, 2]);
+		}
+		let hidden = tf.reshape(features, [batch, -1]) as tf.Tensor2D;
+		for (const [offset, layer] of (['fc6', 'fc7'] as const).entries()) {
+			const projected = denseMatMul(hidden, this.weight(`${layer}/kernel`) as tf.Tensor2D);
+			hidden = tf.relu(this.batchNorm(layer, projected, training, groups)) as tf.Tensor2D;
+			if (5 + offset === stopAt) return hidden;
+		}
+		const embedding = tf.add(
+			denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D),
+			this.weight('fc8/bias')
+		);
+		// x/‖x‖ without an epsilon, as the paper's encoder.
+		return tf.mul(embedding, tf.rsqrt(tf.sum(tf.square(embedding), 1, true)));
 	}
 
 	/**
