@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluationRecordSchema } from '../../src/core/api/evaluation';
 import { runDetailSchema, runRecordSchema } from '../../src/core/api/training';
@@ -211,5 +212,31 @@ describe('noiselab train and noiselab runs', () => {
 		} finally {
 			elsewhere.remove();
 		}
+	});
+
+	it('draws Grad-CAM maps of two encoders side by side with their agreement', async () => {
+		const first = runNamed('from-cli');
+		const out = path.join(home.path, 'grid.png');
+		const result = cli(
+			'explain',
+			'--runs',
+			`${first?.id},random:${first?.id}`,
+			'--dataset',
+			'structured:position-x',
+			'--index',
+			'2',
+			'--out',
+			out
+		);
+		expect(result.stderr).toContain('Wrote');
+		expect(result.status).toBe(0);
+		expect(result.stderr).toMatch(
+			/agreement of the first two maps \(Spearman\): (-?\d\.\d{3}|undefined, a map is flat)/
+		);
+		expect(result.stderr).toMatch(/from-cli @ 6: deletion AUC/);
+		// Two encoder rows and the difference row, each an image and a map of 160 px.
+		const metadata = await sharp(out).metadata();
+		expect([metadata.width, metadata.height]).toEqual([320, 480]);
+		expect(cli('explain', '--runs', '1', '--out', out).status).toBe(2);
 	});
 });

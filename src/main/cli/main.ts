@@ -3,6 +3,7 @@ import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/evaluate';
+import { explainCommand } from './commands/explain';
 import { generateCommand } from './commands/generate';
 import { quickstartCommand } from './commands/quickstart';
 import { runsCommand } from './commands/runs';
@@ -15,6 +16,7 @@ export const commands: readonly CliCommand[] = [
 	generateCommand,
 	trainCommand,
 	evalCommand,
+	explainCommand,
 	runsCommand,
 	quickstartCommand,
 	serveCommand
