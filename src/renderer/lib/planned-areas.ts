@@ -14,7 +14,8 @@ export const plannedAreas: Record<
 > = {
 	explain: {
 		title: 'Explain',
-		summary: 'Look inside the models.',
+		summary:
+			'Look inside the models. Until this area is built, `noiselab explain --runs A,B --dataset fashion-mnist-mini --index 3 --out grid.png` draws Grad-CAM maps side by side on the command line.',
 		features: [
 			'Grad-CAM of a noise-trained and a real-trained encoder on the same image',
 			'Filters and nearest neighbours'
