@@ -10,6 +10,7 @@ import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
+import { ExplainService } from './services/explain';
 import { QuickstartService } from './services/quickstart';
 import { TrainingService } from './services/training';
 import { openStore, type Store } from './store/database';
@@ -70,6 +71,10 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		preference: () => settings().backend
 	});
 	const quickstart = new QuickstartService(training, evaluation, events);
+	const explain = new ExplainService(workers, requireStore, {
+		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		preference: () => settings().backend
+	});
 	if (store.ok) {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
@@ -132,6 +137,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'evaluations.start': (params) => evaluation.start(params),
 		'evaluations.list': ({ runId }) => evaluation.list(runId),
 		'evaluations.cancel': ({ groupId }) => evaluation.cancel(groupId),
+		'explain.compute': (params) => explain.compute(params),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status()
 	};

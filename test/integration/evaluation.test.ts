@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../src/core/api/contract';
 import { evaluateParamsSchema, evaluationRecordSchema } from '../../src/core/api/evaluation';
+import { explainResultSchema } from '../../src/core/api/explain';
 import { trainConfigSchema } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
@@ -151,5 +152,28 @@ describe('evaluations (real trainer workers on wasm)', () => {
 		const [failed] = context.evaluation.list(runId).filter((e) => e.groupId === groupId);
 		expect(failed?.status).toBe('failed');
 		expect(failed?.error).toMatch(/no structured task "nonsense"/);
+	});
+
+	it('computes Grad-CAM maps of a run and its random init on a dataset image through the API', async () => {
+		const result = await context.dispatch('explain.compute', {
+			encoders: [{ runId }, { runId, randomInit: true }],
+			dataset: 'structured:position-x',
+			index: 1,
+			method: 'gradcam++'
+		});
+		expect(result.ok, result.ok ? '' : result.error.message).toBe(true);
+		const value = explainResultSchema.parse(result.ok ? result.value : null);
+		expect(value.rgb.length).toBe(value.size * value.size * 3);
+		expect(value.label).toMatch(/left|right|centre/);
+		expect(value.encoders.map((encoder) => encoder.randomInit)).toEqual([false, true]);
+		for (const encoder of value.encoders) expect(encoder.map.length).toBe(value.size * value.size);
+		expect(value.encoders[0]?.label).toMatch(/@ step 4$/);
+		const missing = await context.dispatch('explain.compute', {
+			encoders: [{ runId }],
+			dataset: 'structured:position-x',
+			index: 100_000
+		});
+		expect(missing.ok).toBe(false);
+		expect(missing.ok ? '' : missing.error.message).toMatch(/past the end/);
 	});
 });

@@ -28,6 +28,7 @@ import {
 	evaluationProgressSchema,
 	evaluationRecordSchema
 } from './evaluation';
+import { explainParamsSchema, explainResultSchema } from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
 import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
 import {
@@ -301,6 +302,12 @@ export const apiMethods = {
 		summary: 'Stops a running evaluation group.',
 		params: z.object({ groupId: z.string() }).strict(),
 		result: z.object({ cancelled: z.boolean() })
+	}),
+	'explain.compute': method({
+		summary:
+			'Grad-CAM maps of one to four encoders on a dataset image, computed in a worker, with their agreement and faithfulness.',
+		params: explainParamsSchema,
+		result: explainResultSchema
 	}),
 	'quickstart.start': method({
 		summary:

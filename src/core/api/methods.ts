@@ -35,6 +35,7 @@ export const apiMethodNames = [
 	'evaluations.start',
 	'evaluations.list',
 	'evaluations.cancel',
+	'explain.compute',
 	'quickstart.start',
 	'quickstart.status'
 ] as const;

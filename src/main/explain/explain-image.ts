@@ -26,20 +26,22 @@ export interface EncoderExplanation {
 	insertion: number;
 }
 
-/** What {@link explainImage} returns: the per-encoder maps, their agreement and the PNG. */
-export interface ExplainResult {
+/** What {@link explainMaps} returns: the image at display size, the maps and their agreement. */
+export interface ExplainedImage {
+	/** Display size of `rgb` and of every map. */
+	size: number;
+	rgb: Uint8Array;
 	encoders: EncoderExplanation[];
-	/** Spearman rank correlation of the first two maps (null with one encoder). */
+	/** Spearman rank correlation of the first two maps (null with one encoder; NaN for a flat map). */
 	agreement: number | null;
-	png: Buffer;
 }
 
-/** Computes each encoder's map for `image` and draws the grid. */
-export async function explainImage(
+/** Computes each encoder's map for `image`, at display size. */
+export async function explainMaps(
 	image: SourceImage,
 	encoders: readonly { label: string; encoder: SmallAlexNet }[],
 	options: { method: CamMethod; layer: EncoderLayer }
-): Promise<ExplainResult> {
+): Promise<ExplainedImage> {
 	const explained: EncoderExplanation[] = [];
 	for (const { label, encoder } of encoders) {
 		const size = encoder.spec.inputSize;
@@ -67,7 +69,15 @@ export async function explainImage(
 	}
 	const [first, second] = explained;
 	const agreement = first && second ? spearman(first.map, second.map) : null;
-	return { encoders: explained, agreement, png: await drawGrid(image, explained) };
+	const rgb = new Uint8Array(
+		await sharp(Buffer.from(image.data), {
+			raw: { width: image.width, height: image.height, channels: 3 }
+		})
+			.resize(tile, tile, { fit: 'cover' })
+			.raw()
+			.toBuffer()
+	);
+	return { size: tile, rgb, encoders: explained, agreement };
 }
 
 function normalise(map: Float32Array): Float32Array {
@@ -87,17 +97,9 @@ function jet(value: number): [number, number, number] {
 	return [channel(3), channel(2), channel(1)];
 }
 
-/** Rows: one per encoder (image, overlay); the last row the |A − B| difference map. */
-async function drawGrid(
-	image: SourceImage,
-	encoders: readonly EncoderExplanation[]
-): Promise<Buffer> {
-	const base = await sharp(Buffer.from(image.data), {
-		raw: { width: image.width, height: image.height, channels: 3 }
-	})
-		.resize(tile, tile, { fit: 'cover' })
-		.raw()
-		.toBuffer();
+/** The grid as a PNG. Rows: one per encoder (image, overlay); the last the |A − B| difference map. */
+export async function drawGrid(explained: ExplainedImage): Promise<Buffer> {
+	const { encoders, rgb: base } = explained;
 	const rows = encoders.length + (encoders.length >= 2 ? 1 : 0);
 	const width = 2 * tile;
 	const canvas = Buffer.alloc(width * rows * tile * 3, 255);

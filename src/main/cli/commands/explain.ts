@@ -8,7 +8,7 @@ import type { SourceImage } from '../../../core/training/augment';
 import { encoderLayers, type EncoderLayer } from '../../../core/training/model';
 import { activateTrainingBackend } from '../../compute/training-backend';
 import { openEvalDataset, datasetSeed } from '../../evaluation/evaluate-job';
-import { explainImage } from '../../explain/explain-image';
+import { drawGrid, explainMaps } from '../../explain/explain-image';
 import { resolveDataDir } from '../../paths';
 import { openStore } from '../../store/database';
 import { readSettings } from '../../store/settings';
@@ -101,10 +101,10 @@ export const explainCommand: CliCommand = {
 					`Image ${index} of ${dataset.name}'s test split, class "${dataset.classes[dataset.test.labels[index] ?? 0]}".`
 				);
 			}
-			const result = await explainImage(image, encoders, { method, layer });
+			const result = await explainMaps(image, encoders, { method, layer });
 			for (const { encoder } of encoders) encoder.dispose();
 			const target = path.resolve(String(values.out));
-			fs.writeFileSync(target, result.png);
+			fs.writeFileSync(target, await drawGrid(result));
 			for (const encoder of result.encoders) {
 				env.stderr(
 					`  ${encoder.label}: deletion AUC ${encoder.deletion.toFixed(3)} (lower is better), insertion AUC ${encoder.insertion.toFixed(3)}`
