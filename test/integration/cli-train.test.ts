@@ -40,6 +40,9 @@ describe('noiselab train and noiselab runs', () => {
 		const badModel = cli('train', ...tinyRun, '--steps', '5', '--model', 'huge');
 		expect(badModel.status).toBe(2);
 		expect(badModel.stderr).toMatch(/model/);
+		const badResume = cli('train', '--resume', 'latest');
+		expect(badResume.status).toBe(2);
+		expect(badResume.stderr).toContain('--resume takes a run id');
 		const badParam = cli('train', ...tinyRun, '--steps', '5', '--param', 'nonsense=1');
 		expect(badParam.status).toBe(2);
 		expect(badParam.stderr).toContain('nonsense');

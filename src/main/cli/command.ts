@@ -1,4 +1,8 @@
+import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
+import { createAppContext, type AppContext } from '../app-context';
+import { resolveDataDir } from '../paths';
+import { forkNodeWorker } from '../workers/node-launcher';
 
 /** Where the built app lives, which every command may need. */
 export interface CliEnvironment {
@@ -30,4 +34,18 @@ export interface CliCommand {
 	positionals?: boolean;
 	/** Returns the exit code; long-running commands resolve when they stop. */
 	run(args: CliArgs, env: CliEnvironment): Promise<number>;
+}
+
+/** The app's service layer for a command: the data folder's store, workers as Node children. */
+export function cliAppContext(env: CliEnvironment): AppContext {
+	return createAppContext({
+		dataDir: resolveDataDir(),
+		launcher: forkNodeWorker,
+		workersDir: path.join(env.distDir, 'workers')
+	});
+}
+
+/** An accuracy in [0, 1] as `81.3%`; `–` when missing. */
+export function formatPercent(value: number | null | undefined): string {
+	return value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)}%`;
 }

@@ -1,12 +1,8 @@
-import path from 'node:path';
 import type { DoctorReport } from '../../../core/api/contract';
 import { unwrap } from '../../../core/api/errors';
 import { backendIds } from '../../../core/compute/backends';
-import { createAppContext } from '../../app-context';
-import { resolveDataDir } from '../../paths';
 import { doctorProblems } from '../../services/system';
-import { forkNodeWorker } from '../../workers/node-launcher';
-import type { CliCommand } from '../command';
+import { cliAppContext, type CliCommand } from '../command';
 
 const sourceNames = {
 	'electron-userData': 'Electron userData',
@@ -64,11 +60,7 @@ export const doctorCommand: CliCommand = {
 	flagHelp: { json: 'print the report as JSON' },
 	options: { json: { type: 'boolean', default: false } },
 	async run(args, env) {
-		const context = createAppContext({
-			dataDir: resolveDataDir(),
-			launcher: forkNodeWorker,
-			workersDir: path.join(env.distDir, 'workers')
-		});
+		const context = cliAppContext(env);
 		try {
 			const report = unwrap(await context.dispatch('system.doctor', {})) as DoctorReport;
 			env.stdout(args.values.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));

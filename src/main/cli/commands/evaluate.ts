@@ -4,13 +4,7 @@ import { evaluateParamsSchema, type EvaluationRecord } from '../../../core/api/e
 import { gapClosed } from '../../../core/evaluation/metrics';
 import { formatDuration } from '../../../core/format';
 import { encoderLayers } from '../../../core/training/model';
-import { createAppContext } from '../../app-context';
-import { resolveDataDir } from '../../paths';
-import { forkNodeWorker } from '../../workers/node-launcher';
-import type { CliCommand, CliEnvironment } from '../command';
-
-const percent = (value: number | null | undefined) =>
-	value === null || value === undefined ? '–' : `${(value * 100).toFixed(1)}%`;
+import { cliAppContext, formatPercent, type CliCommand, type CliEnvironment } from '../command';
 
 /** The result lines of one evaluation group: each encoder's accuracy and the gap closed. */
 export function evaluationSummary(evaluations: readonly EvaluationRecord[]): string {
@@ -19,14 +13,14 @@ export function evaluationSummary(evaluations: readonly EvaluationRecord[]): str
 		const metrics = evaluation.metrics;
 		const extra = metrics?.knn
 			? Object.entries(metrics.knn)
-					.map(([k, value]) => `k=${k} ${percent(value)}`)
+					.map(([k, value]) => `k=${k} ${formatPercent(value)}`)
 					.join(', ')
 			: metrics?.top5 !== null && metrics?.top5 !== undefined
-				? `top-5 ${percent(metrics.top5)}`
+				? `top-5 ${formatPercent(metrics.top5)}`
 				: '';
 		const status =
 			evaluation.status === 'completed'
-				? `top-1 ${percent(metrics?.top1)}${extra ? ` (${extra})` : ''} in ${formatDuration(evaluation.seconds ?? 0)}`
+				? `top-1 ${formatPercent(metrics?.top1)}${extra ? ` (${extra})` : ''} in ${formatDuration(evaluation.seconds ?? 0)}`
 				: `${evaluation.status}${evaluation.error ? `: ${evaluation.error}` : ''}`;
 		return `  ${evaluation.role.padEnd(12)} run ${String(evaluation.runId).padEnd(4)} ${status}`;
 	});
@@ -123,11 +117,7 @@ export const evalCommand: CliCommand = {
 			);
 			return 2;
 		}
-		const context = createAppContext({
-			dataDir: resolveDataDir(),
-			launcher: forkNodeWorker,
-			workersDir: path.join(env.distDir, 'workers')
-		});
+		const context = cliAppContext(env);
 		try {
 			const { groupId } = context.evaluation.start(parsed.data);
 			const unsubscribe = context.events.subscribe(followProgress(env, groupId));

@@ -1,12 +1,6 @@
-import path from 'node:path';
 import { quickstartDefaults, quickstartParamsSchema } from '../../../core/api/quickstart';
 import { formatDuration } from '../../../core/format';
-import { createAppContext } from '../../app-context';
-import { resolveDataDir } from '../../paths';
-import { forkNodeWorker } from '../../workers/node-launcher';
-import type { CliCommand } from '../command';
-
-const percent = (value: number | null) => (value === null ? '–' : `${(value * 100).toFixed(1)}%`);
+import { cliAppContext, formatPercent, type CliCommand } from '../command';
 
 /** `noiselab quickstart`: the paper's loop in a few minutes. */
 export const quickstartCommand: CliCommand = {
@@ -40,11 +34,7 @@ export const quickstartCommand: CliCommand = {
 			);
 			return 2;
 		}
-		const context = createAppContext({
-			dataDir: resolveDataDir(),
-			launcher: forkNodeWorker,
-			workersDir: path.join(env.distDir, 'workers')
-		});
+		const context = cliAppContext(env);
 		try {
 			let lastMessage = '';
 			let lastBucket = 0;
@@ -84,7 +74,7 @@ export const quickstartCommand: CliCommand = {
 					`  ${'dataset'.padEnd(26)} ${'noise (dead leaves)'.padEnd(20)} random init`,
 					...state.results.map(
 						(result) =>
-							`  ${result.dataset.padEnd(26)} ${percent(result.noise).padEnd(20)} ${percent(result.random)}`
+							`  ${result.dataset.padEnd(26)} ${formatPercent(result.noise).padEnd(20)} ${formatPercent(result.random)}`
 					)
 				].join('\n')
 			);

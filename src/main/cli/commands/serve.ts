@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createAppContext } from '../../app-context';
-import { resolveDataDir } from '../../paths';
 import { isLoopbackHost, startWebServer } from '../../server/web-server';
-import { forkNodeWorker } from '../../workers/node-launcher';
-import type { CliCommand } from '../command';
+import { cliAppContext, type CliCommand } from '../command';
 
 /** The port `serve` uses unless told otherwise. */
 export const defaultServePort = 5177;
@@ -36,11 +33,7 @@ export const serveCommand: CliCommand = {
 			env.stderr(`The app is not built (${rendererDir} is missing). Run \`npm run build\` first.`);
 			return 1;
 		}
-		const context = createAppContext({
-			dataDir: resolveDataDir(),
-			launcher: forkNodeWorker,
-			workersDir: path.join(env.distDir, 'workers')
-		});
+		const context = cliAppContext(env);
 		let server;
 		try {
 			server = await startWebServer({ host, port, rendererDir, context });

@@ -5,10 +5,8 @@ import { parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset } from '../../../core/generators/registry';
 import { modelPresetIds, trainConfigSchema } from '../../../core/training/config';
 import { backendPreferences } from '../../../core/compute/backends';
-import { createAppContext, type AppContext } from '../../app-context';
-import { resolveDataDir } from '../../paths';
-import { forkNodeWorker } from '../../workers/node-launcher';
-import type { CliArgs, CliCommand, CliEnvironment } from '../command';
+import type { AppContext } from '../../app-context';
+import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } from '../command';
 
 /** A progress line: bar, step, loss terms, throughput and ETA. */
 export function trainProgressLine(progress: RunProgress): string {
@@ -152,11 +150,7 @@ export const trainCommand: CliCommand = {
 	},
 	async run(args, env) {
 		const { values } = args;
-		const context = createAppContext({
-			dataDir: resolveDataDir(),
-			launcher: forkNodeWorker,
-			workersDir: path.join(env.distDir, 'workers')
-		});
+		const context = cliAppContext(env);
 		try {
 			if (!context.store.ok) {
 				env.stderr(context.store.error.message);
@@ -165,6 +159,12 @@ export const trainCommand: CliCommand = {
 			let run: RunRecord;
 			if (values.resume !== undefined) {
 				const id = Number(values.resume);
+				if (!Number.isInteger(id) || id < 1) {
+					env.stderr(
+						`--resume takes a run id (see noiselab runs list); got ${JSON.stringify(values.resume)}.`
+					);
+					return 2;
+				}
 				run = context.training.resume(id);
 			} else {
 				const built = configFromFlags(values);
