@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricPoint, RunEstimate } from '../../src/core/api/training';
 import {
-	describeModelPreset,
-	finalFeatureSide,
-	formatParameterCount,
-	modelPresetShapes,
+	featureMapSizes,
+	modelPresets,
 	parameterCount
+} from '../../src/core/training/encoder-spec';
+import {
+	describeModelPreset,
+	formatParameterCount
 } from '../../src/renderer/lib/training/model-presets';
 import {
 	downsampleMinMax,
@@ -24,8 +26,8 @@ import {
 
 describe('model presets', () => {
 	it('flattens 7×7 at 64 px and 3×3 at 32 px before fc6', () => {
-		expect(finalFeatureSide(64)).toBe(7);
-		expect(finalFeatureSide(32)).toBe(3);
+		expect(featureMapSizes(modelPresets.alexnet)[4]).toBe(7);
+		expect(featureMapSizes(modelPresets.tiny)[4]).toBe(3);
 	});
 
 	it('counts SmallAlexNet exactly as the paper’s layer table', () => {
@@ -33,8 +35,8 @@ describe('model presets', () => {
 		const convs = 3 * 96 * 9 + 96 * 192 * 9 + 192 * 384 * 9 + 384 * 384 * 9 + 384 * 192 * 9;
 		const convBn = 2 * (96 + 192 + 384 + 384 + 192);
 		const fc = 192 * 49 * 4096 + 2 * 4096 + 4096 * 4096 + 2 * 4096 + 4096 * 128 + 128;
-		expect(parameterCount(modelPresetShapes.alexnet)).toBe(convs + convBn + fc);
-		expect(parameterCount(modelPresetShapes.alexnet)).toBe(58_678_368);
+		expect(parameterCount(modelPresets.alexnet)).toBe(convs + convBn + fc);
+		expect(parameterCount(modelPresets.alexnet)).toBe(58_678_368);
 	});
 
 	it('counts the laptop presets from the same formula', () => {
@@ -51,7 +53,7 @@ describe('model presets', () => {
 			2 * 1024 +
 			1024 * 128 +
 			128;
-		expect(parameterCount(modelPresetShapes.tiny)).toBe(tiny);
+		expect(parameterCount(modelPresets.tiny)).toBe(tiny);
 		const small =
 			3 * 48 * 9 +
 			48 * 96 * 9 +
@@ -65,10 +67,8 @@ describe('model presets', () => {
 			2 * 2048 +
 			2048 * 128 +
 			128;
-		expect(parameterCount(modelPresetShapes.small)).toBe(small);
-		expect(parameterCount(modelPresetShapes.tiny)).toBeLessThan(
-			parameterCount(modelPresetShapes.small)
-		);
+		expect(parameterCount(modelPresets.small)).toBe(small);
+		expect(parameterCount(modelPresets.tiny)).toBeLessThan(parameterCount(modelPresets.small));
 	});
 
 	it('describes a preset in one line', () => {

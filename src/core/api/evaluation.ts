@@ -1,6 +1,6 @@
 /** Contract types of evaluation: datasets, linear-probe and kNN evaluations with their controls. */
 import { z } from 'zod';
-import { encoderLayers } from '../training/model';
+import { encoderLayers } from '../training/encoder-spec';
 
 /** Evaluation protocols (`paper-protocol.md` §4). */
 export const evalProtocols = ['linear', 'knn'] as const;

@@ -1,6 +1,6 @@
 /** Contract types of Explain: Grad-CAM maps of several encoders on one image. */
 import { z } from 'zod';
-import { encoderLayers } from '../training/model';
+import { encoderLayers } from '../training/encoder-spec';
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes');
 

@@ -10,7 +10,7 @@ import {
 	type EvaluateParams
 } from '../../../core/api/evaluation';
 import type { RunRecord, RunStatus } from '../../../core/api/training';
-import type { EncoderLayer } from '../../../core/training/model';
+import type { EncoderLayer } from '../../../core/training/encoder-spec';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
 export const defaultDatasetName = 'fashion-mnist-mini';
