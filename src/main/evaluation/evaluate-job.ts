@@ -11,7 +11,11 @@ import { extractFeatures, loadEncoder } from '../../core/evaluation/features';
 import { knnClassifyMany } from '../../core/evaluation/knn';
 import { accuracy } from '../../core/evaluation/metrics';
 import { predictProbe, topKAccuracy, trainLinearProbe } from '../../core/evaluation/linear-probe';
-import { featureStatistics, standardizeInPlace } from '../../core/evaluation/standardize';
+import {
+	featureStatistics,
+	standardizeInPlace,
+	type FeatureStatistics
+} from '../../core/evaluation/standardize';
 import { generateStructuredTask, structuredTasks } from '../../core/evaluation/structured-tasks';
 import { Random } from '../../core/generators/random';
 import type { ModelPresetId } from '../../core/training/config';
@@ -20,6 +24,7 @@ import { activateTrainingBackend } from '../compute/training-backend';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { cachedFeatures, splitHash } from './feature-cache';
 import { loadDataset } from './loaders/index';
+import { writeProbeFile, type StoredProbe } from './probe-files';
 
 /**
  * Seed of the images of a structured task and of the split of a folder without train/ and
@@ -39,6 +44,11 @@ export interface EncoderToEvaluate {
 	seed: number;
 	/** Null for the random-init control. */
 	checkpoint: { path: string; sha256: string } | null;
+	/**
+	 * Where a linear evaluation keeps its trained probe (`probeFilePath`, in the run's folder) for
+	 * Explain; null (or absent) keeps none. kNN evaluations have no probe.
+	 */
+	probePath?: string | null;
 }
 
 /** What the evaluator worker is asked to do. */
@@ -60,7 +70,16 @@ export type EvaluateEvent =
 			total: number;
 			message: string;
 	  }
-	| { kind: 'result'; evaluationId: number; metrics: EvaluationMetrics; seconds: number }
+	| {
+			kind: 'result';
+			evaluationId: number;
+			metrics: EvaluationMetrics;
+			seconds: number;
+			/** The probe file written, or null: a kNN evaluation, none asked, or a failed write. */
+			probePath: string | null;
+			/** Why the probe could not be kept, when the metrics are fine but the file is not. */
+			probeError: string | null;
+	  }
 	| { kind: 'failed'; evaluationId: number; code: string; message: string };
 
 /** Opens a dataset by name: a structured task, a built-in or a folder. */
@@ -85,10 +104,13 @@ export async function openEvalDataset(
 	});
 }
 
-/** At most `limit` images of a split, the same number per class where possible (seeded). */
-export function stratifiedSubset(split: LabelledSplit, limit: number, seed: number): LabelledSplit {
+/**
+ * The indices of at most `limit` images of a split, the same number per class where possible
+ * (seeded), ascending; all of them when the split is not larger than `limit`.
+ */
+export function stratifiedIndices(split: LabelledSplit, limit: number, seed: number): Int32Array {
 	const count = split.labels.length;
-	if (limit >= count) return split;
+	if (limit >= count) return Int32Array.from({ length: count }, (_, i) => i);
 	const order = Array.from({ length: count }, (_, i) => i);
 	new Random(seed, 0x5eb5e7).shuffle(order);
 	const classes = Math.max(...split.labels) + 1;
@@ -102,7 +124,13 @@ export function stratifiedSubset(split: LabelledSplit, limit: number, seed: numb
 		chosen.push(index);
 		if (chosen.length === limit) break;
 	}
-	chosen.sort((a, b) => a - b);
+	return Int32Array.from(chosen).sort();
+}
+
+/** The images {@link stratifiedIndices} picks, as a split (the split itself when it is small). */
+export function stratifiedSubset(split: LabelledSplit, limit: number, seed: number): LabelledSplit {
+	if (limit >= split.labels.length) return split;
+	const chosen = stratifiedIndices(split, limit, seed);
 	const { images } = split;
 	const stride = images.width * images.height * images.channels;
 	const data = new Uint8Array(chosen.length * stride);
@@ -147,16 +175,31 @@ export async function runEvaluation(
 		if (signal.aborted) return;
 		const started = performance.now();
 		try {
-			const metrics = await evaluateEncoder(encoder, { ...dataset, train }, classes, params, {
-				signal,
-				emit,
-				cacheDir: job.cacheDir
-			});
+			const { metrics, probe } = await evaluateEncoder(
+				encoder,
+				{ ...dataset, train },
+				classes,
+				params,
+				{ signal, emit, cacheDir: job.cacheDir }
+			);
+			let probePath: string | null = null;
+			let probeError: string | null = null;
+			if (probe && encoder.probePath) {
+				// The metrics stand without the file: a failed write costs only Explain's class targets.
+				try {
+					writeProbeFile(encoder.probePath, probe);
+					probePath = encoder.probePath;
+				} catch (error) {
+					probeError = (error as Error).message;
+				}
+			}
 			emit({
 				kind: 'result',
 				evaluationId: encoder.evaluationId,
 				metrics,
-				seconds: (performance.now() - started) / 1000
+				seconds: (performance.now() - started) / 1000,
+				probePath,
+				probeError
 			});
 		} catch (error) {
 			if (signal.aborted) return;
@@ -184,7 +227,7 @@ async function evaluateEncoder(
 		emit: (event: EvaluateEvent) => void;
 		cacheDir: string | null;
 	}
-): Promise<EvaluationMetrics> {
+): Promise<{ metrics: EvaluationMetrics; probe: StoredProbe | null }> {
 	const { signal, emit } = options;
 	const tensors = encoder.checkpoint
 		? readCheckpoint(encoder.checkpoint.path, encoder.checkpoint.sha256).tensors
@@ -265,7 +308,10 @@ async function evaluateEncoder(
 					dataset.test.labels
 				);
 			});
-			return { ...base, top1: knn[String(params.knnK[0])] ?? 0, top5: null, knn };
+			return {
+				metrics: { ...base, top1: knn[String(params.knnK[0])] ?? 0, top5: null, knn },
+				probe: null
+			};
 		}
 		const views: Float32Array[] = [];
 		for (let view = 0; view < params.views; view++) {
@@ -276,9 +322,10 @@ async function evaluateEncoder(
 			);
 			views.push(extracted.features);
 		}
+		let statistics: FeatureStatistics | null = null;
 		if (params.standardize) {
 			// Statistics of the first view stand for all: crops of the same images.
-			const statistics = featureStatistics(views[0] ?? new Float32Array(0), test.dim);
+			statistics = featureStatistics(views[0] ?? new Float32Array(0), test.dim);
 			for (const view of views) standardizeInPlace(view, test.dim, statistics);
 			standardizeInPlace(test.features, test.dim, statistics);
 		}
@@ -297,11 +344,24 @@ async function evaluateEncoder(
 				})
 		});
 		const { logits } = predictProbe(probe, test.features);
+		const top1 = topKAccuracy(logits, dataset.test.labels, classes, 1);
 		return {
-			...base,
-			top1: topKAccuracy(logits, dataset.test.labels, classes, 1),
-			top5: classes > 10 ? topKAccuracy(logits, dataset.test.labels, classes, 5) : null,
-			knn: null
+			metrics: {
+				...base,
+				top1,
+				top5: classes > 10 ? topKAccuracy(logits, dataset.test.labels, classes, 5) : null,
+				knn: null
+			},
+			probe: {
+				layer: params.layer,
+				dim: probe.dim,
+				weight: probe.weight,
+				bias: probe.bias,
+				standardization: statistics,
+				classes: dataset.classes,
+				dataset: params.dataset,
+				accuracy: top1
+			}
 		};
 	} finally {
 		model.dispose();

@@ -17,6 +17,7 @@ import { structuredTasks } from '../../core/evaluation/structured-tasks';
 import type { EventBus } from '../events';
 import type { EncoderToEvaluate, EvaluateEvent } from '../evaluation/evaluate-job';
 import { structuredTaskSize } from '../evaluation/evaluate-job';
+import { probeFilePath } from '../evaluation/probe-files';
 import { listBuiltinDatasets } from '../evaluation/loaders/index';
 import type { Store } from '../store/database';
 import {
@@ -165,13 +166,18 @@ export class EvaluationService {
 				})
 			)
 		)();
-		const jobEncoders: EncoderToEvaluate[] = planned.map(({ role, owner, checkpoint }, index) => ({
-			evaluationId: (evaluations[index] as EvaluationRecord).id,
-			role,
-			model: owner.config.model,
-			seed: owner.config.seed,
-			checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null
-		}));
+		const jobEncoders: EncoderToEvaluate[] = planned.map(({ role, owner, checkpoint }, index) => {
+			const evaluationId = (evaluations[index] as EvaluationRecord).id;
+			return {
+				evaluationId,
+				role,
+				model: owner.config.model,
+				seed: owner.config.seed,
+				checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null,
+				// In the folder of the run whose encoder it reads: deleting that run removes it too.
+				probePath: params.protocol === 'linear' ? probeFilePath(owner.folder, evaluationId) : null
+			};
+		});
 		for (const evaluation of evaluations) this.events.emit('evaluations.changed', evaluation);
 
 		const controller = new AbortController();
@@ -262,7 +268,16 @@ export class EvaluationService {
 			this.store().db,
 			event.evaluationId,
 			event.kind === 'result'
-				? { status: 'completed', metrics: event.metrics, error: null, seconds: event.seconds }
+				? {
+						status: 'completed',
+						metrics: event.metrics,
+						// A worker from an older build reports neither field.
+						error: event.probeError
+							? `The linear probe could not be kept for Explain: ${event.probeError}`
+							: null,
+						seconds: event.seconds,
+						probePath: event.probePath
+					}
 				: { status: 'failed', metrics: null, error: event.message, seconds: null }
 		);
 		if (record) this.events.emit('evaluations.changed', record);

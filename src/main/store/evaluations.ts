@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import {
 	evaluateParamsSchema,
@@ -5,6 +6,7 @@ import {
 	type EvaluationRecord,
 	type EvaluationRole
 } from '../../core/api/evaluation';
+import { encoderLayers, type EncoderLayer } from '../../core/training/encoder-spec';
 
 interface EvaluationRow {
 	id: number;
@@ -22,6 +24,8 @@ interface EvaluationRow {
 	seconds: number | null;
 	created_at: string;
 	finished_at: string | null;
+	/** Migration 5: the linear probe's file, when one was kept. */
+	probe_path: string | null;
 }
 
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
@@ -94,19 +98,92 @@ export function finishEvaluation(
 		metrics: EvaluationMetrics | null;
 		error: string | null;
 		seconds: number | null;
+		/** The linear probe's file, kept for Explain. */
+		probePath?: string | null;
 	}
 ): EvaluationRecord | undefined {
 	db.prepare(
 		`UPDATE evaluations SET status = @status, metrics = @metrics, error = @error,
-		   seconds = @seconds, finished_at = ${now} WHERE id = @id`
+		   seconds = @seconds, probe_path = @probePath, finished_at = ${now} WHERE id = @id`
 	).run({
 		id,
 		status: outcome.status,
 		metrics: outcome.metrics ? JSON.stringify(outcome.metrics) : null,
 		error: outcome.error,
-		seconds: outcome.seconds
+		seconds: outcome.seconds,
+		probePath: outcome.probePath ?? null
 	});
 	return getEvaluation(db, id);
+}
+
+/** Which encoder's probe {@link findProbe} looks for. */
+export interface ProbeQuery {
+	runId: number;
+	/** The run's random-init control instead of its trained encoder. */
+	randomInit: boolean;
+	/** The trained encoder's checkpoint step; ignored for the random-init control. */
+	checkpointStep: number | null;
+	/** The evaluation dataset's name, as evaluations store it. */
+	dataset: string;
+	/**
+	 * Only probes that can explain a map at this conv block: those reading it or a later layer
+	 * (Grad-CAM differentiates the probe's logit back to the block). Absent: any layer.
+	 */
+	camLayer?: EncoderLayer;
+}
+
+/** A kept linear probe: the evaluation that trained it and where its file is. */
+export interface ProbeLocation {
+	evaluationId: number;
+	path: string;
+	/** The layer it reads. */
+	layer: EvaluationRecord['layer'];
+	/** The evaluation's top-1 test accuracy (0–1). */
+	accuracy: number | null;
+}
+
+/**
+ * The probe of the newest completed linear evaluation of one encoder on `dataset` whose file is
+ * still there, or null. A run's trained encoder was measured under role 'encoder' when the run
+ * itself was evaluated, and under role 'real' (with `run_id` = this run) when it served as the
+ * real-data control of another run's evaluation: both are the same weights at that step.
+ */
+export function findProbe(db: Database.Database, query: ProbeQuery): ProbeLocation | null {
+	const rows = (
+		query.randomInit
+			? db
+					.prepare(
+						`SELECT * FROM evaluations WHERE run_id = ? AND role = 'random-init' AND dataset = ?
+						   AND protocol = 'linear' AND status = 'completed' AND probe_path IS NOT NULL
+						 ORDER BY id DESC`
+					)
+					.all(query.runId, query.dataset)
+			: db
+					.prepare(
+						`SELECT * FROM evaluations WHERE run_id = ? AND role IN ('encoder', 'real')
+						   AND checkpoint_step IS ? AND dataset = ? AND protocol = 'linear'
+						   AND status = 'completed' AND probe_path IS NOT NULL
+						 ORDER BY id DESC`
+					)
+					.all(query.runId, query.checkpointStep, query.dataset)
+	) as EvaluationRow[];
+	for (const row of rows) {
+		if (row.probe_path === null || !fs.existsSync(row.probe_path)) continue;
+		if (
+			query.camLayer !== undefined &&
+			encoderLayers.indexOf(row.layer) < encoderLayers.indexOf(query.camLayer)
+		) {
+			continue;
+		}
+		const metrics = row.metrics === null ? null : (JSON.parse(row.metrics) as EvaluationMetrics);
+		return {
+			evaluationId: row.id,
+			path: row.probe_path,
+			layer: row.layer,
+			accuracy: metrics?.top1 ?? null
+		};
+	}
+	return null;
 }
 
 /** Marks evaluations left running by a previous session as cancelled. */

@@ -2,6 +2,7 @@ import settings from './0001-settings';
 import presetsAndDatasets from './0002-presets-and-datasets';
 import runs from './0003-runs';
 import evaluations from './0004-evaluations';
+import probes from './0005-probes';
 
 /** One schema change. `version` is what `PRAGMA user_version` holds after it ran. */
 export interface Migration {
@@ -14,4 +15,10 @@ export interface Migration {
  * Every migration, in order. To change the schema, add the next numbered file and list it here;
  * never edit one that has shipped.
  */
-export const migrations: readonly Migration[] = [settings, presetsAndDatasets, runs, evaluations];
+export const migrations: readonly Migration[] = [
+	settings,
+	presetsAndDatasets,
+	runs,
+	evaluations,
+	probes
+];
