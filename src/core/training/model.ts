@@ -35,28 +35,84 @@ const batchNormMomentum = 0.1;
 /** Every weight of the paper's encoder is drawn from N(0, 0.02²). */
 const initStd = 0.02;
 
+/** The kernel behind {@link denseMatMul}; it runs the active backend's `BatchMatMul`. */
+export const denseMatMulKernelName = 'NoiseLabDenseMatMul';
+
+/** Options of {@link denseMatMul}. */
+export interface DenseMatMulOptions {
+	/**
+	 * `a` has a few rows (an image or a handful being explained, not a training batch): the
+	 * gradient of `a` is then `transpose(b @ transpose(dy))`, which transposes only small
+	 * tensors instead of the weight `b` (on wasm about 10× faster for one row of fc6; slower for
+	 * a training batch, and summed in another order). Default false: the training formula.
+	 */
+	fewRows?: boolean;
+}
+
 /**
- * `a @ b` for 2-D tensors, with a gradient that transposes explicitly (`dy @ transpose(b)`,
- * `transpose(a) @ dy`). tfjs's own MatMul gradient uses the transposeA/transposeB flags, which
- * the wasm backend runs 10–30× slower than a plain product plus a transpose.
+ * The gradient of {@link denseMatMul} transposes explicitly (`dy @ transpose(b)`,
+ * `transpose(a) @ dy`): tfjs's own MatMul gradient uses the transposeA/transposeB flags, which
+ * the wasm backend runs 10–30× slower than a plain product plus a transpose. Each input's
+ * gradient is a thunk, and tfjs calls only those of inputs on the path to what is
+ * differentiated: Grad-CAM, differentiating with respect to a conv activation, then skips the
+ * fc weights' `transpose(a) @ dy`, an fc-sized product and tensor per layer (a `tf.customGrad`
+ * computes every input's gradient eagerly).
  */
-export const denseMatMul: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = (() => {
-	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-		const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-		save([a, b]);
+const denseMatMulGradient: tf.GradConfig = {
+	kernelName: denseMatMulKernelName,
+	inputsToSave: ['a', 'b'],
+	gradFunc: (dy, saved, attrs) => {
+		const [a, b] = saved as [tf.Tensor2D, tf.Tensor2D];
+		const gradient = dy as tf.Tensor2D;
 		return {
-			value: tf.matMul(a, b),
-			gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-				const [savedA, savedB] = saved as [tf.Tensor2D, tf.Tensor2D];
-				return [
-					tf.matMul(dy as tf.Tensor2D, tf.transpose(savedB)),
-					tf.matMul(tf.transpose(savedA), dy as tf.Tensor2D)
-				];
-			}
+			a: () =>
+				attrs.fewRows === true
+					? tf.transpose(tf.matMul(b, tf.transpose(gradient)))
+					: tf.matMul(gradient, tf.transpose(b)),
+			b: () => tf.matMul(tf.transpose(a), gradient)
 		};
+	}
+};
+
+/**
+ * Registers the forward kernel of {@link denseMatMul} for `backendName` the first time it is
+ * used there. It delegates to whatever `BatchMatMul` the backend has at call time, so a kernel
+ * pack that replaces `BatchMatMul` (src/main/compute/kernels) is used here as well.
+ */
+function ensureDenseMatMulKernel(backendName: string): void {
+	if (tf.getGradient(denseMatMulKernelName) === undefined) tf.registerGradient(denseMatMulGradient);
+	if (tf.getKernel(denseMatMulKernelName, backendName) !== undefined) return;
+	tf.registerKernel({
+		kernelName: denseMatMulKernelName,
+		backendName,
+		kernelFunc: ({ inputs, backend }) => {
+			const matMul = tf.getKernel(tf.BatchMatMul, backendName);
+			if (!matMul) throw new Error(`The ${backendName} backend has no BatchMatMul kernel.`);
+			return matMul.kernelFunc({
+				inputs,
+				backend,
+				attrs: { transposeA: false, transposeB: false }
+			});
+		}
 	});
-	return (a: tf.Tensor2D, b: tf.Tensor2D) => op(a, b) as tf.Tensor2D;
-})();
+}
+
+/**
+ * `a @ b` for 2-D tensors (`[n, k] @ [k, m]`), with a faster gradient than `tf.matMul`'s on
+ * wasm that computes only the gradients asked for (see {@link denseMatMulGradient}).
+ */
+export function denseMatMul(
+	a: tf.Tensor2D,
+	b: tf.Tensor2D,
+	options: DenseMatMulOptions = {}
+): tf.Tensor2D {
+	if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) {
+		throw new RangeError(`denseMatMul needs [n, k] @ [k, m]; got [${a.shape}] @ [${b.shape}]`);
+	}
+	ensureDenseMatMulKernel(tf.getBackend());
+	const attrs = { fewRows: options.fewRows ?? false };
+	return tf.engine().runKernel(denseMatMulKernelName, { a, b }, attrs) as tf.Tensor2D;
+}
 
 /** The layers that have batch norm, in order. */
 const batchNormLayers = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc6', 'fc7'] as const;
@@ -271,12 +327,15 @@ export class SmallAlexNet {
 		}
 		let hidden = tf.reshape(features, [batch, -1]) as tf.Tensor2D;
 		for (const [offset, layer] of (['fc6', 'fc7'] as const).entries()) {
-			const projected = denseMatMul(hidden, this.weight(`${layer}/kernel`) as tf.Tensor2D);
+			// Only Grad-CAM differentiates eval mode, one image at a time; training keeps its formula.
+			const projected = denseMatMul(hidden, this.weight(`${layer}/kernel`) as tf.Tensor2D, {
+				fewRows: !training
+			});
 			hidden = tf.relu(this.batchNorm(layer, projected, training, groups)) as tf.Tensor2D;
 			if (5 + offset === stopAt) return hidden;
 		}
 		const embedding = tf.add(
-			denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D),
+			denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D, { fewRows: !training }),
 			this.weight('fc8/bias')
 		);
 		// x/‖x‖ without an epsilon, as the paper's encoder.
