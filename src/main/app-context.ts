@@ -71,8 +71,9 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		preference: () => settings().backend
 	});
 	const quickstart = new QuickstartService(training, evaluation, events);
-	const explain = new ExplainService(workers, requireStore, {
+	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		featureDir: path.join(dataDir.path, 'cache', 'features'),
 		preference: () => settings().backend
 	});
 	if (store.ok) {
@@ -138,6 +139,12 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'evaluations.list': ({ runId }) => evaluation.list(runId),
 		'evaluations.cancel': ({ groupId }) => evaluation.cancel(groupId),
 		'explain.compute': (params) => explain.compute(params),
+		'explain.batch': (params) => explain.batch(params),
+		'explain.cancel': () => explain.cancel(),
+		'explain.images': (params) => explain.images(params),
+		'explain.filters': (params) => explain.filters(params),
+		'explain.activations': (params) => explain.activations(params),
+		'explain.neighbours': (params) => explain.neighbours(params),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status()
 	};
@@ -157,6 +164,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			generators.close();
 			training.close();
 			evaluation.close();
+			explain.close();
 			if (store.ok) store.value.close();
 		}
 	};

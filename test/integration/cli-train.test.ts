@@ -236,10 +236,16 @@ describe('noiselab train and noiselab runs', () => {
 		expect(result.stderr).toMatch(
 			/agreement of the first two maps \(Spearman\): (-?\d\.\d{3}|undefined, a map is flat)/
 		);
-		expect(result.stderr).toMatch(/from-cli @ 6: deletion AUC/);
-		// Two encoder rows and the difference row, each an image and a map of 160 px.
+		// No probe on this task: each encoder's own embedding is explained.
+		expect(result.stderr).toMatch(
+			/from-cli @ step 6: own embedding \(no probe on[^\n]*\n\s+deletion AUC/
+		);
+		expect(result.stderr).toMatch(
+			/randomisation check: (Spearman -?\d\.\d{3} with its random init|not measurable)/
+		);
+		// Two encoder rows and the difference row, each an image and a map of 160 px, 4 px apart.
 		const metadata = await sharp(out).metadata();
-		expect([metadata.width, metadata.height]).toEqual([320, 480]);
+		expect([metadata.width, metadata.height]).toEqual([2 * 160 + 4, 3 * 160 + 2 * 4]);
 		expect(cli('explain', '--runs', '1', '--out', out).status).toBe(2);
 	});
 });

@@ -28,7 +28,21 @@ import {
 	evaluationProgressSchema,
 	evaluationRecordSchema
 } from './evaluation';
-import { explainParamsSchema, explainResultSchema } from './explain';
+import {
+	explainActivationsParamsSchema,
+	explainActivationsResultSchema,
+	explainBatchParamsSchema,
+	explainBatchResultSchema,
+	explainFiltersParamsSchema,
+	explainFiltersResultSchema,
+	explainImagesParamsSchema,
+	explainImagesResultSchema,
+	explainNeighboursParamsSchema,
+	explainNeighboursResultSchema,
+	explainParamsSchema,
+	explainProgressSchema,
+	explainResultSchema
+} from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
 import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
 import {
@@ -305,9 +319,41 @@ export const apiMethods = {
 	}),
 	'explain.compute': method({
 		summary:
-			'Grad-CAM maps of one to four encoders on a dataset image, computed in a worker, with their agreement and faithfulness.',
+			'Grad-CAM maps of one to four encoders on a dataset or uploaded image, for a probe class or the embedding, with their agreement, faithfulness and the randomisation check.',
 		params: explainParamsSchema,
 		result: explainResultSchema
+	}),
+	'explain.batch': method({
+		summary:
+			'Maps of N test images under each encoder and their agreement per class; progress arrives as explain.progress.',
+		params: explainBatchParamsSchema,
+		result: explainBatchResultSchema
+	}),
+	'explain.cancel': method({
+		summary: 'Stops the running batch or neighbours request.',
+		params: noParams,
+		result: z.object({ cancelled: z.boolean() })
+	}),
+	'explain.images': method({
+		summary: 'Thumbnails of a dataset’s test images (of one class), to pick from.',
+		params: explainImagesParamsSchema,
+		result: explainImagesResultSchema
+	}),
+	'explain.filters': method({
+		summary: 'First-layer filters of each encoder as small RGB images.',
+		params: explainFiltersParamsSchema,
+		result: explainFiltersResultSchema
+	}),
+	'explain.activations': method({
+		summary: 'The activation map of one channel of a layer for the image, under each encoder.',
+		params: explainActivationsParamsSchema,
+		result: explainActivationsResultSchema
+	}),
+	'explain.neighbours': method({
+		summary:
+			'The k nearest training images of the image under each encoder (cosine on a layer’s features).',
+		params: explainNeighboursParamsSchema,
+		result: explainNeighboursResultSchema
 	}),
 	'quickstart.start': method({
 		summary:
@@ -345,7 +391,9 @@ export const apiEvents = {
 	/** An evaluation was created or finished. */
 	'evaluations.changed': evaluationRecordSchema,
 	/** The quickstart moved on (a stage, a result). */
-	'quickstart.changed': quickstartStateSchema
+	'quickstart.changed': quickstartStateSchema,
+	/** A batch or neighbours request moved on. */
+	'explain.progress': explainProgressSchema
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

@@ -36,6 +36,12 @@ export const apiMethodNames = [
 	'evaluations.list',
 	'evaluations.cancel',
 	'explain.compute',
+	'explain.batch',
+	'explain.cancel',
+	'explain.images',
+	'explain.filters',
+	'explain.activations',
+	'explain.neighbours',
 	'quickstart.start',
 	'quickstart.status'
 ] as const;

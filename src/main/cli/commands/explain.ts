@@ -1,126 +1,151 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
-import type { CamMethod } from '../../../core/explain/gradcam';
-import { loadEncoder } from '../../../core/evaluation/features';
-import { imageAt } from '../../../core/evaluation/dataset';
-import type { SourceImage } from '../../../core/training/augment';
-import { encoderLayers, type EncoderLayer } from '../../../core/training/model';
-import { activateTrainingBackend } from '../../compute/training-backend';
-import { openEvalDataset, datasetSeed } from '../../evaluation/evaluate-job';
-import { drawGrid, explainMaps } from '../../explain/explain-image';
-import { resolveDataDir } from '../../paths';
-import { openStore } from '../../store/database';
-import { readSettings } from '../../store/settings';
-import { getRun, listCheckpoints } from '../../store/runs';
-import { readCheckpoint } from '../../training/checkpoint-files';
-import type { CliCommand } from '../command';
+import { unwrap } from '../../../core/api/errors';
+import { camLayers, type ExplainResult, type ExplainTarget } from '../../../core/api/explain';
+import { colormapNames, type ColormapName } from '../../../core/explain/colormap';
+import { randomisationLimit } from '../../../core/explain/sanity';
+import { explainGridPng } from '../../explain/explain-image';
+import { cliAppContext, type CliCommand } from '../command';
+
+/** Parses `--target`: predicted, true, embedding, class:N or class-mean:N. */
+export function parseTarget(text: string): ExplainTarget | null {
+	if (text === 'predicted' || text === 'true' || text === 'embedding') return { kind: text };
+	const match = /^(class|class-mean):(\d+)$/.exec(text);
+	if (!match) return null;
+	return { kind: match[1] as 'class' | 'class-mean', classIndex: Number(match[2]) };
+}
 
 /** `noiselab explain`: Grad-CAM of two or more runs' encoders on one image, as a PNG grid. */
 export const explainCommand: CliCommand = {
 	name: 'explain',
 	summary: 'Grad-CAM side by side: where two or more encoders look in one image (PNG grid).',
 	usage:
-		'--runs A,B[,…] (--image PATH | --dataset NAME --index I) [--method gradcam|gradcam++] [--layer conv5] --out grid.png',
+		'--runs A,B[,…] (--image PATH | --dataset NAME --index I) [--method gradcam|gradcam++] [--layer conv5] [--target predicted] --out grid.png',
 	flagHelp: {
-		runs: 'run ids, comma-separated; "random:ID" for the random-init encoder of run ID',
-		image: 'an image file',
-		dataset: 'or a dataset (as for eval) with --index: an image of its test split',
+		runs: 'run ids, comma-separated (up to 4); "random:ID" for the random-init encoder of run ID',
+		image: 'an image file of your own (PNG, JPEG, WebP)',
+		dataset:
+			'the dataset (as for eval): its test image --index, and its classes for probe targets (default fashion-mnist-mini)',
 		index: 'the test image index (default 0)',
-		method: 'gradcam (default) or gradcam++',
-		layer: `the conv block to explain: ${encoderLayers.slice(0, 5).join(', ')} (default conv5)`,
+		method: 'gradcam (default) or gradcam++, as in pytorch-grad-cam',
+		layer: `the conv block to explain: ${camLayers.join(', ')} (default conv5)`,
+		target:
+			'predicted (default: the probe’s class, else the own embedding), true, embedding, class:N or class-mean:N',
+		colormap: `${colormapNames.join(', ')} (default jet)`,
+		opacity: 'heatmap opacity over the image, 0–1 (default 0.5)',
 		out: 'the PNG to write'
 	},
 	options: {
 		runs: { type: 'string' },
 		image: { type: 'string' },
-		dataset: { type: 'string' },
+		dataset: { type: 'string', default: 'fashion-mnist-mini' },
 		index: { type: 'string', default: '0' },
 		method: { type: 'string', default: 'gradcam' },
 		layer: { type: 'string', default: 'conv5' },
+		target: { type: 'string', default: 'predicted' },
+		colormap: { type: 'string', default: 'jet' },
+		opacity: { type: 'string', default: '0.5' },
 		out: { type: 'string' }
 	},
 	async run(args, env) {
 		const { values } = args;
-		const method = String(values.method) as CamMethod;
-		const layer = String(values.layer) as EncoderLayer;
 		const problems: string[] = [];
-		if (!values.runs) problems.push('--runs is required (e.g. --runs 3,5).');
+		const target = parseTarget(String(values.target));
+		const opacity = Number(values.opacity);
+		const colormap = String(values.colormap) as ColormapName;
+		const index = Number(values.index);
+		if (!values.runs) problems.push('--runs is required (e.g. --runs 3,5 or --runs 3,random:3).');
 		if (!values.out) problems.push('--out is required.');
-		if ((values.image === undefined) === (values.dataset === undefined))
-			problems.push('Give --image PATH or --dataset NAME (with --index).');
-		if (method !== 'gradcam' && method !== 'gradcam++')
-			problems.push(`--method must be gradcam or gradcam++; got ${JSON.stringify(values.method)}.`);
-		if (!encoderLayers.slice(0, 5).includes(layer))
+		if (values.image !== undefined && args.values.index !== '0')
+			problems.push('Give --image PATH or --index I (an image of --dataset), not both.');
+		if (!target)
 			problems.push(
-				`--layer must be a conv block (conv1…conv5); got ${JSON.stringify(values.layer)}.`
+				`--target must be predicted, true, embedding, class:N or class-mean:N; got ${JSON.stringify(values.target)}.`
 			);
+		if (!colormapNames.includes(colormap))
+			problems.push(`--colormap must be one of ${colormapNames.join(', ')}; got ${colormap}.`);
+		if (!(opacity >= 0 && opacity <= 1))
+			problems.push(`--opacity must be 0–1; got ${values.opacity}.`);
+		if (!Number.isInteger(index) || index < 0)
+			problems.push(`--index must be a whole number ≥ 0; got ${values.index}.`);
+		const encoders = String(values.runs ?? '')
+			.split(',')
+			.filter((spec) => spec !== '')
+			.map((spec) => {
+				const randomInit = spec.startsWith('random:');
+				const runId = Number(randomInit ? spec.slice('random:'.length) : spec);
+				if (!Number.isInteger(runId)) problems.push(`--runs: "${spec}" is not a run id.`);
+				return { runId, randomInit };
+			});
 		if (problems.length > 0) {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
-		const dataDir = resolveDataDir();
-		const store = openStore(dataDir.path);
+		const context = cliAppContext(env);
 		try {
-			const backend = await activateTrainingBackend(readSettings(store.db).backend);
-			const encoders = [];
-			for (const spec of String(values.runs).split(',')) {
-				const random = spec.startsWith('random:');
-				const id = Number(random ? spec.slice(7) : spec);
-				const run = getRun(store.db, id);
-				if (!run) throw new Error(`There is no run ${spec}. See \`noiselab runs list\`.`);
-				const checkpoint = listCheckpoints(store.db, id).at(-1);
-				if (!random && !checkpoint) throw new Error(`Run ${id} has no checkpoint yet.`);
-				const tensors =
-					random || !checkpoint ? null : readCheckpoint(checkpoint.path, checkpoint.sha256).tensors;
-				encoders.push({
-					label: random ? `${run.name} (random init)` : `${run.name} @ ${checkpoint?.step}`,
-					encoder: loadEncoder(run.config.model, run.config.seed, tensors)
-				});
-			}
-			let image: SourceImage;
-			if (values.image !== undefined) {
-				const { data, info } = await sharp(path.resolve(String(values.image)))
-					.removeAlpha()
-					.toColourspace('srgb')
-					.raw()
-					.toBuffer({ resolveWithObject: true });
-				image = { width: info.width, height: info.height, data: new Uint8Array(data) };
-			} else {
-				const dataset = await openEvalDataset(String(values.dataset), {
-					seed: datasetSeed,
-					cacheDir: path.join(dataDir.path, 'cache', 'datasets')
-				});
-				const index = Number(values.index);
-				if (!Number.isInteger(index) || index < 0 || index >= dataset.test.images.count)
-					throw new Error(
-						`--index must be 0…${dataset.test.images.count - 1}; got ${values.index}.`
-					);
-				image = imageAt(dataset.test.images, index);
+			const upload =
+				values.image === undefined
+					? undefined
+					: {
+							name: path.basename(String(values.image)),
+							bytes: new Uint8Array(fs.readFileSync(path.resolve(String(values.image))))
+						};
+			const result = unwrap(
+				await context.dispatch('explain.compute', {
+					encoders,
+					dataset: String(values.dataset),
+					index,
+					...(upload ? { upload } : {}),
+					method: values.method as 'gradcam',
+					layer: values.layer as 'conv5',
+					target: target ?? { kind: 'predicted' }
+				})
+			) as ExplainResult;
+			if (!upload) {
 				env.stderr(
-					`Image ${index} of ${dataset.name}'s test split, class "${dataset.classes[dataset.test.labels[index] ?? 0]}".`
+					`Image ${index} of ${String(values.dataset)}'s test split, class "${result.label ?? '?'}".`
 				);
 			}
-			const result = await explainMaps(image, encoders, { method, layer });
-			for (const { encoder } of encoders) encoder.dispose();
-			const target = path.resolve(String(values.out));
-			fs.writeFileSync(target, await drawGrid(result));
-			for (const encoder of result.encoders) {
+			for (const encoder of result.encoders) env.stderr(describeEncoder(encoder, result.classes));
+			if (result.agreement !== null || result.encoders.length >= 2)
 				env.stderr(
-					`  ${encoder.label}: deletion AUC ${encoder.deletion.toFixed(3)} (lower is better), insertion AUC ${encoder.insertion.toFixed(3)}`
+					`  agreement of the first two maps (Spearman): ${result.agreement === null ? 'undefined, a map is flat (no positive evidence anywhere)' : result.agreement.toFixed(3)}`
 				);
-			}
-			if (result.agreement !== null)
-				env.stderr(
-					`  agreement of the first two maps (Spearman): ${Number.isNaN(result.agreement) ? 'undefined, a map is flat (no positive evidence anywhere)' : result.agreement.toFixed(3)}`
-				);
-			env.stderr(`Wrote ${target} (${method}, ${layer}, on ${backend.id}).`);
+			const file = path.resolve(String(values.out));
+			fs.writeFileSync(file, await explainGridPng(result, { colormap, opacity }));
+			env.stderr(`Wrote ${file} (${String(values.method)}, ${String(values.layer)}).`);
 			return 0;
 		} catch (error) {
 			env.stderr((error as Error).message);
 			return 1;
 		} finally {
-			store.close();
+			context.close();
 		}
 	}
 };
+
+function describeEncoder(
+	encoder: ExplainResult['encoders'][number],
+	classes: readonly string[]
+): string {
+	const lines = [`  ${encoder.label}: ${encoder.target.description}`];
+	if (encoder.prediction) {
+		const { classIndex, confidence } = encoder.prediction;
+		lines.push(
+			`    probe predicts "${classes[classIndex] ?? classIndex}" (${(confidence * 100).toFixed(1)}%)`
+		);
+	}
+	lines.push(
+		`    deletion AUC ${encoder.deletion.toFixed(3)} (lower is better), insertion AUC ${encoder.insertion.toFixed(3)}`
+	);
+	if (encoder.randomisation === null && !encoder.randomInit) {
+		lines.push(
+			'    randomisation check: not measurable (this map or its random-init map is flat: no rank order to compare)'
+		);
+	} else if (encoder.randomisation !== null) {
+		lines.push(
+			`    randomisation check: Spearman ${encoder.randomisation.toFixed(3)} with its random init (${encoder.randomisation < randomisationLimit ? 'passes: the map depends on the trained weights' : 'FAILS: the map looks like the untrained network’s'})`
+		);
+	}
+	return lines.join('\n');
+}

@@ -11,8 +11,6 @@ import type { TrainConfig } from '../../../core/training/config';
 import type { TaskSpec } from '../../../core/workers/protocol';
 import { runEvaluation, type EvaluateEvent, type EvaluateJob } from '../../evaluation/evaluate-job';
 import { loadDataset } from '../../evaluation/loaders/index';
-import { runExplain, type ExplainJob } from '../../explain/explain-job';
-import type { ExplainResult } from '../../../core/api/explain';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import {
 	estimateRun,
@@ -35,7 +33,6 @@ export type TrainerTasks = {
 		never
 	>;
 	evaluate: TaskSpec<EvaluateJob, null, EvaluateEvent>;
-	explain: TaskSpec<ExplainJob, ExplainResult, never>;
 	/** Loads a dataset folder to check it: its classes, counts and what was skipped. */
 	inspectDataset: TaskSpec<
 		{ path: string; cacheDir: string | null },
@@ -70,7 +67,6 @@ serveWorker<TrainerTasks>({
 		await runEvaluation(job, { signal, emit: progress });
 		return null;
 	},
-	explain: (job) => runExplain(job),
 	inspectDataset: async ({ path: folder, cacheDir }, { signal, progress }) => {
 		const dataset = await loadDataset(folder, {
 			cacheDir,
