@@ -207,7 +207,7 @@ export function upsampleBilinear(
 }
 
 /** pytorch-grad-cam's `scale_cam_image`: `(m − min) / (max − min + 1e-7)`, in place. */
-function scaleToUnit(map: Float32Array): Float32Array {
+export function scaleToUnit(map: Float32Array): Float32Array {
 	let min = Infinity;
 	let max = -Infinity;
 	for (const value of map) {

@@ -13,6 +13,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurably } from '../durable-file';
 import { z } from 'zod';
 import { AppFailure } from '../../core/api/errors';
 import { foldStandardization } from '../../core/explain/gradcam';
@@ -180,20 +181,9 @@ export function decodeProbeFile(data: Uint8Array, source: string): StoredProbe {
  * (temporary file, fsync, rename). Throws AppFailure DISK_FULL or IO_ERROR.
  */
 export function writeProbeFile(file: string, probe: StoredProbe): void {
-	const bytes = encodeProbeFile(probe);
-	const temporary = `${file}.${process.pid}.tmp`;
 	try {
-		fs.mkdirSync(path.dirname(file), { recursive: true });
-		const fd = fs.openSync(temporary, 'w');
-		try {
-			fs.writeSync(fd, bytes);
-			fs.fsyncSync(fd);
-		} finally {
-			fs.closeSync(fd);
-		}
-		fs.renameSync(temporary, file);
+		writeFileDurably(file, encodeProbeFile(probe));
 	} catch (error) {
-		fs.rmSync(temporary, { force: true });
 		const code = (error as NodeJS.ErrnoException).code;
 		throw new AppFailure(
 			code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',

@@ -30,8 +30,9 @@ import { imageAt, type EvalDataset } from '../../core/evaluation/dataset';
 import { loadEncoder, writeCentreView } from '../../core/evaluation/features';
 import type { LinearProbe } from '../../core/evaluation/linear-probe';
 import { channelActivation } from '../../core/explain/activations';
+import { mapToBytes } from '../../core/explain/colormap';
 import { firstLayerFilters } from '../../core/explain/filters';
-import { computeCam, upsampleBilinear } from '../../core/explain/gradcam';
+import { computeCam, scaleToUnit, upsampleBilinear } from '../../core/explain/gradcam';
 import { deletionInsertion, spearman } from '../../core/explain/sanity';
 import { classMeanEmbedding, resolveTarget } from '../../core/explain/targets';
 import type { SourceImage } from '../../core/training/augment';
@@ -151,7 +152,7 @@ export class ExplainSession {
 				label: spec.label,
 				runId: spec.runId,
 				randomInit: spec.randomInit,
-				map: toBytes(result.map),
+				map: mapToBytes(result.map),
 				score: result.score,
 				target: result.target,
 				probe: spec.probe
@@ -513,22 +514,6 @@ async function resizeRgb(image: SourceImage, size: number): Promise<Uint8Array> 
 /** A square map resampled to another size (bilinear, as the CAM itself). */
 function resample(map: Float32Array, from: number, to: number): Float32Array {
 	return from === to ? map : upsampleBilinear(map, from, from, to);
-}
-
-/** Min-max scaling to [0, 1] (pytorch-grad-cam's `scale_cam_image`), in place. */
-function scaleToUnit(map: Float32Array): Float32Array {
-	let low = Infinity;
-	let high = -Infinity;
-	for (const value of map) {
-		low = Math.min(low, value);
-		high = Math.max(high, value);
-	}
-	for (let i = 0; i < map.length; i++) map[i] = ((map[i] as number) - low) / (high - low + 1e-7);
-	return map;
-}
-
-function toBytes(map: Float32Array): Uint8Array {
-	return Uint8Array.from(map, (value) => Math.round(Math.min(1, Math.max(0, value)) * 255));
 }
 
 function finiteOrNull(value: number): number | null {

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurably } from '../durable-file';
 import { AppFailure } from '../../core/api/errors';
 import type { CheckpointRecord } from '../../core/api/training';
 import {
@@ -25,20 +26,10 @@ export function writeCheckpoint(
 	contents: CheckpointContents
 ): Omit<CheckpointRecord, 'createdAt'> {
 	const bytes = encodeCheckpoint(contents);
-	fs.mkdirSync(folder, { recursive: true });
 	const target = path.join(folder, checkpointFileName(step));
-	const temporary = `${target}.${process.pid}.tmp`;
 	try {
-		const fd = fs.openSync(temporary, 'w');
-		try {
-			fs.writeSync(fd, bytes);
-			fs.fsyncSync(fd);
-		} finally {
-			fs.closeSync(fd);
-		}
-		fs.renameSync(temporary, target);
+		writeFileDurably(target, bytes);
 	} catch (error) {
-		fs.rmSync(temporary, { force: true });
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOSPC') {
 			throw new AppFailure(
