@@ -80,6 +80,8 @@ describe('explain (real workers on wasm)', () => {
 		// The randomisation check is made for the trained encoder only.
 		expect(result.encoders[0]?.randomisation).toEqual(expect.any(Number));
 		expect(result.encoders[1]?.randomisation).toBeNull();
+		expect(result.encoders[0]?.agreementWithFirst).toBeNull();
+		expect(result.encoders[1]?.agreementWithFirst).toBe(result.agreement);
 
 		const again = await call('explain.compute', { encoders: pair(), dataset, index: 3 });
 		expect(again.encoders.map((encoder) => encoder.cached)).toEqual([true, true]);

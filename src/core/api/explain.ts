@@ -22,9 +22,7 @@ const encoderRefs = z.array(encoderRefSchema).min(1).max(4);
 export const camLayers = encoderLayers.slice(0, 5) as ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'];
 
 /** An image of the user's own (PNG, JPEG, WebP, …), sent as its file bytes. */
-export const uploadedImageSchema = z
-	.object({ name: z.string().max(500), bytes: bytes })
-	.strict();
+export const uploadedImageSchema = z.object({ name: z.string().max(500), bytes: bytes }).strict();
 
 /**
  * Which image: a test image of `dataset` (by index), or an uploaded one. The dataset is named
@@ -58,7 +56,25 @@ export const explainTargetSchema = z.discriminatedUnion('kind', [
 /** See {@link explainTargetSchema}. */
 export type ExplainTarget = z.infer<typeof explainTargetSchema>;
 
-const methodField = z.enum(['gradcam', 'gradcam++']).default('gradcam');
+/**
+ * The CAM methods, with the class names users know from pytorch-grad-cam. Grad-CAM, Grad-CAM++
+ * and XGradCAM weight each channel's whole map; HiResCAM and LayerCAM weight every position,
+ * which keeps positive evidence that a channel-wide average can cancel (useful on small maps).
+ */
+export const camMethods = [
+	{ id: 'gradcam', label: 'Grad-CAM (GradCAM)' },
+	{ id: 'gradcam++', label: 'Grad-CAM++ (GradCAMPlusPlus)' },
+	{ id: 'xgradcam', label: 'XGrad-CAM (XGradCAM)' },
+	{ id: 'hirescam', label: 'HiResCAM (HiResCAM)' },
+	{ id: 'layercam', label: 'LayerCAM (LayerCAM)' }
+] as const;
+
+/** A CAM method id. */
+export type CamMethod = (typeof camMethods)[number]['id'];
+
+const methodField = z
+	.enum(camMethods.map((method) => method.id) as [CamMethod, ...CamMethod[]])
+	.default('gradcam');
 const layerField = z.enum(camLayers).default('conv5');
 
 /** Which encoders to explain on which image, how and for what. */
@@ -66,7 +82,6 @@ export const explainParamsSchema = z
 	.object({
 		encoders: encoderRefs,
 		...imageFields,
-		/** pytorch-grad-cam's names: GradCAM, GradCAMPlusPlus. */
 		method: methodField,
 		layer: layerField,
 		target: explainTargetSchema.default({ kind: 'predicted' }),
@@ -107,6 +122,14 @@ export const resolvedTargetSchema = z.object({
 	description: z.string()
 });
 
+/**
+ * The model-randomisation check's cut-off: a trained encoder's map whose Spearman correlation
+ * with the map of the same architecture at random init (same target) reaches this value fails.
+ * Adebayo et al. (2018) judge the similarity by eye and by rank correlation without a fixed
+ * threshold; 0.5 is this app's choice, always shown with the value so a user can judge.
+ */
+export const randomisationLimit = 0.5;
+
 /** One encoder's map of the image. */
 export const encoderMapSchema = z.object({
 	label: z.string(),
@@ -126,9 +149,16 @@ export const encoderMapSchema = z.object({
 	/**
 	 * Spearman correlation of this map with the map of the same architecture at random init
 	 * (same target); null for a random-init encoder or when the check was not asked for. High
-	 * values fail the check: the map shows the architecture, not what was learned.
+	 * values fail the check (see {@link randomisationLimit}): the map shows the architecture,
+	 * not what was learned. Also null when either map is flat (all zero after the ReLU): a flat
+	 * map has no ranking to compare.
 	 */
 	randomisation: z.number().nullable(),
+	/**
+	 * Spearman correlation of this map with the first encoder's (null for the first encoder and
+	 * when either map is flat).
+	 */
+	agreementWithFirst: z.number().nullable(),
 	/** Whether the map came from the result cache. */
 	cached: z.boolean()
 });

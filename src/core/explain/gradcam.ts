@@ -1,14 +1,17 @@
 /**
- * Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay et al. 2018) for SmallAlexNet
- * encoders, following pytorch-grad-cam's `GradCAM` and `GradCAMPlusPlus`: the activation map of
- * one conv block weighted per channel by the gradient of a scalar target, ReLU, bilinear
- * upsampling to the input and min-max scaling to [0, 1].
+ * Gradient-weighted class-activation maps for SmallAlexNet encoders, following pytorch-grad-cam:
+ * Grad-CAM (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhay et al. 2018) and XGrad-CAM (Fu et
+ * al. 2020) weight each channel of one conv block's activation by a function of the gradient of
+ * a scalar target; HiResCAM (Draelos & Carin 2020) and LayerCAM (Jiang et al. 2021) weight every
+ * position by its own gradient. Then ReLU, bilinear upsampling to the input and min-max scaling
+ * to [0, 1].
  *
  * The target is either a linear-probe logit or the similarity of the image's fc8 embedding to a
  * reference, so that encoders without a probe can be explained too (pytorch-grad-cam's
  * `ClassifierOutputTarget` and `SimilarityToConceptTarget`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { CamMethod } from '../api/explain';
 import type { LinearProbe } from '../evaluation/linear-probe';
 import {
 	denseMatMul,
@@ -17,8 +20,10 @@ import {
 	type SmallAlexNet
 } from '../training/model';
 
-/** The CAM variants, named as in pytorch-grad-cam (`GradCAM`, `GradCAMPlusPlus`). */
-export type CamMethod = 'gradcam' | 'gradcam++';
+export type { CamMethod } from '../api/explain';
+
+/** Methods whose weights are per position and channel, not per channel. */
+const elementwiseMethods: readonly CamMethod[] = ['hirescam', 'layercam'];
 
 /**
  * What the map explains.
@@ -57,6 +62,8 @@ export interface CamOptions {
 
 /** pytorch-grad-cam's guard in the Grad-CAM++ denominator. */
 const plusPlusEpsilon = 1e-6;
+/** pytorch-grad-cam's guard in the XGrad-CAM denominator. */
+const xGradEpsilon = 1e-7;
 /** pytorch-grad-cam's `scale_cam_image` guard against a constant map. */
 const scaleEpsilon = 1e-7;
 
@@ -154,9 +161,11 @@ export function targetScores(
 }
 
 /**
- * pytorch-grad-cam's per-channel weights from activations `A` and gradients `g` (`[1, H, W, K]`):
- * Grad-CAM `mean_hw g`; Grad-CAM++ `Σ_hw α·ReLU(g)` with `α = g² / (2g² + Σ_hw A · g³ + ε)`
- * (0 where g = 0), the closed form that assumes an exponential score.
+ * pytorch-grad-cam's weights from activations `A` and gradients `g` (`[1, H, W, K]`). Per channel
+ * (`[K]`): Grad-CAM `mean_hw g`; Grad-CAM++ `Σ_hw α·ReLU(g)` with `α = g² / (2g² + Σ_hw A · g³ + ε)`
+ * (0 where g = 0), the closed form that assumes an exponential score; XGrad-CAM
+ * `Σ_hw g·A / (Σ_hw A + ε)`. Per position and channel (`[H·W·K]`): HiResCAM `g`, LayerCAM
+ * `ReLU(g)`.
  */
 export function camWeights(
 	method: CamMethod,
@@ -165,6 +174,15 @@ export function camWeights(
 ): tf.Tensor1D {
 	return tf.tidy(() => {
 		if (method === 'gradcam') return tf.reshape(tf.mean(gradient, [0, 1, 2]), [-1]) as tf.Tensor1D;
+		if (method === 'hirescam') return tf.reshape(gradient, [-1]) as tf.Tensor1D;
+		if (method === 'layercam') return tf.reshape(tf.relu(gradient), [-1]) as tf.Tensor1D;
+		if (method === 'xgradcam') {
+			const weighted = tf.sum(tf.mul(gradient, activation), [0, 1, 2]);
+			return tf.reshape(
+				tf.div(weighted, tf.add(tf.sum(activation, [0, 1, 2]), xGradEpsilon)),
+				[-1]
+			) as tf.Tensor1D;
+		}
 		const squared = tf.square(gradient);
 		const cubed = tf.mul(squared, gradient);
 		const activationSums = tf.sum(activation, [1, 2], true);
@@ -237,12 +255,13 @@ export function computeCam(
 		);
 	}
 	const parts = camParts(encoder, image, { ...options, layer });
-	const { height, width, channels, activation, weights } = parts;
+	const { height, width, channels, activation, weights, elementwise } = parts;
 	const raw = new Float32Array(height * width);
 	for (let p = 0; p < raw.length; p++) {
 		let sum = 0;
 		for (let k = 0; k < channels; k++) {
-			sum += (activation[p * channels + k] as number) * (weights[k] as number);
+			const weight = weights[elementwise ? p * channels + k : k] as number;
+			sum += (activation[p * channels + k] as number) * weight;
 		}
 		raw[p] = Math.max(0, sum);
 	}
@@ -264,8 +283,12 @@ export interface CamParts {
 	activation: Float32Array;
 	/** ∂score/∂activation, laid out as `activation`. */
 	gradient: Float32Array;
-	/** One weight per channel (see {@link camWeights}). */
+	/**
+	 * The method's weights (see {@link camWeights}): one per channel, or, when `elementwise`,
+	 * one per element laid out as `activation`.
+	 */
 	weights: Float32Array;
+	elementwise: boolean;
 	score: number;
 }
 
@@ -301,5 +324,14 @@ export function camParts(
 	) as [Float32Array, Float32Array, Float32Array, Float32Array];
 	const [, height, width, channels] = (tensors[0] as tf.Tensor4D).shape;
 	tf.dispose(tensors);
-	return { height, width, channels, activation, gradient, weights, score: score[0] as number };
+	return {
+		height,
+		width,
+		channels,
+		activation,
+		gradient,
+		weights,
+		elementwise: elementwiseMethods.includes(method),
+		score: score[0] as number
+	};
 }

@@ -206,11 +206,3 @@ export function deletionInsertion(
 		insertionCurve
 	};
 }
-
-/**
- * The model-randomisation check's cut-off: a trained encoder's map whose Spearman correlation
- * with the map of the same architecture at random init (same target) reaches this value fails.
- * Adebayo et al. (2018) judge the similarity by eye and by rank correlation without a fixed
- * threshold; 0.5 is this app's choice, shown with the value so a user can judge.
- */
-export const randomisationLimit = 0.5;

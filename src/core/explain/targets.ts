@@ -228,7 +228,7 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 		case 'predicted':
 			return prediction
 				? throughProbe(prediction.classIndex, 'predicted')
-				: ownTarget(`own embedding (no probe on ${where}: ${evaluateFirst} to explain classes)`);
+				: ownTarget(`own embedding (no probe on ${where})`);
 		case 'true':
 			if (context.trueClass === null) {
 				throw new AppFailure(

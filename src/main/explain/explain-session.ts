@@ -166,6 +166,8 @@ export class ExplainSession {
 				deletion: result.deletion,
 				insertion: result.insertion,
 				randomisation,
+				agreementWithFirst:
+					maps.length === 1 ? null : finiteOrNull(spearman(maps[0] as Float32Array, result.map)),
 				cached
 			});
 		}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { camMethods } from '../../../src/core/api/explain';
 import {
 	camParts,
 	computeCam,
@@ -46,7 +47,12 @@ describe.each(['cpu', 'wasm'])('Grad-CAM on a constructed encoder (%s)', (backen
 		['gradcam', 'conv4'],
 		['gradcam', 'conv3'],
 		['gradcam++', 'conv5'],
-		['gradcam++', 'conv4']
+		['gradcam++', 'conv4'],
+		['xgradcam', 'conv5'],
+		['hirescam', 'conv5'],
+		['hirescam', 'conv4'],
+		['layercam', 'conv5'],
+		['layercam', 'conv4']
 	])('%s at %s puts the mass on the top-left patch the target detects', (method, layer) => {
 		const encoder = constructedEncoder();
 		const probe = constructedProbe();
@@ -70,7 +76,7 @@ describe.each(['cpu', 'wasm'])('Grad-CAM on a constructed encoder (%s)', (backen
 
 	it('follows the patch when it moves to the bottom-right corner', () => {
 		const encoder = constructedEncoder();
-		for (const method of ['gradcam', 'gradcam++'] as const) {
+		for (const method of camMethods.map((entry) => entry.id)) {
 			const cam = computeCam(encoder, patchImage(6, { y: 24, x: 24 }), {
 				method,
 				layer: 'conv4',
@@ -168,6 +174,48 @@ describe('Grad-CAM against finite differences (cpu, 16 px encoder)', () => {
 			expect(cam.raw[p]).toBeCloseTo(Math.max(0, sum), 4);
 		}
 		expect(cam.score).toBeCloseTo(grad.score, 5);
+		// The other methods from the same (checked) gradient, by pytorch-grad-cam's formulas:
+		// XGrad-CAM Σ_p g·A / Σ_p A per channel, HiResCAM Σ_k g·A and LayerCAM Σ_k ReLU(g)·A
+		// per position, each map ReLU'd.
+		const { gradient } = grad;
+		const at = (values: Float32Array, p: number, k: number) => values[p * channels + k] as number;
+		const expected: Record<'xgradcam' | 'hirescam' | 'layercam', (p: number) => number> = {
+			xgradcam: (p) => {
+				let sum = 0;
+				for (let k = 0; k < channels; k++) {
+					let weighted = 0;
+					let total = 0;
+					for (let q = 0; q < height * width; q++) {
+						weighted += at(gradient, q, k) * at(activation, q, k);
+						total += at(activation, q, k);
+					}
+					sum += (weighted / (total + 1e-7)) * at(activation, p, k);
+				}
+				return sum;
+			},
+			hirescam: (p) => {
+				let sum = 0;
+				for (let k = 0; k < channels; k++) sum += at(gradient, p, k) * at(activation, p, k);
+				return sum;
+			},
+			layercam: (p) => {
+				let sum = 0;
+				for (let k = 0; k < channels; k++) {
+					sum += Math.max(0, at(gradient, p, k)) * at(activation, p, k);
+				}
+				return sum;
+			}
+		};
+		for (const [method, formula] of Object.entries(expected)) {
+			const other = computeCam(encoder, image, {
+				method: method as CamMethod,
+				layer,
+				target
+			});
+			for (let p = 0; p < height * width; p++) {
+				expect(other.raw[p]).toBeCloseTo(Math.max(0, formula(p)), 4);
+			}
+		}
 		encoder.dispose();
 	});
 

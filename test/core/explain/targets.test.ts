@@ -138,7 +138,7 @@ describe('resolveTarget', () => {
 		resolvedTargetSchema.parse(resolved);
 		expect(resolved.kind).toBe('embedding');
 		expect(resolved.classIndex).toBeNull();
-		expect(resolved.description).toMatch(/evaluate run "noise" on structured:shapes/);
+		expect(resolved.description).toBe('own embedding (no probe on structured:shapes)');
 		expect(prediction).toBeNull();
 		if (target.kind !== 'embedding') throw new Error('expected an embedding target');
 		expect(target.measure).toBe('projection');

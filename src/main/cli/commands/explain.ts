@@ -1,9 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { unwrap } from '../../../core/api/errors';
-import { camLayers, type ExplainResult, type ExplainTarget } from '../../../core/api/explain';
+import {
+	camLayers,
+	camMethods,
+	randomisationLimit,
+	type CamMethod,
+	type ExplainResult,
+	type ExplainTarget
+} from '../../../core/api/explain';
 import { colormapNames, type ColormapName } from '../../../core/explain/colormap';
-import { randomisationLimit } from '../../../core/explain/sanity';
 import { explainGridPng } from '../../explain/explain-image';
 import { cliAppContext, type CliCommand } from '../command';
 
@@ -20,14 +26,14 @@ export const explainCommand: CliCommand = {
 	name: 'explain',
 	summary: 'Grad-CAM side by side: where two or more encoders look in one image (PNG grid).',
 	usage:
-		'--runs A,B[,…] (--image PATH | --dataset NAME --index I) [--method gradcam|gradcam++] [--layer conv5] [--target predicted] --out grid.png',
+		'--runs A,B[,…] (--image PATH | --dataset NAME --index I) [--method gradcam|gradcam++|xgradcam|hirescam|layercam] [--layer conv5] [--target predicted] --out grid.png',
 	flagHelp: {
 		runs: 'run ids, comma-separated (up to 4); "random:ID" for the random-init encoder of run ID',
 		image: 'an image file of your own (PNG, JPEG, WebP)',
 		dataset:
 			'the dataset (as for eval): its test image --index, and its classes for probe targets (default fashion-mnist-mini)',
 		index: 'the test image index (default 0)',
-		method: 'gradcam (default) or gradcam++, as in pytorch-grad-cam',
+		method: `${camMethods.map((method) => method.id).join(', ')} (as pytorch-grad-cam's classes; default gradcam)`,
 		layer: `the conv block to explain: ${camLayers.join(', ')} (default conv5)`,
 		target:
 			'predicted (default: the probe’s class, else the own embedding), true, embedding, class:N or class-mean:N',
@@ -61,6 +67,14 @@ export const explainCommand: CliCommand = {
 		if (!target)
 			problems.push(
 				`--target must be predicted, true, embedding, class:N or class-mean:N; got ${JSON.stringify(values.target)}.`
+			);
+		if (!camMethods.some((method) => method.id === values.method))
+			problems.push(
+				`--method must be one of ${camMethods.map((method) => method.id).join(', ')}; got ${JSON.stringify(values.method)}.`
+			);
+		if (!camLayers.includes(values.layer as 'conv5'))
+			problems.push(
+				`--layer must be a conv block (${camLayers.join(', ')}); got ${JSON.stringify(values.layer)}.`
 			);
 		if (!colormapNames.includes(colormap))
 			problems.push(`--colormap must be one of ${colormapNames.join(', ')}; got ${colormap}.`);
@@ -96,7 +110,7 @@ export const explainCommand: CliCommand = {
 					dataset: String(values.dataset),
 					index,
 					...(upload ? { upload } : {}),
-					method: values.method as 'gradcam',
+					method: values.method as CamMethod,
 					layer: values.layer as 'conv5',
 					target: target ?? { kind: 'predicted' }
 				})
@@ -129,6 +143,9 @@ function describeEncoder(
 	classes: readonly string[]
 ): string {
 	const lines = [`  ${encoder.label}: ${encoder.target.description}`];
+	if (!encoder.probe) {
+		lines.push('    (evaluate it on this dataset with the linear probe to explain classes)');
+	}
 	if (encoder.prediction) {
 		const { classIndex, confidence } = encoder.prediction;
 		lines.push(
