@@ -116,6 +116,13 @@ export function finishEvaluation(
 	return getEvaluation(db, id);
 }
 
+/** Where the linear probe of evaluation `id` was kept, or null (none kept, or no such evaluation). */
+export function getProbePath(db: Database.Database, id: number): string | null {
+	const row = db.prepare('SELECT probe_path FROM evaluations WHERE id = ?').get(id) as
+		Pick<EvaluationRow, 'probe_path'> | undefined;
+	return row?.probe_path ?? null;
+}
+
 /** Which encoder's probe {@link findProbe} looks for. */
 export interface ProbeQuery {
 	runId: number;
