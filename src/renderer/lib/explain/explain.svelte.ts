@@ -1,24 +1,103 @@
 /**
- * The Explain area's state: the encoders to compare, the image, method and layer, and the
- * latest `explain.compute` result. Created once by the shell so choices survive navigation.
+ * The Explain area's state: the encoders to compare, the image (a dataset's test image picked from
+ * a thumbnail strip, or the user's own), the Grad-CAM choices and the answers of every section
+ * (maps, batch, filters, activations, neighbours). Created once by the shell so choices survive
+ * navigation.
  */
 import type { ApiClient } from '../../../core/api/client';
+import type { ApiMethod, ApiParams, ApiResult } from '../../../core/api/contract';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
-import type { ExplainParams, ExplainResult } from '../../../core/api/explain';
+import type {
+	ExplainActivationsParams,
+	ExplainBatchParams,
+	ExplainBatchResult,
+	ExplainNeighboursParams,
+	ExplainParams,
+	ExplainProgress,
+	ExplainResult
+} from '../../../core/api/explain';
 import type { RunRecord } from '../../../core/api/training';
+import type { ColormapName } from '../../../core/explain/colormap';
 import { pickDefaultDataset } from '../evaluation/eval-form';
 import { describeError } from '../training/run-format';
 import type { ShownError } from '../training/training.svelte';
 import {
+	addEncoderPick,
+	buildActivationsParams,
+	buildBatchParams,
+	buildEncoderRefs,
 	buildExplainParams,
+	buildNeighboursParams,
 	defaultEncoderPicks,
-	lastIndex,
-	stepIndex,
-	type EncoderPick
+	exportFileName,
+	indexAtPosition,
+	pageOffsetFor,
+	positionOfIndex,
+	removeEncoderPick,
+	stepPosition,
+	thumbnailPageSize,
+	type EncoderPick,
+	type ImageChoice,
+	type TargetChoice,
+	type UploadChoice
 } from './explain-form';
+import { downloadBlob, exportBatchGrid, exportSingleGrid } from './export';
+
+/** The sections of the page. */
+export type ExplainTab = 'maps' | 'batch' | 'features' | 'neighbours';
+
+type ImagesPage = ApiResult<'explain.images'>;
+type FiltersResult = ApiResult<'explain.filters'>;
+type ActivationsResult = ApiResult<'explain.activations'>;
+type NeighboursResult = ApiResult<'explain.neighbours'>;
 
 function newestFirst(runs: RunRecord[]): RunRecord[] {
 	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+}
+
+/**
+ * One request kind's lifecycle: busy flag, error and a ticket so that an older answer arriving
+ * after a newer request is dropped.
+ */
+class Request<P, R> {
+	busy = $state(false);
+	error = $state<ShownError | null>(null);
+	result = $state.raw<R | null>(null);
+	/** The request the shown result answers. */
+	params = $state.raw<P | null>(null);
+	private ticket = 0;
+
+	/** Runs `call` unless `built` says what is missing; a newer run supersedes this one. */
+	async run(
+		built: { ok: true; params: P } | { ok: false; error: ShownError },
+		call: (params: P) => Promise<{ ok: true; value: R } | { ok: false; error: ShownError }>
+	): Promise<void> {
+		if (!built.ok) {
+			this.error = built.error;
+			return;
+		}
+		const ticket = ++this.ticket;
+		this.busy = true;
+		this.error = null;
+		const answer = await call(built.params);
+		if (ticket !== this.ticket) return;
+		this.busy = false;
+		if (!answer.ok) {
+			this.error = answer.error;
+			return;
+		}
+		this.result = answer.value;
+		this.params = built.params;
+	}
+
+	/** Forgets the result (e.g. the dataset changed under it). */
+	clear(): void {
+		this.ticket++;
+		this.busy = false;
+		this.error = null;
+		this.result = null;
+		this.params = null;
+	}
 }
 
 /** All state of the Explain page. */
@@ -27,31 +106,71 @@ export class ExplainState {
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
 	loaded = $state(false);
 	loadError = $state<ShownError | null>(null);
+	tab = $state<ExplainTab>('maps');
 
-	encoders = $state<[EncoderPick, EncoderPick]>([
+	encoders = $state<EncoderPick[]>([
 		{ runId: null, randomInit: false },
 		{ runId: null, randomInit: true }
 	]);
 	dataset = $state('');
 	index = $state(0);
+	upload = $state.raw<UploadChoice | null>(null);
+
+	/** The thumbnail strip: its class filter (null: all classes) and the loaded page. */
+	imageClass = $state<number | null>(null);
+	images = $state.raw<(ImagesPage & { offset: number }) | null>(null);
+	imagesBusy = $state(false);
+	imagesError = $state<ShownError | null>(null);
+
+	target = $state<TargetChoice>({ kind: 'predicted', classIndex: null });
 	method = $state<ExplainParams['method']>('gradcam');
 	layer = $state<ExplainParams['layer']>('conv5');
-	/** Heatmap opacity over the image, shared by every panel. */
+	colormap = $state<ColormapName>('jet');
+	/** Heatmap opacity over the image, shared by every panel and the exports. */
 	opacity = $state(0.5);
 
-	result = $state.raw<ExplainResult | null>(null);
-	/** The request the shown result answers, for its caption. */
-	resultParams = $state.raw<ExplainParams | null>(null);
-	computing = $state(false);
-	error = $state<ShownError | null>(null);
+	readonly maps = new Request<ExplainParams, ExplainResult>();
+
+	batchCount = $state(40);
+	batchClass = $state<number | null>(null);
+	batchTarget = $state<ExplainBatchParams['target']>('predicted');
+	readonly batch = new Request<ExplainBatchParams, ExplainBatchResult>();
+	batchCancelled = $state(false);
+
+	readonly filters = new Request<{ encoders: ExplainParams['encoders'] }, FiltersResult>();
+	activationLayer = $state<ExplainActivationsParams['layer']>('conv1');
+	/** Blank (null): each encoder's most active channel. */
+	activationChannel = $state<number | null>(null);
+	readonly activations = new Request<ExplainActivationsParams, ActivationsResult>();
+
+	neighbourK = $state(8);
+	neighbourLayer = $state<ExplainNeighboursParams['layer']>('fc7');
+	/** The class of the image the shown neighbours were found for (null: unknown or own image). */
+	neighboursQueryClass = $state<number | null>(null);
+	readonly neighbours = new Request<
+		Omit<ExplainNeighboursParams, 'maxGallery'>,
+		NeighboursResult
+	>();
+
+	/** The latest progress of a batch or a neighbours gallery, while one runs. */
+	progress = $state.raw<ExplainProgress | null>(null);
+	/** A cancel was asked for and the running request has not stopped yet. */
+	cancelling = $state(false);
+	exporting = $state(false);
+	exportError = $state<ShownError | null>(null);
 
 	private chosen = false;
-	private ticket = 0;
+	private imagesTicket = 0;
 
 	constructor(private readonly api: ApiClient) {
 		api.on('runs.changed', (run) => {
 			this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
-			if (!this.chosen && this.encoders[0].runId === null) this.proposeDefaults();
+			if (!this.chosen && this.encoders.every((pick) => pick.runId === null)) {
+				this.encoders = defaultEncoderPicks(this.runs);
+			}
+		});
+		api.on('explain.progress', (progress) => {
+			this.progress = progress;
 		});
 	}
 
@@ -60,12 +179,33 @@ export class ExplainState {
 		return this.datasets.find((info) => info.name === this.dataset);
 	}
 
+	/** The chosen dataset's classes: from the thumbnails, else from the dataset list. */
+	get classes(): readonly string[] {
+		return this.images?.classes ?? this.datasetInfo?.classes ?? [];
+	}
+
+	/** The image every single-image request explains. */
+	get image(): ImageChoice {
+		return { dataset: this.dataset, index: this.index, upload: this.upload };
+	}
+
+	/** Where the chosen image sits in the (filtered) list of test images, when known. */
+	get position(): number | null {
+		return positionOfIndex(this.images, this.index);
+	}
+
+	/** The chosen dataset image's class, when its thumbnail is loaded (null for an own image). */
+	get chosenLabelIndex(): number | null {
+		if (this.upload) return null;
+		return this.images?.items.find((item) => item.index === this.index)?.labelIndex ?? null;
+	}
+
 	/** A run's name; `run N` when it is not known here. */
 	runName(id: number): string {
 		return this.runs.find((run) => run.id === id)?.name ?? `run ${id}`;
 	}
 
-	/** Loads runs and datasets; called on every (re)connection. */
+	/** Loads runs and datasets, then the thumbnails; called on every (re)connection. */
 	async load(): Promise<void> {
 		const [runs, datasets] = await Promise.all([
 			this.api.call('runs.list', {}),
@@ -76,57 +216,263 @@ export class ExplainState {
 		if (runs.ok) this.runs = newestFirst([...runs.value]);
 		if (datasets.ok) this.datasets = datasets.value;
 		this.loaded = true;
-		if (!this.chosen) this.proposeDefaults();
+		if (!this.chosen) {
+			this.encoders = defaultEncoderPicks(this.runs);
+			if (this.dataset === '') this.dataset = pickDefaultDataset(this.datasets);
+		}
+		if (this.dataset !== '') await this.loadImages(pageOffsetFor(this.position ?? this.index));
 	}
+
+	// ---- Encoders ----
 
 	/** Changes one encoder slot. */
-	chooseEncoder(slot: 0 | 1, pick: Partial<EncoderPick>): void {
+	chooseEncoder(slot: number, pick: Partial<EncoderPick>): void {
+		const current = this.encoders[slot];
+		if (!current) return;
 		this.chosen = true;
-		this.encoders[slot] = { ...this.encoders[slot], ...pick };
+		this.encoders[slot] = { ...current, ...pick };
 	}
 
-	/** Changes the dataset, starting again at its first image. */
-	chooseDataset(name: string): void {
+	/** Adds a slot (up to four), proposing a run not compared yet. */
+	addEncoder(): void {
+		this.chosen = true;
+		this.encoders = addEncoderPick(this.encoders, this.runs);
+	}
+
+	/** Removes a slot; the last one stays. */
+	removeEncoder(slot: number): void {
+		this.chosen = true;
+		this.encoders = removeEncoderPick(this.encoders, slot);
+	}
+
+	// ---- The image ----
+
+	/** Changes the dataset: its first test image, all classes, and every result cleared. */
+	async chooseDataset(name: string): Promise<void> {
 		this.chosen = true;
 		this.dataset = name;
 		this.index = 0;
+		this.imageClass = null;
+		this.target = { ...this.target, classIndex: null };
+		this.batchClass = null;
+		this.images = null;
+		for (const request of [this.maps, this.batch, this.activations, this.neighbours]) {
+			request.clear();
+		}
+		await this.loadImages(0);
 	}
 
-	/** Moves to the previous or next image and, when a result is shown, recomputes it. */
+	/** Loads a page of thumbnails of the current class filter. */
+	async loadImages(offset: number): Promise<void> {
+		if (this.dataset === '') return;
+		const ticket = ++this.imagesTicket;
+		this.imagesBusy = true;
+		const answer = await this.api.call('explain.images', {
+			dataset: this.dataset,
+			...(this.imageClass === null ? {} : { classIndex: this.imageClass }),
+			offset,
+			limit: thumbnailPageSize
+		});
+		if (ticket !== this.imagesTicket) return;
+		this.imagesBusy = false;
+		if (!answer.ok) {
+			this.imagesError = describeError(answer.error);
+			return;
+		}
+		this.imagesError = null;
+		this.images = { ...answer.value, offset };
+	}
+
+	/** Shows only one class's test images (null: all) and picks the first of them. */
+	async chooseImageClass(classIndex: number | null): Promise<void> {
+		this.imageClass = classIndex;
+		await this.loadImages(0);
+		const first = this.images?.items[0];
+		if (first && this.images?.offset === 0) await this.chooseImage(first.index);
+	}
+
+	/** Picks a dataset test image (leaving an uploaded one) and refreshes what is shown. */
+	async chooseImage(index: number): Promise<void> {
+		this.index = index;
+		this.upload = null;
+		await this.refreshForImage();
+	}
+
+	/** Moves to the previous or next image of the (filtered) list, loading its page as needed. */
 	async step(delta: number): Promise<void> {
-		this.index = stepIndex(this.index, delta, lastIndex(this.datasetInfo));
-		if (this.result !== null || this.error !== null) await this.compute();
+		const page = this.images;
+		if (!page || page.total === 0) return;
+		const from = this.position ?? page.offset;
+		const target = stepPosition(from, delta, page.total);
+		let index = indexAtPosition(page, target);
+		if (index === null) {
+			await this.loadImages(pageOffsetFor(target));
+			index = indexAtPosition(this.images, target);
+		}
+		if (index !== null) await this.chooseImage(index);
+	}
+
+	/** Uses an image of the user's own (null goes back to the dataset image). */
+	async chooseUpload(upload: UploadChoice | null): Promise<void> {
+		this.upload = upload;
+		// An own image has no label: a `true` target would only fail.
+		if (upload && this.target.kind === 'true')
+			this.target = { kind: 'predicted', classIndex: null };
+		await this.refreshForImage();
+	}
+
+	/** Recomputes the section in view for a new image, when it already shows something. */
+	private async refreshForImage(): Promise<void> {
+		if (this.tab === 'maps' && (this.maps.result || this.maps.error)) await this.compute();
+		if (this.tab === 'features' && (this.activations.result || this.activations.error)) {
+			await this.computeActivations();
+		}
+		if (this.tab === 'neighbours' && (this.neighbours.result || this.neighbours.error)) {
+			await this.computeNeighbours();
+		}
+	}
+
+	// ---- Grad-CAM maps ----
+
+	/** Changes the target (and its class); recomputes when maps are shown. */
+	async chooseTarget(choice: Partial<TargetChoice>): Promise<void> {
+		this.target = { ...this.target, ...choice };
+		await this.recomputeIfShown();
+	}
+
+	/** Changes the method or layer; recomputes when maps are shown. */
+	async chooseMapSettings(settings: {
+		method?: ExplainParams['method'];
+		layer?: ExplainParams['layer'];
+	}): Promise<void> {
+		if (settings.method) this.method = settings.method;
+		if (settings.layer) this.layer = settings.layer;
+		await this.recomputeIfShown();
+	}
+
+	private async recomputeIfShown(): Promise<void> {
+		if (this.maps.result || this.maps.error) await this.compute();
 	}
 
 	/** Computes the maps of the current choices; a newer request supersedes an older one. */
 	async compute(): Promise<void> {
 		const built = buildExplainParams({
 			encoders: $state.snapshot(this.encoders),
+			image: this.image,
+			method: this.method,
+			layer: this.layer,
+			target: $state.snapshot(this.target)
+		});
+		await this.maps.run(built, (params) => this.ask('explain.compute', params));
+	}
+
+	/** Opens a batch item in the single view and computes its maps. */
+	async openBatchItem(index: number): Promise<void> {
+		this.tab = 'maps';
+		this.index = index;
+		this.upload = null;
+		await this.compute();
+	}
+
+	// ---- Batch ----
+
+	/** Maps `batchCount` test images under each encoder; progress arrives as events. */
+	async computeBatch(): Promise<void> {
+		const built = buildBatchParams({
+			encoders: $state.snapshot(this.encoders),
 			dataset: this.dataset,
-			index: this.index,
+			count: this.batchCount,
+			classIndex: this.batchClass,
+			target: this.batchTarget,
 			method: this.method,
 			layer: this.layer
 		});
-		if (!built.ok) {
-			this.error = built.error;
-			return;
-		}
-		const ticket = ++this.ticket;
-		this.computing = true;
-		this.error = null;
-		const result = await this.api.call('explain.compute', built.params);
-		if (ticket !== this.ticket) return;
-		this.computing = false;
-		if (!result.ok) {
-			this.error = describeError(result.error);
-			return;
-		}
-		this.result = result.value;
-		this.resultParams = built.params;
+		this.batchCancelled = false;
+		this.progress = null;
+		await this.batch.run(built, async (params) => {
+			const answer = await this.api.call('explain.batch', params);
+			if (!answer.ok && answer.error.code === 'CANCELLED') this.batchCancelled = true;
+			return answer.ok ? answer : { ok: false, error: describeError(answer.error) };
+		});
+		if (this.batchCancelled) this.batch.error = null;
+		this.cancelling = false;
 	}
 
-	private proposeDefaults(): void {
-		this.encoders = defaultEncoderPicks(this.runs);
-		if (this.dataset === '') this.dataset = pickDefaultDataset(this.datasets);
+	/** Stops the running batch or neighbours request. */
+	async cancel(): Promise<void> {
+		this.cancelling = true;
+		const answer = await this.api.call('explain.cancel', {});
+		// Nothing was running (it finished meanwhile): nothing to wait for.
+		if (!answer.ok || !answer.value.cancelled) this.cancelling = false;
+	}
+
+	// ---- Filters, activations, neighbours ----
+
+	/** Loads each encoder's first-layer filters. */
+	async computeFilters(): Promise<void> {
+		const encoders = buildEncoderRefs($state.snapshot(this.encoders));
+		await this.filters.run(
+			encoders.ok ? { ok: true, params: { encoders: encoders.params } } : encoders,
+			(params) => this.ask('explain.filters', params)
+		);
+	}
+
+	/** Maps one channel of a layer for the image under each encoder. */
+	async computeActivations(): Promise<void> {
+		const built = buildActivationsParams({
+			encoders: $state.snapshot(this.encoders),
+			image: this.image,
+			layer: this.activationLayer,
+			channel: this.activationChannel
+		});
+		await this.activations.run(built, (params) => this.ask('explain.activations', params));
+	}
+
+	/** Finds the image's nearest training images under each encoder. */
+	async computeNeighbours(): Promise<void> {
+		const built = buildNeighboursParams({
+			encoders: $state.snapshot(this.encoders),
+			image: this.image,
+			k: this.neighbourK,
+			layer: this.neighbourLayer
+		});
+		this.progress = null;
+		const queryClass = this.chosenLabelIndex;
+		await this.neighbours.run(built, (params) => this.ask('explain.neighbours', params));
+		if (this.neighbours.result) this.neighboursQueryClass = queryClass;
+		this.cancelling = false;
+	}
+
+	// ---- Export ----
+
+	/** Downloads the shown maps (or the batch) as one PNG grid. */
+	async exportGrid(kind: 'single' | 'batch'): Promise<void> {
+		const options = { colormap: this.colormap, opacity: this.opacity };
+		this.exporting = true;
+		this.exportError = null;
+		try {
+			if (kind === 'single' && this.maps.result && this.maps.params) {
+				const blob = await exportSingleGrid(this.maps.result, options);
+				downloadBlob(blob, exportFileName('single', this.maps.params));
+			} else if (kind === 'batch' && this.batch.result && this.batch.params) {
+				const blob = await exportBatchGrid(this.batch.result, options);
+				downloadBlob(blob, exportFileName('batch', this.batch.params));
+			}
+		} catch (error) {
+			this.exportError = {
+				message: `Could not export the grid: ${error instanceof Error ? error.message : String(error)}`,
+				hint: 'Try again; if it repeats, lower the batch size.'
+			};
+		} finally {
+			this.exporting = false;
+		}
+	}
+
+	private async ask<M extends ApiMethod>(
+		method: M,
+		params: ApiParams<M>
+	): Promise<{ ok: true; value: ApiResult<M> } | { ok: false; error: ShownError }> {
+		const answer = await this.api.call(method, params);
+		return answer.ok ? answer : { ok: false, error: describeError(answer.error) };
 	}
 }
