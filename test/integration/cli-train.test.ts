@@ -238,14 +238,20 @@ describe('noiselab train and noiselab runs', () => {
 		);
 		// No probe on this task: each encoder's own embedding is explained.
 		expect(result.stderr).toMatch(
-			/from-cli @ step 6: own embedding \(no probe on[^\n]*\n\s+deletion AUC/
+			/from-cli @ step 6: own embedding \(no probe on structured:position-x\)/
 		);
+		expect(result.stderr).toMatch(
+			/evaluate it on this dataset with the linear probe to explain classes/
+		);
+		expect(result.stderr).toMatch(/deletion AUC \d\.\d{3} \(lower is better\), insertion AUC/);
 		expect(result.stderr).toMatch(
 			/randomisation check: (Spearman -?\d\.\d{3} with its random init|not measurable)/
 		);
 		// Two encoder rows and the difference row, each an image and a map of 160 px, 4 px apart.
 		const metadata = await sharp(out).metadata();
 		expect([metadata.width, metadata.height]).toEqual([2 * 160 + 4, 3 * 160 + 2 * 4]);
-		expect(cli('explain', '--runs', '1', '--out', out).status).toBe(2);
+		const refused = cli('explain', '--runs', '1', '--method', 'scorecam', '--out', out);
+		expect(refused.status).toBe(2);
+		expect(refused.stderr).toMatch(/--method must be one of gradcam, gradcam\+\+, xgradcam/);
 	});
 });
