@@ -184,4 +184,41 @@ describe('the Explain area in Chromium (web mode)', () => {
 			expect(errors).toEqual([]);
 		}
 	);
+	it(
+		'maps a batch per class and exports it, and shows filters and activations side by side',
+		{ timeout: 90_000 },
+		async () => {
+			await page.getByRole('tab', { name: 'Batch' }).click();
+			await page.getByLabel('Images', { exact: true }).fill('6');
+			await page.getByRole('button', { name: 'Run batch' }).click();
+			const maps = page.getByRole('table', { name: 'Batch maps' });
+			await maps.waitFor({ timeout: 60_000 });
+			// Six images, one per class of the first six, each with a map per encoder.
+			expect(await maps.locator('tbody tr').count()).toBe(6);
+			expect(await page.getByTestId('explain-batch-agreement').textContent()).toMatch(
+				/Overall: (-?\d\.\d\d|—)/
+			);
+			const [download] = await Promise.all([
+				page.waitForEvent('download'),
+				page.getByRole('button', { name: 'Export PNG' }).click()
+			]);
+			expect(download.suggestedFilename()).toBe('explain-fashion-mnist-mini-batch-gradcam.png');
+			expect([...fs.readFileSync(await download.path()).subarray(0, 8)]).toEqual(pngSignature);
+			await fullScreenshot(page, 'explain-batch');
+
+			await page.getByRole('tab', { name: 'Filters & activations' }).click();
+			await page.getByRole('button', { name: 'Show filters' }).click();
+			const grids = page.getByTestId('filter-grid');
+			await expect.poll(() => grids.count(), { timeout: 30_000 }).toBe(2);
+			expect(await grids.first().locator('canvas').getAttribute('aria-label')).toMatch(
+				/The 24 first-layer filters of A · noise-one @ step 6/
+			);
+			await page.getByRole('button', { name: 'Show activations' }).click();
+			const activations = page.getByTestId('explain-activation');
+			await expect.poll(() => activations.count(), { timeout: 30_000 }).toBe(2);
+			expect(await activations.first().textContent()).toMatch(/channel \d+ of \d+/i);
+			await fullScreenshot(page, 'explain-features');
+			expect(errors).toEqual([]);
+		}
+	);
 });
