@@ -215,6 +215,20 @@ describe('explain (real workers on wasm)', () => {
 		for (const item of batch.items) expect(item.maps).toHaveLength(2);
 		const progress = events.filter((event) => event.name === 'explain.progress');
 		expect(progress.length).toBeGreaterThanOrEqual(6);
+		// Batch maps skip the deletion/insertion curves: the single view makes the map again with
+		// them, then serves it from the cache.
+		const single = {
+			encoders: pair(),
+			dataset,
+			index: batch.items[0]?.index ?? 0,
+			target: { kind: 'embedding' as const },
+			randomisationCheck: false
+		};
+		const first = await call('explain.compute', single);
+		expect(first.encoders.map((encoder) => encoder.cached)).toEqual([false, false]);
+		for (const encoder of first.encoders) expect(Number.isFinite(encoder.deletion)).toBe(true);
+		const second = await call('explain.compute', single);
+		expect(second.encoders.map((encoder) => encoder.cached)).toEqual([true, true]);
 
 		const cancelled = context.dispatch('explain.batch', {
 			encoders: pair(),

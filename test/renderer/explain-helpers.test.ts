@@ -309,13 +309,26 @@ describe('requests', () => {
 		});
 		expect(bad.ok).toBe(false);
 
-		const neighbours = buildNeighboursParams({ encoders, image: ownImage, k: 5, layer: 'fc6' });
+		const neighbours = buildNeighboursParams({
+			encoders,
+			image: ownImage,
+			k: 5,
+			layer: 'fc6',
+			gallery: 800
+		});
 		if (!neighbours.ok) throw new Error(neighbours.error.message);
 		const parsed = explainNeighboursParamsSchema.parse(neighbours.params);
 		expect(parsed).toMatchObject(neighbours.params);
-		expect(buildNeighboursParams({ encoders, image: ownImage, k: 40, layer: 'fc6' }).ok).toBe(
-			false
-		);
+		expect(parsed.maxGallery).toBe(800);
+		for (const [k, gallery] of [
+			[40, 800],
+			[5, 5],
+			[5, 2.5]
+		] as const) {
+			expect(
+				buildNeighboursParams({ encoders, image: ownImage, k, layer: 'fc6', gallery }).ok
+			).toBe(false);
+		}
 	});
 
 	it('refuses empty and oversized uploads before reading them', () => {

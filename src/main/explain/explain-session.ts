@@ -90,8 +90,8 @@ type ImagesParams = z.output<typeof explainImagesParamsSchema>;
 interface CachedMap {
 	map: Float32Array;
 	score: number;
-	deletion: number;
-	insertion: number;
+	/** Deletion/insertion AUCs; null when the map was made without them (batch mode). */
+	faithfulness: { deletion: number; insertion: number } | null;
 	target: EncoderMap['target'];
 	prediction: EncoderMap['prediction'];
 }
@@ -144,7 +144,13 @@ export class ExplainSession {
 					result.target.kind === 'class' && result.target.classIndex !== null
 						? { kind: 'class', classIndex: result.target.classIndex }
 						: params.target;
-				const control = await this.mapOf(random, image, dataset, { ...params, target }, spec.probe);
+				const control = await this.mapOf(
+					random,
+					image,
+					dataset,
+					{ ...params, target },
+					{ probe: spec.probe, faithfulness: false }
+				);
 				randomisation = finiteOrNull(spearman(result.map, control.result.map));
 			}
 			maps.push(result.map);
@@ -163,8 +169,8 @@ export class ExplainSession {
 						}
 					: null,
 				prediction: result.prediction,
-				deletion: result.deletion,
-				insertion: result.insertion,
+				deletion: result.faithfulness?.deletion ?? Number.NaN,
+				insertion: result.faithfulness?.insertion ?? Number.NaN,
 				randomisation,
 				agreementWithFirst:
 					maps.length === 1 ? null : finiteOrNull(spearman(maps[0] as Float32Array, result.map)),
@@ -205,7 +211,9 @@ export class ExplainSession {
 				const image = await this.image({ index }, dataset);
 				const maps: Float32Array[] = [];
 				for (const spec of encoders) {
-					const { result } = await this.mapOf(spec, image, dataset, single);
+					const { result } = await this.mapOf(spec, image, dataset, single, {
+						faithfulness: false
+					});
 					maps.push(resample(result.map, displaySize, thumbnailSize * 2));
 				}
 				return { rgb: await resizeRgb(image.image, thumbnailSize * 2), maps };
@@ -344,8 +352,10 @@ export class ExplainSession {
 		image: ResolvedImage,
 		dataset: EvalDataset,
 		params: Pick<ExplainParams, 'method' | 'layer' | 'target'>,
-		probeOverride?: EncoderSpec['probe']
+		options: { probe?: EncoderSpec['probe']; faithfulness?: boolean } = {}
 	): Promise<{ result: CachedMap; cached: boolean }> {
+		const probeOverride = options.probe;
+		const withFaithfulness = options.faithfulness ?? true;
 		const probeSpec = probeOverride === undefined ? spec.probe : probeOverride;
 		const key = [
 			encoderKey(spec),
@@ -357,7 +367,8 @@ export class ExplainSession {
 			probeSpec?.evaluationId ?? 'no-probe'
 		].join('|');
 		const hit = this.maps.get(key);
-		if (hit) return { result: hit, cached: true };
+		// A map made in batch mode lacks the faithfulness curves: made again when they are needed.
+		if (hit && (hit.faithfulness || !withFaithfulness)) return { result: hit, cached: true };
 		const encoder = await this.encoder(spec);
 		const input = centreView(encoder, image.image);
 		const probe = probeSpec ? await this.probe(probeSpec.path) : null;
@@ -377,12 +388,16 @@ export class ExplainSession {
 			layer: params.layer,
 			target: resolved.target
 		});
-		const faithfulness = deletionInsertion(encoder, input, cam, resolved.target);
+		const faithfulness = withFaithfulness
+			? deletionInsertion(encoder, input, cam, resolved.target)
+			: null;
 		const result: CachedMap = {
 			map: scaleToUnit(upsampleBilinear(cam.raw, cam.height, cam.width, displaySize)),
 			score: cam.score,
-			deletion: faithfulness.deletion,
-			insertion: faithfulness.insertion,
+			faithfulness: faithfulness && {
+				deletion: faithfulness.deletion,
+				insertion: faithfulness.insertion
+			},
 			target: resolved.resolved,
 			prediction: resolved.prediction
 		};

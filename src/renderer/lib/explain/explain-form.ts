@@ -296,7 +296,9 @@ export function buildNeighboursParams(choice: {
 	image: ImageChoice;
 	k: number;
 	layer: ExplainNeighboursParams['layer'];
-}): Built<Omit<ExplainNeighboursParams, 'maxGallery'>> {
+	/** Training images in the gallery (a stratified subset). */
+	gallery: number;
+}): Built<ExplainNeighboursParams> {
 	const encoders = buildEncoderRefs(choice.encoders);
 	if (!encoders.ok) return encoders;
 	const image = buildImage(choice.image);
@@ -304,9 +306,21 @@ export function buildNeighboursParams(choice: {
 	if (!Number.isInteger(choice.k) || choice.k < 1 || choice.k > 32) {
 		return missing('k must be a whole number from 1 to 32.', 'E.g. 8.');
 	}
+	if (!Number.isInteger(choice.gallery) || choice.gallery < 10 || choice.gallery > 100_000) {
+		return missing(
+			'The gallery must be a whole number of images from 10 to 100,000.',
+			'E.g. 5000; fewer is faster the first time.'
+		);
+	}
 	return {
 		ok: true,
-		params: { encoders: encoders.params, ...image.params, k: choice.k, layer: choice.layer }
+		params: {
+			encoders: encoders.params,
+			...image.params,
+			k: choice.k,
+			layer: choice.layer,
+			maxGallery: choice.gallery
+		}
 	};
 }
 

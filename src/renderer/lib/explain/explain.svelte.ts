@@ -145,6 +145,7 @@ export class ExplainState {
 
 	neighbourK = $state(8);
 	neighbourLayer = $state<ExplainNeighboursParams['layer']>('fc7');
+	neighbourGallery = $state(5000);
 	/** The class of the image the shown neighbours were found for (null: unknown or own image). */
 	neighboursQueryClass = $state<number | null>(null);
 	readonly neighbours = new Request<
@@ -434,7 +435,8 @@ export class ExplainState {
 			encoders: $state.snapshot(this.encoders),
 			image: this.image,
 			k: this.neighbourK,
-			layer: this.neighbourLayer
+			layer: this.neighbourLayer,
+			gallery: this.neighbourGallery
 		});
 		this.progress = null;
 		const queryClass = this.chosenLabelIndex;
