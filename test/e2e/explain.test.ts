@@ -221,4 +221,21 @@ describe('the Explain area in Chromium (web mode)', () => {
 			expect(errors).toEqual([]);
 		}
 	);
+	it(
+		'opens from an evaluation with its encoders and dataset chosen',
+		{ timeout: 60_000 },
+		async () => {
+			await page.goto(`${app.server.url}#/evaluate`);
+			const row = page.locator(`tr[data-group="${probes[0]?.groupId}"]`);
+			await row.getByRole('button').click();
+			await page.getByRole('button', { name: 'Explain these encoders →' }).click();
+			await page.getByRole('heading', { name: 'Explain', exact: true }).waitFor();
+			await expect
+				.poll(() => page.getByLabel('Encoder A (reference)').inputValue())
+				.toBe(String(runs.first.id));
+			// That evaluation measured the run alone (no random-init control): one slot.
+			expect(await page.getByLabel('Encoder B', { exact: true }).count()).toBe(0);
+			expect(errors).toEqual([]);
+		}
+	);
 });

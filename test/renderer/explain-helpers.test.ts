@@ -16,6 +16,7 @@ import {
 	buildTarget,
 	checkUpload,
 	defaultEncoderPicks,
+	evaluationEncoderPicks,
 	describeChannel,
 	describePage,
 	describePrediction,
@@ -467,5 +468,24 @@ describe('wording of the results', () => {
 		expect(exportFileName('batch', { dataset: 'fashion-mnist-mini', method: 'gradcam' })).toBe(
 			'explain-fashion-mnist-mini-batch-gradcam.png'
 		);
+	});
+});
+
+describe('from an evaluation to Explain', () => {
+	it('takes the run, the real-data run and the random init that were measured', () => {
+		const record = (runId: number) => ({ runId });
+		expect(
+			evaluationEncoderPicks({
+				runId: 3,
+				byRole: { encoder: record(3), 'random-init': record(3), real: record(7) }
+			})
+		).toEqual([
+			{ runId: 3, randomInit: false },
+			{ runId: 7, randomInit: false },
+			{ runId: 3, randomInit: true }
+		]);
+		expect(evaluationEncoderPicks({ runId: 3, byRole: { encoder: record(3) } })).toEqual([
+			{ runId: 3, randomInit: false }
+		]);
 	});
 });

@@ -24,6 +24,21 @@ export interface EncoderPick {
 	randomInit: boolean;
 }
 
+/**
+ * The encoders of an evaluation group, to explain side by side: the run, its random init when
+ * it was measured, and the real-data run when there was one.
+ */
+export function evaluationEncoderPicks(group: {
+	runId: number;
+	byRole: Partial<Record<'encoder' | 'random-init' | 'real', { runId: number }>>;
+}): EncoderPick[] {
+	const picks: EncoderPick[] = [{ runId: group.runId, randomInit: false }];
+	const real = group.byRole.real;
+	if (real) picks.push({ runId: real.runId, randomInit: false });
+	if (group.byRole['random-init']) picks.push({ runId: group.runId, randomInit: true });
+	return picks;
+}
+
 /** The most encoders one request takes (the contract's limit). */
 export const maxEncoders = 4;
 

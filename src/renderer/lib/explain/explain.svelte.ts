@@ -31,6 +31,7 @@ import {
 	defaultEncoderPicks,
 	exportFileName,
 	indexAtPosition,
+	maxEncoders,
 	pageOffsetFor,
 	positionOfIndex,
 	removeEncoderPick,
@@ -225,6 +226,13 @@ export class ExplainState {
 	}
 
 	// ---- Encoders ----
+
+	/** Takes these encoders and this dataset (from elsewhere in the app, e.g. an evaluation). */
+	async open(encoders: EncoderPick[], dataset: string): Promise<void> {
+		this.chosen = true;
+		this.encoders = encoders.slice(0, maxEncoders);
+		if (dataset !== this.dataset) await this.chooseDataset(dataset);
+	}
 
 	/** Changes one encoder slot. */
 	chooseEncoder(slot: number, pick: Partial<EncoderPick>): void {
