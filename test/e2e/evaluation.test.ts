@@ -267,6 +267,18 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 		await comparison.scrollIntoViewIfNeeded();
 		await fullScreenshot(page, 'runs-compare');
 
+		// The charts take their colours from the theme: switching the OS to dark redraws them.
+		const lossCanvas = loss.locator('canvas');
+		const light = await lossCanvas.evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL());
+		await page.emulateMedia({ colorScheme: 'dark' });
+		await expect
+			.poll(() => lossCanvas.evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL()))
+			.not.toBe(light);
+		await page.emulateMedia({ colorScheme: 'light' });
+		await expect
+			.poll(() => lossCanvas.evaluate((canvas: HTMLCanvasElement) => canvas.toDataURL()))
+			.toBe(light);
+
 		const [download] = await Promise.all([
 			page.waitForEvent('download'),
 			page.getByRole('button', { name: 'Export CSV' }).click()
