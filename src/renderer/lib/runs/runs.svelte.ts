@@ -31,6 +31,9 @@ export interface DeleteImpact {
 	asRealControl: number;
 }
 
+/** What writing or reading a bundle came to: its result, or the error to show. */
+export type BundleOutcome<T> = { ok: true; value: T } | { ok: false; error: ShownError };
+
 /** All state of the Runs page; created once by the shell so it survives navigation. */
 export class RunsState {
 	runs = $state.raw<RunRecord[]>([]);
@@ -47,6 +50,12 @@ export class RunsState {
 	compareLoading = $state(false);
 	compareError = $state<ShownError | null>(null);
 	actionError = $state<ShownError | null>(null);
+	/** The folder the last bundle was written into, offered again by the next Bundle dialog. */
+	bundleFolder = $state('');
+	/** The last bundle written, offered by the Import dialog (to check a bundle round-trips). */
+	lastBundlePath = $state('');
+	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
+	folderPickerSupported = $state(false);
 
 	/** The accuracy columns: every (dataset, protocol) with a completed encoder evaluation. */
 	readonly columns = $derived(accuracyColumns(this.evaluations));
@@ -65,6 +74,7 @@ export class RunsState {
 	private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(private readonly api: ApiClient) {
+		this.folderPickerSupported = api.transport === 'electron';
 		api.on('runs.changed', (run) => {
 			const known = this.runs.some((candidate) => candidate.id === run.id);
 			this.runs = known
@@ -190,6 +200,38 @@ export class RunsState {
 		this.compareIds = this.compareIds.filter((compared) => compared !== id);
 		if (this.compareIds.length < 2) this.closeComparison();
 		return true;
+	}
+
+	/** Opens the desktop app's folder dialog; the chosen folder, or null when none was chosen. */
+	async pickFolder(title: string): Promise<string | null> {
+		const result = await this.api.call('system.pickFolder', { title });
+		if (!result.ok) return null;
+		if (!result.value.supported) this.folderPickerSupported = false;
+		return result.value.path;
+	}
+
+	/** Writes run `id` into the bundle file `path` (absolute, on the machine running NoiseLab). */
+	async exportBundle(
+		id: number,
+		path: string,
+		folder: string
+	): Promise<BundleOutcome<{ path: string; bytes: number }>> {
+		const result = await this.api.call('runs.exportBundle', { id, path });
+		if (!result.ok) return { ok: false, error: describeError(result.error) };
+		this.bundleFolder = folder;
+		this.lastBundlePath = result.value.path;
+		return { ok: true, value: result.value };
+	}
+
+	/** Adds the run of the bundle file `path` as a new run; the list then shows it. */
+	async importBundle(path: string): Promise<BundleOutcome<RunRecord>> {
+		const result = await this.api.call('runs.importBundle', { path });
+		if (!result.ok) return { ok: false, error: describeError(result.error) };
+		const run = result.value;
+		if (!this.runs.some((candidate) => candidate.id === run.id)) this.runs = [run, ...this.runs];
+		// `runs.changed` brings the run, but nothing announces the evaluations the bundle carried.
+		await this.load();
+		return { ok: true, value: run };
 	}
 
 	private async update(
