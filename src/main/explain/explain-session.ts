@@ -37,6 +37,7 @@ import { deletionInsertion, spearman } from '../../core/explain/sanity';
 import { classMeanEmbedding, resolveTarget } from '../../core/explain/targets';
 import type { SourceImage } from '../../core/training/augment';
 import type { ModelPresetId } from '../../core/training/config';
+import { parameterCount } from '../../core/training/encoder-spec';
 import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
 import { activateTrainingBackend } from '../compute/training-backend';
 import { datasetSeed, openEvalDataset } from '../evaluation/evaluate-job';
@@ -50,6 +51,11 @@ import { nearestNeighbours } from './neighbours';
 export const displaySize = 160;
 /** Size of the thumbnails of the image strip and of the neighbours. */
 export const thumbnailSize = 64;
+/**
+ * Bytes of encoder weights kept loaded between requests. The wasm backend's heap ends at 4 GiB:
+ * 1 GiB of cached weights leaves room for the maps' activations and a gallery's features.
+ */
+const encoderCacheBytes = 2 ** 30;
 /** Training images per class averaged into a class-mean reference. */
 const classMeanImages = 64;
 
@@ -111,7 +117,12 @@ export function encoderKey(spec: Pick<EncoderSpec, 'model' | 'seed' | 'checkpoin
 /** The explainer worker's state; one per worker process. */
 export class ExplainSession {
 	private readonly datasets = new LruMap<string, EvalDataset>(2);
-	private readonly models = new LruMap<string, SmallAlexNet>(10, (encoder) => encoder.dispose());
+	/** Weights of the last encoders, up to ~1 GiB of the backend's memory (4 alexnets). */
+	private readonly models = new LruMap<string, SmallAlexNet>(
+		encoderCacheBytes,
+		(encoder) => encoder.dispose(),
+		(encoder) => 4 * parameterCount(encoder.spec)
+	);
 	private readonly probes = new LruMap<string, { probe: LinearProbe; layer: EncoderLayer }>(16);
 	private readonly maps = new LruMap<string, CachedMap>(512);
 	private readonly classMeans = new LruMap<string, Float32Array>(64);

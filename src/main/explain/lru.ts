@@ -1,14 +1,17 @@
 /**
  * A small least-recently-used map: the explain session keeps datasets, encoders and maps for
- * the next request, but only a bounded number of each.
+ * the next request, but only up to a budget. Each entry weighs 1 unless a `weigh` function says
+ * otherwise (e.g. an encoder's bytes); the newest entry is always kept, even alone over budget.
  */
 export class LruMap<K, V> {
 	private readonly entries = new Map<K, V>();
+	private total = 0;
 
 	/** `evict` is called with every value that leaves the map (to dispose tensors). */
 	constructor(
 		private readonly capacity: number,
-		private readonly evict: (value: V) => void = () => {}
+		private readonly evict: (value: V) => void = () => {},
+		private readonly weigh: (value: V) => number = () => 1
 	) {}
 
 	/** The value, marked as the most recently used. */
@@ -22,12 +25,17 @@ export class LruMap<K, V> {
 
 	set(key: K, value: V): void {
 		const previous = this.entries.get(key);
-		if (previous !== undefined && previous !== value) this.evict(previous);
-		this.entries.delete(key);
+		if (previous !== undefined) {
+			this.entries.delete(key);
+			this.total -= this.weigh(previous);
+			if (previous !== value) this.evict(previous);
+		}
 		this.entries.set(key, value);
-		while (this.entries.size > this.capacity) {
+		this.total += this.weigh(value);
+		while (this.total > this.capacity && this.entries.size > 1) {
 			const [oldestKey, oldest] = this.entries.entries().next().value as [K, V];
 			this.entries.delete(oldestKey);
+			this.total -= this.weigh(oldest);
 			this.evict(oldest);
 		}
 	}
@@ -41,12 +49,19 @@ export class LruMap<K, V> {
 		return value;
 	}
 
+	/** Entries held. */
 	get size(): number {
 		return this.entries.size;
+	}
+
+	/** Their total weight. */
+	get weight(): number {
+		return this.total;
 	}
 
 	clear(): void {
 		for (const value of this.entries.values()) this.evict(value);
 		this.entries.clear();
+		this.total = 0;
 	}
 }
