@@ -213,7 +213,8 @@ export class ExplainSession {
 		};
 		return runBatch(params, {
 			dataset,
-			size: thumbnailSize * 2,
+			// The single view's size: a batch image's agreement is the one the single view shows.
+			size: displaySize,
 			labels: encoders.map((spec) => spec.label),
 			signal: options.signal,
 			onProgress: (done, total) =>
@@ -225,9 +226,9 @@ export class ExplainSession {
 					const { result } = await this.mapOf(spec, image, dataset, single, {
 						faithfulness: false
 					});
-					maps.push(resample(result.map, displaySize, thumbnailSize * 2));
+					maps.push(result.map);
 				}
-				return { rgb: await resizeRgb(image.image, thumbnailSize * 2), maps };
+				return { rgb: await resizeRgb(image.image, displaySize), maps };
 			}
 		});
 	}
@@ -537,11 +538,6 @@ async function resizeRgb(image: SourceImage, size: number): Promise<Uint8Array> 
 		.raw()
 		.toBuffer();
 	return new Uint8Array(pixels);
-}
-
-/** A square map resampled to another size (bilinear, as the CAM itself). */
-function resample(map: Float32Array, from: number, to: number): Float32Array {
-	return from === to ? map : upsampleBilinear(map, from, from, to);
 }
 
 function finiteOrNull(value: number): number | null {
