@@ -253,5 +253,8 @@ describe('noiselab train and noiselab runs', () => {
 		const refused = cli('explain', '--runs', '1', '--method', 'scorecam', '--out', out);
 		expect(refused.status).toBe(2);
 		expect(refused.stderr).toMatch(/--method must be one of gradcam, gradcam\+\+, xgradcam/);
+		const missing = cli('explain', '--runs', '1', '--image', 'no-such.png', '--out', out);
+		expect(missing.status).toBe(2);
+		expect(missing.stderr).toMatch(/--image: there is no file at .*no-such\.png/);
 	});
 });

@@ -80,6 +80,8 @@ export const explainCommand: CliCommand = {
 			problems.push(`--colormap must be one of ${colormapNames.join(', ')}; got ${colormap}.`);
 		if (!(opacity >= 0 && opacity <= 1))
 			problems.push(`--opacity must be 0–1; got ${values.opacity}.`);
+		if (values.image !== undefined && !fs.existsSync(path.resolve(String(values.image))))
+			problems.push(`--image: there is no file at ${path.resolve(String(values.image))}.`);
 		if (!Number.isInteger(index) || index < 0)
 			problems.push(`--index must be a whole number ≥ 0; got ${values.index}.`);
 		const encoders = String(values.runs ?? '')
