@@ -1,4 +1,6 @@
 import path from 'node:path';
+import sharp from 'sharp';
+import type { SourceImage } from '../core/training/augment';
 
 /**
  * File extensions NoiseLab decodes as images (lower case): what sharp reads, plus BMP, which
@@ -18,4 +20,43 @@ export const imageExtensions: ReadonlySet<string> = new Set([
 /** Whether a file name has an image extension (any case). */
 export function isImageFile(file: string): boolean {
 	return imageExtensions.has(path.extname(file).toLowerCase());
+}
+
+/**
+ * Decodes an image file (a path or its bytes) to 8-bit RGB: alpha is dropped (as PIL's
+ * `convert('RGB')`, which the paper's loader uses), grey is expanded, and the image is scaled
+ * down so its shorter side is at most `maxSide` (never up). EXIF orientation is ignored, as
+ * PIL does, unless `orient` asks for it (a user's own photo).
+ */
+export async function decodeRgb(
+	input: string | Uint8Array,
+	maxSide: number,
+	options: { orient?: boolean } = {}
+): Promise<SourceImage> {
+	const source =
+		typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
+	let image = sharp(source, { failOn: 'error' });
+	if (options.orient) image = image.rotate();
+	const { data, info } = await image
+		.removeAlpha()
+		.toColourspace('srgb')
+		// 'outside' keeps the aspect ratio and makes the shorter side exactly maxSide.
+		.resize({ width: maxSide, height: maxSide, fit: 'outside', withoutEnlargement: true })
+		.raw()
+		.toBuffer({ resolveWithObject: true });
+	const pixels = info.width * info.height;
+	if (info.channels === 3) {
+		return {
+			width: info.width,
+			height: info.height,
+			data: new Uint8Array(data.buffer, data.byteOffset, pixels * 3)
+		};
+	}
+	const rgb = new Uint8Array(pixels * 3);
+	for (let p = 0; p < pixels; p++) {
+		for (let c = 0; c < 3; c++) {
+			rgb[p * 3 + c] = data[p * info.channels + Math.min(c, info.channels - 1)] as number;
+		}
+	}
+	return { width: info.width, height: info.height, data: rgb };
 }

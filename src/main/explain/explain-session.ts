@@ -42,6 +42,7 @@ import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
 import { activateTrainingBackend } from '../compute/training-backend';
 import { datasetSeed, openEvalDataset } from '../evaluation/evaluate-job';
 import { readProbeForCam } from '../evaluation/probe-files';
+import { decodeRgb } from '../image-files';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { runBatch } from './batch';
 import { LruMap } from './lru';
@@ -56,6 +57,8 @@ export const thumbnailSize = 64;
  * 1 GiB of cached weights leaves room for the maps' activations and a gallery's features.
  */
 const encoderCacheBytes = 2 ** 30;
+/** Uploads are scaled down to this shorter side first: the largest encoder input is 224 px. */
+const uploadMaxSide = 512;
 /** Training images per class averaged into a class-mean reference. */
 const classMeanImages = 64;
 
@@ -500,16 +503,11 @@ export class ExplainSession {
 	}
 }
 
-/** An image file's pixels as RGB; a clear failure for anything sharp cannot read. */
+/** An uploaded image's pixels as RGB; a clear failure for anything that is not an image. */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<SourceImage> {
 	try {
-		const { data, info } = await sharp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length))
-			.rotate()
-			.removeAlpha()
-			.toColourspace('srgb')
-			.raw()
-			.toBuffer({ resolveWithObject: true });
-		return { width: info.width, height: info.height, data: new Uint8Array(data) };
+		// Oriented as the user sees the photo; never larger than needed for a centre crop.
+		return await decodeRgb(bytes, uploadMaxSide, { orient: true });
 	} catch (error) {
 		throw new AppFailure(
 			'INVALID_REQUEST',

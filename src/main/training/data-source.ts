@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { imageExtensions } from '../image-files';
-import sharp from 'sharp';
+import { decodeRgb, imageExtensions } from '../image-files';
 import { AppFailure } from '../../core/api/errors';
 import { resolveConfig } from '../../core/generators/registry';
 import type { SourceImage } from '../../core/training/augment';
@@ -128,42 +127,12 @@ export function folderDataSource(
 			checkIndex(index, files.length);
 			const relative = files[index] as string;
 			try {
-				return await decodeImage(path.join(folder, relative), maxSide);
+				return await decodeRgb(path.join(folder, relative), maxSide);
 			} catch (error) {
 				throw new Error(`${relative}: ${firstLine(error)}`, { cause: error });
 			}
 		}
 	};
-}
-
-/**
- * Decodes to 8-bit RGB: alpha is dropped (as PIL's `convert('RGB')`, which the paper's loader
- * uses), grey is expanded, and the image is scaled down so its shorter side is at most
- * `maxSide` (never up).
- */
-async function decodeImage(file: string, maxSide: number): Promise<SourceImage> {
-	const { data, info } = await sharp(file, { failOn: 'error' })
-		.removeAlpha()
-		.toColourspace('srgb')
-		// 'outside' keeps the aspect ratio and makes the shorter side exactly maxSide.
-		.resize({ width: maxSide, height: maxSide, fit: 'outside', withoutEnlargement: true })
-		.raw()
-		.toBuffer({ resolveWithObject: true });
-	const pixels = info.width * info.height;
-	if (info.channels === 3) {
-		return {
-			width: info.width,
-			height: info.height,
-			data: new Uint8Array(data.buffer, data.byteOffset, pixels * 3)
-		};
-	}
-	const rgb = new Uint8Array(pixels * 3);
-	for (let p = 0; p < pixels; p++) {
-		for (let c = 0; c < 3; c++) {
-			rgb[p * 3 + c] = data[p * info.channels + Math.min(c, info.channels - 1)] as number;
-		}
-	}
-	return { width: info.width, height: info.height, data: rgb };
 }
 
 function checkIndex(index: number, count: number): void {
