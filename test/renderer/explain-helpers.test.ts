@@ -39,14 +39,16 @@ import {
 	type ImageChoice
 } from '../../src/renderer/lib/explain/explain-form';
 import {
-	colorizeMap,
-	describeAgreement,
+	colorize,
+	colormapTables,
 	differenceMap,
-	formatAuc,
 	jetColor,
-	jetTable,
-	meanDifference,
-	overlayHeatmap
+	overlay
+} from '../../src/core/explain/colormap';
+import {
+	describeAgreement,
+	formatAuc,
+	meanDifference
 } from '../../src/renderer/lib/explain/heatmap';
 
 describe('jet colour map', () => {
@@ -68,32 +70,32 @@ describe('jet colour map', () => {
 	it('clamps values outside 0–255 and matches its lookup table', () => {
 		expect(jetColor(-20)).toEqual(jetColor(0));
 		expect(jetColor(400)).toEqual(jetColor(255));
-		expect(jetTable.length).toBe(768);
-		expect([...jetTable.subarray(100 * 3, 101 * 3)]).toEqual(jetColor(100));
+		expect(colormapTables.jet.length).toBe(768);
+		expect([...colormapTables.jet.subarray(100 * 3, 101 * 3)]).toEqual(jetColor(100));
 	});
 
 	it('colours a map pixel by pixel', () => {
-		const rgb = colorizeMap(new Uint8Array([0, 255]));
+		const rgb = colorize(new Uint8Array([0, 255]));
 		expect([...rgb]).toEqual([0, 0, 128, 128, 0, 0]);
 	});
 });
 
-describe('overlayHeatmap', () => {
+describe('overlay', () => {
 	const image = new Uint8Array([10, 20, 30, 200, 200, 200]);
 	const map = new Uint8Array([0, 255]);
 
 	it('shows the image at opacity 0 and only the map at opacity 1', () => {
-		expect([...overlayHeatmap(image, map, 0)]).toEqual([...image]);
-		expect([...overlayHeatmap(image, map, 1)]).toEqual([...colorizeMap(map)]);
+		expect([...overlay(image, map, 0)]).toEqual([...image]);
+		expect([...overlay(image, map, 1)]).toEqual([...colorize(map)]);
 	});
 
 	it('blends linearly in between and clamps the opacity', () => {
-		expect([...overlayHeatmap(image, map, 0.5)]).toEqual([5, 10, 79, 164, 100, 100]);
-		expect([...overlayHeatmap(image, map, 3)]).toEqual([...colorizeMap(map)]);
+		expect([...overlay(image, map, 0.5)]).toEqual([5, 10, 79, 164, 100, 100]);
+		expect([...overlay(image, map, 3)]).toEqual([...colorize(map)]);
 	});
 
 	it('rejects a map of another size', () => {
-		expect(() => overlayHeatmap(image, new Uint8Array(3), 0.5)).toThrow(/pixels/);
+		expect(() => overlay(image, new Uint8Array(3), 0.5)).toThrow(/pixels/);
 	});
 });
 

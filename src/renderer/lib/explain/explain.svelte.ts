@@ -149,10 +149,7 @@ export class ExplainState {
 	neighbourGallery = $state(5000);
 	/** The class of the image the shown neighbours were found for (null: unknown or own image). */
 	neighboursQueryClass = $state<number | null>(null);
-	readonly neighbours = new Request<
-		Omit<ExplainNeighboursParams, 'maxGallery'>,
-		NeighboursResult
-	>();
+	readonly neighbours = new Request<ExplainNeighboursParams, NeighboursResult>();
 
 	/** The latest progress of a batch or a neighbours gallery, while one runs. */
 	progress = $state.raw<ExplainProgress | null>(null);
