@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { AppFailure, toAppError, type Result } from '../core/api/errors';
 import { defaultSettings, type AppSettings } from '../core/api/settings';
@@ -12,6 +13,9 @@ import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
 import { QuickstartService } from './services/quickstart';
+import { QueueService, queueLanes } from './services/queue';
+import { createQueueExecutors, QueuedRuns } from './services/queue-work';
+import { StudyService } from './services/studies';
 import { TrainingService } from './services/training';
 import { openStore, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
@@ -26,6 +30,11 @@ export interface AppContextOptions {
 	electronVersion?: string | null;
 	/** The system folder dialog, where the host has one (Electron). */
 	pickFolder?: (title: string) => Promise<string | null>;
+	/**
+	 * Whether this process works through the queue (the desktop app and `serve`); CLI commands
+	 * leave it off and call `queue.work()` for their own items.
+	 */
+	workQueue?: boolean;
 }
 
 /** The service layer and what it owns: the store, the workers and the event bus. */
@@ -38,6 +47,9 @@ export interface AppContext {
 	readonly training: TrainingService;
 	readonly evaluation: EvaluationService;
 	readonly quickstart: QuickstartService;
+	readonly queue: QueueService;
+	readonly runs: QueuedRuns;
+	readonly studies: StudyService;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -70,7 +82,19 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		preference: () => settings().backend
 	});
-	const quickstart = new QuickstartService(training, evaluation, events);
+	const queue = new QueueService(
+		requireStore,
+		events,
+		createQueueExecutors({ store: requireStore, events, training, evaluation, generators }),
+		() => queueLanes(backends.selection()?.active ?? null, os.availableParallelism())
+	);
+	const runs = new QueuedRuns(queue, training, requireStore, events);
+	const studies = new StudyService(requireStore, events, queue, training, generators, {
+		datasetsDir: path.join(dataDir.path, 'study-datasets'),
+		runsDir: path.join(dataDir.path, 'runs'),
+		datasets: () => evaluation.datasets()
+	});
+	const quickstart = new QuickstartService(runs, queue, training, evaluation, events);
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
@@ -80,6 +104,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
 		evaluation.recoverInterrupted();
+		queue.recover();
 	}
 
 	const handlers: ApiHandlers = {
@@ -124,10 +149,10 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'datasets.cancel': ({ jobId }) => generators.cancelExport(jobId),
 		'runs.list': () => training.list(),
 		'runs.get': ({ id, metricsAfter }) => training.get(id, metricsAfter),
-		'runs.start': (request) => training.start(request),
-		'runs.pause': ({ id }) => training.pause(id),
-		'runs.resume': ({ id }) => training.resume(id),
-		'runs.cancel': ({ id }) => training.cancel(id),
+		'runs.start': (request) => runs.start(request).run,
+		'runs.pause': ({ id }) => runs.pause(id),
+		'runs.resume': ({ id }) => runs.resume(id).run,
+		'runs.cancel': ({ id }) => runs.cancel(id),
 		'runs.estimate': ({ config }) => training.estimate(config),
 		'runs.update': ({ id, ...change }) => training.update(id, change),
 		'runs.delete': ({ id }) => training.delete(id),
@@ -146,8 +171,27 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'explain.activations': (params) => explain.activations(params),
 		'explain.neighbours': (params) => explain.neighbours(params),
 		'quickstart.start': (params) => quickstart.start(params),
-		'quickstart.status': () => quickstart.status()
+		'quickstart.status': () => quickstart.status(),
+		'studies.templates': () => studies.templates(),
+		'studies.estimate': ({ spec }) =>
+			studies.estimate(spec, (done, total, message) =>
+				events.emit('studies.estimateProgress', { done, total, message })
+			),
+		'studies.create': ({ spec, estimate }) => studies.create(spec, estimate),
+		'studies.list': () => studies.list(),
+		'studies.get': ({ id }) => studies.get(id),
+		'studies.requeue': ({ id }) => studies.requeue(id),
+		'studies.delete': ({ id }) => studies.delete(id),
+		'studies.export': ({ id, format, target }) => studies.exportText(id, format, target),
+		'studies.exportBundle': ({ id, path: folder }) => studies.exportBundle(id, absolute(folder)),
+		'studies.importBundle': ({ path: folder }) => studies.importBundle(absolute(folder)),
+		'queue.state': () => queue.state(),
+		'queue.move': ({ id, index }) => queue.move(id, index),
+		'queue.cancel': ({ id }) => queue.cancel(id),
+		'queue.retry': ({ id }) => queue.retry(id),
+		'queue.setPaused': ({ paused }) => queue.setPaused(paused)
 	};
+	if (store.ok && options.workQueue) queue.work();
 
 	return {
 		dataDir,
@@ -158,8 +202,12 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		training,
 		evaluation,
 		quickstart,
+		queue,
+		runs,
+		studies,
 		dispatch: createDispatcher(handlers),
 		close: () => {
+			queue.close();
 			backends.close();
 			generators.close();
 			training.close();
@@ -168,6 +216,17 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			if (store.ok) store.value.close();
 		}
 	};
+}
+
+/** A client-supplied folder, which must be absolute: relative to what, on a server? */
+function absolute(folder: string): string {
+	if (!path.isAbsolute(folder)) {
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`Give an absolute folder path; got ${JSON.stringify(folder)}.`
+		);
+	}
+	return folder;
 }
 
 function tryOpenStore(folder: string): Result<Store> {

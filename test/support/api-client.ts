@@ -1,5 +1,12 @@
 import WebSocket from 'ws';
-import type { ApiEvent, ApiMethod, ApiParams, ApiResult } from '../../src/core/api/contract';
+import type {
+	ApiEvent,
+	ApiEventName,
+	ApiEventPayload,
+	ApiMethod,
+	ApiParams,
+	ApiResult
+} from '../../src/core/api/contract';
 import type { Result } from '../../src/core/api/errors';
 import {
 	decodeWireMessage,
@@ -11,6 +18,7 @@ import type { TestServer } from './app-server';
 /** A Node WebSocket client of the real API, as the browser's transport speaks it. */
 export class TestApiClient {
 	readonly events: ApiEvent[] = [];
+	private readonly listeners = new Set<(event: ApiEvent) => void>();
 	private nextId = 1;
 	private readonly pending = new Map<number, (result: Result<unknown>) => void>();
 
@@ -19,8 +27,10 @@ export class TestApiClient {
 			const message = decodeWireMessage(
 				isBinary ? new Uint8Array(data as Buffer) : data.toString()
 			) as WireServerMessage;
-			if (message.kind === 'event') this.events.push(message.event);
-			else {
+			if (message.kind === 'event') {
+				this.events.push(message.event);
+				for (const listener of this.listeners) listener(message.event);
+			} else {
 				this.pending.get(message.id)?.(message.result);
 				this.pending.delete(message.id);
 			}
@@ -31,7 +41,19 @@ export class TestApiClient {
 	static connect(app: TestServer): Promise<TestApiClient> {
 		const url = new URL('/api', app.server.origin);
 		url.searchParams.set('token', app.server.token);
-		const socket = new WebSocket(url, { origin: app.server.origin });
+		return TestApiClient.open(url, app.server.origin);
+	}
+
+	/** Connects to the server that printed `pageUrl` (its `?token=` included), e.g. `noiselab serve`. */
+	static connectUrl(pageUrl: string): Promise<TestApiClient> {
+		const page = new URL(pageUrl);
+		const url = new URL('/api', page.origin);
+		url.searchParams.set('token', page.searchParams.get('token') ?? '');
+		return TestApiClient.open(url, page.origin);
+	}
+
+	private static open(url: URL, origin: string): Promise<TestApiClient> {
+		const socket = new WebSocket(url, { origin });
 		return new Promise((resolve, reject) => {
 			socket.once('open', () => resolve(new TestApiClient(socket)));
 			socket.once('error', reject);
@@ -52,6 +74,34 @@ export class TestApiClient {
 		return this.events
 			.filter((event) => event.name === name)
 			.map((event) => event.payload) as never;
+	}
+
+	/**
+	 * Resolves with the first event of `name` (received so far or later) that `matches`; fails
+	 * after `timeoutMs` naming what it waited for.
+	 */
+	waitForEvent<E extends ApiEventName>(
+		name: E,
+		matches: (payload: ApiEventPayload<E>) => boolean,
+		timeoutMs: number
+	): Promise<ApiEventPayload<E>> {
+		const accepts = (event: ApiEvent) =>
+			event.name === name && matches(event.payload as ApiEventPayload<E>);
+		const found = this.events.find(accepts);
+		if (found) return Promise.resolve(found.payload as ApiEventPayload<E>);
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.listeners.delete(listener);
+				reject(new Error(`No matching ${name} event within ${timeoutMs} ms.`));
+			}, timeoutMs);
+			const listener = (event: ApiEvent) => {
+				if (!accepts(event)) return;
+				clearTimeout(timer);
+				this.listeners.delete(listener);
+				resolve(event.payload as ApiEventPayload<E>);
+			};
+			this.listeners.add(listener);
+		});
 	}
 
 	close(): void {

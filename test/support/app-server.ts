@@ -17,7 +17,8 @@ export async function startTestServer(dataDir = temporaryFolder()): Promise<Test
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
 		launcher: forkNodeWorker,
-		workersDir: path.join(distDir, 'workers')
+		workersDir: path.join(distDir, 'workers'),
+		workQueue: true
 	});
 	const server = await startWebServer({
 		host: '127.0.0.1',

@@ -42,7 +42,7 @@ export async function trainToCompletion(
 		if (!detail.ok) throw new Error(`runs.get ${name}: ${detail.error.message}`);
 		const status: RunRecord['status'] = detail.value.run.status;
 		if (status === 'completed') return detail.value;
-		if (status !== 'running') {
+		if (status !== 'running' && status !== 'queued') {
 			throw new Error(`Run ${name} ended ${status}: ${detail.value.run.error ?? 'no error'}`);
 		}
 		if (Date.now() > deadline) throw new Error(`Run ${name} still training after ${timeoutMs} ms.`);

@@ -44,6 +44,17 @@ import {
 	explainResultSchema
 } from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
+import {
+	queueItemSchema,
+	queueStateSchema,
+	studyBudgetSchema,
+	studyDetailSchema,
+	studyEstimateSchema,
+	studyEvaluationSchema,
+	studyExportFormats,
+	studyRecordSchema,
+	studySpecSchema
+} from './studies';
 import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
 import {
 	runDetailSchema,
@@ -365,6 +376,123 @@ export const apiMethods = {
 		summary: 'The latest quickstart of this session, or null.',
 		params: noParams,
 		result: quickstartStateSchema.nullable()
+	}),
+	'studies.templates': method({
+		summary:
+			'Study templates (with each source’s availability in this build) and the named budgets.',
+		params: noParams,
+		result: z.object({
+			templates: z.array(
+				z.object({
+					id: z.string(),
+					label: z.string(),
+					description: z.string(),
+					datasets: z.array(z.string()),
+					sources: z.array(z.object({ preset: z.string(), unavailable: z.string().nullable() }))
+				})
+			),
+			budgets: z.array(
+				z.object({
+					id: z.string(),
+					label: z.string(),
+					description: z.string(),
+					budget: studyBudgetSchema,
+					evaluation: studyEvaluationSchema.pick({ epochs: true, views: true })
+				})
+			)
+		})
+	}),
+	'studies.estimate': method({
+		summary:
+			'Measures a study before it starts: a training warm-up of its budget and each generator’s speed, which decide what is cached; progress arrives as studies.estimateProgress.',
+		params: z.object({ spec: studySpecSchema }).strict(),
+		result: studyEstimateSchema
+	}),
+	'studies.create': method({
+		summary:
+			'Creates a study and queues its work (cached datasets, trainings, evaluations), reusing runs and evaluations that exist; pass the estimate shown to the user, else it is measured again.',
+		params: z
+			.object({ spec: studySpecSchema, estimate: studyEstimateSchema.nullable().default(null) })
+			.strict(),
+		result: studyDetailSchema
+	}),
+	'studies.list': method({
+		summary: 'Studies with their progress, newest first.',
+		params: noParams,
+		result: z.array(studyRecordSchema)
+	}),
+	'studies.get': method({
+		summary:
+			'A study with its plan, runs, queue items and results (table and agreement with the paper).',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: studyDetailSchema
+	}),
+	'studies.requeue': method({
+		summary:
+			'Queues whatever a study still lacks (a deleted run, a cancelled item) again; existing work is reused.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: studyDetailSchema
+	}),
+	'studies.delete': method({
+		summary: 'Deletes a study and cancels its waiting work; its runs and evaluations stay in Runs.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: z.object({ deleted: z.boolean() })
+	}),
+	'studies.export': method({
+		summary:
+			'A study’s results as CSV, LaTeX (booktabs, mean ± sd), the figure as SVG (on one target), or JSON.',
+		params: z
+			.object({
+				id: z.number().int(),
+				format: z.enum(studyExportFormats),
+				/** The target (column key) the figure shows; the first by default. */
+				target: z.string().optional()
+			})
+			.strict(),
+		result: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() })
+	}),
+	'studies.exportBundle': method({
+		summary:
+			'Writes a study into a folder: study.json and a run bundle per trained run (record, metrics, evaluations, newest checkpoint).',
+		params: z.object({ id: z.number().int(), path: z.string().min(1) }).strict(),
+		result: z.object({
+			path: z.string(),
+			runs: z.number().int(),
+			skipped: z.array(z.string()),
+			bytes: z.number().int()
+		})
+	}),
+	'studies.importBundle': method({
+		summary: 'Adds a study bundle folder: its runs as new runs and the study linked to them.',
+		params: z.object({ path: z.string().min(1) }).strict(),
+		result: studyDetailSchema
+	}),
+	'queue.state': method({
+		summary: 'The work queue: its items in order, the lanes and whether it is paused.',
+		params: noParams,
+		result: queueStateSchema
+	}),
+	'queue.move': method({
+		summary: 'Moves a queued item to a place among the queued items (0 runs next).',
+		params: z.object({ id: z.number().int(), index: z.number().int().min(0) }).strict(),
+		result: queueStateSchema
+	}),
+	'queue.cancel': method({
+		summary:
+			'Cancels a queue item: a waiting one is taken out, a running one stops (a training after a checkpoint).',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: queueItemSchema
+	}),
+	'queue.retry': method({
+		summary: 'Puts a failed or cancelled item back at the end of the queue.',
+		params: z.object({ id: z.number().int() }).strict(),
+		result: queueItemSchema
+	}),
+	'queue.setPaused': method({
+		summary:
+			'Pauses all work (running items stop to continue later: trainings at a checkpoint) or resumes it.',
+		params: z.object({ paused: z.boolean() }).strict(),
+		result: queueStateSchema
 	})
 } as const satisfies Record<ApiMethod, MethodDefinition>;
 
@@ -393,7 +521,24 @@ export const apiEvents = {
 	/** The quickstart moved on (a stage, a result). */
 	'quickstart.changed': quickstartStateSchema,
 	/** A batch or neighbours request moved on. */
-	'explain.progress': explainProgressSchema
+	'explain.progress': explainProgressSchema,
+	/** The work queue changed: an item was added, started, finished, moved; the pause switch. */
+	'queue.changed': queueStateSchema,
+	/** A running queue item made progress. */
+	'queue.progress': z.object({
+		itemId: z.number().int(),
+		done: z.number(),
+		total: z.number(),
+		message: z.string()
+	}),
+	/** A study was created or deleted (its progress shows through queue.changed). */
+	'studies.changed': z.object({ id: z.number().int(), deleted: z.boolean() }),
+	/** A study estimate moved on (a warm-up, a generator measured). */
+	'studies.estimateProgress': z.object({
+		done: z.number().int(),
+		total: z.number().int(),
+		message: z.string()
+	})
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

@@ -43,7 +43,22 @@ export const apiMethodNames = [
 	'explain.activations',
 	'explain.neighbours',
 	'quickstart.start',
-	'quickstart.status'
+	'quickstart.status',
+	'studies.templates',
+	'studies.estimate',
+	'studies.create',
+	'studies.list',
+	'studies.get',
+	'studies.requeue',
+	'studies.delete',
+	'studies.export',
+	'studies.exportBundle',
+	'studies.importBundle',
+	'queue.state',
+	'queue.move',
+	'queue.cancel',
+	'queue.retry',
+	'queue.setPaused'
 ] as const;
 
 /** A method name. */

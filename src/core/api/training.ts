@@ -5,9 +5,12 @@ import { trainConfigSchema } from '../training/config';
 
 /**
  * Where a run stands. `interrupted`: it was training when its worker or the app died; it can be
- * resumed from its last checkpoint. `diverged`: the loss became NaN or infinite.
+ * resumed from its last checkpoint. `diverged`: the loss became NaN or infinite. `queued`: its
+ * training waits in the work queue (never stored: the store keeps such a run paused, and the
+ * record says `queued` while its queue item waits).
  */
 export const runStatuses = [
+	'queued',
 	'running',
 	'paused',
 	'interrupted',

@@ -8,6 +8,7 @@ import { generateCommand } from './commands/generate';
 import { quickstartCommand } from './commands/quickstart';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
+import { studyCommand } from './commands/study';
 import { trainCommand } from './commands/train';
 
 /** Every sub-command, in the order `--help` lists them. */
@@ -18,6 +19,7 @@ export const commands: readonly CliCommand[] = [
 	evalCommand,
 	explainCommand,
 	runsCommand,
+	studyCommand,
 	quickstartCommand,
 	serveCommand
 ];

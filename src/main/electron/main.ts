@@ -112,6 +112,7 @@ void app.whenReady().then(() => {
 		launcher: forkUtilityWorker,
 		workersDir: path.join(distDir, 'workers'),
 		electronVersion: process.versions.electron ?? null,
+		workQueue: true,
 		pickFolder: async (title) => {
 			const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
 			const options = {

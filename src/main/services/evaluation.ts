@@ -24,6 +24,7 @@ import {
 	createEvaluation,
 	finishEvaluation,
 	listEvaluations,
+	listEvaluationsOfGroup,
 	listRegisteredDatasets,
 	markInterruptedEvaluations,
 	saveRegisteredDataset
@@ -136,16 +137,25 @@ export class EvaluationService {
 		return listEvaluations(this.store().db, runId);
 	}
 
-	/** Starts an evaluation group (the run's encoder and the requested controls) in a worker. */
-	start(params: EvaluateParams): { groupId: string; evaluations: EvaluationRecord[] } {
+	/**
+	 * Starts an evaluation group (the run's encoder and the requested controls) in a worker. The
+	 * work queue may leave the encoder out (`encoder: false`, a study's random-init control of a
+	 * seed) and run it on its lane's backend.
+	 */
+	start(
+		params: EvaluateParams,
+		options: { encoder?: boolean; backend?: BackendPreference | null } = {}
+	): { groupId: string; evaluations: EvaluationRecord[] } {
 		const db = this.store().db;
 		const run = this.requireRun(params.runId);
-		const encoders: { role: EvaluationRole; run: StoredRun; trained: boolean }[] = [
-			{ role: 'encoder', run, trained: true }
-		];
+		const encoders: { role: EvaluationRole; run: StoredRun; trained: boolean }[] =
+			options.encoder === false ? [] : [{ role: 'encoder', run, trained: true }];
 		if (params.randomInit) encoders.push({ role: 'random-init', run, trained: false });
 		if (params.realRunId !== null) {
 			encoders.push({ role: 'real', run: this.requireRun(params.realRunId), trained: true });
+		}
+		if (encoders.length === 0) {
+			throw new AppFailure('INVALID_REQUEST', 'Nothing to evaluate: no encoder and no control.');
 		}
 		const groupId = crypto.randomUUID();
 		const planned = encoders.map(({ role, run: owner, trained }) => {
@@ -194,7 +204,7 @@ export class EvaluationService {
 				{
 					params,
 					encoders: jobEncoders,
-					backend: this.options.preference(),
+					backend: options.backend ?? this.options.preference(),
 					cacheDir: this.options.cacheDir
 				},
 				{
@@ -232,6 +242,12 @@ export class EvaluationService {
 		if (!group) return { cancelled: false };
 		group.controller.abort();
 		return { cancelled: true };
+	}
+
+	/** Resolves with a group's evaluations once it has ended and been recorded. */
+	async finished(groupId: string): Promise<EvaluationRecord[]> {
+		await this.groups.get(groupId)?.ended;
+		return listEvaluationsOfGroup(this.store().db, groupId);
 	}
 
 	/** Resolves when every running group has ended and been recorded. */

@@ -16,7 +16,12 @@ import type {
 import type { generatorConfigSchema } from '../../core/api/generators';
 import { generators, presets, resolveConfig } from '../../core/generators/registry';
 import type { EventBus } from '../events';
-import { planExport, type ExportRequest, type ExportSummary } from '../generation/export-dataset';
+import {
+	planExport,
+	type ExportProgress,
+	type ExportRequest,
+	type ExportSummary
+} from '../generation/export-dataset';
 import type { Store } from '../store/database';
 import {
 	finishDataset,
@@ -26,7 +31,7 @@ import {
 	updateDatasetProgress
 } from '../store/datasets';
 import { deletePreset, listPresets, renamePreset, savePreset } from '../store/presets';
-import type { GeneratorTasks } from '../workers/entries/generator';
+import type { GeneratorTasks, SpeedMeasurement } from '../workers/entries/generator';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
 
 type GeneratorConfig = z.output<typeof generatorConfigSchema>;
@@ -152,6 +157,60 @@ export class GeneratorService {
 
 	/** Starts an export in its own worker; progress and the end arrive as events. */
 	startExport(request: ApiParsedParams<'datasets.export'>): { jobId: string; datasetId: number } {
+		const { jobId, datasetId } = this.beginExport(request);
+		return { jobId, datasetId };
+	}
+
+	/**
+	 * Exports a dataset for the work queue (a study's cached dataset): the same export as the
+	 * Studio's, recorded in the datasets list, resolving when it ends; `signal` stops it after
+	 * the images in progress, and a later export into the same folder resumes it.
+	 */
+	async exportForQueue(
+		request: ApiParsedParams<'datasets.export'>,
+		options: { signal: AbortSignal; onProgress: (progress: ExportProgress) => void }
+	): Promise<Result<ExportSummary>> {
+		const { jobId, done } = this.beginExport(request, options.onProgress);
+		const stop = () => this.cancelExport(jobId);
+		options.signal.addEventListener('abort', stop);
+		if (options.signal.aborted) stop();
+		try {
+			return await done;
+		} finally {
+			options.signal.removeEventListener('abort', stop);
+		}
+	}
+
+	/**
+	 * Measures a generator's speed on one thread of a worker of its own: one cold image, then
+	 * `seconds` of steady generation. A generator whose first image takes longer than
+	 * `limitSeconds` is stopped there and reported as slower than that.
+	 */
+	async measureSpeed(
+		config: GeneratorConfig,
+		options: { seed: number; seconds: number; limitSeconds: number }
+	): Promise<{ measurement: SpeedMeasurement | null; slowerThan: number | null }> {
+		const worker = this.workers.start<GeneratorTasks>('generator');
+		try {
+			const result = await worker.run(
+				'measure',
+				{ ...flatten(config), seed: options.seed, seconds: options.seconds },
+				{ timeoutMs: (options.limitSeconds + options.seconds + 5) * 1000, cancelGraceMs: 1000 }
+			);
+			if (result.ok) return { measurement: result.value, slowerThan: null };
+			if (result.error.code === 'WORKER_TIMEOUT') {
+				return { measurement: null, slowerThan: options.limitSeconds };
+			}
+			throw new AppFailure(result.error.code, result.error.message);
+		} finally {
+			worker.stop();
+		}
+	}
+
+	private beginExport(
+		request: ApiParsedParams<'datasets.export'>,
+		onProgress?: (progress: ExportProgress) => void
+	): { jobId: string; datasetId: number; done: Promise<Result<ExportSummary>> } {
 		if (!path.isAbsolute(request.outDir)) {
 			throw new AppFailure(
 				'INVALID_REQUEST',
@@ -187,10 +246,11 @@ export class GeneratorService {
 		this.exports.set(jobId, { controller, datasetId: dataset.id });
 		const worker = this.workers.start<GeneratorTasks>('generator');
 		let lastWrite = 0;
-		void worker
+		const done = worker
 			.run('export', exportRequest, {
 				signal: controller.signal,
 				onProgress: (progress) => {
+					onProgress?.(progress);
 					this.events.emit('datasets.progress', {
 						jobId,
 						datasetId: dataset.id,
@@ -202,9 +262,12 @@ export class GeneratorService {
 					}
 				}
 			})
-			.then((result) => this.finishExport(jobId, dataset.id, result))
+			.then((result) => {
+				this.finishExport(jobId, dataset.id, result);
+				return result;
+			})
 			.finally(() => worker.stop());
-		return { jobId, datasetId: dataset.id };
+		return { jobId, datasetId: dataset.id, done };
 	}
 
 	/** Cancels a running export; returns false when it is not running. */

@@ -14,6 +14,8 @@ import { trainConfigSchema } from '../../core/training/config';
 import type { z } from 'zod';
 import type { EventBus } from '../events';
 import type { EvaluationService } from './evaluation';
+import type { QueueService } from './queue';
+import type { QueuedRuns } from './queue-work';
 import type { TrainingService } from './training';
 
 export class QuickstartService {
@@ -22,6 +24,8 @@ export class QuickstartService {
 	private running: Promise<void> | null = null;
 
 	constructor(
+		private readonly runs: QueuedRuns,
+		private readonly queue: QueueService,
 		private readonly training: TrainingService,
 		private readonly evaluation: EvaluationService,
 		private readonly events: EventBus
@@ -36,7 +40,8 @@ export class QuickstartService {
 	/** Starts the quickstart; it runs on in the background and reports through `quickstart.changed`. */
 	start(params: z.output<typeof quickstartParamsSchema>): QuickstartState {
 		if (this.running) throw new AppFailure('BUSY', 'The quickstart is already running.');
-		const run = this.training.start({
+		// Through the work queue: it waits its turn if something else trains.
+		const { run, itemId } = this.runs.start({
 			name: `quickstart ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
 			config: trainConfigSchema.parse({
 				source: { kind: 'generator', config: { preset: quickstartDefaults.preset } },
@@ -62,7 +67,7 @@ export class QuickstartService {
 			}))
 		};
 		this.announce();
-		this.running = this.continue(run.id, params).finally(() => {
+		this.running = this.continue(run.id, itemId, params).finally(() => {
 			this.running = null;
 		});
 		return this.state;
@@ -75,10 +80,11 @@ export class QuickstartService {
 
 	private async continue(
 		runId: number,
+		itemId: number,
 		params: z.output<typeof quickstartParamsSchema>
 	): Promise<void> {
 		try {
-			await this.training.idle();
+			await this.queue.settled(itemId);
 			const run = this.training.get(runId).run;
 			if (run.status !== 'completed') {
 				this.finish(

@@ -1,7 +1,8 @@
 /**
  * Training runs: creates them in SQLite, runs each session in a trainer worker, records its
  * metrics and checkpoints as they arrive, and turns pause, resume and cancel into worker
- * sessions that end at a checkpoint. One run trains at a time: the machine's cores are shared.
+ * sessions that end at a checkpoint. The work queue (services/queue.ts) decides when a run
+ * trains and on which lane; called directly, one run trains at a time (`BUSY` otherwise).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,7 +71,7 @@ export interface TrainingServiceOptions {
 
 /** The Training lab's service layer. */
 export class TrainingService {
-	private session: Session | null = null;
+	private readonly sessions = new Map<number, Session>();
 	private closed = false;
 
 	constructor(
@@ -101,35 +102,46 @@ export class TrainingService {
 	/** Creates a run and starts its first session. */
 	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
 		this.assertIdle();
-		const { config } = request;
-		const run = createRun(
-			this.store().db,
-			{
-				name: request.name ?? null,
-				config,
-				sourceLabel: describeSource(config),
-				appVersion: this.options.appVersion
-			},
-			(id) => path.join(this.options.runsDir, `run-${id}`)
-		);
-		this.launch(run, null);
+		validateSource(request.config);
+		const run = this.create(request, 'running');
+		this.launch(run, null, null);
 		this.events.emit('runs.changed', publicRecord(run));
 		return publicRecord(run);
+	}
+
+	/**
+	 * Creates a run that has not trained yet (stored `paused` at step 0) for the work queue to
+	 * start. Folder sources are checked unless `folderMayNotExistYet` (a study's cached dataset,
+	 * which the queue generates first).
+	 */
+	createForQueue(
+		request: { name?: string | undefined; config: TrainConfig },
+		options: { folderMayNotExistYet?: boolean } = {}
+	): StoredRun {
+		if (!(options.folderMayNotExistYet && request.config.source.kind === 'folder')) {
+			validateSource(request.config);
+		}
+		return this.create(request, 'paused');
 	}
 
 	/** Stops the running session after a checkpoint; the run becomes `paused`. */
 	pause(id: number): RunRecord {
 		const run = this.require(id);
-		if (this.session?.runId !== id) {
+		const session = this.sessions.get(id);
+		if (!session) {
 			throw new AppFailure('INVALID_REQUEST', `Run "${run.name}" is ${run.status}, not running.`);
 		}
-		this.session.intent = 'pause';
-		this.session.controller.abort();
+		session.intent = 'pause';
+		session.controller.abort();
 		return publicRecord(run);
 	}
 
-	/** Continues a paused, interrupted or failed run from its newest intact checkpoint. */
-	resume(id: number): RunRecord {
+	/**
+	 * Continues a paused, interrupted or failed run from its newest intact checkpoint (a run that
+	 * never trained starts from step 0). The queue passes its lane: its backend, and no `BUSY`
+	 * check, since the queue itself keeps one training per lane.
+	 */
+	resume(id: number, lane?: { backend: BackendPreference | null }): RunRecord {
 		const run = this.require(id);
 		if (!resumableStatuses.includes(run.status)) {
 			throw new AppFailure(
@@ -137,7 +149,11 @@ export class TrainingService {
 				`Run "${run.name}" is ${run.status}; only ${resumableStatuses.join(', ')} runs can be resumed.`
 			);
 		}
-		this.assertIdle();
+		if (lane === undefined) this.assertIdle();
+		else if (this.sessions.has(id)) {
+			throw new AppFailure('BUSY', `Run "${run.name}" is already training.`);
+		}
+		validateSource(run.config);
 		const db = this.store().db;
 		const checkpoint = listCheckpoints(db, id)
 			.reverse()
@@ -149,7 +165,8 @@ export class TrainingService {
 			resumed,
 			checkpoint
 				? { path: checkpoint.path, sha256: checkpoint.sha256, step: checkpoint.step }
-				: null
+				: null,
+			lane?.backend ?? null
 		);
 		this.events.emit('runs.changed', publicRecord(resumed));
 		return publicRecord(resumed);
@@ -158,9 +175,10 @@ export class TrainingService {
 	/** Stops a run for good (a running one after a final checkpoint). */
 	cancel(id: number): RunRecord {
 		const run = this.require(id);
-		if (this.session?.runId === id) {
-			this.session.intent = 'cancel';
-			this.session.controller.abort();
+		const session = this.sessions.get(id);
+		if (session) {
+			session.intent = 'cancel';
+			session.controller.abort();
 			return publicRecord(run);
 		}
 		if (!resumableStatuses.includes(run.status)) {
@@ -180,7 +198,7 @@ export class TrainingService {
 	/** Deletes a run that is not training, with its folder of checkpoints. */
 	delete(id: number): { deleted: boolean } {
 		const run = this.require(id);
-		if (this.session?.runId === id) {
+		if (this.sessions.has(id)) {
 			throw new AppFailure('BUSY', `Run "${run.name}" is training; cancel it before deleting it.`);
 		}
 		// The row first: a folder left behind by a failed delete is harmless, a row without files is not.
@@ -232,25 +250,58 @@ export class TrainingService {
 		}
 	}
 
-	/** Resolves when the current session (if any) has ended and been recorded. */
+	/** Resolves when every current session has ended and been recorded. */
 	async idle(): Promise<void> {
-		await this.session?.ended;
+		await Promise.all([...this.sessions.values()].map((session) => session.ended));
+	}
+
+	/** Resolves when the run's current session (if any) has ended and been recorded. */
+	async ended(id: number): Promise<void> {
+		await this.sessions.get(id)?.ended;
+	}
+
+	/** Whether the run is training in this process. */
+	isTraining(id: number): boolean {
+		return this.sessions.has(id);
+	}
+
+	/** A stored run (with its stored status), or NOT_FOUND. */
+	stored(id: number): StoredRun {
+		return this.require(id);
 	}
 
 	/**
-	 * The app is closing: the worker is stopped without a final checkpoint, and the run stays
-	 * `running` in the store, so the next start marks it interrupted (resumable).
+	 * The app is closing: the workers are stopped without a final checkpoint, and the runs stay
+	 * `running` in the store, so the next start marks them interrupted (resumable).
 	 */
 	close(): void {
 		this.closed = true;
-		this.session?.worker.stop();
+		for (const session of this.sessions.values()) session.worker.stop();
+	}
+
+	private create(
+		request: { name?: string | undefined; config: TrainConfig },
+		status: 'running' | 'paused'
+	): StoredRun {
+		const { config } = request;
+		return createRun(
+			this.store().db,
+			{
+				name: request.name ?? null,
+				config,
+				sourceLabel: describeSource(config),
+				appVersion: this.options.appVersion,
+				status
+			},
+			(id) => path.join(this.options.runsDir, `run-${id}`)
+		);
 	}
 
 	private launch(
 		run: StoredRun,
-		resumeFrom: { path: string; sha256: string; step: number } | null
+		resumeFrom: { path: string; sha256: string; step: number } | null,
+		backend: BackendPreference | null
 	): void {
-		validateSource(run.config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		const controller = new AbortController();
 		const session: Session = {
@@ -263,7 +314,7 @@ export class TrainingService {
 			step: resumeFrom?.step ?? 0,
 			ended: Promise.resolve()
 		};
-		this.session = session;
+		this.sessions.set(run.id, session);
 		this.emitProgress(session, 'starting', null, null, 'Starting the trainer…');
 		session.ended = worker
 			.run(
@@ -271,7 +322,7 @@ export class TrainingService {
 				{
 					runId: run.id,
 					config: run.config,
-					backend: this.backendFor(run.config),
+					backend: backend ?? this.backendFor(run.config),
 					folder: run.folder,
 					resumeFrom,
 					appVersion: this.options.appVersion,
@@ -338,7 +389,7 @@ export class TrainingService {
 	}
 
 	private finish(session: Session, result: Result<TrainOutcome>): void {
-		if (this.session === session) this.session = null;
+		if (this.sessions.get(session.runId) === session) this.sessions.delete(session.runId);
 		if (this.closed) return;
 		let status: RunStatus;
 		let error: string | null = null;
@@ -414,11 +465,12 @@ export class TrainingService {
 	}
 
 	private assertIdle(): void {
-		if (!this.session) return;
-		const running = getRun(this.store().db, this.session.runId);
+		const [session] = this.sessions.values();
+		if (!session) return;
+		const running = getRun(this.store().db, session.runId);
 		throw new AppFailure(
 			'BUSY',
-			`Run "${running?.name ?? this.session.runId}" is training; pause it or wait for it to finish (one run trains at a time).`
+			`Run "${running?.name ?? session.runId}" is training; pause it or wait for it to finish (one run trains at a time).`
 		);
 	}
 

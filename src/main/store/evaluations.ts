@@ -64,6 +64,29 @@ export function listEvaluations(db: Database.Database, runId?: number): Evaluati
 	return (rows as EvaluationRow[]).map(toRecord);
 }
 
+/** The evaluations of one group, in creation order. */
+export function listEvaluationsOfGroup(db: Database.Database, groupId: string): EvaluationRecord[] {
+	return (
+		db
+			.prepare('SELECT * FROM evaluations WHERE group_id = ? ORDER BY id')
+			.all(groupId) as EvaluationRow[]
+	).map(toRecord);
+}
+
+/** Evaluations of any of these runs (as encoder or control), oldest first. */
+export function listEvaluationsOfRuns(
+	db: Database.Database,
+	runIds: readonly number[]
+): EvaluationRecord[] {
+	if (runIds.length === 0) return [];
+	const rows = db
+		.prepare(
+			`SELECT * FROM evaluations WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY id`
+		)
+		.all(JSON.stringify(runIds)) as EvaluationRow[];
+	return rows.map(toRecord);
+}
+
 /** One evaluation. */
 export function getEvaluation(db: Database.Database, id: number): EvaluationRecord | undefined {
 	const row = db.prepare('SELECT * FROM evaluations WHERE id = ?').get(id) as

@@ -1,6 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { BackendId } from '../../core/compute/backends';
-import type { CheckpointRecord, MetricPoint, RunRecord, RunStatus } from '../../core/api/training';
+import {
+	resumableStatuses,
+	type CheckpointRecord,
+	type MetricPoint,
+	type RunRecord,
+	type RunStatus
+} from '../../core/api/training';
 import { trainConfigSchema, type TrainConfig } from '../../core/training/config';
 
 interface RunRow {
@@ -24,12 +30,22 @@ interface RunRow {
 	created_at: string;
 	updated_at: string;
 	finished_at: string | null;
+	/** Whether a training of the run waits in the work queue (from {@link runColumns}). */
+	queued?: number;
 }
 
-/** A run as stored: the API record plus the folder that holds its checkpoints. */
+/**
+ * A run as stored: the API record plus the folder that holds its checkpoints. `status` is the
+ * stored one; {@link publicRecord} shows a resumable run that waits in the queue as `queued`.
+ */
 export interface StoredRun extends RunRecord {
 	folder: string;
+	queued: boolean;
 }
+
+/** The run columns plus whether a training of the run waits in the queue (migration 6). */
+const runColumns = `runs.*, EXISTS (SELECT 1 FROM queue_items q WHERE q.run_id = runs.id
+	AND q.kind = 'train' AND q.state = 'queued') AS queued`;
 
 const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
 
@@ -55,41 +71,60 @@ function toRun(row: RunRow): StoredRun {
 		createdAt: row.created_at,
 		updatedAt: row.updated_at,
 		finishedAt: row.finished_at,
-		folder: row.folder
+		folder: row.folder,
+		queued: row.queued === 1
 	};
 }
 
-/** The API record of a stored run (without the store's own fields). */
+/**
+ * The API record of a stored run (without the store's own fields): a paused, interrupted or
+ * failed run whose training waits in the work queue reads `queued`.
+ */
 export function publicRecord(run: StoredRun): RunRecord {
-	const { folder, ...record } = run;
+	const { folder, queued, ...record } = run;
 	void folder;
-	return record;
+	return queued && resumableStatuses.includes(record.status)
+		? { ...record, status: 'queued' }
+		: record;
 }
 
 /** Runs, newest first. */
 export function listRuns(db: Database.Database): StoredRun[] {
-	return (db.prepare('SELECT * FROM runs ORDER BY id DESC').all() as RunRow[]).map(toRun);
+	return (db.prepare(`SELECT ${runColumns} FROM runs ORDER BY id DESC`).all() as RunRow[]).map(
+		toRun
+	);
 }
 
 /** The run with this id. */
 export function getRun(db: Database.Database, id: number): StoredRun | undefined {
-	const row = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+	const row = db.prepare(`SELECT ${runColumns} FROM runs WHERE id = ?`).get(id) as
+		RunRow | undefined;
 	return row ? toRun(row) : undefined;
 }
 
-/** Creates a run in `running` state; `folderFor` names its folder from the new id. */
+/**
+ * Creates a run, `running` unless `status` says otherwise (the queue creates runs `paused` at
+ * step 0 until their turn); `folderFor` names its folder from the new id.
+ */
 export function createRun(
 	db: Database.Database,
-	run: { name: string | null; config: TrainConfig; sourceLabel: string; appVersion: string },
+	run: {
+		name: string | null;
+		config: TrainConfig;
+		sourceLabel: string;
+		appVersion: string;
+		status?: 'running' | 'paused';
+	},
 	folderFor: (id: number) => string
 ): StoredRun {
 	return db.transaction(() => {
 		const { lastInsertRowid } = db
 			.prepare(
 				`INSERT INTO runs (name, status, config, source_label, steps, app_version, folder)
-				 VALUES ('', 'running', @config, @sourceLabel, @steps, @appVersion, '')`
+				 VALUES ('', @status, @config, @sourceLabel, @steps, @appVersion, '')`
 			)
 			.run({
+				status: run.status ?? 'running',
 				config: JSON.stringify(run.config),
 				sourceLabel: run.sourceLabel,
 				steps: run.config.steps,

@@ -58,10 +58,12 @@ export const quickstartCommand: CliCommand = {
 			});
 			const onInterrupt = () => {
 				const runId = context.quickstart.status()?.runId;
-				if (runId !== null && runId !== undefined) context.training.cancel(runId);
+				if (runId !== null && runId !== undefined) context.runs.cancel(runId);
 			};
 			process.once('SIGINT', onInterrupt);
-			context.quickstart.start(parsed.data);
+			const { runId } = context.quickstart.start(parsed.data);
+			// This process trains the quickstart's run only; the app works through the rest.
+			context.queue.work((item) => item.kind === 'train' && item.runId === runId);
 			await context.quickstart.idle();
 			process.off('SIGINT', onInterrupt);
 			unsubscribe();

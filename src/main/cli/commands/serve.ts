@@ -57,6 +57,9 @@ export const serveCommand: CliCommand = {
 			].join('\n')
 		);
 		void context.backends.probe();
+		// The server works through the queue: trainings, evaluations and studies left waiting or
+		// interrupted by the last stop continue now.
+		if (context.store.ok) context.queue.work();
 		const running = server;
 		await new Promise<void>((resolve) => {
 			const stop = () => resolve();

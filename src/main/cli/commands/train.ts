@@ -156,7 +156,7 @@ export const trainCommand: CliCommand = {
 				env.stderr(context.store.error.message);
 				return 1;
 			}
-			let run: RunRecord;
+			let started: { run: RunRecord; itemId: number };
 			if (values.resume !== undefined) {
 				const id = Number(values.resume);
 				if (!Number.isInteger(id) || id < 1) {
@@ -165,7 +165,7 @@ export const trainCommand: CliCommand = {
 					);
 					return 2;
 				}
-				run = context.training.resume(id);
+				started = context.runs.resume(id);
 			} else {
 				const built = configFromFlags(values);
 				if ('problems' in built) {
@@ -174,9 +174,11 @@ export const trainCommand: CliCommand = {
 				}
 				const config = trainConfigSchema.parse(built.config);
 				const name = values.name as string | undefined;
-				run = context.training.start({ name, config });
+				started = context.runs.start({ name, config });
 			}
-			return await follow(context, run, env, Boolean(values.json));
+			// This process trains this run only; the app or `serve` works through the rest.
+			context.queue.work((item) => item.id === started.itemId);
+			return await follow(context, started, env, Boolean(values.json));
 		} catch (error) {
 			env.stderr((error as Error).message);
 			return 1;
@@ -189,7 +191,7 @@ export const trainCommand: CliCommand = {
 /** Shows a run's progress until its session ends; Ctrl-C pauses it at a checkpoint. */
 async function follow(
 	context: AppContext,
-	run: RunRecord,
+	{ run, itemId }: { run: RunRecord; itemId: number },
 	env: CliEnvironment,
 	json: boolean
 ): Promise<number> {
@@ -221,12 +223,13 @@ async function follow(
 		env.stderr(
 			'\nPausing at a checkpoint… (press Ctrl-C again to quit at once; resume with --resume)'
 		);
-		context.training.pause(run.id);
+		context.runs.pause(run.id);
 	};
 	let stopping = false;
 	process.on('SIGINT', onInterrupt);
 	try {
-		await context.training.idle();
+		await context.queue.settled(itemId);
+		await context.training.ended(run.id);
 	} finally {
 		process.off('SIGINT', onInterrupt);
 		unsubscribe();

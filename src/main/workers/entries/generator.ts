@@ -43,16 +43,31 @@ export interface DiagnosticsRequest extends ConfigRequest {
 	count: number;
 }
 
+/** What a speed measurement asks for: a configuration and how long to generate for. */
+export interface MeasureRequest extends ConfigRequest {
+	seed: number;
+	/** Seconds of steady generation after the first (cold) image. */
+	seconds: number;
+}
+
+/** A generator's measured speed on this thread. */
+export interface SpeedMeasurement {
+	/** The first image, cold: tables, caches, networks included. */
+	firstImageSeconds: number;
+	/** Images drawn after the first, and how long they took. */
+	images: number;
+	seconds: number;
+}
+
 /** The generator worker's tasks. */
 export type GeneratorTasks = {
+	measure: TaskSpec<MeasureRequest, SpeedMeasurement, never>;
 	preview: TaskSpec<PreviewRequest, PreviewImage[], PreviewImage>;
 	diagnostics: TaskSpec<DiagnosticsRequest, DatasetDiagnostics, { done: number; total: number }>;
 	export: TaskSpec<ExportRequest, ExportSummary, ExportProgress>;
 };
 
-async function resolveOrFail(
-	request: PreviewRequest | DiagnosticsRequest
-): Promise<ResolvedConfig> {
+async function resolveOrFail(request: ConfigRequest): Promise<ResolvedConfig> {
 	const resolved = resolveConfig(request);
 	if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 	if (resolved.value.generator.family === 'feature_vis') await ensureTfjsBackend();
@@ -70,6 +85,22 @@ function yieldToMessages(): Promise<void> {
 installCacheFromEnvironment();
 
 serveWorker<GeneratorTasks>({
+	measure: async (request, { signal }) => {
+		const { generator, params, size } = await resolveOrFail(request);
+		const cold = performance.now();
+		await generator.generate(params, request.seed, 0, size);
+		const firstImageSeconds = (performance.now() - cold) / 1000;
+		const started = performance.now();
+		let images = 0;
+		// Indices spread over the dataset, so cached per-category work is not reused unfairly.
+		while ((performance.now() - started) / 1000 < request.seconds || images < 1) {
+			await yieldToMessages();
+			if (signal.aborted) throw new AppFailure('CANCELLED', 'Measurement cancelled.');
+			await generator.generate(params, request.seed, 1 + images * 7919, size);
+			images++;
+		}
+		return { firstImageSeconds, images, seconds: (performance.now() - started) / 1000 };
+	},
 	preview: async (request, { signal, progress }) => {
 		const { generator, params, size } = await resolveOrFail(request);
 		const images: PreviewImage[] = [];

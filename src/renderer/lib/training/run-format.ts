@@ -16,6 +16,7 @@ export const statusPresentation: Record<
 	RunStatus,
 	{ label: string; symbol: string; tone: 'active' | 'ok' | 'warn' | 'error' | 'muted' }
 > = {
+	queued: { label: 'Queued', symbol: '⋯', tone: 'muted' },
 	running: { label: 'Running', symbol: '▶', tone: 'active' },
 	paused: { label: 'Paused', symbol: '❚❚', tone: 'warn' },
 	interrupted: { label: 'Interrupted', symbol: '↯', tone: 'warn' },
@@ -33,9 +34,10 @@ export function runControls(status: RunStatus): {
 } {
 	const resumable = resumableStatuses.includes(status);
 	return {
-		pause: status === 'running',
+		// Pausing a queued run takes it out of the queue.
+		pause: status === 'running' || status === 'queued',
 		resume: resumable,
-		cancel: status === 'running' || resumable
+		cancel: status === 'running' || status === 'queued' || resumable
 	};
 }
 
