@@ -13,7 +13,7 @@ const layerRule = (forbidden, why) => ({
 });
 
 export default tseslint.config(
-	{ ignores: ['dist/', 'release/', 'node_modules/', 'test-results/'] },
+	{ ignores: ['dist/', 'release/', 'node_modules/', 'test-results/', '.noiselab-dev/'] },
 	js.configs.recommended,
 	...tseslint.configs.strict,
 	...svelte.configs['flat/recommended'],

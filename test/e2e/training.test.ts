@@ -196,7 +196,7 @@ describe('the Training lab in Chromium (web mode)', () => {
 		});
 
 		it(
-			'lists the run as interrupted after a restart, and resumes it to completion with continuous metrics',
+			'continues the run from its checkpoint after a restart, through the work queue, with continuous metrics',
 			{ timeout: 150_000 },
 			async () => {
 				const steps = 32;
@@ -217,29 +217,31 @@ describe('the Training lab in Chromium (web mode)', () => {
 				await first.killHard();
 				await before.close();
 
+				// The queue kept the training: the restarted server marks the run interrupted and
+				// resumes it by itself from its newest checkpoint.
 				second = await startTestServer(dataDir);
 				const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 				const errors = watchForErrors(page);
 				await page.goto(`${second.server.url}#/train`);
-				await expect
-					.poll(() => listedStatus(page, 'e2e-restart'), { timeout: 30_000 })
-					.toBe('interrupted');
 				await page
 					.getByTestId('runs-list')
 					.getByRole('button', { name: 'Open run e2e-restart' })
 					.click();
-				await expect.poll(() => shownStatus(page)).toBe(statusWords.interrupted);
-				await expect(page.getByTestId('run-error').textContent()).resolves.toContain(
-					'NoiseLab stopped while this run was training. Resume continues from its last checkpoint.'
-				);
-				expect(await page.getByRole('button', { name: 'Pause run' }).isDisabled()).toBe(true);
-				await screenshot(page, 'train-interrupted');
-
-				await page.getByRole('button', { name: 'Resume run' }).click();
 				await expect.poll(() => shownStatus(page), { timeout: 60_000 }).toBe(statusWords.completed);
 				expect(await shownStep(page)).toBe(steps);
 				expect(await listedStatus(page, 'e2e-restart')).toBe('completed');
 				await expect(page.getByTestId('run-error').count()).resolves.toBe(0);
+				const resumedFrom = second.context.store.ok
+					? (
+							second.context.store.value.db
+								.prepare('SELECT start_step AS step FROM run_sessions ORDER BY id')
+								.all() as { step: number }[]
+						).map((session) => session.step)
+					: [];
+				expect(resumedFrom).toHaveLength(2);
+				expect(resumedFrom[0]).toBe(0);
+				expect(resumedFrom[1]).toBeGreaterThanOrEqual(checkpoint);
+				expect(resumedFrom[1]).toBeLessThanOrEqual(killedAt);
 				// The steps after the checkpoint were trained again, not logged twice or skipped.
 				expect(await loggedSteps(second, 1)).toEqual(oneTo(steps));
 				await expect.poll(() => lossChartLastStep(page)).toBe(steps);

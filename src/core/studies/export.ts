@@ -68,7 +68,7 @@ export function agreementSentence(results: StudyResults, targetKey: string): str
 	const agreement = results.agreement[targetKey];
 	const rho = agreement?.spearman.value ?? null;
 	if (!agreement || rho === null) {
-		return `Too few sources with both our result and the paper’s (n = ${agreement?.spearman.n ?? 0}; needs 3) to rank.`;
+		return `Too few sources with both our result and the paper’s (n = ${agreement?.spearman.n ?? 0}; needs 3) to rank`;
 	}
 	const { spearman, kendall } = agreement;
 	const method =

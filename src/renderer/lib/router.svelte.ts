@@ -3,6 +3,7 @@ export const areas = [
 	{ id: 'generate', label: 'Generate', icon: '▦' },
 	{ id: 'train', label: 'Train', icon: '◎' },
 	{ id: 'evaluate', label: 'Evaluate', icon: '◇' },
+	{ id: 'studies', label: 'Studies', icon: '▤' },
 	{ id: 'runs', label: 'Runs', icon: '☰' },
 	{ id: 'explain', label: 'Explain', icon: '◐' },
 	{ id: 'settings', label: 'Settings', icon: '⚙' }

@@ -5,11 +5,8 @@ import type { RunRecord } from '../../../src/core/api/training';
 import { studyResultsToCsv, studyResultsToLatex } from '../../../src/core/studies/export';
 import { buildStudyFigure, studyFigureSvg } from '../../../src/core/studies/figure';
 import { paperResults } from '../../../src/core/studies/paper-reference';
-import {
-	buildStudyResults,
-	sortResultRows,
-	type StudyRunLink
-} from '../../../src/core/studies/results';
+import { buildStudyResults, type StudyRunLink } from '../../../src/core/studies/results';
+import { sortResultRows } from '../../../src/core/studies/table';
 import {
 	budgetPresets,
 	findBudget,

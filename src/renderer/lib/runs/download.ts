@@ -3,7 +3,12 @@
  * Electron's renderer, which saves it through its download dialog.
  */
 export function downloadText(fileName: string, text: string, mimeType: string): void {
-	const url = URL.createObjectURL(new Blob([text], { type: `${mimeType};charset=utf-8` }));
+	downloadBlob(fileName, new Blob([text], { type: `${mimeType};charset=utf-8` }));
+}
+
+/** Offers bytes (e.g. a PNG) as a file download. */
+export function downloadBlob(fileName: string, blob: Blob): void {
+	const url = URL.createObjectURL(blob);
 	const link = document.createElement('a');
 	link.href = url;
 	link.download = fileName;
