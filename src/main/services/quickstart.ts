@@ -57,7 +57,7 @@ export class QuickstartService {
 			stage: 'pretraining',
 			runId: run.id,
 			groupIds: [],
-			message: `Pretraining the tiny encoder on ${quickstartDefaults.preset} for ${params.steps} steps…`,
+			message: `${run.status === 'queued' ? 'Waiting in the work queue, then pretraining' : 'Pretraining'} the tiny encoder on ${quickstartDefaults.preset} for ${params.steps} steps…`,
 			startedAt: new Date().toISOString(),
 			seconds: 0,
 			results: quickstartDefaults.datasets.map((dataset) => ({
