@@ -56,6 +56,10 @@ export const errorCodes = {
 		status: 503,
 		hint: 'Pick another compute backend in Settings; `noiselab doctor` says why each is unavailable.'
 	},
+	TOO_LARGE: {
+		status: 413,
+		hint: 'Send less at once: choose a smaller file (the message names the limit).'
+	},
 	BUSY: {
 		status: 409,
 		hint: 'Wait for the running job to finish, or pause it first.'

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { installLastResortHandler } from '../../server/last-resort';
 import { isLoopbackHost, startWebServer } from '../../server/web-server';
 import { cliAppContext, type CliCommand } from '../command';
 
@@ -33,12 +34,14 @@ export const serveCommand: CliCommand = {
 			env.stderr(`The app is not built (${rendererDir} is missing). Run \`npm run build\` first.`);
 			return 1;
 		}
+		const removeLastResort = installLastResortHandler(env.stderr);
 		const context = cliAppContext(env);
 		let server;
 		try {
-			server = await startWebServer({ host, port, rendererDir, context });
+			server = await startWebServer({ host, port, rendererDir, context, log: env.stderr });
 		} catch (error) {
 			context.close();
+			removeLastResort();
 			env.stderr((error as Error).message);
 			return 1;
 		}
@@ -65,6 +68,7 @@ export const serveCommand: CliCommand = {
 		});
 		await running.close();
 		context.close();
+		removeLastResort();
 		env.stdout('Stopped.');
 		return 0;
 	}
