@@ -140,6 +140,13 @@ export const runsCommand: CliCommand = {
 		) {
 			return usage();
 		}
+		const badId = (action === 'import' ? [] : ids).find((id) => !/^[1-9]\d*$/.test(id));
+		if (badId !== undefined) {
+			env.stderr(
+				`noiselab runs ${action} takes run ids (see noiselab runs list); got ${JSON.stringify(badId)}.`
+			);
+			return 2;
+		}
 		const format = String(args.values.format);
 		if (format !== 'csv' && format !== 'latex') {
 			env.stderr(`--format must be csv or latex; got ${JSON.stringify(format)}.`);
