@@ -131,7 +131,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'runs.estimate': ({ config }) => training.estimate(config),
 		'runs.update': ({ id, ...change }) => training.update(id, change),
 		'runs.delete': ({ id }) => training.delete(id),
-		'runs.exportBundle': ({ id, path: file }) => training.exportBundle(id, file),
+		'runs.exportBundle': ({ id, path: file, overwrite }) =>
+			training.exportBundle(id, file, overwrite),
 		'runs.importBundle': ({ path: file }) => training.importBundle(file),
 		'evaluations.datasets': () => evaluation.datasets(),
 		'evaluations.registerDataset': ({ path: folder }) => evaluation.registerDataset(folder),

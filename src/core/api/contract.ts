@@ -278,8 +278,15 @@ export const apiMethods = {
 	}),
 	'runs.exportBundle': method({
 		summary:
-			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint.',
-		params: z.object({ id: z.number().int(), path: z.string().min(1) }).strict(),
+			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint. An existing file is never replaced: the bundle takes the next free name ("run (2).nlrun"), which the result gives.',
+		params: z
+			.object({
+				id: z.number().int(),
+				path: z.string().min(1),
+				/** Replace an existing file at `path`, allowed only when it is a NoiseLab run bundle. */
+				overwrite: z.boolean().default(false)
+			})
+			.strict(),
 		result: z.object({ path: z.string(), bytes: z.number().int() })
 	}),
 	'runs.importBundle': method({
