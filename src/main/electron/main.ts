@@ -112,6 +112,8 @@ void app.whenReady().then(() => {
 		launcher: forkUtilityWorker,
 		workersDir: path.join(distDir, 'workers'),
 		electronVersion: process.versions.electron ?? null,
+		// The user at this machine, choosing with its native dialogs: any folder.
+		pathAccess: 'any',
 		pickFolder: async (title) => {
 			const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
 			const options = {
