@@ -89,7 +89,8 @@ const cases: [string[], string][] = [
 	[['quickstart', '--steps', '-5'], '--steps must be at least 1; got -5.'],
 	[['runs', 'show', 'x'], 'noiselab runs show takes run ids (see noiselab runs list); got "x".'],
 	[['runs', 'bundle', '1.5', '--out', 'b.nlrun'], 'noiselab runs bundle takes run ids'],
-	[['serve', '--port', '-1'], '--port must be a whole number from 0 to 65535; got "-1".']
+	[['serve', '--port', '-1'], '--port must be a whole number from 0 to 65535; got "-1".'],
+	[['serve', '--allow-folder', aFile], `--allow-folder: ${aFile} is a file, not a folder.`]
 ];
 
 describe.concurrent('CLI messages name the flag, what it expects and the value received', () => {
