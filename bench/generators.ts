@@ -4,7 +4,7 @@
  * generators, with each preset's peak memory.
  *
  * Each preset runs in a child process of its own, so its peak RSS (main thread plus worker
- * threads) is its own. The previous version (commit {@link previousVersionCommit} unless
+ * threads, and the previous version where compared) is its own. The previous version (commit {@link previousVersionCommit} unless
  * `--baseline` names another, `--baseline none` to skip) is bundled from git and timed on the
  * same thread as the current code in alternating slices, so a loaded machine slows both alike
  * and the factor stays meaningful when the absolute rates are not.
@@ -89,18 +89,27 @@ function onThreads(base: Omit<Job, 'offset' | 'stride'>, threads: number): Promi
 
 /**
  * Current and previous code on the same thread, in alternating slices of about a quarter
- * second, each on its own indices after one warm-up image.
+ * second, on the same indices, both starting with cold caches (this runs before anything else
+ * in the preset's process). Returns the current code's cold first image too, or only that when
+ * a cold image takes longer than `slowSeconds`.
  */
 async function interleaved(
 	now: Resolved,
 	before: Resolved,
-	seconds: number
-): Promise<{ current: number; previous: number }> {
+	seconds: number,
+	slowSeconds: number
+): Promise<{ firstSeconds: number; rates: { current: number; previous: number } | null }> {
 	const versions = [now, before];
+	const first = versions.map(() => 0);
+	for (const [v, version] of versions.entries()) {
+		const cold = performance.now();
+		await version.generator.generate(version.params, 1, 0, version.size);
+		first[v] = (performance.now() - cold) / 1000;
+	}
+	const firstSeconds = first[0] as number;
+	if (Math.max(...first) > slowSeconds) return { firstSeconds, rates: null };
 	const time = new Float64Array(2);
 	const images = new Int32Array(2);
-	for (const version of versions)
-		await version.generator.generate(version.params, 1, 0, version.size);
 	const elapsed = () => (time[0] as number) + (time[1] as number);
 	while (elapsed() < 2000 * seconds) {
 		for (let v = 0; v < 2; v++) {
@@ -115,7 +124,7 @@ async function interleaved(
 		}
 	}
 	const rateOf = (v: number) => (1000 * (images[v] as number)) / (time[v] as number);
-	return { current: rateOf(0), previous: rateOf(1) };
+	return { firstSeconds, rates: { current: rateOf(0), previous: rateOf(1) } };
 }
 
 /** Runs in the preset's child process. */
@@ -126,24 +135,29 @@ async function measurePreset(
 	baseline: string
 ): Promise<PresetResult> {
 	const cores = os.availableParallelism();
-	const single = await measure({ preset, size, seconds, offset: 0, stride: 1 });
-	// The all-cores run repeats the cold start on every thread; skip it where that is minutes.
-	const slow = single.firstSeconds + 1 / single.rate > 4 * seconds;
-	const all = slow ? null : await onThreads({ preset, size, seconds }, cores);
-	const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-	let previous: PresetResult['previous'] = 'skipped (slow)';
-	if (baseline === 'none') previous = 'not asked';
-	else if (!slow) {
+	let previous: PresetResult['previous'] = 'not asked';
+	let firstSeconds: number | null = null;
+	if (baseline !== 'none') {
 		try {
 			const before = resolve(loadPreviousRegistry(baseline), preset, size);
 			const now = resolve(current, preset, size);
 			if (typeof before === 'string') previous = `previous: ${before}`;
-			else if (typeof now !== 'string') previous = await interleaved(now, before, seconds);
+			else if (typeof now !== 'string') {
+				const comparison = await interleaved(now, before, seconds, 4 * seconds);
+				firstSeconds = comparison.firstSeconds;
+				previous = comparison.rates ?? 'skipped (slow)';
+			}
 		} catch (error) {
 			previous = `no previous version: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
 		}
 	}
-	return { firstSeconds: single.firstSeconds, single: single.rate, all, previous, peakRssMiB };
+	const single = await measure({ preset, size, seconds, offset: 0, stride: 1 });
+	firstSeconds ??= single.firstSeconds;
+	// The all-cores run repeats the cold start on every thread; skip it where that is minutes.
+	const slow = firstSeconds + 1 / single.rate > 4 * seconds;
+	const all = slow ? null : await onThreads({ preset, size, seconds }, cores);
+	const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+	return { firstSeconds, single: single.rate, all, previous, peakRssMiB };
 }
 
 const rate = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} img/s`.padStart(12);
