@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doctorReportSchema } from '../../src/core/api/contract';
+import { failpointsVariable } from '../../src/main/failpoints';
 import { databaseFileName, openStore } from '../../src/main/store/database';
 import { repoRoot, temporaryFolder } from '../support/paths';
 
@@ -163,8 +164,14 @@ describe('the noiselab CLI', () => {
 			'--workers',
 			'1'
 		];
+		// The first export holds after 100 images (a failpoint) until Ctrl-C: a fast machine wrote
+		// all 3000 before the signal arrived.
 		const child = spawn(process.execPath, args, {
-			env: { ...process.env, NOISELAB_HOME: home.path }
+			env: {
+				...process.env,
+				NOISELAB_HOME: home.path,
+				[failpointsVariable]: 'export.hold-after-images=100'
+			}
 		});
 		let errors = '';
 		child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
@@ -180,6 +187,7 @@ describe('the noiselab CLI', () => {
 			written: number;
 		};
 		expect(manifest.complete).toBe(false);
+		expect(manifest.written).toBe(100);
 		const rerun = cli(...args.slice(1));
 		expect(rerun.status, rerun.stderr).toBe(0);
 		expect(rerun.stdout).toMatch(/holds 3000 of 3000 images .*already there, resumed/);

@@ -7,7 +7,7 @@ import type { RunProgress, RunRecord } from '../../src/core/api/training';
 import { trainConfigSchema, type TrainConfigInput } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
-import { forkNodeWorker } from '../../src/main/workers/node-launcher';
+import { failpointLauncher } from '../support/failpoints';
 import { distDir, temporaryFolder } from '../support/paths';
 
 /** A run small enough for a few seconds on wasm: the tiny encoder on 64 px dead leaves. */
@@ -27,10 +27,11 @@ describe('training runs (real trainer workers on wasm)', () => {
 	const home = temporaryFolder();
 	let context: AppContext;
 	const events: ApiEvent[] = [];
+	const failpoints = failpointLauncher();
 	beforeAll(() => {
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
-			launcher: forkNodeWorker,
+			launcher: failpoints.launcher,
 			workersDir: path.join(distDir, 'workers')
 		});
 		context.events.subscribe((event) => events.push(event));
@@ -119,8 +120,13 @@ describe('training runs (real trainer workers on wasm)', () => {
 		const straight = context.training.start({ name: 'straight', config });
 		await context.training.idle();
 
-		const killed = context.training.start({ name: 'killed', config });
-		await waitFor(() => progressOf(killed.id).some((p) => p.step >= 5));
+		// The session holds after step 6 (a failpoint), so the kill lands between the checkpoint of
+		// step 4 and the end on any machine; waiting for "step >= 5" raced a fast machine, whose
+		// next progress report could already be the run's last step.
+		const killed = failpoints.armed('train.hold-after-step=6', () =>
+			context.training.start({ name: 'killed', config })
+		);
+		await waitFor(() => progressOf(killed.id).some((p) => p.step === 6));
 		const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
 			.toString()
 			.trim()

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { startWebServer, type WebServer } from '../../src/main/server/web-server';
+import type { WorkerLauncher } from '../../src/main/workers/host';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
 import { distDir, temporaryFolder } from './paths';
 
@@ -12,11 +13,17 @@ export interface TestServer {
 	stop(): Promise<void>;
 }
 
-/** Starts the app exactly as `noiselab serve` does, in this process. */
-export async function startTestServer(dataDir = temporaryFolder()): Promise<TestServer> {
+/**
+ * Starts the app exactly as `noiselab serve` does, in this process; `launcher` may wrap the
+ * worker launcher (e.g. to arm failpoints in its workers).
+ */
+export async function startTestServer(
+	dataDir = temporaryFolder(),
+	launcher: WorkerLauncher = forkNodeWorker
+): Promise<TestServer> {
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
-		launcher: forkNodeWorker,
+		launcher,
 		workersDir: path.join(distDir, 'workers')
 	});
 	const server = await startWebServer({

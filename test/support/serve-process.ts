@@ -14,16 +14,19 @@ export interface ServeProcess {
 }
 
 /**
- * Starts the built CLI's `serve` on a free port with `NOISELAB_HOME=dataDir`. It leads a process
- * group of its own (`detached`), and forked workers join that group, so one signal to the group
- * ends them all, as when the machine loses power.
+ * Starts the built CLI's `serve` on a free port with `NOISELAB_HOME=dataDir` (and `env`, e.g.
+ * failpoints). It leads a process group of its own (`detached`), and forked workers join that
+ * group, so one signal to the group ends them all, as when the machine loses power.
  */
-export async function spawnServe(dataDir: string): Promise<ServeProcess> {
+export async function spawnServe(
+	dataDir: string,
+	env: Record<string, string> = {}
+): Promise<ServeProcess> {
 	const child = spawn(
 		process.execPath,
 		[path.join(distDir, 'cli', 'noiselab.cjs'), 'serve', '--port', '0'],
 		{
-			env: { ...process.env, NOISELAB_HOME: dataDir },
+			env: { ...process.env, ...env, NOISELAB_HOME: dataDir },
 			detached: true,
 			stdio: ['ignore', 'pipe', 'pipe']
 		}

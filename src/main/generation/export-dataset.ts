@@ -28,6 +28,7 @@ import {
 } from '../../core/generators/manifest';
 import { resolveConfig, type ConfigRequest } from '../../core/generators/registry';
 import { appInfo } from '../app-info';
+import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
 import type { RenderJob, ThreadReply } from './thread-protocol';
@@ -366,13 +367,14 @@ function renderInThreads(
 ): Promise<Result<number>> {
 	if (indices.length === 0) return Promise.resolve(ok(0));
 	const started = performance.now();
+	const holdAt = failpoint('export.hold-after-images');
 	let next = 0;
 	let written = 0;
 	let failure: AppError | null = null;
 	let lastReport = 0;
 	const takeBatch = () => {
-		if (failure || pool.signal?.aborted || next >= indices.length) return null;
-		const batch = indices.slice(next, next + batchSize);
+		if (failure || pool.signal?.aborted || next >= indices.length || next === holdAt) return null;
+		const batch = indices.slice(next, Math.min(next + batchSize, holdAt ?? Infinity));
 		next += batch.length;
 		return batch;
 	};
@@ -382,13 +384,15 @@ function renderInThreads(
 			const feed = () => {
 				const batch = takeBatch();
 				if (batch) worker.postMessage({ job, indices: batch });
-				else void worker.terminate().then(() => resolve());
+				else if (next === holdAt && !failure && !pool.signal?.aborted) {
+					void untilAborted(pool.signal).then(feed);
+				} else void worker.terminate().then(() => resolve());
 			};
 			worker.on('message', (reply: ThreadReply) => {
 				if (reply.kind === 'rendered') {
 					written++;
 					const elapsed = (performance.now() - started) / 1000;
-					if (elapsed - lastReport > 0.2 || written === indices.length) {
+					if (elapsed - lastReport > 0.2 || written === indices.length || written === holdAt) {
 						lastReport = elapsed;
 						pool.onWritten(written, elapsed);
 					}
