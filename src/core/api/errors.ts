@@ -38,7 +38,7 @@ export const errorCodes = {
 	},
 	DISK_FULL: {
 		status: 507,
-		hint: 'Free some disk space, then run the same export again: it resumes where it stopped.'
+		hint: 'Free some disk space, then resume: a run continues from its last intact checkpoint, an export from the images already written.'
 	},
 	IO_ERROR: {
 		status: 500,

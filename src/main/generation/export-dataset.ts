@@ -28,6 +28,7 @@ import {
 } from '../../core/generators/manifest';
 import { resolveConfig, type ConfigRequest } from '../../core/generators/registry';
 import { appInfo } from '../app-info';
+import { isDiskFull, writeFileDurably } from '../durable-file';
 import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
@@ -276,11 +277,12 @@ function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
 	}
 }
 
-/** Writes the manifest atomically, so a crash never leaves half a manifest. */
+/** Writes the manifest durably, so a crash or a full disk never leaves half a manifest. */
 function writeManifest(outDir: string, manifest: DatasetManifest): void {
-	const file = path.join(outDir, manifestName);
-	fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, '\t')}\n`);
-	fs.renameSync(`${file}.tmp`, file);
+	writeFileDurably(
+		path.join(outDir, manifestName),
+		Buffer.from(`${JSON.stringify(manifest, null, '\t')}\n`)
+	);
 }
 
 function hasCompleteImage(outDir: string, index: number, format: ImageFormat): boolean {
@@ -349,8 +351,7 @@ function writeShards(outDir: string, manifest: DatasetManifest): void {
 			shardDir,
 			`shard-${String(first / imagesPerFolder).padStart(6, '0')}.tar`
 		);
-		fs.writeFileSync(`${target}.tmp`, packTar(entries));
-		fs.renameSync(`${target}.tmp`, target);
+		writeFileDurably(target, packTar(entries));
 	}
 }
 
@@ -427,7 +428,7 @@ function renderInThreads(
 function ioError(error: unknown, outDir: string): AppError {
 	if (error instanceof AppFailure) return error.toError();
 	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ENOSPC')
+	if (isDiskFull(error))
 		return { code: 'DISK_FULL', message: `The disk is full (writing into ${outDir}).` };
 	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
 		return { code: 'IO_ERROR', message: `Cannot write into ${outDir}: permission denied.` };

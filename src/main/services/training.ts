@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppFailure, type Result } from '../../core/api/errors';
+import { AppFailure, toAppError, type AppError, type Result } from '../../core/api/errors';
 import {
 	resumableStatuses,
 	type RunDetail,
@@ -16,6 +16,7 @@ import {
 import type { BackendPreference } from '../../core/compute/backends';
 import { resolveConfig } from '../../core/generators/registry';
 import type { TrainConfig } from '../../core/training/config';
+import { isDiskFull } from '../durable-file';
 import type { EventBus } from '../events';
 import type { Store } from '../store/database';
 import {
@@ -50,6 +51,8 @@ interface Session {
 	controller: AbortController;
 	/** Why the caller stopped it, if it did. */
 	intent: 'pause' | 'cancel' | null;
+	/** Why the service stopped it: recording its progress failed (e.g. the disk is full). */
+	failure: AppError | null;
 	sessionId: number | null;
 	step: number;
 	ended: Promise<void>;
@@ -259,6 +262,7 @@ export class TrainingService {
 			worker,
 			controller,
 			intent: null,
+			failure: null,
 			sessionId: null,
 			step: resumeFrom?.step ?? 0,
 			ended: Promise.resolve()
@@ -289,8 +293,29 @@ export class TrainingService {
 			.finally(() => worker.stop());
 	}
 
+	/**
+	 * Records a progress event. If the store cannot take it (a full disk refuses SQLite too),
+	 * the session is stopped and the run fails with the reason, rather than training on unrecorded.
+	 */
 	private record(session: Session, event: TrainEvent): void {
-		if (this.closed) return;
+		if (this.closed || session.failure) return;
+		try {
+			this.recordEvent(session, event);
+		} catch (error) {
+			session.failure = isDiskFull(error)
+				? {
+						code: 'DISK_FULL',
+						message: `The disk holding the database is full: cannot record the progress of step ${session.step}.`
+					}
+				: {
+						code: 'IO_ERROR',
+						message: `Cannot record the run's progress: ${toAppError(error).message}`
+					};
+			session.controller.abort();
+		}
+	}
+
+	private recordEvent(session: Session, event: TrainEvent): void {
 		const db = this.store().db;
 		switch (event.kind) {
 			case 'started':
@@ -342,7 +367,10 @@ export class TrainingService {
 		if (this.closed) return;
 		let status: RunStatus;
 		let error: string | null = null;
-		if (result.ok) {
+		if (session.failure) {
+			status = 'failed';
+			error = session.failure.message;
+		} else if (result.ok) {
 			const { outcome, message } = result.value;
 			status =
 				outcome === 'completed'
@@ -362,15 +390,13 @@ export class TrainingService {
 			status = 'failed';
 			error = result.error.message;
 		}
+		const outcome = session.failure?.code ?? (result.ok ? result.value.outcome : result.error.code);
 		const db = this.store().db;
-		if (session.sessionId !== null) {
-			endRunSession(
-				db,
-				session.sessionId,
-				session.step,
-				result.ok ? result.value.outcome : result.error.code
-			);
+		if (outcome === 'DISK_FULL') {
+			const kept = listCheckpoints(db, session.runId).at(-1);
+			error = `${error} ${kept ? `Its checkpoint of step ${kept.step} is intact: free some space, then resume the run and it continues from there.` : 'Free some space, then resume the run.'}`;
 		}
+		if (session.sessionId !== null) endRunSession(db, session.sessionId, session.step, outcome);
 		this.changeStatus(session.runId, status, error);
 	}
 

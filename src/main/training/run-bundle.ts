@@ -17,7 +17,7 @@ import { AppFailure } from '../../core/api/errors';
 import { evaluationRecordSchema, type EvaluationRecord } from '../../core/api/evaluation';
 import { metricPointSchema, runRecordSchema, type RunRecord } from '../../core/api/training';
 import { decodeCheckpoint, encodeCheckpoint } from '../../core/training/checkpoint';
-import { writeFileDurably } from '../durable-file';
+import { mebibytes, writeFailure, writeFileDurably } from '../durable-file';
 import { decodeProbeFile, probeFilePath } from '../evaluation/probe-files';
 import {
 	createEvaluation,
@@ -113,13 +113,14 @@ export function exportRunBundle(
 		tensors: contents.tensors
 	});
 	const target = path.resolve(file);
-	const temporary = `${target}.${process.pid}.tmp`;
 	try {
-		fs.writeFileSync(temporary, bytes);
-		fs.renameSync(temporary, target);
+		writeFileDurably(target, bytes);
 	} catch (error) {
-		fs.rmSync(temporary, { force: true });
-		throw new AppFailure('IO_ERROR', `Cannot write ${target}: ${(error as Error).message}`);
+		throw writeFailure(
+			error,
+			`the ${mebibytes(bytes.length)} bundle ${path.basename(target)}`,
+			path.dirname(target)
+		);
 	}
 	return { path: target, bytes: bytes.length };
 }
@@ -238,10 +239,6 @@ function writeProbe(file: string, bytes: Uint8Array): void {
 	try {
 		writeFileDurably(file, bytes);
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new AppFailure(
-			code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',
-			`Cannot write the linear probe ${file}: ${(error as Error).message}`
-		);
+		throw writeFailure(error, `the linear probe ${path.basename(file)}`, path.dirname(file));
 	}
 }
