@@ -83,6 +83,22 @@ describe('the noiselab CLI', () => {
 		expect(result.stderr).toContain('schema version 999');
 	});
 
+	it('doctor exits 1 and reports a damaged database that still opens (PRAGMA quick_check)', () => {
+		const store = openStore(home.path);
+		const file = store.path;
+		const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+		store.close();
+		// Garbage over the header of page 2, a table's root: the file opens, its tables do not add up.
+		const bytes = fs.readFileSync(file);
+		bytes.fill(0xff, pageSize, pageSize + 16);
+		fs.writeFileSync(file, bytes);
+		const result = cli('doctor');
+		expect(result.status).toBe(1);
+		expect(result.stdout).toContain('✗ Database');
+		expect(result.stderr).toMatch(/The database .* is damaged \(SQLite's quick_check: .+\)/);
+		expect(result.stderr).toContain('restore it from a backup');
+	});
+
 	it('serve prints the URL with its token and stops cleanly on SIGTERM', async () => {
 		const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
 			env: { ...process.env, NOISELAB_HOME: home.path }
@@ -187,7 +203,8 @@ describe('the noiselab CLI', () => {
 			written: number;
 		};
 		expect(manifest.complete).toBe(false);
-		expect(manifest.written).toBe(100);
+		expect(manifest.written).toBeGreaterThanOrEqual(20);
+		expect(manifest.written).toBeLessThanOrEqual(100);
 		const rerun = cli(...args.slice(1));
 		expect(rerun.status, rerun.stderr).toBe(0);
 		expect(rerun.stdout).toMatch(/holds 3000 of 3000 images .*already there, resumed/);

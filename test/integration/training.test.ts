@@ -115,46 +115,53 @@ describe('training runs (real trainer workers on wasm)', () => {
 		await context.training.idle();
 	});
 
-	it('resumes a run whose worker was killed and ends exactly where an uninterrupted run ends', async () => {
-		const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
-		const straight = context.training.start({ name: 'straight', config });
-		await context.training.idle();
+	// Three sessions (straight, killed, resumed), each starting a trainer: minutes on a loaded machine.
+	it(
+		'resumes a run whose worker was killed and ends exactly where an uninterrupted run ends',
+		{
+			timeout: 180_000
+		},
+		async () => {
+			const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
+			const straight = context.training.start({ name: 'straight', config });
+			await context.training.idle();
 
-		// The session holds after step 6 (a failpoint), so the kill lands between the checkpoint of
-		// step 4 and the end on any machine; waiting for "step >= 5" raced a fast machine, whose
-		// next progress report could already be the run's last step.
-		const killed = failpoints.armed('train.hold-after-step=6', () =>
-			context.training.start({ name: 'killed', config })
-		);
-		await waitFor(() => progressOf(killed.id).some((p) => p.step === 6));
-		const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
-			.toString()
-			.trim()
-			.split('\n')
-			.map(Number);
-		for (const pid of pids) process.kill(pid, 'SIGKILL');
-		await context.training.idle();
-		const interrupted = context.training.get(killed.id);
-		expect(interrupted.run.status).toBe('interrupted');
-		expect(interrupted.run.error).toMatch(/Resume/);
-		expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
+			// The session holds after step 6 (a failpoint), so the kill lands between the checkpoint of
+			// step 4 and the end on any machine; waiting for "step >= 5" raced a fast machine, whose
+			// next progress report could already be the run's last step.
+			const killed = failpoints.armed('train.hold-after-step=6', () =>
+				context.training.start({ name: 'killed', config })
+			);
+			await waitFor(() => progressOf(killed.id).some((p) => p.step === 6));
+			const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
+				.toString()
+				.trim()
+				.split('\n')
+				.map(Number);
+			for (const pid of pids) process.kill(pid, 'SIGKILL');
+			await context.training.idle();
+			const interrupted = context.training.get(killed.id);
+			expect(interrupted.run.status).toBe('interrupted');
+			expect(interrupted.run.error).toMatch(/Resume/);
+			expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
 
-		context.training.resume(killed.id);
-		await context.training.idle();
-		const done = context.training.get(killed.id);
-		expect(done.run.status).toBe('completed');
-		const reference = context.training.get(straight.id);
-		expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
-		const a = tensorsOf(straight);
-		const b = tensorsOf(killed);
-		expect(b.step).toBe(8);
-		expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
-		const bytes = (data: Float32Array | undefined) =>
-			data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
-		for (const [name, tensor] of Object.entries(a.tensors)) {
-			expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+			context.training.resume(killed.id);
+			await context.training.idle();
+			const done = context.training.get(killed.id);
+			expect(done.run.status).toBe('completed');
+			const reference = context.training.get(straight.id);
+			expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
+			const a = tensorsOf(straight);
+			const b = tensorsOf(killed);
+			expect(b.step).toBe(8);
+			expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
+			const bytes = (data: Float32Array | undefined) =>
+				data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
+			for (const [name, tensor] of Object.entries(a.tensors)) {
+				expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+			}
 		}
-	});
+	);
 
 	it('marks a run whose loss becomes NaN as diverged, with a suggestion', async () => {
 		const run = context.training.start({

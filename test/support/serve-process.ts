@@ -61,11 +61,12 @@ async function killGroup(child: ChildProcess, pid: number, exited: Promise<void>
 }
 
 /**
- * Whether a live process is left in the group. On Linux, /proc tells zombies apart: an orphaned
+ * Whether a live process is left in the process group `pgid` (a `serve` and its workers). On
+ * Linux, /proc tells zombies apart: an orphaned
  * worker may stay a zombie for good where PID 1 does not reap (containers), and a zombie cannot
  * write a checkpoint.
  */
-function groupAlive(pgid: number): boolean {
+export function groupAlive(pgid: number): boolean {
 	if (!fs.existsSync('/proc/self/stat')) {
 		try {
 			process.kill(-pgid, 0);

@@ -48,6 +48,10 @@ export const errorCodes = {
 		status: 409,
 		hint: 'Update NoiseLab, or point NOISELAB_HOME at another folder.'
 	},
+	DATA_FOLDER_BUSY: {
+		status: 423,
+		hint: 'Another NoiseLab process owns this data folder: stop the one the message names, or set NOISELAB_HOME to another folder.'
+	},
 	STORE_UNAVAILABLE: {
 		status: 503,
 		hint: 'Check that the data folder exists and is writable (`noiselab doctor` shows it).'

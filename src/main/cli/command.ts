@@ -36,12 +36,21 @@ export interface CliCommand {
 	run(args: CliArgs, env: CliEnvironment): Promise<number>;
 }
 
-/** The app's service layer for a command: the data folder's store, workers as Node children. */
-export function cliAppContext(env: CliEnvironment): AppContext {
+/**
+ * The app's service layer for a command: the data folder's store, workers as Node children.
+ * A command that changes data is the folder's `owner` and holds its lock (throwing
+ * DATA_FOLDER_BUSY, which names the holder, while another process owns it); one that only reads
+ * asks for `read-only` and works beside a running app.
+ */
+export function cliAppContext(
+	env: CliEnvironment,
+	access: 'owner' | 'read-only' = 'owner'
+): AppContext {
 	return createAppContext({
 		dataDir: resolveDataDir(),
 		launcher: forkNodeWorker,
-		workersDir: path.join(env.distDir, 'workers')
+		workersDir: path.join(env.distDir, 'workers'),
+		access
 	});
 }
 

@@ -7,7 +7,9 @@ import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history
 import { listEvaluations } from '../../store/evaluations';
 import { exportRunBundle, importRunBundle } from '../../training/run-bundle';
 import type { RunDetail, RunRecord } from '../../../core/api/training';
-import { openStore } from '../../store/database';
+import { AppFailure } from '../../../core/api/errors';
+import { lockDataFolder, type DataFolderLock } from '../../data-folder-lock';
+import { openStore, openStoreReadOnly } from '../../store/database';
 import { getRun, listCheckpoints, listMetrics, listRuns, publicRecord } from '../../store/runs';
 import { resolveDataDir } from '../../paths';
 import type { CliCommand } from '../command';
@@ -146,10 +148,23 @@ export const runsCommand: CliCommand = {
 			return 2;
 		}
 		const id = ids[0];
+		const dataDir = resolveDataDir().path;
+		// Only `import` changes the data folder: it takes the folder's lock. The rest read it
+		// read-only, so they work beside a running app and never disturb it.
+		let lock: DataFolderLock | null = null;
 		let store;
 		try {
-			store = openStore(resolveDataDir().path);
+			if (action === 'import') {
+				lock = lockDataFolder(dataDir, `noiselab runs import ${String(id)}`);
+				store = openStore(dataDir);
+			} else store = openStoreReadOnly(dataDir);
 		} catch (error) {
+			lock?.release();
+			const nothingYet = error instanceof AppFailure && error.code === 'NOT_FOUND';
+			if (nothingYet && action === 'list') {
+				env.stdout(args.values.json ? '[]' : table([]));
+				return 0;
+			}
 			env.stderr((error as Error).message);
 			return 1;
 		}
@@ -170,7 +185,7 @@ export const runsCommand: CliCommand = {
 				const imported = importRunBundle(
 					store.db,
 					path.resolve(String(id)),
-					path.join(resolveDataDir().path, 'runs')
+					path.join(dataDir, 'runs')
 				);
 				env.stderr(`Imported run ${imported.id} "${imported.name}" (${imported.status}).`);
 				if (args.values.json) env.stdout(JSON.stringify(imported, null, '\t'));
@@ -229,6 +244,7 @@ export const runsCommand: CliCommand = {
 			return 1;
 		} finally {
 			store.close();
+			lock?.release();
 		}
 	}
 };
