@@ -217,6 +217,39 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 		expect(conflict.ok || conflict.error.code).toBe('FOLDER_CONFLICT');
 	});
 
+	it('refuses a destination that is not a writable folder on a disk before starting', async (test) => {
+		const exportTo = (outDir: string) =>
+			api.call('datasets.export', {
+				config: { preset: 'control-white_noise', size: 32 },
+				seed: 0,
+				count: 10,
+				outDir
+			});
+		const file = path.join(exports.path, 'a-file');
+		fs.writeFileSync(file, '');
+		const underFile = await exportTo(path.join(file, 'dataset'));
+		expect(underFile.ok || underFile.error).toEqual({
+			code: 'FOLDER_CONFLICT',
+			message: `${file}, on the way to ${path.join(file, 'dataset')}, is a file, not a folder. Choose a folder.`
+		});
+		if (process.platform !== 'linux') {
+			console.warn('Skipped the /proc destination: only Linux has procfs.');
+			test.skip();
+			return;
+		}
+		// Node's recursive mkdir spun a worker at 100% CPU here for 10+ minutes.
+		const proc = await exportTo('/proc/noiselab/dataset');
+		expect(proc.ok || proc.error).toEqual({
+			code: 'INVALID_REQUEST',
+			message:
+				'/proc/noiselab/dataset is on procfs, a virtual filesystem of the kernel, not on a disk. Choose a folder on a disk, e.g. in your home folder.'
+		});
+		const datasets = await api.call('datasets.list', {});
+		expect(datasets.ok && datasets.value.map((dataset) => dataset.path)).not.toContain(
+			'/proc/noiselab/dataset'
+		);
+	});
+
 	it('measures diagnostics in the worker', async () => {
 		const report = await api.call('generators.diagnostics', {
 			config: { preset: 'control-white_noise', size: 32 },

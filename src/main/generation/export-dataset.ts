@@ -142,6 +142,8 @@ export function planExport(
 		createdAt: now().toISOString(),
 		completedAt: null
 	};
+	const destination = checkDestination(outDir);
+	if (!destination.ok) return destination;
 	const existing = readExistingDataset(outDir);
 	if (!existing.ok) return existing;
 	const previous = existing.value;
@@ -250,11 +252,73 @@ async function runExport(
 	});
 }
 
+/**
+ * Kernel filesystems (Linux `statfs` magic numbers) that hold no files of ours: /proc, /sys and
+ * their kin. Node's recursive mkdir spins forever under /proc, so they are refused up front.
+ */
+const virtualFilesystems = new Map<number, string>([
+	[0x9fa0, 'procfs'],
+	[0x62656572, 'sysfs'],
+	[0x64626720, 'debugfs'],
+	[0x74726163, 'tracefs'],
+	[0x73636673, 'securityfs'],
+	[0x27e0eb, 'cgroup'],
+	[0x63677270, 'cgroup2'],
+	[0x1cd1, 'devpts'],
+	[0xcafe4a11, 'bpf'],
+	[0x6165676c, 'pstore'],
+	[0x62656570, 'configfs'],
+	[0xde5e81e4, 'efivarfs'],
+	[0x42494e4d, 'binfmt_misc'],
+	[0x19800202, 'mqueue'],
+	[0x6e736673, 'nsfs']
+]);
+
+/**
+ * Checks, before anything is created, that the destination is (or can become) a folder on a
+ * real filesystem that this process may write: its nearest existing ancestor must be a writable
+ * folder on a disk, not a file and not a kernel filesystem such as /proc.
+ */
+function checkDestination(outDir: string): Result<null> {
+	let existing = outDir;
+	while (!fs.existsSync(existing) && path.dirname(existing) !== existing) {
+		existing = path.dirname(existing);
+	}
+	let stat: fs.Stats;
+	try {
+		stat = fs.statSync(existing);
+	} catch (error) {
+		return fail('IO_ERROR', `Cannot use ${outDir}: ${(error as Error).message}`);
+	}
+	if (!stat.isDirectory()) {
+		return fail(
+			'FOLDER_CONFLICT',
+			`${existing === outDir ? outDir : `${existing}, on the way to ${outDir},`} is a file, not a folder. Choose a folder.`
+		);
+	}
+	if (process.platform === 'linux') {
+		const kind = virtualFilesystems.get(fs.statfsSync(existing).type);
+		if (kind) {
+			return fail(
+				'INVALID_REQUEST',
+				`${outDir} is on ${kind}, a virtual filesystem of the kernel, not on a disk. Choose a folder on a disk, e.g. in your home folder.`
+			);
+		}
+	}
+	try {
+		fs.accessSync(existing, fs.constants.W_OK);
+	} catch {
+		return fail(
+			'IO_ERROR',
+			`Cannot write into ${existing}: permission denied. Choose a folder you can write to.`
+		);
+	}
+	return ok(null);
+}
+
 /** Reads the folder's manifest: null for an empty or new folder, an error for a foreign one. */
 function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
 	if (!fs.existsSync(outDir)) return ok(null);
-	if (!fs.statSync(outDir).isDirectory())
-		return fail('FOLDER_CONFLICT', `${outDir} is a file, not a folder.`);
 	const entries = fs.readdirSync(outDir);
 	if (entries.length === 0) return ok(null);
 	if (!entries.includes(manifestName)) {

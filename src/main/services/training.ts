@@ -38,8 +38,10 @@ import {
 	updateRun,
 	type StoredRun
 } from '../store/runs';
+import type { BundleReaderTasks } from '../workers/entries/bundle-reader';
 import type { TrainerTasks } from '../workers/entries/trainer';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
+import type { RunBundle } from '../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../training/run-bundle';
 import type { TrainEvent, TrainOutcome } from '../training/train-loop';
 
@@ -57,6 +59,9 @@ interface Session {
 	step: number;
 	ended: Promise<void>;
 }
+
+/** Reading the largest bundle the limits allow (2 GiB) takes seconds; this is for a stuck disk. */
+const bundleReadTimeoutMs = 10 * 60_000;
 
 /** A cancel may land mid-step and is followed by a checkpoint, which for the paper's model is ~0.5 GB. */
 const stopGraceMs = 10 * 60_000;
@@ -101,10 +106,11 @@ export class TrainingService {
 		};
 	}
 
-	/** Creates a run and starts its first session. */
+	/** Creates a run and starts its first session; a request that cannot train creates nothing. */
 	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
 		this.assertIdle();
 		const { config } = request;
+		validateSource(config);
 		const run = createRun(
 			this.store().db,
 			{
@@ -115,7 +121,7 @@ export class TrainingService {
 			},
 			(id) => path.join(this.options.runsDir, `run-${id}`)
 		);
-		this.launch(run, null);
+		this.launchOrFail(run, null);
 		this.events.emit('runs.changed', publicRecord(run));
 		return publicRecord(run);
 	}
@@ -141,14 +147,23 @@ export class TrainingService {
 			);
 		}
 		this.assertIdle();
+		// Everything that can refuse the request is checked before the run's state changes.
+		validateSource(run.config);
 		const db = this.store().db;
-		const checkpoint = listCheckpoints(db, id)
+		const recorded = listCheckpoints(db, id);
+		const checkpoint = [...recorded]
 			.reverse()
 			.find((candidate) => fileHasSize(candidate.path, candidate.bytes));
+		if (!checkpoint && recorded.length > 0) {
+			throw new AppFailure(
+				'NOT_FOUND',
+				`None of the checkpoints of run "${run.name}" is on disk any more (the newest was ${recorded.at(-1)?.path}); resuming would start it over from step 0 and drop its history. Restore the run's folder, or start a new run with the same settings.`
+			);
+		}
 		const from = checkpoint?.step ?? 0;
 		rewindRun(db, id, from);
 		const resumed = setRunStatus(db, id, 'running') as StoredRun;
-		this.launch(
+		this.launchOrFail(
 			resumed,
 			checkpoint
 				? { path: checkpoint.path, sha256: checkpoint.sha256, step: checkpoint.step }
@@ -205,9 +220,28 @@ export class TrainingService {
 		return exportRunBundle(this.store().db, id, file);
 	}
 
-	/** Adds the run of a bundle file as a new run. */
-	importBundle(file: string): RunRecord {
-		const run = importRunBundle(this.store().db, file, this.options.runsDir);
+	/**
+	 * Adds the run of a bundle file as a new run. The file is read and checked in a worker
+	 * process (it may be huge, hostile or damaged); only a bundle that passed every check is
+	 * written into the store and the runs folder.
+	 */
+	async importBundle(file: string): Promise<RunRecord> {
+		if (!path.isAbsolute(file)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`Give an absolute file path; got ${JSON.stringify(file)}.`
+			);
+		}
+		const worker = this.workers.start<BundleReaderTasks>('bundle-reader');
+		let bundle: RunBundle;
+		try {
+			const read = await worker.run('read', { path: file }, { timeoutMs: bundleReadTimeoutMs });
+			if (!read.ok) throw new AppFailure(read.error.code, read.error.message);
+			bundle = read.value;
+		} finally {
+			worker.stop();
+		}
+		const run = importRunBundle(this.store().db, bundle, this.options.runsDir, file);
 		this.events.emit('runs.changed', run);
 		return run;
 	}
@@ -249,11 +283,28 @@ export class TrainingService {
 		this.session?.worker.stop();
 	}
 
+	/**
+	 * Starts a session of a run already marked `running`; if that fails, the run is marked
+	 * `failed` with the reason rather than left `running` with nothing training it.
+	 */
+	private launchOrFail(
+		run: StoredRun,
+		resumeFrom: { path: string; sha256: string; step: number } | null
+	): void {
+		try {
+			this.launch(run, resumeFrom);
+		} catch (error) {
+			if (this.session?.runId === run.id) this.session = null;
+			const failure = toAppError(error);
+			this.changeStatus(run.id, 'failed', `Could not start training: ${failure.message}`);
+			throw new AppFailure(failure.code, failure.message);
+		}
+	}
+
 	private launch(
 		run: StoredRun,
 		resumeFrom: { path: string; sha256: string; step: number } | null
 	): void {
-		validateSource(run.config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		const controller = new AbortController();
 		const session: Session = {

@@ -5,6 +5,7 @@ import { configDiff } from '../../../core/history/config-diff';
 import { runsToCsv, runsToLatex } from '../../../core/history/export';
 import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history/table';
 import { listEvaluations } from '../../store/evaluations';
+import { readRunBundle } from '../../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../../training/run-bundle';
 import type { RunDetail, RunRecord } from '../../../core/api/training';
 import { AppFailure } from '../../../core/api/errors';
@@ -182,11 +183,10 @@ export const runsCommand: CliCommand = {
 				return 0;
 			}
 			if (action === 'import') {
-				const imported = importRunBundle(
-					store.db,
-					path.resolve(String(id)),
-					path.join(dataDir, 'runs')
-				);
+				const file = path.resolve(String(id));
+				// Read and checked in full (streamed, within limits) before anything is written.
+				const bundle = await readRunBundle(file);
+				const imported = importRunBundle(store.db, bundle, path.join(dataDir, 'runs'), file);
 				env.stderr(`Imported run ${imported.id} "${imported.name}" (${imported.status}).`);
 				if (args.values.json) env.stdout(JSON.stringify(imported, null, '\t'));
 				return 0;
