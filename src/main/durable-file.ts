@@ -21,6 +21,8 @@ export interface DurableWriteOptions {
 	sha256?: string;
 	/** Replaces `fs.writeSync` (tests). */
 	write?: WriteChunk;
+	/** Create the file's folder when it is missing (default true). */
+	createFolder?: boolean;
 }
 
 /** Error codes that mean the disk, or the user's quota on it, has no room left (SQLite's too). */
@@ -48,7 +50,7 @@ export function writeFileDurably(
 	// Unique per call: threads of one process may write the same file at once (shared caches).
 	const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
 	try {
-		fs.mkdirSync(path.dirname(file), { recursive: true });
+		if (options.createFolder !== false) fs.mkdirSync(path.dirname(file), { recursive: true });
 		const fd = fs.openSync(temporary, 'w+');
 		try {
 			let stored = 0;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,10 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
 	folderOwner,
 	lockDataFolder,
+	lockFileName,
 	ownerFileName,
 	type FolderOwner
 } from '../../src/main/data-folder-lock';
-import { temporaryFolder } from '../support/paths';
+import { repoRoot, temporaryFolder } from '../support/paths';
 
 describe('the data folder lock', () => {
 	let folder: ReturnType<typeof temporaryFolder>;
@@ -61,6 +63,28 @@ describe('the data folder lock', () => {
 			const owner = JSON.parse(fs.readFileSync(ownerFile(), 'utf8')) as FolderOwner;
 			expect(owner.command).toBe('noiselab train');
 			expect(owner.startedAt).not.toBe(leftBehind.startedAt);
+		} finally {
+			lock.release();
+		}
+	});
+
+	it('stays held while its own process asks who holds it (POSIX would drop it on a close)', () => {
+		const lock = lockDataFolder(folder.path, 'noiselab serve');
+		try {
+			for (let i = 0; i < 3; i++) expect(folderOwner(folder.path)?.pid).toBe(process.pid);
+			// Another process still finds the folder taken.
+			const probe = spawnSync(
+				process.execPath,
+				[
+					'-e',
+					`const Database = require('better-sqlite3');
+					const db = new Database(process.argv[1], { timeout: 0 });
+					try { db.exec('BEGIN EXCLUSIVE'); console.log('free'); } catch (e) { console.log(e.code); }`,
+					path.join(folder.path, lockFileName)
+				],
+				{ encoding: 'utf8', cwd: repoRoot }
+			);
+			expect(probe.stdout.trim()).toBe('SQLITE_BUSY');
 		} finally {
 			lock.release();
 		}

@@ -61,6 +61,17 @@ describe('writeFileDurably', () => {
 		expect(fs.readFileSync(file).equals(Buffer.from(bytes))).toBe(true);
 	});
 
+	it('creates a missing folder, unless asked not to', () => {
+		const nested = path.join(folder.path, 'new', 'data.bin');
+		writeFileDurably(nested, bytes);
+		expect(fs.readFileSync(nested).length).toBe(bytes.length);
+		const elsewhere = path.join(folder.path, 'missing', 'data.bin');
+		expect(() => writeFileDurably(elsewhere, bytes, { createFolder: false })).toThrow(
+			expect.objectContaining({ code: 'ENOENT' })
+		);
+		expect(fs.existsSync(path.dirname(elsewhere))).toBe(false);
+	});
+
 	it('fails with ENOSPC when the disk fills mid-file, keeping the old file and no temporary', () => {
 		expect(() => writeFileDurably(file, bytes, { write: fullAfter(4000) })).toThrow(
 			expect.objectContaining({ code: 'ENOSPC' })

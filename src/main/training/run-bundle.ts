@@ -16,7 +16,7 @@ import { AppFailure } from '../../core/api/errors';
 import type { EvaluationRecord } from '../../core/api/evaluation';
 import type { RunRecord } from '../../core/api/training';
 import { encodeCheckpoint } from '../../core/training/checkpoint';
-import { mebibytes, writeFailure, writeFileDurably } from '../durable-file';
+import { isDiskFull, mebibytes, writeFailure, writeFileDurably } from '../durable-file';
 import { decodeProbeFile, probeFilePath } from '../evaluation/probe-files';
 import {
 	createEvaluation,
@@ -101,13 +101,17 @@ export function exportRunBundle(
 	});
 	const target = path.resolve(file);
 	try {
-		writeFileDurably(target, bytes);
+		// The user chose the folder: a missing one is an error, not something to create.
+		writeFileDurably(target, bytes, { createFolder: false });
 	} catch (error) {
-		throw writeFailure(
-			error,
-			`the ${mebibytes(bytes.length)} bundle ${path.basename(target)}`,
-			path.dirname(target)
-		);
+		if (isDiskFull(error)) {
+			throw writeFailure(
+				error,
+				`the ${mebibytes(bytes.length)} bundle ${path.basename(target)}`,
+				path.dirname(target)
+			);
+		}
+		throw new AppFailure('IO_ERROR', `Cannot write ${target}: ${(error as Error).message}`);
 	}
 	return { path: target, bytes: bytes.length };
 }
