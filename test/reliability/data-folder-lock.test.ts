@@ -8,6 +8,7 @@ import { ownerFileName, type FolderOwner } from '../../src/main/data-folder-lock
 import { failpointsVariable } from '../../src/main/failpoints';
 import { TestApiClient } from '../support/api-client';
 import { repoRoot, temporaryFolder } from '../support/paths';
+import { childrenLeft } from '../support/processes';
 import { groupAlive, spawnServe, type ServeProcess } from '../support/serve-process';
 import { tinyGeneratorSource, tinyRunSettings } from '../support/train-runs';
 
@@ -25,6 +26,7 @@ describe('one owner per data folder, between processes', () => {
 		for (const serve of started) await serve.killHard();
 		// Nothing this suite started is left running.
 		expect(started.filter((serve) => groupAlive(serve.pid)).map((serve) => serve.pid)).toEqual([]);
+		expect(await childrenLeft()).toEqual([]);
 		home.remove();
 	});
 

@@ -8,6 +8,7 @@ import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
 import { failpointLauncher } from '../support/failpoints';
 import { distDir, temporaryFolder } from '../support/paths';
+import { childrenLeft } from '../support/processes';
 
 /** The tiny encoder on 64 px dead leaves, a checkpoint every 2 steps (about 14 MB each, SGD). */
 const config = trainConfigSchema.parse({
@@ -92,6 +93,10 @@ function mountTmpfs(folder: string, bytes: number): string | null {
 
 describe('a checkpoint that does not fit on the disk', () => {
 	let checkpointBytes = 0;
+	afterAll(async () => {
+		// Every trainer this suite started has ended.
+		expect(await childrenLeft()).toEqual([]);
+	});
 
 	it('fails the run with DISK_FULL, keeps the last good checkpoint, and resumes once there is space (injected full disk)', async () => {
 		const home = temporaryFolder();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { distDir } from './paths';
+import { processTable } from './processes';
 
 /** `noiselab serve` in a process of its own, so that a test can kill it as a crash or power cut would. */
 export interface ServeProcess {
@@ -62,12 +62,12 @@ async function killGroup(child: ChildProcess, pid: number, exited: Promise<void>
 
 /**
  * Whether a live process is left in the process group `pgid` (a `serve` and its workers). On
- * Linux, /proc tells zombies apart: an orphaned
- * worker may stay a zombie for good where PID 1 does not reap (containers), and a zombie cannot
- * write a checkpoint.
+ * Linux, /proc tells zombies apart: an orphaned worker may stay a zombie for good where PID 1
+ * does not reap (containers), and a zombie cannot write a checkpoint.
  */
 export function groupAlive(pgid: number): boolean {
-	if (!fs.existsSync('/proc/self/stat')) {
+	const table = processTable();
+	if (table === null) {
 		try {
 			process.kill(-pgid, 0);
 			return true;
@@ -75,16 +75,5 @@ export function groupAlive(pgid: number): boolean {
 			return false;
 		}
 	}
-	return fs.readdirSync('/proc').some((entry) => {
-		if (!/^\d+$/.test(entry)) return false;
-		let stat: string;
-		try {
-			stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-		} catch {
-			return false;
-		}
-		// Fields after the parenthesised command name: state, ppid, pgrp, …
-		const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		return Number(group) === pgid && state !== 'Z';
-	});
+	return table.some((entry) => entry.pgrp === pgid && entry.state !== 'Z');
 }
