@@ -1,11 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AppFailure, toAppError, type Result } from '../core/api/errors';
-import { defaultSettings, type AppSettings } from '../core/api/settings';
+import { defaultSettings, type AppSettings, type HostPathAccess } from '../core/api/settings';
+import type { StudySpec } from '../core/api/studies';
+import type { TrainConfig } from '../core/training/config';
 import { createDispatcher, type ApiHandlers, type Dispatch } from './api/dispatcher';
 import { appInfo } from './app-info';
 import { BackendMonitor } from './compute/backend-monitor';
 import { EventBus } from './events';
+import { HostPaths } from './host-paths';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
@@ -17,7 +20,8 @@ import { QueueService, queueLanes } from './services/queue';
 import { createQueueExecutors, QueuedRuns } from './services/queue-work';
 import { StudyService } from './services/studies';
 import { TrainingService } from './services/training';
-import { openStore, type Store } from './store/database';
+import { folderOwner, lockDataFolder, type DataFolderLock } from './data-folder-lock';
+import { openStore, openStoreReadOnly, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
 import { WorkerFactory, type WorkerLauncher } from './workers/host';
 
@@ -30,6 +34,23 @@ export interface AppContextOptions {
 	electronVersion?: string | null;
 	/** The system folder dialog, where the host has one (Electron). */
 	pickFolder?: (title: string) => Promise<string | null>;
+	/**
+	 * Which host paths clients may name (src/main/host-paths.ts): `any` for the desktop app and
+	 * the CLI, `confined` for web mode unless `serve --allow-any-path`.
+	 */
+	pathAccess: HostPathAccess;
+	/** Shows a message to the person at the host: the terminal of `noiselab serve`. */
+	tellHost?: (message: string) => void;
+	/**
+	 * How this process uses the data folder. `owner` (the default: the app, `serve`, commands
+	 * that change data) first takes the folder's lock, failing with DATA_FOLDER_BUSY while
+	 * another process holds it, then migrates the store and recovers what a crash left
+	 * running. `read-only` (`doctor`, `explain`) opens the store read-only and changes nothing,
+	 * so it can run beside an owner.
+	 */
+	access?: 'owner' | 'read-only';
+	/** What this process runs, named in the lock for others' messages (default: its arguments). */
+	command?: string;
 	/**
 	 * Whether this process works through the queue (the desktop app and `serve`); CLI commands
 	 * leave it off and call `queue.work()` for their own items.
@@ -50,6 +71,7 @@ export interface AppContext {
 	readonly queue: QueueService;
 	readonly runs: QueuedRuns;
 	readonly studies: StudyService;
+	readonly hostPaths: HostPaths;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -64,12 +86,21 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	// Workers inherit the environment: this is how they find the shared generator cache.
 	process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache');
 	const events = new EventBus();
-	const store = tryOpenStore(dataDir.path);
+	const owner = options.access !== 'read-only';
+	const lock = owner ? lockOrNot(dataDir.path, options.command ?? describeProcess()) : null;
+	const store = owner ? tryOpenStore(dataDir.path) : tryOpenStoreReadOnly(dataDir.path);
 	const requireStore = (): Store => {
 		if (store.ok) return store.value;
 		throw new AppFailure(store.error.code, store.error.message);
 	};
-	const settings = (): AppSettings => (store.ok ? readSettings(store.value.db) : defaultSettings);
+	const settings = (): AppSettings => {
+		if (!store.ok) return defaultSettings;
+		try {
+			return readSettings(store.value.db);
+		} catch {
+			return defaultSettings; // A damaged database: `doctor` must still get to say so.
+		}
+	};
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
 	const generators = new GeneratorService(workers, requireStore, events);
@@ -100,7 +131,50 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
 		preference: () => settings().backend
 	});
-	if (store.ok) {
+	const hostPaths = new HostPaths({
+		access: options.pathAccess,
+		dataDir: dataDir.path,
+		allowedFolders: () => settings().allowedFolders,
+		saveAllowedFolders: (allowedFolders) => {
+			events.emit(
+				'settings.changed',
+				writeSettings(requireStore().db, { allowedFolders: [...allowedFolders] })
+			);
+		},
+		...(options.tellHost ? { tellHost: options.tellHost } : {})
+	});
+	/** A dataset spec that names a folder goes through the policy; built-in names do not. */
+	const datasetSpec = (spec: string) =>
+		path.isAbsolute(spec) ? hostPaths.resolve('evaluation dataset folder', spec) : spec;
+	const withDataset = <T extends { dataset: string }>(params: T): T => ({
+		...params,
+		dataset: datasetSpec(params.dataset)
+	});
+	const withSource = (config: TrainConfig): TrainConfig =>
+		config.source.kind === 'folder'
+			? {
+					...config,
+					source: {
+						...config.source,
+						path: hostPaths.resolve('training image folder', config.source.path)
+					}
+				}
+			: config;
+	/** A study's folder sources and dataset targets go through the policy like the rest. */
+	const withStudyPaths = (spec: StudySpec): StudySpec => ({
+		...spec,
+		sources: spec.sources.map((source) =>
+			source.kind === 'folder'
+				? { ...source, path: hostPaths.resolve('training image folder', source.path) }
+				: source
+		),
+		evaluation: {
+			...spec.evaluation,
+			targets: spec.evaluation.targets.map((target) => withDataset(target))
+		}
+	});
+	// Only the folder's owner may decide that what the store says is running is not.
+	if (store.ok && owner) {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
 		evaluation.recoverInterrupted();
@@ -114,13 +188,15 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			return {
 				app: { name: appInfo.name, version: appInfo.version },
 				dataDir,
-				backend: backends.selection()
+				backend: backends.selection(),
+				pathAccess: hostPaths.access
 			};
 		},
 		'system.doctor': async ({ refresh }) =>
 			buildDoctorReport({
 				dataDir,
 				store,
+				owner: folderOwner(dataDir.path),
 				probe: await backends.probe(refresh),
 				preference: settings().backend,
 				electronVersion: options.electronVersion ?? null,
@@ -137,6 +213,14 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			if (update.backend !== undefined) backends.preferenceChanged();
 			return next;
 		},
+		'settings.allowFolder': ({ path: folder, code }) => ({
+			status: hostPaths.allow(folder, code),
+			settings: settings()
+		}),
+		'settings.removeFolder': ({ path: folder }) => {
+			hostPaths.remove(folder);
+			return settings();
+		},
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
@@ -145,53 +229,62 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),
 		'presets.delete': ({ id }) => generators.deletePreset(id),
 		'datasets.list': () => generators.listDatasets(),
-		'datasets.export': (request) => generators.startExport(request),
+		'datasets.export': (request) =>
+			generators.startExport({
+				...request,
+				outDir: hostPaths.resolve('dataset export folder', request.outDir)
+			}),
 		'datasets.cancel': ({ jobId }) => generators.cancelExport(jobId),
 		'runs.list': () => training.list(),
 		'runs.get': ({ id, metricsAfter }) => training.get(id, metricsAfter),
-		'runs.start': (request) => runs.start(request).run,
+		'runs.start': (request) => runs.start({ ...request, config: withSource(request.config) }).run,
 		'runs.pause': ({ id }) => runs.pause(id),
 		'runs.resume': ({ id }) => runs.resume(id).run,
 		'runs.cancel': ({ id }) => runs.cancel(id),
-		'runs.estimate': ({ config }) => training.estimate(config),
+		'runs.estimate': ({ config }) => training.estimate(withSource(config)),
 		'runs.update': ({ id, ...change }) => training.update(id, change),
 		'runs.delete': ({ id }) => training.delete(id),
-		'runs.exportBundle': ({ id, path: file }) => training.exportBundle(id, file),
-		'runs.importBundle': ({ path: file }) => training.importBundle(file),
+		'runs.exportBundle': ({ id, path: file, overwrite }) =>
+			training.exportBundle(id, hostPaths.resolve('bundle file to write', file), overwrite),
+		'runs.importBundle': ({ path: file }) =>
+			training.importBundle(hostPaths.resolve('bundle file to import', file)),
 		'evaluations.datasets': () => evaluation.datasets(),
-		'evaluations.registerDataset': ({ path: folder }) => evaluation.registerDataset(folder),
-		'evaluations.start': (params) => evaluation.start(params),
+		'evaluations.registerDataset': ({ path: folder }) =>
+			evaluation.registerDataset(hostPaths.resolve('evaluation dataset folder', folder)),
+		'evaluations.start': (params) => evaluation.start(withDataset(params)),
 		'evaluations.list': ({ runId }) => evaluation.list(runId),
 		'evaluations.cancel': ({ groupId }) => evaluation.cancel(groupId),
-		'explain.compute': (params) => explain.compute(params),
-		'explain.batch': (params) => explain.batch(params),
+		'explain.compute': (params) => explain.compute(withDataset(params)),
+		'explain.batch': (params) => explain.batch(withDataset(params)),
 		'explain.cancel': () => explain.cancel(),
-		'explain.images': (params) => explain.images(params),
+		'explain.images': (params) => explain.images(withDataset(params)),
 		'explain.filters': (params) => explain.filters(params),
-		'explain.activations': (params) => explain.activations(params),
-		'explain.neighbours': (params) => explain.neighbours(params),
+		'explain.activations': (params) => explain.activations(withDataset(params)),
+		'explain.neighbours': (params) => explain.neighbours(withDataset(params)),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status(),
 		'studies.templates': () => studies.templates(),
 		'studies.estimate': ({ spec }) =>
-			studies.estimate(spec, (done, total, message) =>
+			studies.estimate(withStudyPaths(spec), (done, total, message) =>
 				events.emit('studies.estimateProgress', { done, total, message })
 			),
-		'studies.create': ({ spec, estimate }) => studies.create(spec, estimate),
+		'studies.create': ({ spec, estimate }) => studies.create(withStudyPaths(spec), estimate),
 		'studies.list': () => studies.list(),
 		'studies.get': ({ id }) => studies.get(id),
 		'studies.requeue': ({ id }) => studies.requeue(id),
 		'studies.delete': ({ id }) => studies.delete(id),
 		'studies.export': ({ id, format, target }) => studies.exportText(id, format, target),
-		'studies.exportBundle': ({ id, path: folder }) => studies.exportBundle(id, absolute(folder)),
-		'studies.importBundle': ({ path: folder }) => studies.importBundle(absolute(folder)),
+		'studies.exportBundle': ({ id, path: folder }) =>
+			studies.exportBundle(id, hostPaths.resolve('study bundle folder', absolute(folder))),
+		'studies.importBundle': ({ path: folder }) =>
+			studies.importBundle(hostPaths.resolve('study bundle folder', absolute(folder))),
 		'queue.state': () => queue.state(),
 		'queue.move': ({ id, index }) => queue.move(id, index),
 		'queue.cancel': ({ id }) => queue.cancel(id),
 		'queue.retry': ({ id }) => queue.retry(id),
 		'queue.setPaused': ({ paused }) => queue.setPaused(paused)
 	};
-	if (store.ok && options.workQueue) queue.work();
+	if (store.ok && owner && options.workQueue) queue.work();
 
 	return {
 		dataDir,
@@ -205,6 +298,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		queue,
 		runs,
 		studies,
+		hostPaths,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			queue.close();
@@ -214,6 +308,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			evaluation.close();
 			explain.close();
 			if (store.ok) store.value.close();
+			lock?.release();
 		}
 	};
 }
@@ -235,4 +330,32 @@ function tryOpenStore(folder: string): Result<Store> {
 	} catch (error) {
 		return { ok: false, error: toAppError(error) };
 	}
+}
+
+function tryOpenStoreReadOnly(folder: string): Result<Store> {
+	try {
+		return { ok: true, value: openStoreReadOnly(folder) };
+	} catch (error) {
+		return { ok: false, error: toAppError(error) };
+	}
+}
+
+/**
+ * The folder's lock, or null when the folder cannot hold one (unwritable, say): then the store
+ * cannot open either, and the app starts to say why. Another owner is an error the caller shows.
+ */
+function lockOrNot(folder: string, command: string): DataFolderLock | null {
+	try {
+		return lockDataFolder(folder, command);
+	} catch (error) {
+		if (error instanceof AppFailure && error.code === 'DATA_FOLDER_BUSY') throw error;
+		return null;
+	}
+}
+
+/** This process as `ps` would name it, for the lock: "noiselab serve --port 5177". */
+function describeProcess(): string {
+	const [, script = '', ...args] = process.argv;
+	const name = /noiselab/.test(script) ? 'noiselab' : path.basename(script || process.argv0);
+	return [name, ...args].join(' ');
 }

@@ -7,6 +7,7 @@ import { TestApiClient } from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { parseCsv } from '../support/csv';
 import { temporaryFolder } from '../support/paths';
+import { failpointsVariable } from '../../src/main/failpoints';
 import { spawnServe, type ServeProcess } from '../support/serve-process';
 
 /**
@@ -92,8 +93,14 @@ describe('a study through the work queue', () => {
 		'runs three sources × two seeds end to end, survives a server killed mid-training, and ranks them against the paper',
 		{ timeout: 600_000 },
 		async () => {
-			first = await spawnServe(dataDir.path);
-			const before = await TestApiClient.connectUrl(first.url);
+			// Runs are numbered in the study's order in a fresh data folder: seed 0's three, then
+			// seed 1's. The kill lands at a known point on any machine: the second seed's first run
+			// holds after step 6 (a failpoint), past its checkpoint of step 4.
+			const victimId = 4;
+			first = await spawnServe(dataDir.path, {
+				[failpointsVariable]: `train.hold-after-step=6,train.hold-run=${victimId}`
+			});
+			const before = await TestApiClient.connectToUrl(first.url);
 			const estimate = await before.call('studies.estimate', { spec });
 			if (!estimate.ok) throw new Error(estimate.error.message);
 			expect(estimate.value.sources.map((source) => source.data)).toEqual([
@@ -134,7 +141,7 @@ describe('a study through the work queue', () => {
 			before.close();
 			await first.killHard();
 
-			second = await startTestServer(dataDir);
+			second = await startTestServer(dataDir, { allowFolders: [bundleDir.path] });
 			const api = await TestApiClient.connect(second);
 			const finished = await waitForStudy(
 				api,

@@ -39,20 +39,18 @@ export class TestApiClient {
 
 	/** Connects with the server's token and origin. */
 	static connect(app: TestServer): Promise<TestApiClient> {
-		const url = new URL('/api', app.server.origin);
-		url.searchParams.set('token', app.server.token);
-		return TestApiClient.open(url, app.server.origin);
+		return TestApiClient.connectTo(app.server.origin, app.server.token);
 	}
 
-	/** Connects to the server that printed `pageUrl` (its `?token=` included), e.g. `noiselab serve`. */
-	static connectUrl(pageUrl: string): Promise<TestApiClient> {
+	/** Connects to the server whose printed URL (`http://…/?token=…`) is `pageUrl`. */
+	static connectToUrl(pageUrl: string): Promise<TestApiClient> {
 		const page = new URL(pageUrl);
-		const url = new URL('/api', page.origin);
-		url.searchParams.set('token', page.searchParams.get('token') ?? '');
-		return TestApiClient.open(url, page.origin);
+		return TestApiClient.connectTo(page.origin, page.searchParams.get('token') ?? '');
 	}
 
-	private static open(url: URL, origin: string): Promise<TestApiClient> {
+	private static connectTo(origin: string, token: string): Promise<TestApiClient> {
+		const url = new URL('/api', origin);
+		url.searchParams.set('token', token);
 		const socket = new WebSocket(url, { origin });
 		return new Promise((resolve, reject) => {
 			socket.once('open', () => resolve(new TestApiClient(socket)));

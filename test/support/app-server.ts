@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { startWebServer, type WebServer } from '../../src/main/server/web-server';
+import type { WorkerLauncher } from '../../src/main/workers/host';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
 import { distDir, temporaryFolder } from './paths';
 
@@ -9,17 +10,33 @@ export interface TestServer {
 	server: WebServer;
 	context: AppContext;
 	dataDir: string;
+	/** What the server printed for the person at the host (folder confirmation codes). */
+	hostMessages: string[];
 	stop(): Promise<void>;
 }
 
-/** Starts the app exactly as `noiselab serve` does, in this process. */
-export async function startTestServer(dataDir = temporaryFolder()): Promise<TestServer> {
+/**
+ * Starts the app exactly as `noiselab serve` does, in this process: host paths confined to the
+ * data folder and `allowFolders` (as `serve --allow-folder`); `launcher` may wrap the worker
+ * launcher (e.g. to arm failpoints in its workers).
+ */
+export async function startTestServer(
+	dataDir = temporaryFolder(),
+	{
+		allowFolders = [],
+		launcher = forkNodeWorker
+	}: { allowFolders?: readonly string[]; launcher?: WorkerLauncher } = {}
+): Promise<TestServer> {
+	const hostMessages: string[] = [];
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
-		launcher: forkNodeWorker,
+		launcher,
 		workersDir: path.join(distDir, 'workers'),
+		pathAccess: 'confined',
+		tellHost: (message) => hostMessages.push(message),
 		workQueue: true
 	});
+	for (const folder of allowFolders) context.hostPaths.allowOnHost(folder);
 	const server = await startWebServer({
 		host: '127.0.0.1',
 		port: 0,
@@ -30,6 +47,7 @@ export async function startTestServer(dataDir = temporaryFolder()): Promise<Test
 		server,
 		context,
 		dataDir: dataDir.path,
+		hostMessages,
 		stop: async () => {
 			await server.close();
 			context.close();

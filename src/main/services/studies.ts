@@ -358,8 +358,11 @@ export class StudyService {
 	}
 
 	/** Adds a study bundle: its runs as new runs and the study linked to them. */
-	importBundle(folder: string): StudyDetail {
-		const id = importStudyBundle(this.store().db, folder, this.options.runsDir);
+	async importBundle(folder: string): Promise<StudyDetail> {
+		const id = await importStudyBundle(this.store().db, folder, {
+			importRun: (file) => this.training.importBundle(file),
+			removeRun: (runId) => this.training.delete(runId)
+		});
 		this.events.emit('studies.changed', { id, deleted: false });
 		return this.get(id);
 	}

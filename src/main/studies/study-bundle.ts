@@ -13,7 +13,8 @@ import { sourcePlanSchema, studyEstimateSchema, studySpecSchema } from '../../co
 import { writeFileDurably } from '../durable-file';
 import { listCheckpoints } from '../store/runs';
 import { createStudy, linkStudyRun, type StoredStudy, type StudyRunRow } from '../store/studies';
-import { exportRunBundle, importRunBundle } from '../training/run-bundle';
+import type { RunRecord } from '../../core/api/training';
+import { exportRunBundle } from '../training/run-bundle';
 
 const studyBundleFormat = 'noiselab-study-bundle';
 
@@ -82,9 +83,15 @@ export function exportStudyBundle(
 			skipped.push(`run ${link.runId} (${link.sourceKey}, repeat ${link.repeat}): not trained yet`);
 			continue;
 		}
-		const file = `runs/run-${link.runId}.nlrun`;
-		bytes += exportRunBundle(db, link.runId, path.join(target, file)).bytes;
-		written.set(link.runId, file);
+		// A study bundle written again into its folder replaces its own run bundles.
+		const bundle = exportRunBundle(
+			db,
+			link.runId,
+			path.join(target, 'runs', `run-${link.runId}.nlrun`),
+			true
+		);
+		bytes += bundle.bytes;
+		written.set(link.runId, path.relative(target, bundle.path).split(path.sep).join('/'));
 	}
 	const description: z.input<typeof studyBundleSchema> = {
 		format: studyBundleFormat,
@@ -106,8 +113,16 @@ export function exportStudyBundle(
 	return { path: target, runs: [...written.values()].filter(Boolean).length, skipped, bytes };
 }
 
-/** Imports a study bundle folder: every run as a new run, then the study linked to them. */
-export function importStudyBundle(db: Database.Database, folder: string, runsDir: string): number {
+/**
+ * Imports a study bundle folder: every run through `importRun` (the run-bundle import, which
+ * reads the file off the main thread) as a new run, then the study linked to them. A bundle that
+ * fails part-way removes the runs it had added (`removeRun`), so an import adds all or nothing.
+ */
+export async function importStudyBundle(
+	db: Database.Database,
+	folder: string,
+	runs: { importRun: (file: string) => Promise<RunRecord>; removeRun: (id: number) => void }
+): Promise<number> {
 	const root = path.resolve(folder);
 	const file = path.join(root, studyBundleFile);
 	let description: z.infer<typeof studyBundleSchema>;
@@ -123,13 +138,24 @@ export function importStudyBundle(db: Database.Database, folder: string, runsDir
 			`Cannot import the study bundle ${file}: ${(error as Error).message}`
 		);
 	}
-	return db.transaction(() => {
-		const imported = new Map<number, number>();
+	const imported = new Map<number, number>();
+	try {
 		for (const link of description.links) {
 			if (link.file === null || imported.has(link.runId)) continue;
-			const run = importRunBundle(db, path.join(root, link.file), runsDir);
-			imported.set(link.runId, run.id);
+			const target = path.resolve(root, link.file);
+			if (path.dirname(target) !== path.join(root, 'runs')) {
+				throw new AppFailure(
+					'INVALID_REQUEST',
+					`Cannot import the study bundle ${file}: run bundle ${JSON.stringify(link.file)} is outside its runs folder.`
+				);
+			}
+			imported.set(link.runId, (await runs.importRun(target)).id);
 		}
+	} catch (error) {
+		for (const id of imported.values()) runs.removeRun(id);
+		throw error;
+	}
+	return db.transaction(() => {
 		const id = createStudy(
 			db,
 			{ ...description.spec, name: `${description.spec.name} (imported)`.slice(0, 80) },

@@ -86,7 +86,7 @@ export const studyCommand: CliCommand = {
 	async run(args, env) {
 		const [action, id] = args.positionals;
 		if (action === 'create') return create(args, env);
-		if (action === 'list') return withContext(env, (context) => list(context, env));
+		if (action === 'list') return withContext(env, (context) => list(context, env), 'read-only');
 		if (action === 'run' || action === 'show' || action === 'export') {
 			const studyId = Number(id);
 			if (!Number.isInteger(studyId) || studyId < 1) {
@@ -97,24 +97,30 @@ export const studyCommand: CliCommand = {
 			}
 			if (action === 'run') return withContext(env, (context) => run(context, studyId, env));
 			if (action === 'show') {
-				return withContext(env, async (context) => {
-					const detail = context.studies.get(studyId);
-					env.stdout(args.values.json ? JSON.stringify(detail, null, '\t') : showStudy(detail));
-					return 0;
-				});
+				return withContext(
+					env,
+					async (context) => {
+						const detail = context.studies.get(studyId);
+						env.stdout(args.values.json ? JSON.stringify(detail, null, '\t') : showStudy(detail));
+						return 0;
+					},
+					'read-only'
+				);
 			}
-			return withContext(env, (context) => exportStudy(context, studyId, args, env));
+			return withContext(env, (context) => exportStudy(context, studyId, args, env), 'read-only');
 		}
 		env.stderr(`Usage: noiselab study ${usage}`);
 		return 2;
 	}
 };
 
+/** Commands that only read (show, list, export) run beside the app; create and run own the folder. */
 async function withContext(
 	env: CliEnvironment,
-	action: (context: AppContext) => Promise<number>
+	action: (context: AppContext) => Promise<number>,
+	access: 'owner' | 'read-only' = 'owner'
 ): Promise<number> {
-	const context = cliAppContext(env);
+	const context = cliAppContext(env, access);
 	try {
 		if (!context.store.ok) {
 			env.stderr(context.store.error.message);
