@@ -185,6 +185,20 @@ describe('the work queue', () => {
 		expect(() => queue.cancel(a.id)).toThrow('already cancelled');
 	});
 
+	it('stops working on request: the running item goes back to the queue and idle() resolves', async () => {
+		const a = add('a');
+		add('b');
+		queue.work();
+		const idle = queue.idle();
+		await queue.stopWorking();
+		expect(executors.running('a').context.stopReason()).toBe('hold');
+		expect(stateOf(a.id)).toBe('queued');
+		// `noiselab study run` waits on idle() before printing the table: it must not hang.
+		await expect(idle).resolves.toBeUndefined();
+		expect(executors.labels()).toEqual(['a']);
+		expect(queue.state().paused).toBe(false);
+	});
+
 	it('resolves settled() when an item ends', async () => {
 		const a = add('a');
 		queue.work();

@@ -338,9 +338,15 @@ export class QueueService {
 		);
 	}
 
-	/** Starts what can start: for each free lane, the first runnable queued item it accepts. */
+	/** Starts what can start, then tells the idle waiters when nothing is left to do. */
 	private pump(): void {
-		if (this.pumping || this.closed || !this.working) return;
+		if (!this.pumping && !this.closed && this.working) this.startWhatCan();
+		// Also when not working: `stopWorking` ends with the idle waiters resolved.
+		if (!this.pumping && this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+	}
+
+	/** For each free lane, starts the first runnable queued item it accepts. */
+	private startWhatCan(): void {
 		this.pumping = true;
 		try {
 			const db = this.store().db;
@@ -365,7 +371,6 @@ export class QueueService {
 		} finally {
 			this.pumping = false;
 		}
-		if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
 	}
 
 	private isIdle(): boolean {
