@@ -12,6 +12,7 @@ import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
 import { QuickstartService } from './services/quickstart';
+import { TrainedEncoders } from './services/trained-encoders';
 import { TrainingService } from './services/training';
 import { openStore, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
@@ -50,7 +51,7 @@ export interface AppContext {
 export function createAppContext(options: AppContextOptions): AppContext {
 	const { dataDir } = options;
 	// Workers inherit the environment: this is how they find the shared generator cache.
-	process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache');
+	const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache'));
 	const events = new EventBus();
 	const store = tryOpenStore(dataDir.path);
 	const requireStore = (): Store => {
@@ -60,9 +61,12 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	const settings = (): AppSettings => (store.ok ? readSettings(store.value.db) : defaultSettings);
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
-	const generators = new GeneratorService(workers, requireStore, events);
+	// Pinned where the workers look: the cache folder they inherit.
+	const encoders = new TrainedEncoders(() => requireStore().db, cacheDir);
+	const generators = new GeneratorService(workers, requireStore, events, encoders);
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
+		encoders,
 		preference: () => settings().backend,
 		appVersion: appInfo.version
 	});
@@ -115,6 +119,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
+		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),
 		'presets.save': (request) => generators.savePreset(request),
 		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),

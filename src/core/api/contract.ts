@@ -53,6 +53,7 @@ import {
 	startRunParamsSchema
 } from './training';
 import { trainConfigSchema } from '../training/config';
+import { generatorRequirementsSchema, requirementsParamsSchema } from './trained-encoders';
 
 export { apiMethodNames, isApiMethod, type ApiMethod } from './methods';
 
@@ -181,6 +182,12 @@ export const apiMethods = {
 			'Spectrum, colour, sparsity and diversity of a sample of images, computed in the worker.',
 		params: diagnosticsParamsSchema,
 		result: diagnosticsSchema
+	}),
+	'generators.requirements': method({
+		summary:
+			'What a configuration needs before it can generate (a trained encoder, for feature_vis-dead_leaves), whether it is available, and a training run that would provide it.',
+		params: requirementsParamsSchema,
+		result: generatorRequirementsSchema
 	}),
 	'presets.list': method({
 		summary: 'The user’s saved presets.',

@@ -12,6 +12,7 @@ export const apiMethodNames = [
 	'generators.catalogue',
 	'generators.preview',
 	'generators.diagnostics',
+	'generators.requirements',
 	'presets.list',
 	'presets.save',
 	'presets.rename',

@@ -40,6 +40,7 @@ import {
 import type { TrainerTasks } from '../workers/entries/trainer';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
 import { exportRunBundle, importRunBundle } from '../training/run-bundle';
+import type { TrainedEncoders } from './trained-encoders';
 import type { TrainEvent, TrainOutcome } from '../training/train-loop';
 
 /** A training session in progress. */
@@ -66,6 +67,8 @@ export interface TrainingServiceOptions {
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
+	/** Pins generator sources that name a trained encoder (feature_vis-dead_leaves). */
+	encoders?: TrainedEncoders;
 }
 
 /** The Training lab's service layer. */
@@ -101,7 +104,8 @@ export class TrainingService {
 	/** Creates a run and starts its first session. */
 	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
 		this.assertIdle();
-		const { config } = request;
+		// The run records the pinned encoder checkpoint, never `newest:…`.
+		const config = this.pinEncoders(request.config);
 		const run = createRun(
 			this.store().db,
 			{
@@ -210,7 +214,8 @@ export class TrainingService {
 	}
 
 	/** Measures a configuration in a worker of its own. */
-	async estimate(config: TrainConfig): Promise<RunEstimate> {
+	async estimate(request: TrainConfig): Promise<RunEstimate> {
+		const config = this.pinEncoders(request);
 		validateSource(config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		try {
@@ -251,6 +256,8 @@ export class TrainingService {
 		resumeFrom: { path: string; sha256: string; step: number } | null
 	): void {
 		validateSource(run.config);
+		// A resumed run's encoder may have left the cache: pin it again from its run.
+		this.pinEncoders(run.config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		const controller = new AbortController();
 		const session: Session = {
@@ -407,6 +414,10 @@ export class TrainingService {
 			skippedImages: run?.skippedImages ?? 0,
 			message
 		});
+	}
+
+	private pinEncoders(config: TrainConfig): TrainConfig {
+		return this.options.encoders?.pinTrainConfig(config) ?? config;
 	}
 
 	private backendFor(config: TrainConfig): BackendPreference {
