@@ -8,6 +8,7 @@ import { EventBus } from './events';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
+import { AnalysisService } from './services/analysis';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
@@ -39,6 +40,10 @@ export interface AppContext {
 	readonly training: TrainingService;
 	readonly evaluation: EvaluationService;
 	readonly quickstart: QuickstartService;
+	/** Precision and recall of noise sources (a study calls `precisionRecall` per source). */
+	readonly analysis: AnalysisService;
+	/** Resolves and pins the trained encoders generator configurations name. */
+	readonly encoders: TrainedEncoders;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -75,6 +80,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		preference: () => settings().backend
 	});
 	const quickstart = new QuickstartService(training, evaluation, events);
+	const analysis = new AnalysisService(workers, requireStore, events, {
+		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		preference: () => settings().backend,
+		encoders
+	});
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
@@ -150,6 +160,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'explain.filters': (params) => explain.filters(params),
 		'explain.activations': (params) => explain.activations(params),
 		'explain.neighbours': (params) => explain.neighbours(params),
+		'analysis.precisionRecall': (params) => analysis.precisionRecall(params),
+		'analysis.cancel': ({ jobId }) => analysis.cancel(jobId),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status()
 	};
@@ -163,6 +175,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		training,
 		evaluation,
 		quickstart,
+		analysis,
+		encoders,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();
@@ -170,6 +184,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.close();
 			evaluation.close();
 			explain.close();
+			analysis.close();
 			if (store.ok) store.value.close();
 		}
 	};

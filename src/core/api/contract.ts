@@ -54,6 +54,11 @@ import {
 } from './training';
 import { trainConfigSchema } from '../training/config';
 import { generatorRequirementsSchema, requirementsParamsSchema } from './trained-encoders';
+import {
+	analysisProgressSchema,
+	precisionRecallParamsSchema,
+	precisionRecallResultSchema
+} from './analysis';
 
 export { apiMethodNames, isApiMethod, type ApiMethod } from './methods';
 
@@ -362,6 +367,17 @@ export const apiMethods = {
 		params: explainNeighboursParamsSchema,
 		result: explainNeighboursResultSchema
 	}),
+	'analysis.precisionRecall': method({
+		summary:
+			'Improved precision (realism) and recall (diversity) of noise images against a dataset’s real images in an encoder’s feature space (Kynkäänniemi et al. 2019, k-NN manifolds), in a worker; progress arrives as analysis.progress.',
+		params: precisionRecallParamsSchema,
+		result: precisionRecallResultSchema
+	}),
+	'analysis.cancel': method({
+		summary: 'Stops the running analysis with this job id.',
+		params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+		result: z.object({ cancelled: z.boolean() })
+	}),
 	'quickstart.start': method({
 		summary:
 			'Pretrains the tiny encoder on dead_leaves-mixed for a few minutes, evaluates it and its random-init control on Fashion-MNIST (bundled subset) and a structured task.',
@@ -400,7 +416,9 @@ export const apiEvents = {
 	/** The quickstart moved on (a stage, a result). */
 	'quickstart.changed': quickstartStateSchema,
 	/** A batch or neighbours request moved on. */
-	'explain.progress': explainProgressSchema
+	'explain.progress': explainProgressSchema,
+	/** An analysis (precision and recall) moved on. */
+	'analysis.progress': analysisProgressSchema
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

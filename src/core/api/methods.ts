@@ -43,6 +43,8 @@ export const apiMethodNames = [
 	'explain.filters',
 	'explain.activations',
 	'explain.neighbours',
+	'analysis.precisionRecall',
+	'analysis.cancel',
 	'quickstart.start',
 	'quickstart.status'
 ] as const;

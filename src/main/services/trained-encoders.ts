@@ -144,7 +144,7 @@ export class TrainedEncoders {
 		}
 		return {
 			ok: false,
-			message: `No completed run has trained on ${preset} yet. Train one (the suggested run, or Train → New run with ${preset}), or name a run with run:ID.`,
+			message: `No completed run has trained on ${preset} yet: train one (Train → New run in the app, or noiselab train --preset ${preset}), or name a run with run:ID.`,
 			suggestTrainingOn: preset
 		};
 	}
