@@ -91,7 +91,14 @@ async function main(): Promise<void> {
 			console.log(`${name.padEnd(28)} unknown preset`);
 			continue;
 		}
-		if (resolved.value.generator.speed === 'slow' && !values['include-slow']) {
+		const { generator } = resolved.value;
+		if (Object.values(generator.params).some((spec) => spec.kind === 'encoder')) {
+			console.log(
+				`${name.padEnd(28)} skipped: needs a trained encoder (time it with noiselab generate)`
+			);
+			continue;
+		}
+		if (generator.speed === 'slow' && !values['include-slow']) {
 			console.log(
 				`${name.padEnd(28)} ${'skipped: slow generator (use --include-slow)'.padStart(12)}`
 			);

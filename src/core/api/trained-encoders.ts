@@ -59,7 +59,7 @@ export type GeneratorRequirements = z.infer<typeof generatorRequirementsSchema>;
 /**
  * The run NoiseLab proposes when a generator needs an encoder trained on `preset` and none
  * exists: the quickstart's recipe (the `tiny` encoder, Adam, batch 64, on-the-fly images) for
- * 500 steps, about 12 minutes on a 2-core laptop CPU with the wasm backend. Enough for units
+ * 500 steps, 10–30 minutes on a 2-core laptop CPU with the wasm backend. Enough for units
  * that respond to edges and colours; a longer run (New run form) gives crisper ones.
  */
 export function encoderTrainingSuggestion(preset: string): {

@@ -170,14 +170,24 @@ interface NoiseImages {
 	verb: string;
 }
 
+/** Whether `values` are not exactly the preset's parameters. */
+function differsFromPreset(preset: string, values: Record<string, unknown>): boolean {
+	const original = resolveConfig({ preset });
+	return !original.ok || JSON.stringify(original.value.params) !== JSON.stringify(values);
+}
+
 async function openNoise(params: PrecisionRecallParams): Promise<NoiseImages> {
 	const { noise, samples } = params;
 	if (noise.kind === 'generator') {
 		const resolved = resolveConfig(noise.config);
 		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 		const { generator, params: values, size, preset } = resolved.value;
-		const customised = Object.keys(noise.config.params).length > 0;
-		const name = preset === null ? generator.id : customised ? `${preset} (custom)` : preset;
+		const name =
+			preset === null
+				? generator.id
+				: differsFromPreset(preset, values)
+					? `${preset} (custom)`
+					: preset;
 		return {
 			count: samples,
 			image: async (index) => {

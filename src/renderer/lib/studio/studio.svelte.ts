@@ -16,6 +16,7 @@ import type {
 } from '../../../core/api/trained-encoders';
 import type { RunRecord } from '../../../core/api/training';
 import type { DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
+import { PrecisionRecallState } from '../analysis/precision-recall.svelte';
 
 /** What the sidebar has selected. */
 export type StudioSelection = { kind: 'preset'; name: string } | { kind: 'user'; id: number };
@@ -66,6 +67,8 @@ export class StudioState {
 	runs = $state.raw<RunRecord[]>([]);
 	/** What the configuration needs (a trained encoder) and whether it is there; null when nothing. */
 	requirements = $state.raw<GeneratorRequirements | null>(null);
+	/** Realism and diversity against real images (the diagnostics panel's last section). */
+	readonly precisionRecall: PrecisionRecallState;
 	/** The outcome of starting a suggested training run. */
 	trainingNotice = $state<{ ok: boolean; text: string } | null>(null);
 	/** Bumped on every change, so a late answer for an old configuration is dropped. */
@@ -78,6 +81,7 @@ export class StudioState {
 	private diagnosticsTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(private readonly api: ApiClient) {
+		this.precisionRecall = new PrecisionRecallState(api);
 		api.on('presets.changed', (presets) => {
 			this.userPresets = presets;
 		});
@@ -106,6 +110,19 @@ export class StudioState {
 	/** Whether the generator names a trained encoder (feature_vis-dead_leaves). */
 	get needsEncoder(): boolean {
 		return Object.values(this.generator?.params ?? {}).some((spec) => spec.kind === 'encoder');
+	}
+
+	/**
+	 * The current configuration and seed as a noise source for precision and recall, naming the
+	 * selected built-in preset so that the result is labelled with it.
+	 */
+	get noiseSource(): {
+		kind: 'generator';
+		config: StudioState['config'] & { preset?: string };
+		seed: number;
+	} {
+		const preset = this.selection?.kind === 'preset' ? { preset: this.selection.name } : {};
+		return { kind: 'generator', config: { ...this.config, ...preset }, seed: this.seed };
 	}
 
 	/** The configuration as the API takes it. */
@@ -282,9 +299,15 @@ export class StudioState {
 	}
 
 	private apply(generator: GeneratorInfo, params: Record<string, unknown>, size: number): void {
-		// A slow generator starts on a 2×2 grid: 16 images would take minutes.
-		if (generator.speed === 'slow' && this.generator?.speed !== 'slow') this.gridSide = 2;
+		// A slow generator starts on a 2×2 grid (16 images would take minutes), and measures
+		// precision and recall on 16 images per side instead of 500.
+		if (generator.speed !== this.generator?.speed) {
+			if (generator.speed === 'slow') this.gridSide = 2;
+			this.precisionRecall.form.samples = generator.speed === 'slow' ? 16 : 500;
+		}
 		this.generatorId = generator.id;
+		// A measurement of other settings would read as this selection's.
+		this.precisionRecall.clearResult();
 		this.baseParams = $state.snapshot(params);
 		this.params = params;
 		this.size = size;
