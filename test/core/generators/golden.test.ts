@@ -47,6 +47,12 @@ const overrides: Record<string, { size?: number; params?: Record<string, unknown
 };
 
 const indices = [0, 1, 401];
+
+/**
+ * Feature visualisation runs Adam on tfjs's plain cpu backend: a second or two on a quiet
+ * machine, many times that on a loaded 2-core CI runner. The default 5 s would fail on load.
+ */
+const caseTimeoutMs = 60_000;
 const seed = 20211206;
 
 type Golden = Record<
@@ -71,29 +77,40 @@ describe('golden outputs', () => {
 	afterAll(() => installEncoderWeightsSource(null));
 
 	for (const preset of presets) {
-		it(`${preset.name} reproduces its stored bytes`, async () => {
-			const override = overrides[preset.name] ?? {};
-			const resolved = resolveConfig({
-				preset: preset.name,
-				size: override.size ?? 32,
-				params: override.params ?? {}
-			});
-			if (!resolved.ok) throw new Error(resolved.message);
-			const { generator, params, size } = resolved.value;
-			const hashes: string[] = [];
-			for (const index of indices) {
-				const image = await generator.generate(params, seed, index, size);
-				expect(image.size).toBe(size);
-				expect(image.data.length).toBe(size * size * 3);
-				hashes.push(crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 16));
-			}
-			computed[preset.name] = { generator: generator.id, version: generator.version, size, hashes };
-			if (updating) return;
-			const expected = stored[preset.name];
-			if (!expected)
-				throw new Error(`No golden hashes for ${preset.name}: run \`npm run test:update-golden\`.`);
-			expect({ ...computed[preset.name] }).toEqual(expected);
-		});
+		it(
+			`${preset.name} reproduces its stored bytes`,
+			async () => {
+				const override = overrides[preset.name] ?? {};
+				const resolved = resolveConfig({
+					preset: preset.name,
+					size: override.size ?? 32,
+					params: override.params ?? {}
+				});
+				if (!resolved.ok) throw new Error(resolved.message);
+				const { generator, params, size } = resolved.value;
+				const hashes: string[] = [];
+				for (const index of indices) {
+					const image = await generator.generate(params, seed, index, size);
+					expect(image.size).toBe(size);
+					expect(image.data.length).toBe(size * size * 3);
+					hashes.push(crypto.createHash('sha256').update(image.data).digest('hex').slice(0, 16));
+				}
+				computed[preset.name] = {
+					generator: generator.id,
+					version: generator.version,
+					size,
+					hashes
+				};
+				if (updating) return;
+				const expected = stored[preset.name];
+				if (!expected)
+					throw new Error(
+						`No golden hashes for ${preset.name}: run \`npm run test:update-golden\`.`
+					);
+				expect({ ...computed[preset.name] }).toEqual(expected);
+			},
+			caseTimeoutMs
+		);
 	}
 
 	afterAll(() => {

@@ -24,6 +24,9 @@ beforeAll(async () => {
 	ensureFeatureVisGradients();
 });
 
+/** Adam on tfjs's cpu backend: seconds here, many more on a loaded 2-core CI runner. */
+const tfjsTimeoutMs = 60_000;
+
 afterEach(() => {
 	clearTrainedNetworkCache();
 	installEncoderWeightsSource(null);
@@ -43,20 +46,26 @@ function tinyWeights(seed: number): EncoderTensors {
 	return tensors;
 }
 
-/** A source over two fake checkpoints that counts its loads. */
+/** Two fake checkpoints, built on first use (1.8M normal draws each). */
+const checkpoints = new Map<string, EncoderTensors>();
+function checkpointWeights(sha256: string): EncoderTensors {
+	let tensors = checkpoints.get(sha256);
+	if (!tensors) {
+		if (sha256 !== shaA && sha256 !== shaB) throw new Error(`no checkpoint ${sha256}`);
+		tensors = tinyWeights(sha256 === shaA ? 1 : 2);
+		checkpoints.set(sha256, tensors);
+	}
+	return tensors;
+}
+
+/** A source over the fake checkpoints that counts its loads. */
 function countingSource(): { source: EncoderWeightsSource; loads: string[] } {
-	const weights = new Map([
-		[shaA, tinyWeights(1)],
-		[shaB, tinyWeights(2)]
-	]);
 	const loads: string[] = [];
 	return {
 		loads,
 		source: (encoder) => {
 			loads.push(encoder.sha256);
-			const tensors = weights.get(encoder.sha256);
-			if (!tensors) throw new Error(`no checkpoint ${encoder.sha256}`);
-			return { model: 'tiny', tensors };
+			return { model: 'tiny', tensors: checkpointWeights(encoder.sha256) };
 		}
 	};
 }
@@ -135,50 +144,58 @@ describe('feature_vis-dead_leaves', () => {
 		);
 	});
 
-	it('draws the same bytes for the same inputs, loading each checkpoint once', async () => {
-		const { source, loads } = countingSource();
-		const generator = createTrainedFeatureVisGenerator(source);
-		const params = {
-			encoder: `run:1@${shaA}`,
-			layer: 'conv5',
-			steps: 3,
-			learningRate: 0.05,
-			transforms: true
-		};
-		const first = await generator.generate(params, 5, 0, 40);
-		const again = await generator.generate(params, 5, 0, 40);
-		const other = await generator.generate(params, 5, 1, 40);
-		expect(first.size).toBe(40);
-		expect(Buffer.from(again.data).equals(Buffer.from(first.data))).toBe(true);
-		expect(Buffer.from(other.data).equals(Buffer.from(first.data))).toBe(false);
-		expect(loads).toEqual([shaA]);
-		// Another checkpoint is another network; so is another layer of the same one.
-		const otherEncoder = await generator.generate(
-			{ ...params, encoder: `run:2@${shaB}` },
-			5,
-			0,
-			40
-		);
-		const otherLayer = await generator.generate({ ...params, layer: 'fc7' }, 5, 0, 40);
-		expect(Buffer.from(otherEncoder.data).equals(Buffer.from(first.data))).toBe(false);
-		expect(Buffer.from(otherLayer.data).equals(Buffer.from(first.data))).toBe(false);
-		expect(loads).toEqual([shaA, shaB, shaA]);
-	});
+	it(
+		'draws the same bytes for the same inputs, loading each checkpoint once',
+		async () => {
+			const { source, loads } = countingSource();
+			const generator = createTrainedFeatureVisGenerator(source);
+			const params = {
+				encoder: `run:1@${shaA}`,
+				layer: 'conv5',
+				steps: 2,
+				learningRate: 0.05,
+				transforms: true
+			};
+			const first = await generator.generate(params, 5, 0, 40);
+			const again = await generator.generate(params, 5, 0, 40);
+			const other = await generator.generate(params, 5, 1, 40);
+			expect(first.size).toBe(40);
+			expect(Buffer.from(again.data).equals(Buffer.from(first.data))).toBe(true);
+			expect(Buffer.from(other.data).equals(Buffer.from(first.data))).toBe(false);
+			expect(loads).toEqual([shaA]);
+			// Another checkpoint is another network; so is another layer of the same one.
+			const otherEncoder = await generator.generate(
+				{ ...params, encoder: `run:2@${shaB}` },
+				5,
+				0,
+				40
+			);
+			const otherLayer = await generator.generate({ ...params, layer: 'fc7' }, 5, 0, 40);
+			expect(Buffer.from(otherEncoder.data).equals(Buffer.from(first.data))).toBe(false);
+			expect(Buffer.from(otherLayer.data).equals(Buffer.from(first.data))).toBe(false);
+			expect(loads).toEqual([shaA, shaB, shaA]);
+		},
+		tfjsTimeoutMs
+	);
 
-	it('leaves no tensors behind once its encoders are released', async () => {
-		const generator = createTrainedFeatureVisGenerator(countingSource().source);
-		const params = {
-			encoder: `run:1@${shaA}`,
-			layer: 'fc6',
-			steps: 2,
-			learningRate: 0.05,
-			transforms: true
-		};
-		const before = tf.memory().numTensors;
-		await generator.generate(params, 0, 3, 32);
-		clearTrainedNetworkCache();
-		expect(tf.memory().numTensors).toBe(before);
-	});
+	it(
+		'leaves no tensors behind once its encoders are released',
+		async () => {
+			const generator = createTrainedFeatureVisGenerator(countingSource().source);
+			const params = {
+				encoder: `run:1@${shaA}`,
+				layer: 'fc6',
+				steps: 2,
+				learningRate: 0.05,
+				transforms: true
+			};
+			const before = tf.memory().numTensors;
+			await generator.generate(params, 0, 3, 32);
+			clearTrainedNetworkCache();
+			expect(tf.memory().numTensors).toBe(before);
+		},
+		tfjsTimeoutMs
+	);
 });
 
 describe('areaResize', () => {
