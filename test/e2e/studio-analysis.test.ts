@@ -25,8 +25,8 @@ describe('the Studio’s realism measure and trained-encoder presets in Chromium
 	it('measures precision and recall of the current settings against real images', async () => {
 		await page.getByRole('button', { name: 'dead_leaves-squares', exact: true }).click();
 		const section = page.getByTestId('precision-recall');
-		await section.getByLabel('Real images').selectOption('fashion-mnist-mini');
-		await section.getByLabel('Images per side').fill('32');
+		await section.getByLabel('Real dataset').selectOption('fashion-mnist-mini');
+		await section.getByLabel('Samples per side').fill('32');
 		await section.getByRole('button', { name: 'Measure precision and recall' }).click();
 		await section.getByTestId('recall').waitFor({ timeout: 60_000 });
 		for (const id of ['precision', 'recall']) {
@@ -53,6 +53,7 @@ describe('the Studio’s realism measure and trained-encoder presets in Chromium
 		expect(await page.getByLabel('Encoder', { exact: true }).inputValue()).toBe(
 			'newest:dead_leaves-mixed'
 		);
+		await missing.scrollIntoViewIfNeeded();
 		await screenshot(page, 'studio-feature-vis-needs-encoder');
 
 		await missing
