@@ -14,7 +14,7 @@ describe('precision and recall of noise against real images (web mode, real work
 	let api: TestApiClient;
 	const folders = temporaryFolder();
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, { allowFolders: [folders.path] });
 		api = await TestApiClient.connect(app);
 	});
 	afterAll(async () => {
@@ -126,6 +126,18 @@ describe('precision and recall of noise against real images (web mode, real work
 		expect(fewFiles.ok === false && fewFiles.error.message).toMatch(
 			/holds 40 images; precision and recall of 100 samples need at least as many/
 		);
+		// Web mode reads only the data folder and the folders allowed in Settings.
+		const outside = temporaryFolder();
+		try {
+			const refused = await api.call('analysis.precisionRecall', {
+				noise: { kind: 'folder', path: outside.path },
+				dataset: 'fashion-mnist-mini',
+				encoder: randomTiny
+			});
+			expect(refused.ok === false && refused.error.code).toBe('PATH_NOT_ALLOWED');
+		} finally {
+			outside.remove();
+		}
 	});
 });
 

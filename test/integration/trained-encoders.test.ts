@@ -21,7 +21,7 @@ describe('feature visualisation of a trained encoder (web mode, real workers)', 
 	let api: TestApiClient;
 	const exports = temporaryFolder();
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, { allowFolders: [exports.path] });
 		api = await TestApiClient.connect(app);
 	});
 	afterAll(async () => {

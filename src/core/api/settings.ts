@@ -8,7 +8,12 @@ import { backendPreferences } from '../compute/backends';
  */
 export const appSettingsSchema = z.object({
 	/** The compute backend for training, evaluation and Grad-CAM. */
-	backend: z.enum(backendPreferences).default('auto')
+	backend: z.enum(backendPreferences).default('auto'),
+	/**
+	 * Folders besides the data folder that web mode may read and write (canonical paths). Changed
+	 * only through `settings.allowFolder` / `settings.removeFolder`, never `settings.update`.
+	 */
+	allowedFolders: z.array(z.string()).default([])
 });
 
 /** See {@link appSettingsSchema}. */
@@ -25,3 +30,13 @@ export type AppSettingsUpdate = z.infer<typeof appSettingsUpdateSchema>;
 
 /** Settings with every default applied. */
 export const defaultSettings: AppSettings = appSettingsSchema.parse({});
+
+/**
+ * Which host paths a client may name. `any`: the desktop app, the CLI and
+ * `serve --allow-any-path`. `confined` (web mode's default): only paths inside the data folder
+ * or an allowed folder, symlinks resolved.
+ */
+export const hostPathAccessModes = ['any', 'confined'] as const;
+
+/** One of {@link hostPathAccessModes}. */
+export type HostPathAccess = (typeof hostPathAccessModes)[number];
