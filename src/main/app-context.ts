@@ -10,10 +10,12 @@ import { HostPaths } from './host-paths';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
+import { AnalysisService } from './services/analysis';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
 import { QuickstartService } from './services/quickstart';
+import { TrainedEncoders } from './services/trained-encoders';
 import { TrainingService } from './services/training';
 import { folderOwner, lockDataFolder, type DataFolderLock } from './data-folder-lock';
 import { openStore, openStoreReadOnly, type Store } from './store/database';
@@ -59,6 +61,10 @@ export interface AppContext {
 	readonly evaluation: EvaluationService;
 	readonly quickstart: QuickstartService;
 	readonly hostPaths: HostPaths;
+	/** Precision and recall of noise sources (a study calls `precisionRecall` per source). */
+	readonly analysis: AnalysisService;
+	/** Resolves and pins the trained encoders generator configurations name. */
+	readonly encoders: TrainedEncoders;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -71,7 +77,7 @@ export interface AppContext {
 export function createAppContext(options: AppContextOptions): AppContext {
 	const { dataDir } = options;
 	// Workers inherit the environment: this is how they find the shared generator cache.
-	process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache');
+	const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache'));
 	const events = new EventBus();
 	const owner = options.access !== 'read-only';
 	const lock = owner ? lockOrNot(dataDir.path, options.command ?? describeProcess()) : null;
@@ -90,9 +96,12 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	};
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
-	const generators = new GeneratorService(workers, requireStore, events);
+	// Pinned where the workers look: the cache folder they inherit.
+	const encoders = new TrainedEncoders(() => requireStore().db, cacheDir);
+	const generators = new GeneratorService(workers, requireStore, events, encoders);
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
+		encoders,
 		preference: () => settings().backend,
 		appVersion: appInfo.version
 	});
@@ -101,6 +110,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		preference: () => settings().backend
 	});
 	const quickstart = new QuickstartService(training, evaluation, events);
+	const analysis = new AnalysisService(workers, requireStore, events, {
+		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		preference: () => settings().backend,
+		encoders
+	});
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
@@ -185,6 +199,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
+		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),
 		'presets.save': (request) => generators.savePreset(request),
 		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),
@@ -222,6 +237,17 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'explain.filters': (params) => explain.filters(params),
 		'explain.activations': (params) => explain.activations(withDataset(params)),
 		'explain.neighbours': (params) => explain.neighbours(withDataset(params)),
+		'analysis.precisionRecall': ({ noise, ...params }) =>
+			analysis.precisionRecall(
+				withDataset({
+					...params,
+					noise:
+						noise.kind === 'folder'
+							? { ...noise, path: hostPaths.resolve('noise image folder', noise.path) }
+							: noise
+				})
+			),
+		'analysis.cancel': ({ jobId }) => analysis.cancel(jobId),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status()
 	};
@@ -236,6 +262,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		evaluation,
 		quickstart,
 		hostPaths,
+		analysis,
+		encoders,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();
@@ -243,6 +271,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.close();
 			evaluation.close();
 			explain.close();
+			analysis.close();
 			if (store.ok) store.value.close();
 			lock?.release();
 		}

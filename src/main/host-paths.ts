@@ -22,6 +22,7 @@ import type { HostPathAccess } from '../core/api/settings';
 export type HostPathUse =
 	| 'dataset export folder'
 	| 'training image folder'
+	| 'noise image folder'
 	| 'evaluation dataset folder'
 	| 'bundle file to write'
 	| 'bundle file to import';

@@ -14,6 +14,7 @@ export const apiMethodNames = [
 	'generators.catalogue',
 	'generators.preview',
 	'generators.diagnostics',
+	'generators.requirements',
 	'presets.list',
 	'presets.save',
 	'presets.rename',
@@ -44,6 +45,8 @@ export const apiMethodNames = [
 	'explain.filters',
 	'explain.activations',
 	'explain.neighbours',
+	'analysis.precisionRecall',
+	'analysis.cancel',
 	'quickstart.start',
 	'quickstart.status'
 ] as const;

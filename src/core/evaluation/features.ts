@@ -99,9 +99,22 @@ export interface ExtractOptions {
  * Features of every image of a set at one layer (`N × dim`, row-major). Augmented views draw
  * from `Random(seed, view, image index)`, so a view is the same on every run and machine.
  */
-export async function extractFeatures(
+export function extractFeatures(
 	encoder: SmallAlexNet,
 	images: PackedImages,
+	options: ExtractOptions
+): Promise<{ features: Float32Array; dim: number }> {
+	return extractFeaturesOf(encoder, images.count, (index) => imageAt(images, index), options);
+}
+
+/**
+ * {@link extractFeatures} over images that are produced on demand, of any size: `image(i)` for
+ * i in 0..count−1, asked for in order, a batch at a time (generated noise images, files).
+ */
+export async function extractFeaturesOf(
+	encoder: SmallAlexNet,
+	count: number,
+	image: (index: number) => SourceImage | Promise<SourceImage>,
 	options: ExtractOptions
 ): Promise<{ features: Float32Array; dim: number }> {
 	const size = encoder.spec.inputSize;
@@ -109,21 +122,21 @@ export async function extractFeatures(
 	const scratch = new Uint8Array(size * size * 3);
 	let features: Float32Array | null = null;
 	let dim = 0;
-	for (let start = 0; start < images.count; start += batch) {
+	for (let start = 0; start < count; start += batch) {
 		if (options.signal?.aborted) throw new Error('Feature extraction was cancelled.');
-		const count = Math.min(batch, images.count - start);
-		const input = new Float32Array(count * size * size * 3);
-		for (let i = 0; i < count; i++) {
-			const image = imageAt(images, start + i);
+		const rows = Math.min(batch, count - start);
+		const input = new Float32Array(rows * size * size * 3);
+		for (let i = 0; i < rows; i++) {
+			const source = await image(start + i);
 			const offset = i * size * size * 3;
-			if (options.view.kind === 'centre') writeCentreView(image, size, input, offset, scratch);
+			if (options.view.kind === 'centre') writeCentreView(source, size, input, offset, scratch);
 			else {
 				const random = new Random(options.view.seed, options.view.view, start + i);
-				augmentView(image, random, probeAugment, size, input, offset);
+				augmentView(source, random, probeAugment, size, input, offset);
 			}
 		}
 		const output = tf.tidy(() =>
-			encoder.forward(tf.tensor4d(input, [count, size, size, 3]), {
+			encoder.forward(tf.tensor4d(input, [rows, size, size, 3]), {
 				training: false,
 				layer: options.layer
 			})
@@ -131,9 +144,9 @@ export async function extractFeatures(
 		const values = await output.data<'float32'>();
 		dim = output.shape[1];
 		output.dispose();
-		features ??= new Float32Array(images.count * dim);
+		features ??= new Float32Array(count * dim);
 		features.set(values, start * dim);
-		await options.onProgress?.(start + count, images.count);
+		await options.onProgress?.(start + rows, count);
 	}
 	return { features: features ?? new Float32Array(0), dim };
 }

@@ -43,6 +43,7 @@ import type { TrainerTasks } from '../workers/entries/trainer';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
 import type { RunBundle } from '../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../training/run-bundle';
+import type { TrainedEncoders } from './trained-encoders';
 import type { TrainEvent, TrainOutcome } from '../training/train-loop';
 
 /** A training session in progress. */
@@ -74,6 +75,8 @@ export interface TrainingServiceOptions {
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
+	/** Pins generator sources that name a trained encoder (feature_vis-dead_leaves). */
+	encoders?: TrainedEncoders;
 }
 
 /** The Training lab's service layer. */
@@ -109,7 +112,8 @@ export class TrainingService {
 	/** Creates a run and starts its first session; a request that cannot train creates nothing. */
 	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
 		this.assertIdle();
-		const { config } = request;
+		// The run records the pinned encoder checkpoint, never `newest:…`.
+		const config = this.pinEncoders(request.config);
 		validateSource(config);
 		const run = createRun(
 			this.store().db,
@@ -149,6 +153,8 @@ export class TrainingService {
 		this.assertIdle();
 		// Everything that can refuse the request is checked before the run's state changes.
 		validateSource(run.config);
+		// A resumed run's encoder may have left the cache: pin it again from its run.
+		this.pinEncoders(run.config);
 		const db = this.store().db;
 		const recorded = listCheckpoints(db, id);
 		const checkpoint = [...recorded]
@@ -247,7 +253,8 @@ export class TrainingService {
 	}
 
 	/** Measures a configuration in a worker of its own. */
-	async estimate(config: TrainConfig): Promise<RunEstimate> {
+	async estimate(request: TrainConfig): Promise<RunEstimate> {
+		const config = this.pinEncoders(request);
 		validateSource(config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		try {
@@ -484,6 +491,10 @@ export class TrainingService {
 			skippedImages: run?.skippedImages ?? 0,
 			message
 		});
+	}
+
+	private pinEncoders(config: TrainConfig): TrainConfig {
+		return this.options.encoders?.pinTrainConfig(config) ?? config;
 	}
 
 	private backendFor(config: TrainConfig): BackendPreference {

@@ -5,6 +5,8 @@ import { imageFormats, type ImageFormat } from '../../../core/generators/manifes
 import { describeRange, parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset, generators, presets } from '../../../core/generators/registry';
 import { cacheDirVariable } from '../../generation/disk-cache';
+import { TrainedEncoders } from '../../services/trained-encoders';
+import { openStore, type Store } from '../../store/database';
 import { exportDataset, type ExportProgress } from '../../generation/export-dataset';
 import { resolveDataDir } from '../../paths';
 import type { CliCommand, CliEnvironment } from '../command';
@@ -153,8 +155,27 @@ export const generateCommand: CliCommand = {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
-		// Export threads share the generator cache (texture pool, fractal categories) in the data folder.
-		process.env[cacheDirVariable] ??= path.join(resolveDataDir().path, 'cache');
+		// Export threads share the generator cache (texture pool, fractal categories, pinned
+		// encoders) in the data folder.
+		const dataDir = resolveDataDir().path;
+		const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir, 'cache'));
+		let config = {
+			preset: presetName,
+			generator: presetName ? undefined : generatorId,
+			params,
+			size: numbers.size as number | undefined
+		};
+		// A trained encoder (feature_vis-dead_leaves) is resolved from the runs and pinned; the
+		// store is opened only then.
+		let store: Store | null = null;
+		try {
+			config = new TrainedEncoders(() => (store ??= openStore(dataDir)).db, cacheDir).pin(config);
+		} catch (error) {
+			env.stderr((error as Error).message);
+			return 1;
+		} finally {
+			(store as Store | null)?.close();
+		}
 		const controller = new AbortController();
 		const onInterrupt = () => {
 			if (controller.signal.aborted) process.exit(130);
@@ -165,10 +186,7 @@ export const generateCommand: CliCommand = {
 		const interactive = process.stderr.isTTY === true;
 		const result = await exportDataset(
 			{
-				preset: presetName,
-				generator: presetName ? undefined : generatorId,
-				params,
-				size: numbers.size as number | undefined,
+				...config,
 				seed: numbers.seed as number,
 				count: numbers.count as number,
 				startIndex: numbers.startIndex as number,
