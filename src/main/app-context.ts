@@ -64,6 +64,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
 		preference: () => settings().backend,
+		replicas: () => settings().replicas,
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {

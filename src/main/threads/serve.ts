@@ -13,7 +13,7 @@ export interface TaskContext<Event> {
 }
 
 /** A thread's behaviour. */
-export interface ThreadHandlers<Init, State, Task, Result, Event> {
+export interface ThreadHandlers<Init, State, Task, Result, Event = never> {
 	/** Builds the thread's state from its setup data; a throw fails the pool's start. */
 	setup(init: Init): State | Promise<State>;
 	/** Runs one task; a throw fails it (an `AppFailure` keeps its code). */
