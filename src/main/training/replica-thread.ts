@@ -6,23 +6,15 @@
 import { AppFailure } from '../../core/api/errors';
 import { ContrastiveTrainer, replicaShard } from '../../core/training/trainer';
 import { activateTrainingBackend } from '../compute/training-backend';
+import { GroupMember } from '../threads/replica-group';
 import type { ThreadHandlers } from '../threads/serve';
-import { ThreadCollective } from '../threads/shared-collective';
-import {
-	reductionSlice,
-	type ReplicaInit,
-	type ReplicaReply,
-	type ReplicaTask
-} from './data-parallel';
+import type { ReplicaInit, ReplicaReply, ReplicaTask } from './data-parallel';
 
 /** A replica thread's state. */
 export interface Replica {
 	init: ReplicaInit;
 	trainer: ContrastiveTrainer;
-	collective: ThreadCollective;
-	weights: Float32Array;
-	gradients: Float32Array;
-	views: Float32Array;
+	member: GroupMember;
 }
 
 /** The handlers of a replica thread. */
@@ -37,53 +29,27 @@ export const replicaThread: ThreadHandlers<ReplicaInit, Replica, ReplicaTask, Re
 		}
 		return {
 			init,
-			trainer: ContrastiveTrainer.create(init.config),
-			collective: new ThreadCollective(init.collective, init.index),
-			weights: new Float32Array(init.weights),
-			gradients: new Float32Array(init.gradients),
-			views: new Float32Array(init.views)
+			trainer: ContrastiveTrainer.create(init.setup.config),
+			member: new GroupMember(init)
 		};
 	},
-	run: (replica) => {
-		try {
-			return shardStep(replica);
-		} catch (error) {
-			// The others may be waiting for this replica in a collective: release them.
-			replica.collective.abort();
-			throw error;
-		}
-	}
+	run: (replica) => replica.member.guard(() => shardStep(replica))
 };
 
-function shardStep(replica: Replica): ReplicaReply {
-	const { init, trainer, collective } = replica;
-	const { batch } = init.config;
+function shardStep({ init, trainer, member }: Replica): ReplicaReply {
+	const { batch } = init.setup.config;
 	const shard = replicaShard(batch, init.replicas, init.index);
-	trainer.writeWeights(replica.weights);
+	trainer.writeWeights(member.weights);
+	// This shard's first views, then its second views (the batch holds all first views first).
 	const viewFloats = trainer.inputSize * trainer.inputSize * 3;
 	const views = new Float32Array(2 * shard.count * viewFloats);
 	const end = shard.first + shard.count;
-	views.set(replica.views.subarray(shard.first * viewFloats, end * viewFloats));
+	views.set(member.views.subarray(shard.first * viewFloats, end * viewFloats));
 	views.set(
-		replica.views.subarray((batch + shard.first) * viewFloats, (batch + end) * viewFloats),
+		member.views.subarray((batch + shard.first) * viewFloats, (batch + end) * viewFloats),
 		shard.count * viewFloats
 	);
-	const result = trainer.shardStep(views, shard, (values) => collective.sum(values));
-	const parameters = replica.weights.length;
-	let offset = init.index * parameters;
-	for (const gradient of result.gradients) {
-		replica.gradients.set(gradient, offset);
-		offset += gradient.length;
-	}
-	collective.barrier();
-	// Each replica sums its slice of every replica's gradient into the first region, in replica
-	// order, so the total has the same bits whatever thread finishes first.
-	const [start, stop] = reductionSlice(parameters, init.replicas, init.index);
-	const gradients = replica.gradients;
-	for (let i = start; i < stop; i++) {
-		let sum = 0;
-		for (let r = 0; r < init.replicas; r++) sum += gradients[r * parameters + i] as number;
-		gradients[i] = sum;
-	}
+	const result = trainer.shardStep(views, shard, (values) => member.collective.sum(values));
+	member.shareGradients(result.gradients);
 	return { metrics: result.metrics, moments: init.index === 0 ? result.moments : null };
 }
