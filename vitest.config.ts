@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three suites: `unit` (pure logic), `integration` (real SQLite files, real worker processes,
- * the real server) and `e2e` (Chromium driving the web mode). Integration and e2e use the
- * built `dist/`, which `npm test` builds first.
+ * Four suites: `unit` (pure logic), `integration` (real SQLite files, real worker processes,
+ * the real server), `reliability` (hostile input and faults against the real app in processes
+ * of its own) and `e2e` (Chromium driving the web mode). Integration, reliability and e2e use
+ * the built `dist/`, which `npm test` builds first.
  */
 export default defineConfig({
 	test: {
@@ -25,6 +26,15 @@ export default defineConfig({
 					include: ['test/integration/**/*.test.ts'],
 					globalSetup: ['test/support/global-setup.ts'],
 					testTimeout: 60_000,
+					hookTimeout: 60_000
+				}
+			},
+			{
+				test: {
+					name: 'reliability',
+					include: ['test/reliability/**/*.test.ts'],
+					globalSetup: ['test/support/global-setup.ts'],
+					testTimeout: 120_000,
 					hookTimeout: 60_000
 				}
 			},

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { AppFailure, toAppError, type Result } from '../core/api/errors';
-import { defaultSettings, type AppSettings } from '../core/api/settings';
+import { defaultSettings, type AppSettings, type HostPathAccess } from '../core/api/settings';
+import type { TrainConfig } from '../core/training/config';
 import { createDispatcher, type ApiHandlers, type Dispatch } from './api/dispatcher';
 import { appInfo } from './app-info';
 import { BackendMonitor } from './compute/backend-monitor';
 import { EventBus } from './events';
+import { HostPaths } from './host-paths';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
@@ -26,6 +28,13 @@ export interface AppContextOptions {
 	electronVersion?: string | null;
 	/** The system folder dialog, where the host has one (Electron). */
 	pickFolder?: (title: string) => Promise<string | null>;
+	/**
+	 * Which host paths clients may name (src/main/host-paths.ts): `any` for the desktop app and
+	 * the CLI, `confined` for web mode unless `serve --allow-any-path`.
+	 */
+	pathAccess: HostPathAccess;
+	/** Shows a message to the person at the host: the terminal of `noiselab serve`. */
+	tellHost?: (message: string) => void;
 }
 
 /** The service layer and what it owns: the store, the workers and the event bus. */
@@ -38,6 +47,7 @@ export interface AppContext {
 	readonly training: TrainingService;
 	readonly evaluation: EvaluationService;
 	readonly quickstart: QuickstartService;
+	readonly hostPaths: HostPaths;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -77,6 +87,35 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
 		preference: () => settings().backend
 	});
+	const hostPaths = new HostPaths({
+		access: options.pathAccess,
+		dataDir: dataDir.path,
+		allowedFolders: () => settings().allowedFolders,
+		saveAllowedFolders: (allowedFolders) => {
+			events.emit(
+				'settings.changed',
+				writeSettings(requireStore().db, { allowedFolders: [...allowedFolders] })
+			);
+		},
+		...(options.tellHost ? { tellHost: options.tellHost } : {})
+	});
+	/** A dataset spec that names a folder goes through the policy; built-in names do not. */
+	const datasetSpec = (spec: string) =>
+		path.isAbsolute(spec) ? hostPaths.resolve('evaluation dataset folder', spec) : spec;
+	const withDataset = <T extends { dataset: string }>(params: T): T => ({
+		...params,
+		dataset: datasetSpec(params.dataset)
+	});
+	const withSource = (config: TrainConfig): TrainConfig =>
+		config.source.kind === 'folder'
+			? {
+					...config,
+					source: {
+						...config.source,
+						path: hostPaths.resolve('training image folder', config.source.path)
+					}
+				}
+			: config;
 	if (store.ok) {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
@@ -90,7 +129,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			return {
 				app: { name: appInfo.name, version: appInfo.version },
 				dataDir,
-				backend: backends.selection()
+				backend: backends.selection(),
+				pathAccess: hostPaths.access
 			};
 		},
 		'system.doctor': async ({ refresh }) =>
@@ -113,6 +153,14 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			if (update.backend !== undefined) backends.preferenceChanged();
 			return next;
 		},
+		'settings.allowFolder': ({ path: folder, code }) => ({
+			status: hostPaths.allow(folder, code),
+			settings: settings()
+		}),
+		'settings.removeFolder': ({ path: folder }) => {
+			hostPaths.remove(folder);
+			return settings();
+		},
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
@@ -121,31 +169,38 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),
 		'presets.delete': ({ id }) => generators.deletePreset(id),
 		'datasets.list': () => generators.listDatasets(),
-		'datasets.export': (request) => generators.startExport(request),
+		'datasets.export': (request) =>
+			generators.startExport({
+				...request,
+				outDir: hostPaths.resolve('dataset export folder', request.outDir)
+			}),
 		'datasets.cancel': ({ jobId }) => generators.cancelExport(jobId),
 		'runs.list': () => training.list(),
 		'runs.get': ({ id, metricsAfter }) => training.get(id, metricsAfter),
-		'runs.start': (request) => training.start(request),
+		'runs.start': (request) => training.start({ ...request, config: withSource(request.config) }),
 		'runs.pause': ({ id }) => training.pause(id),
 		'runs.resume': ({ id }) => training.resume(id),
 		'runs.cancel': ({ id }) => training.cancel(id),
-		'runs.estimate': ({ config }) => training.estimate(config),
+		'runs.estimate': ({ config }) => training.estimate(withSource(config)),
 		'runs.update': ({ id, ...change }) => training.update(id, change),
 		'runs.delete': ({ id }) => training.delete(id),
-		'runs.exportBundle': ({ id, path: file }) => training.exportBundle(id, file),
-		'runs.importBundle': ({ path: file }) => training.importBundle(file),
+		'runs.exportBundle': ({ id, path: file, overwrite }) =>
+			training.exportBundle(id, hostPaths.resolve('bundle file to write', file), overwrite),
+		'runs.importBundle': ({ path: file }) =>
+			training.importBundle(hostPaths.resolve('bundle file to import', file)),
 		'evaluations.datasets': () => evaluation.datasets(),
-		'evaluations.registerDataset': ({ path: folder }) => evaluation.registerDataset(folder),
-		'evaluations.start': (params) => evaluation.start(params),
+		'evaluations.registerDataset': ({ path: folder }) =>
+			evaluation.registerDataset(hostPaths.resolve('evaluation dataset folder', folder)),
+		'evaluations.start': (params) => evaluation.start(withDataset(params)),
 		'evaluations.list': ({ runId }) => evaluation.list(runId),
 		'evaluations.cancel': ({ groupId }) => evaluation.cancel(groupId),
-		'explain.compute': (params) => explain.compute(params),
-		'explain.batch': (params) => explain.batch(params),
+		'explain.compute': (params) => explain.compute(withDataset(params)),
+		'explain.batch': (params) => explain.batch(withDataset(params)),
 		'explain.cancel': () => explain.cancel(),
-		'explain.images': (params) => explain.images(params),
+		'explain.images': (params) => explain.images(withDataset(params)),
 		'explain.filters': (params) => explain.filters(params),
-		'explain.activations': (params) => explain.activations(params),
-		'explain.neighbours': (params) => explain.neighbours(params),
+		'explain.activations': (params) => explain.activations(withDataset(params)),
+		'explain.neighbours': (params) => explain.neighbours(withDataset(params)),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status()
 	};
@@ -159,6 +214,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		training,
 		evaluation,
 		quickstart,
+		hostPaths,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();

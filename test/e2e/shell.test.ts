@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestSchemaVersion } from '../../src/main/store/database';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { launchChromium, screenshot, watchForErrors } from '../support/browser';
+import { temporaryFolder } from '../support/paths';
 
 describe('the app shell in Chromium (web mode)', () => {
 	let app: TestServer;
@@ -131,6 +133,34 @@ describe('the app shell in Chromium (web mode)', () => {
 		await expect.poll(stored).toBeNull();
 		expect(errors).toEqual([]);
 		await page.close();
+	});
+
+	it('lists the folders web mode may use and allows one with the code printed on the host', async () => {
+		const extra = temporaryFolder('noiselab-allowed-');
+		const canonical = fs.realpathSync(extra.path);
+		try {
+			const { page, errors } = await open('#/settings');
+			const folders = page.getByRole('list', { name: 'Folders web mode may use' });
+			await folders.getByText(app.dataDir).waitFor();
+			await page.getByLabel('Allow another folder').fill(extra.path);
+			await page.getByRole('button', { name: 'Allow…' }).click();
+			const codeField = page.getByLabel(/^Code for/);
+			await codeField.waitFor();
+			// The code is printed on the host (the terminal of noiselab serve), never on the page.
+			const code = /(\d{4}-\d{4})/.exec(app.hostMessages.at(-1) ?? '')?.[1] ?? '';
+			expect(code).not.toBe('');
+			expect(await page.content()).not.toContain(code);
+			await codeField.fill(code);
+			await page.getByRole('button', { name: 'Confirm' }).click();
+			await folders.getByText(canonical).waitFor();
+			await screenshot(page, 'settings-folders');
+			await page.getByRole('button', { name: `Remove ${canonical}` }).click();
+			await expect.poll(() => folders.getByText(canonical).count()).toBe(0);
+			expect(errors).toEqual([]);
+			await page.close();
+		} finally {
+			extra.remove();
+		}
 	});
 
 	it('looks right in the dark theme', async () => {

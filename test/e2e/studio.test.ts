@@ -24,7 +24,7 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 	const exports = temporaryFolder();
 
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, { allowFolders: [exports.path] });
 		browser = await launchChromium();
 		page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 		errors = watchForErrors(page);

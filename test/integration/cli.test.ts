@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doctorReportSchema } from '../../src/core/api/contract';
 import { databaseFileName, openStore } from '../../src/main/store/database';
+import { readSettings } from '../../src/main/store/settings';
 import { repoRoot, temporaryFolder } from '../support/paths';
 
 const bin = path.join(repoRoot, 'bin', 'noiselab.js');
@@ -111,6 +112,32 @@ describe('the noiselab CLI', () => {
 		const exit = new Promise((resolve) => child.on('exit', resolve));
 		child.kill('SIGTERM');
 		await exit;
+	});
+
+	it('serve keeps --allow-folder folders in Settings, and warns about --allow-any-path', async () => {
+		const serve = async (...flags: string[]) => {
+			const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...flags], {
+				env: { ...process.env, NOISELAB_HOME: home.path }
+			});
+			let output = '';
+			child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+			child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+			await expect.poll(() => output, { timeout: 20_000 }).toContain('Press Ctrl-C');
+			const exit = new Promise((resolve) => child.on('exit', resolve));
+			child.kill('SIGTERM');
+			await exit;
+			return output;
+		};
+		const extra = fs.mkdtempSync(path.join(home.path, 'extra-'));
+		const confined = await serve('--allow-folder', extra);
+		expect(confined).toContain('Folders:     the data folder and 1 allowed folder');
+		expect(confined).not.toContain('--allow-any-path lets');
+		const store = openStore(home.path);
+		expect(readSettings(store.db).allowedFolders).toEqual([fs.realpathSync(extra)]);
+		store.close();
+		const open = await serve('--allow-any-path');
+		expect(open).toContain('Folders:     any path (--allow-any-path)');
+		expect(open).toContain('Warning: --allow-any-path lets anyone with the URL');
 	});
 
 	it('generate lists presets and parameters, and refuses bad input with the valid choices', () => {

@@ -34,7 +34,9 @@ describe('linear probes kept by evaluations (real trainer workers on wasm)', () 
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
 			launcher: forkNodeWorker,
-			workersDir: path.join(distDir, 'workers')
+			workersDir: path.join(distDir, 'workers'),
+			// The services under test, not the web host-path policy: any path, as the CLI.
+			pathAccess: 'any'
 		});
 		const settings = await context.dispatch('settings.update', { backend: 'wasm' });
 		expect(settings.ok).toBe(true);

@@ -11,7 +11,7 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 	let api: TestApiClient;
 	const exports = temporaryFolder();
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, { allowFolders: [exports.path] });
 		api = await TestApiClient.connect(app);
 	});
 	afterAll(async () => {

@@ -39,7 +39,9 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
 			launcher: forkNodeWorker,
-			workersDir: path.join(distDir, 'workers')
+			workersDir: path.join(distDir, 'workers'),
+			// The services under test, not the web host-path policy: any path, as the CLI.
+			pathAccess: 'any'
 		});
 		context.events.subscribe((event) => events.push(event));
 	});

@@ -9,16 +9,28 @@ export interface TestServer {
 	server: WebServer;
 	context: AppContext;
 	dataDir: string;
+	/** What the server printed for the person at the host (folder confirmation codes). */
+	hostMessages: string[];
 	stop(): Promise<void>;
 }
 
-/** Starts the app exactly as `noiselab serve` does, in this process. */
-export async function startTestServer(dataDir = temporaryFolder()): Promise<TestServer> {
+/**
+ * Starts the app exactly as `noiselab serve` does, in this process: host paths confined to the
+ * data folder and `allowFolders` (as `serve --allow-folder`).
+ */
+export async function startTestServer(
+	dataDir = temporaryFolder(),
+	{ allowFolders = [] }: { allowFolders?: readonly string[] } = {}
+): Promise<TestServer> {
+	const hostMessages: string[] = [];
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
 		launcher: forkNodeWorker,
-		workersDir: path.join(distDir, 'workers')
+		workersDir: path.join(distDir, 'workers'),
+		pathAccess: 'confined',
+		tellHost: (message) => hostMessages.push(message)
 	});
+	for (const folder of allowFolders) context.hostPaths.allowOnHost(folder);
 	const server = await startWebServer({
 		host: '127.0.0.1',
 		port: 0,
@@ -29,6 +41,7 @@ export async function startTestServer(dataDir = temporaryFolder()): Promise<Test
 		server,
 		context,
 		dataDir: dataDir.path,
+		hostMessages,
 		stop: async () => {
 			await server.close();
 			context.close();

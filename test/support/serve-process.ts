@@ -9,19 +9,25 @@ export interface ServeProcess {
 	url: string;
 	/** The id of the serve process, which leads the process group its workers share. */
 	pid: number;
+	/** Everything it printed so far, stdout and stderr interleaved. */
+	output(): string;
 	/** Kills the server and every worker it started with SIGKILL: nothing gets to clean up. */
 	killHard(): Promise<void>;
 }
 
 /**
- * Starts the built CLI's `serve` on a free port with `NOISELAB_HOME=dataDir`. It leads a process
+ * Starts the built CLI's `serve` on a free port with `NOISELAB_HOME=dataDir` (and `extraArgs`,
+ * e.g. `--allow-any-path`). It leads a process
  * group of its own (`detached`), and forked workers join that group, so one signal to the group
  * ends them all, as when the machine loses power.
  */
-export async function spawnServe(dataDir: string): Promise<ServeProcess> {
+export async function spawnServe(
+	dataDir: string,
+	extraArgs: readonly string[] = []
+): Promise<ServeProcess> {
 	const child = spawn(
 		process.execPath,
-		[path.join(distDir, 'cli', 'noiselab.cjs'), 'serve', '--port', '0'],
+		[path.join(distDir, 'cli', 'noiselab.cjs'), 'serve', '--port', '0', ...extraArgs],
 		{
 			env: { ...process.env, NOISELAB_HOME: dataDir },
 			detached: true,
@@ -43,7 +49,7 @@ export async function spawnServe(dataDir: string): Promise<ServeProcess> {
 			reject(new Error(`noiselab serve exited (${code ?? signal}) before listening:\n${output}`))
 		);
 	});
-	return { url, pid, killHard: () => killGroup(child, pid, exited) };
+	return { url, pid, output: () => output, killHard: () => killGroup(child, pid, exited) };
 }
 
 async function killGroup(child: ChildProcess, pid: number, exited: Promise<void>): Promise<void> {

@@ -44,7 +44,7 @@ import {
 	explainResultSchema
 } from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
-import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
+import { appSettingsSchema, appSettingsUpdateSchema, hostPathAccessModes } from './settings';
 import {
 	runDetailSchema,
 	runEstimateSchema,
@@ -116,7 +116,9 @@ export type DoctorReport = z.infer<typeof doctorReportSchema>;
 export const appStatusSchema = z.object({
 	app: z.object({ name: z.string(), version: z.string() }),
 	dataDir: dataDirSchema,
-	backend: backendSelectionSchema.nullable()
+	backend: backendSelectionSchema.nullable(),
+	/** Which host paths this client may name (see `HostPathAccess`). */
+	pathAccess: z.enum(hostPathAccessModes)
 });
 
 /** See {@link appStatusSchema}. */
@@ -160,6 +162,23 @@ export const apiMethods = {
 	'settings.update': method({
 		summary: 'Changes some settings and returns all of them.',
 		params: appSettingsUpdateSchema,
+		result: appSettingsSchema
+	}),
+	'settings.allowFolder': method({
+		summary:
+			'Lets web mode use a folder (and everything in it). Where paths are confined, the first call prints a code in the terminal of `noiselab serve` and answers `confirm`; the same call with that code allows the folder.',
+		params: z
+			.object({
+				path: z.string().min(1),
+				/** The code printed on the host, for the second call. */
+				code: z.string().max(20).optional()
+			})
+			.strict(),
+		result: z.object({ status: z.enum(['allowed', 'confirm']), settings: appSettingsSchema })
+	}),
+	'settings.removeFolder': method({
+		summary: 'Stops letting web mode use a folder allowed before.',
+		params: z.object({ path: z.string().min(1) }).strict(),
 		result: appSettingsSchema
 	}),
 	'generators.catalogue': method({
@@ -278,8 +297,15 @@ export const apiMethods = {
 	}),
 	'runs.exportBundle': method({
 		summary:
-			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint.',
-		params: z.object({ id: z.number().int(), path: z.string().min(1) }).strict(),
+			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint. An existing file is never replaced: the bundle takes the next free name ("run (2).nlrun"), which the result gives.',
+		params: z
+			.object({
+				id: z.number().int(),
+				path: z.string().min(1),
+				/** Replace an existing file at `path`, allowed only when it is a NoiseLab run bundle. */
+				overwrite: z.boolean().default(false)
+			})
+			.strict(),
 		result: z.object({ path: z.string(), bytes: z.number().int() })
 	}),
 	'runs.importBundle': method({

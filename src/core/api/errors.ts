@@ -56,6 +56,14 @@ export const errorCodes = {
 		status: 503,
 		hint: 'Pick another compute backend in Settings; `noiselab doctor` says why each is unavailable.'
 	},
+	PATH_NOT_ALLOWED: {
+		status: 403,
+		hint: 'Web mode uses only the data folder and the folders allowed in Settings → Folders; allow the folder there, or start noiselab serve with --allow-folder DIR.'
+	},
+	TOO_LARGE: {
+		status: 413,
+		hint: 'Send less at once: choose a smaller file (the message names the limit).'
+	},
 	BUSY: {
 		status: 409,
 		hint: 'Wait for the running job to finish, or pause it first.'

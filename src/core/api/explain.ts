@@ -3,6 +3,7 @@
  * batch of images, first-layer filters, channel activation maps and nearest neighbours.
  */
 import { z } from 'zod';
+import { formatMiB } from '../format';
 import { encoderLayers } from '../training/encoder-spec';
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes');
@@ -21,8 +22,24 @@ const encoderRefs = z.array(encoderRefSchema).min(1).max(4);
 /** The conv blocks a map can be taken at; the paper's encoders end in conv5. */
 export const camLayers = encoderLayers.slice(0, 5) as ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'];
 
+/**
+ * The largest image a user may upload (Explain's "an image of your own"). The renderer checks
+ * it before reading the file, the contract refuses a larger one, and the web transport sizes
+ * its messages from it (`maxRequestBytes` in wire.ts). Explain works at 64 px or less, so a
+ * photo of any camera fits once saved as JPEG.
+ */
+export const maxUploadBytes = 20 * 2 ** 20;
+
 /** An image of the user's own (PNG, JPEG, WebP, …), sent as its file bytes. */
-export const uploadedImageSchema = z.object({ name: z.string().max(500), bytes: bytes }).strict();
+export const uploadedImageSchema = z
+	.object({
+		name: z.string().max(500),
+		bytes: bytes.refine((value) => value.byteLength <= maxUploadBytes, {
+			error: (issue) =>
+				`the image is ${formatMiB((issue.input as Uint8Array).byteLength)}; uploads may be at most ${formatMiB(maxUploadBytes)}`
+		})
+	})
+	.strict();
 
 /**
  * Which image: a test image of `dataset` (by index), or an uploaded one. The dataset is named

@@ -9,6 +9,8 @@ export const apiMethodNames = [
 	'system.pickFolder',
 	'settings.get',
 	'settings.update',
+	'settings.allowFolder',
+	'settings.removeFolder',
 	'generators.catalogue',
 	'generators.preview',
 	'generators.diagnostics',

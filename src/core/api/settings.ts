@@ -16,7 +16,12 @@ export const appSettingsSchema = z.object({
 	 * Data-parallel wasm replicas for runs that do not choose; null: the cores the data threads
 	 * leave (see `core/training/parallelism.ts`).
 	 */
-	replicas: replicasSchema.nullable().default(null)
+	replicas: replicasSchema.nullable().default(null),
+	/**
+	 * Folders besides the data folder that web mode may read and write (canonical paths). Changed
+	 * only through `settings.allowFolder` / `settings.removeFolder`, never `settings.update`.
+	 */
+	allowedFolders: z.array(z.string()).default([])
 });
 
 /** See {@link appSettingsSchema}. */
@@ -33,3 +38,13 @@ export type AppSettingsUpdate = z.infer<typeof appSettingsUpdateSchema>;
 
 /** Settings with every default applied. */
 export const defaultSettings: AppSettings = appSettingsSchema.parse({});
+
+/**
+ * Which host paths a client may name. `any`: the desktop app, the CLI and
+ * `serve --allow-any-path`. `confined` (web mode's default): only paths inside the data folder
+ * or an allowed folder, symlinks resolved.
+ */
+export const hostPathAccessModes = ['any', 'confined'] as const;
+
+/** One of {@link hostPathAccessModes}. */
+export type HostPathAccess = (typeof hostPathAccessModes)[number];

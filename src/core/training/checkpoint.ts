@@ -94,11 +94,9 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
 	if (bytes.length < prefixBytes) {
 		throw new Error(`Not a checkpoint: ${bytes.length} bytes is shorter than the file header.`);
 	}
-	const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-	if (magic !== checkpointMagic) {
-		throw new Error(
-			`Not a checkpoint: the file starts with ${JSON.stringify(magic)}, not "${checkpointMagic}".`
-		);
+	// Never quote what the file starts with: the caller may have named any file on the machine.
+	if (new TextDecoder().decode(bytes.subarray(0, 4)) !== checkpointMagic) {
+		throw new Error(`Not a checkpoint: the file does not start with "${checkpointMagic}".`);
 	}
 	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	const version = view.getUint32(4, true);
@@ -119,13 +117,15 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
 			new TextDecoder().decode(bytes.subarray(prefixBytes, prefixBytes + headerLength))
 		);
 	} catch (error) {
-		throw new Error(`The checkpoint header is corrupt: ${(error as Error).message}`, {
-			cause: error
-		});
+		// JSON.parse's message quotes the text around the fault; the header's bytes stay out.
+		throw new Error('The checkpoint header is corrupt: it is not valid JSON.', { cause: error });
 	}
 	const header = headerSchema.safeParse(parsed);
 	if (!header.success) {
-		throw new Error(`The checkpoint header is malformed: ${header.error.message}`);
+		const issue = header.error.issues[0];
+		throw new Error(
+			`The checkpoint header is malformed: ${issue?.path.join('.') || 'the header'}: ${issue?.message ?? 'invalid'}.`
+		);
 	}
 	const dataStart = Math.ceil((prefixBytes + headerLength) / 4) * 4;
 	const expectedLength = dataStart + header.data.dataBytes;

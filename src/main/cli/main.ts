@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
+import { joinNegativeValues } from './flags';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
@@ -77,7 +78,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
 	let parsed;
 	try {
 		parsed = parseArgs({
-			args: [...rest],
+			args: joinNegativeValues(rest, command.options),
 			options: { ...command.options, help: { type: 'boolean', short: 'h', default: false } },
 			allowPositionals: command.positionals === true,
 			strict: true

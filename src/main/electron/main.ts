@@ -22,6 +22,7 @@ import { createAppContext, type AppContext } from '../app-context';
 import { resolveDataDir } from '../paths';
 import { contentSecurityPolicy, readStaticFile } from '../server/static-files';
 import { forkUtilityWorker } from '../workers/electron-launcher';
+import { isProjectLink } from './external-links';
 
 const scheme = 'noiselab';
 const appOrigin = `${scheme}://app`;
@@ -73,13 +74,16 @@ function createWindow(): BrowserWindow {
 	});
 	const { webContents } = window;
 	webContents.setWindowOpenHandler(({ url }) => {
-		// Documentation links open in the system browser; nothing opens inside the app.
-		if (url.startsWith('https://')) void shell.openExternal(url);
+		// The project's own links open in the system browser; nothing opens inside the app.
+		if (isProjectLink(url)) void shell.openExternal(url);
 		return { action: 'deny' };
 	});
-	webContents.on('will-navigate', (event, url) => {
+	// The window shows the app and nothing else: no navigation away, by link or by redirect.
+	const stayInApp = (event: { preventDefault(): void }, url: string) => {
 		if (!url.startsWith(`${appOrigin}/`)) event.preventDefault();
-	});
+	};
+	webContents.on('will-navigate', stayInApp);
+	webContents.on('will-redirect', stayInApp);
 	webContents.on('will-attach-webview', (event) => event.preventDefault());
 	const unsubscribe = context?.events.subscribe((apiEvent) => {
 		if (!webContents.isDestroyed()) webContents.send(ipcEventChannel, apiEvent);
@@ -90,9 +94,11 @@ function createWindow(): BrowserWindow {
 }
 
 void app.whenReady().then(() => {
+	// The app needs no permission (camera, notifications, clipboard, …): refuse requests and checks.
 	session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) =>
 		callback(false)
 	);
+	session.defaultSession.setPermissionCheckHandler(() => false);
 	protocol.handle(scheme, async (request) => {
 		const url = new URL(request.url);
 		const file =
@@ -112,6 +118,8 @@ void app.whenReady().then(() => {
 		launcher: forkUtilityWorker,
 		workersDir: path.join(distDir, 'workers'),
 		electronVersion: process.versions.electron ?? null,
+		// The user at this machine, choosing with its native dialogs: any folder.
+		pathAccess: 'any',
 		pickFolder: async (title) => {
 			const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
 			const options = {

@@ -42,7 +42,7 @@ import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
 import { activateTrainingBackend } from '../compute/training-backend';
 import { datasetSeed, openEvalDataset } from '../evaluation/evaluate-job';
 import { readProbeForCam } from '../evaluation/probe-files';
-import { decodeRgb } from '../image-files';
+import { decodeRgb, uploadFormat } from '../image-files';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { runBatch } from './batch';
 import { LruMap } from './lru';
@@ -505,6 +505,12 @@ export class ExplainSession {
 
 /** An uploaded image's pixels as RGB; a clear failure for anything that is not an image. */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<SourceImage> {
+	if (uploadFormat(bytes) === null) {
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`Could not read ${JSON.stringify(name)} as an image: it is not a JPEG, PNG, WebP, GIF or TIFF file.`
+		);
+	}
 	try {
 		// Oriented as the user sees the photo; never larger than needed for a centre crop.
 		return await decodeRgb(bytes, uploadMaxSide, { orient: true });

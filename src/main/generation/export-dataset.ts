@@ -267,10 +267,11 @@ function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
 				JSON.parse(fs.readFileSync(path.join(outDir, manifestName), 'utf8'))
 			)
 		);
-	} catch (error) {
+	} catch {
+		// The parser's message would quote the file; say what it is not instead.
 		return fail(
 			'FOLDER_CONFLICT',
-			`${path.join(outDir, manifestName)} is not a readable NoiseLab manifest (${(error as Error).message.split('\n')[0]}).`
+			`${path.join(outDir, manifestName)} is not a readable NoiseLab manifest, so the folder holds something else. Choose an empty or new folder.`
 		);
 	}
 }

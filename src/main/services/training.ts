@@ -193,15 +193,15 @@ export class TrainingService {
 		return { deleted };
 	}
 
-	/** Writes a run into one bundle file (an absolute path). */
-	exportBundle(id: number, file: string): { path: string; bytes: number } {
+	/** Writes a run into one bundle file (an absolute path); see {@link exportRunBundle}. */
+	exportBundle(id: number, file: string, overwrite = false): { path: string; bytes: number } {
 		if (!path.isAbsolute(file)) {
 			throw new AppFailure(
 				'INVALID_REQUEST',
 				`Give an absolute file path; got ${JSON.stringify(file)}.`
 			);
 		}
-		return exportRunBundle(this.store().db, id, file);
+		return exportRunBundle(this.store().db, id, file, overwrite);
 	}
 
 	/** Adds the run of a bundle file as a new run. */

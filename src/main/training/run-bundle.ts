@@ -16,8 +16,13 @@ import { z } from 'zod';
 import { AppFailure } from '../../core/api/errors';
 import { evaluationRecordSchema, type EvaluationRecord } from '../../core/api/evaluation';
 import { metricPointSchema, runRecordSchema, type RunRecord } from '../../core/api/training';
-import { decodeCheckpoint, encodeCheckpoint } from '../../core/training/checkpoint';
+import {
+	checkpointMagic,
+	decodeCheckpoint,
+	encodeCheckpoint
+} from '../../core/training/checkpoint';
 import { writeFileDurably } from '../durable-file';
+import { writeNewFile } from '../new-file';
 import { decodeProbeFile, probeFilePath } from '../evaluation/probe-files';
 import {
 	createEvaluation,
@@ -83,11 +88,16 @@ function describeEvaluation(evaluation: EvaluationRecord): string {
 	return `${evaluation.dataset}, ${evaluation.layer}, ${encoder}`;
 }
 
-/** Writes run `runId` into `file` (atomically). */
+/**
+ * Writes run `runId` into `file` (atomically) and returns the path written: `file`, or when a
+ * file of that name exists, `file (2)…` beside it. With `overwrite`, an existing run bundle is
+ * replaced; any other existing file never is.
+ */
 export function exportRunBundle(
 	db: Database.Database,
 	runId: number,
-	file: string
+	file: string,
+	overwrite = false
 ): { path: string; bytes: number } {
 	const run = getRun(db, runId);
 	if (!run) throw new AppFailure('NOT_FOUND', `There is no run ${runId}.`);
@@ -112,16 +122,35 @@ export function exportRunBundle(
 		},
 		tensors: contents.tensors
 	});
-	const target = path.resolve(file);
-	const temporary = `${target}.${process.pid}.tmp`;
+	const written = writeNewFile(path.resolve(file), bytes, {
+		overwrite,
+		isReplaceable: isRunBundleFile,
+		what: 'run bundle'
+	});
+	return { path: written, bytes: bytes.length };
+}
+
+/**
+ * Whether `file` starts as the bundles this code writes do: the checkpoint signature, then a
+ * header whose first field is the bundle format. The only files `overwrite` may replace.
+ */
+export function isRunBundleFile(file: string): boolean {
+	const expected = Buffer.from(`{"meta":{"format":"${bundleFormat}"`);
+	const head = Buffer.alloc(12 + expected.length);
+	let fd: number | null = null;
 	try {
-		fs.writeFileSync(temporary, bytes);
-		fs.renameSync(temporary, target);
-	} catch (error) {
-		fs.rmSync(temporary, { force: true });
-		throw new AppFailure('IO_ERROR', `Cannot write ${target}: ${(error as Error).message}`);
+		fd = fs.openSync(file, 'r');
+		const read = fs.readSync(fd, head, 0, head.length, 0);
+		return (
+			read === head.length &&
+			head.toString('latin1', 0, 4) === checkpointMagic &&
+			head.subarray(12).equals(expected)
+		);
+	} catch {
+		return false;
+	} finally {
+		if (fd !== null) fs.closeSync(fd);
 	}
-	return { path: target, bytes: bytes.length };
 }
 
 /**

@@ -5,6 +5,7 @@ import { gapClosed } from '../../../core/evaluation/metrics';
 import { formatDuration } from '../../../core/format';
 import { encoderLayers } from '../../../core/training/model';
 import { cliAppContext, formatPercent, type CliCommand, type CliEnvironment } from '../command';
+import { flagProblems, shownValue } from '../flags';
 
 /** The result lines of one evaluation group: each encoder's accuracy and the gap closed. */
 export function evaluationSummary(evaluations: readonly EvaluationRecord[]): string {
@@ -55,6 +56,18 @@ function followProgress(env: CliEnvironment, groupId: string) {
 		last = line.split(' ').slice(0, 3).join(' ');
 	};
 }
+
+/** The flag that sets each field of the evaluation request, for messages. */
+const evalFlags: Record<string, string> = {
+	runId: 'run',
+	dataset: 'dataset',
+	protocol: 'protocol',
+	layer: 'layer',
+	realRunId: 'real-run',
+	epochs: 'epochs',
+	views: 'views',
+	maxTrain: 'max-train'
+};
 
 /** `noiselab eval`: measures a run's encoder (and controls) on a dataset. */
 export const evalCommand: CliCommand = {
@@ -109,12 +122,19 @@ export const evalCommand: CliCommand = {
 			...(values.views === undefined ? {} : { views: number('views') }),
 			...(values['max-train'] === undefined ? {} : { maxTrain: number('max-train') })
 		});
-		if (!parsed.success) {
-			env.stderr(
-				parsed.error.issues
-					.map((issue) => `--${String(issue.path[0] ?? 'run')}: ${issue.message}`)
-					.join('\n')
-			);
+		const problems = parsed.success
+			? [
+					// Run ids start at 1; the schema leaves that to the store, which would say "no run -3".
+					...(parsed.data.runId < 1
+						? [`--run must be at least 1; got ${shownValue(values.run)}.`]
+						: []),
+					...(parsed.data.realRunId !== null && parsed.data.realRunId < 1
+						? [`--real-run must be at least 1; got ${shownValue(values['real-run'])}.`]
+						: [])
+				]
+			: flagProblems(parsed.error.issues, evalFlags, values);
+		if (!parsed.success || problems.length > 0) {
+			env.stderr(problems.join('\n'));
 			return 2;
 		}
 		const context = cliAppContext(env);

@@ -12,6 +12,7 @@ import {
 import { colormapNames, type ColormapName } from '../../../core/explain/colormap';
 import { explainGridPng } from '../../explain/explain-image';
 import { cliAppContext, type CliCommand } from '../command';
+import { fileProblem } from '../flags';
 
 /** Parses `--target`: predicted, true, embedding, class:N or class-mean:N. */
 export function parseTarget(text: string): ExplainTarget | null {
@@ -80,8 +81,11 @@ export const explainCommand: CliCommand = {
 			problems.push(`--colormap must be one of ${colormapNames.join(', ')}; got ${colormap}.`);
 		if (!(opacity >= 0 && opacity <= 1))
 			problems.push(`--opacity must be 0–1; got ${values.opacity}.`);
-		if (values.image !== undefined && !fs.existsSync(path.resolve(String(values.image))))
-			problems.push(`--image: there is no file at ${path.resolve(String(values.image))}.`);
+		const imageProblem =
+			values.image === undefined
+				? null
+				: fileProblem('image', path.resolve(String(values.image)), 'an image file');
+		if (imageProblem) problems.push(imageProblem);
 		if (!Number.isInteger(index) || index < 0)
 			problems.push(`--index must be a whole number ≥ 0; got ${values.index}.`);
 		const encoders = String(values.runs ?? '')

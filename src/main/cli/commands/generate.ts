@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from '../../../core/format';
 import { imageFormats, type ImageFormat } from '../../../core/generators/manifest';
@@ -122,6 +123,9 @@ export const generateCommand: CliCommand = {
 			problems.push('Name a --preset or a --generator (see noiselab generate --list).');
 		if (values.count === undefined) problems.push('--count is required.');
 		if (values.out === undefined) problems.push('--out is required.');
+		else if (fs.statSync(path.resolve(String(values.out)), { throwIfNoEntry: false })?.isFile()) {
+			problems.push(`--out: ${path.resolve(String(values.out))} is a file, not a folder.`);
+		}
 		const format = String(values.format) as ImageFormat;
 		if (!imageFormats.includes(format))
 			problems.push(`--format must be jpg or png; got ${JSON.stringify(values.format)}.`);

@@ -111,16 +111,19 @@ export const runsCommand: CliCommand = {
 	name: 'runs',
 	summary: 'List, show, compare or export training runs (with --json for scripts).',
 	usage:
-		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]\n       noiselab runs bundle ID --out FILE.nlrun\n       noiselab runs import FILE.nlrun',
+		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]\n       noiselab runs bundle ID --out FILE.nlrun [--overwrite]\n       noiselab runs import FILE.nlrun',
 	flagHelp: {
 		json: 'machine-readable output',
 		format: 'export format: csv (default) or latex (a booktabs tabular)',
-		out: 'export into this file instead of printing it'
+		out: 'export into this file instead of printing it',
+		overwrite:
+			'bundle: replace an existing bundle at --out (default: write beside it as "name (2)")'
 	},
 	options: {
 		json: { type: 'boolean', default: false },
 		format: { type: 'string', default: 'csv' },
-		out: { type: 'string' }
+		out: { type: 'string' },
+		overwrite: { type: 'boolean', default: false }
 	},
 	positionals: true,
 	async run(args, env) {
@@ -140,6 +143,13 @@ export const runsCommand: CliCommand = {
 			((action === 'list' || action === 'export') && ids.length > 0)
 		) {
 			return usage();
+		}
+		const badId = (action === 'import' ? [] : ids).find((id) => !/^[1-9]\d*$/.test(id));
+		if (badId !== undefined) {
+			env.stderr(
+				`noiselab runs ${action} takes run ids (see noiselab runs list); got ${JSON.stringify(badId)}.`
+			);
+			return 2;
 		}
 		const format = String(args.values.format);
 		if (format !== 'csv' && format !== 'latex') {
@@ -161,7 +171,12 @@ export const runsCommand: CliCommand = {
 				return 0;
 			}
 			if (action === 'bundle') {
-				const written = exportRunBundle(store.db, Number(id), String(args.values.out));
+				const written = exportRunBundle(
+					store.db,
+					Number(id),
+					String(args.values.out),
+					args.values.overwrite === true
+				);
 				env.stderr(
 					`Wrote run ${id} to ${written.path} (${(written.bytes / 2 ** 20).toFixed(1)} MiB).`
 				);

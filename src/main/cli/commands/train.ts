@@ -3,11 +3,17 @@ import { formatDuration } from '../../../core/format';
 import type { RunProgress, RunRecord } from '../../../core/api/training';
 import { parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset } from '../../../core/generators/registry';
-import { maxReplicas, modelPresetIds, trainConfigSchema } from '../../../core/training/config';
+import {
+	maxReplicas,
+	modelPresetIds,
+	trainConfigSchema,
+	type TrainConfig
+} from '../../../core/training/config';
 import { engineLabel } from '../../../core/training/parallelism';
 import { backendPreferences } from '../../../core/compute/backends';
 import type { AppContext } from '../../app-context';
 import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } from '../command';
+import { flagProblems, folderProblem } from '../flags';
 
 /** A progress line: bar, step, loss terms, throughput and ETA. */
 export function trainProgressLine(progress: RunProgress): string {
@@ -28,14 +34,9 @@ export function configFromFlags(
 	values: CliArgs['values']
 ): { config: unknown } | { problems: string[] } {
 	const problems: string[] = [];
-	const number = (name: string): number | undefined => {
-		const value = values[name];
-		if (value === undefined) return undefined;
-		const parsed = Number(value);
-		if (!Number.isFinite(parsed))
-			problems.push(`--${name} must be a number; got ${JSON.stringify(value)}.`);
-		return parsed;
-	};
+	// Not-a-number stays NaN, which the schema refuses against the flag's name.
+	const number = (name: string): number | undefined =>
+		values[name] === undefined ? undefined : Number(values[name]);
 	const preset = values.preset as string | undefined;
 	const generator = values.generator as string | undefined;
 	const folder = values.folder as string | undefined;
@@ -44,6 +45,8 @@ export function configFromFlags(
 	}
 	let source: unknown;
 	if (folder) {
+		const problem = folderProblem('folder', path.resolve(folder));
+		if (problem) problems.push(problem);
 		source = {
 			kind: 'folder',
 			path: path.resolve(folder),
@@ -89,15 +92,29 @@ export function configFromFlags(
 	};
 	if (problems.length > 0) return { problems };
 	const parsed = trainConfigSchema.safeParse(raw);
-	if (!parsed.success) {
-		return {
-			problems: parsed.error.issues.map(
-				(issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'config'}: ${issue.message}`
-			)
-		};
-	}
+	if (!parsed.success) return { problems: flagProblems(parsed.error.issues, trainFlags, values) };
 	return { config: parsed.data };
 }
+
+/** The flag that sets each field of the run configuration, for messages. */
+const trainFlags: Record<string, string> = {
+	'source.path': 'folder',
+	'source.maxSide': 'max-side',
+	'source.count': 'count',
+	'source.seed': 'data-seed',
+	'source.config.preset': 'preset',
+	'source.config.generator': 'generator',
+	'source.config.params': 'param',
+	'source.config.size': 'size',
+	steps: 'steps',
+	model: 'model',
+	batch: 'batch',
+	optimizer: 'optimizer',
+	lr: 'lr',
+	seed: 'seed',
+	backend: 'backend',
+	checkpointEvery: 'checkpoint-every'
+};
 
 /** `noiselab train`: a contrastive pretraining run, recorded in the app's database. */
 export const trainCommand: CliCommand = {
@@ -154,32 +171,38 @@ export const trainCommand: CliCommand = {
 	},
 	async run(args, env) {
 		const { values } = args;
+		// Everything the flags can get wrong is refused before the data folder is touched.
+		let request: { resume: number } | { config: TrainConfig };
+		if (values.resume !== undefined) {
+			const id = Number(values.resume);
+			if (!Number.isInteger(id) || id < 1) {
+				env.stderr(
+					`--resume takes a run id (see noiselab runs list); got ${JSON.stringify(values.resume)}.`
+				);
+				return 2;
+			}
+			request = { resume: id };
+		} else {
+			const built = configFromFlags(values);
+			if ('problems' in built) {
+				env.stderr(built.problems.join('\n'));
+				return 2;
+			}
+			request = { config: trainConfigSchema.parse(built.config) };
+		}
 		const context = cliAppContext(env);
 		try {
 			if (!context.store.ok) {
 				env.stderr(context.store.error.message);
 				return 1;
 			}
-			let run: RunRecord;
-			if (values.resume !== undefined) {
-				const id = Number(values.resume);
-				if (!Number.isInteger(id) || id < 1) {
-					env.stderr(
-						`--resume takes a run id (see noiselab runs list); got ${JSON.stringify(values.resume)}.`
-					);
-					return 2;
-				}
-				run = context.training.resume(id);
-			} else {
-				const built = configFromFlags(values);
-				if ('problems' in built) {
-					env.stderr(built.problems.join('\n'));
-					return 2;
-				}
-				const config = trainConfigSchema.parse(built.config);
-				const name = values.name as string | undefined;
-				run = context.training.start({ name, config });
-			}
+			const run =
+				'resume' in request
+					? context.training.resume(request.resume)
+					: context.training.start({
+							name: values.name as string | undefined,
+							config: request.config
+						});
 			return await follow(context, run, env, Boolean(values.json));
 		} catch (error) {
 			env.stderr((error as Error).message);
