@@ -103,6 +103,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		runsDir: path.join(dataDir.path, 'runs'),
 		encoders,
 		preference: () => settings().backend,
+		replicas: () => settings().replicas,
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {

@@ -109,6 +109,8 @@ export const startRunParamsSchema = z
 /** A measured estimate of a configuration's speed, from a short warm-up in a worker. */
 export const runEstimateSchema = z.object({
 	backend: z.enum(backendIds),
+	/** Data-parallel replicas the estimate trained with. */
+	replicas: z.number().int(),
 	parameterCount: z.number().int(),
 	secondsPerStep: z.number(),
 	imagesPerSecond: z.number(),

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
 	AppFailure,
 	fail,
@@ -32,7 +31,8 @@ import { isDiskFull, writeFileDurably } from '../durable-file';
 import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
-import type { RenderJob, ThreadReply } from './thread-protocol';
+import { ThreadPool } from '../threads/pool';
+import type { RenderJob, RenderTask, RenderedImage } from './thread-protocol';
 
 /** What to export. */
 export interface ExportRequest extends ConfigRequest {
@@ -420,74 +420,73 @@ function writeShards(outDir: string, manifest: DatasetManifest): void {
 	}
 }
 
-/** Renders `indices` on a pool of worker threads; resolves with the number written. */
-function renderInThreads(
+/** Renders `indices` on a pool of export threads; resolves with the number written. */
+async function renderInThreads(
 	job: RenderJob,
 	indices: readonly number[],
-	pool: {
+	options: {
 		threads: number;
 		threadFile: string;
 		signal: AbortSignal | undefined;
 		onWritten: (written: number, elapsedSeconds: number) => void;
 	}
 ): Promise<Result<number>> {
-	if (indices.length === 0) return Promise.resolve(ok(0));
+	if (indices.length === 0) return ok(0);
 	const started = performance.now();
+	// Tests hold an export after a known number of images instead of racing the machine.
 	const holdAt = failpoint('export.hold-after-images');
+	let pool: ThreadPool<RenderTask, null, RenderedImage>;
+	try {
+		pool = await ThreadPool.start({
+			file: options.threadFile,
+			size: options.threads,
+			label: 'export thread',
+			init: () => job
+		});
+	} catch (error) {
+		return { ok: false, error: toAppError(error) };
+	}
 	let next = 0;
 	let written = 0;
 	let failure: AppError | null = null;
 	let lastReport = 0;
-	const takeBatch = () => {
-		if (failure || pool.signal?.aborted || next >= indices.length || next === holdAt) return null;
-		const batch = indices.slice(next, Math.min(next + batchSize, holdAt ?? Infinity));
-		next += batch.length;
-		return batch;
-	};
-	const runThread = () =>
-		new Promise<void>((resolve) => {
-			const worker = new Worker(pool.threadFile);
-			const feed = () => {
-				const batch = takeBatch();
-				if (batch) worker.postMessage({ job, indices: batch });
-				else if (next === holdAt && !failure && !pool.signal?.aborted) {
-					void untilAborted(pool.signal).then(feed);
-				} else void worker.terminate().then(() => resolve());
-			};
-			worker.on('message', (reply: ThreadReply) => {
-				if (reply.kind === 'rendered') {
-					written++;
-					const elapsed = (performance.now() - started) / 1000;
-					if (elapsed - lastReport > 0.2 || written === indices.length || written === holdAt) {
-						lastReport = elapsed;
-						pool.onWritten(written, elapsed);
-					}
-				} else if (reply.kind === 'batch-done') {
-					feed();
-				} else {
-					failure ??= reply.error;
-					feed();
-				}
-			});
-			worker.on('error', (error) => {
-				failure ??= {
-					code: 'WORKER_CRASHED',
-					message: `An export thread failed: ${error.message}`
-				};
-				resolve();
-			});
-			feed();
-		});
-	return Promise.all(Array.from({ length: pool.threads }, runThread)).then(() => {
-		if (failure) return { ok: false, error: failure };
-		if (pool.signal?.aborted) {
-			return fail(
-				'CANCELLED',
-				`Export cancelled after ${written} new images; run the same command again to resume.`
-			);
+	const onEvent = () => {
+		written++;
+		const elapsed = (performance.now() - started) / 1000;
+		if (elapsed - lastReport > 0.2 || written === indices.length || written === holdAt) {
+			lastReport = elapsed;
+			options.onWritten(written, elapsed);
 		}
-		return ok(written);
-	});
+	};
+	// One feeder per thread; cancellation and the first failure stop handing out batches.
+	const feed = async () => {
+		while (!failure && !options.signal?.aborted && next < indices.length) {
+			if (next === holdAt) {
+				await untilAborted(options.signal);
+				continue;
+			}
+			const batch = indices.slice(next, Math.min(next + batchSize, holdAt ?? Infinity));
+			next += batch.length;
+			try {
+				await pool.run(batch, { onEvent });
+			} catch (error) {
+				failure ??= toAppError(error);
+			}
+		}
+	};
+	try {
+		await Promise.all(Array.from({ length: pool.size }, feed));
+	} finally {
+		await pool.close();
+	}
+	if (failure) return { ok: false, error: failure };
+	if (options.signal?.aborted) {
+		return fail(
+			'CANCELLED',
+			`Export cancelled after ${written} new images; run the same command again to resume.`
+		);
+	}
+	return ok(written);
 }
 
 function ioError(error: unknown, outDir: string): AppError {

@@ -72,6 +72,8 @@ export interface TrainingServiceOptions {
 	runsDir: string;
 	/** The backend preference from Settings, applied to runs that say `auto`. */
 	preference: () => BackendPreference;
+	/** The replicas from Settings, for runs that do not choose (null: automatic). */
+	replicas?: () => number | null;
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
@@ -263,6 +265,7 @@ export class TrainingService {
 				{
 					config,
 					backend: this.backendFor(config),
+					replicas: this.replicasFor(config),
 					...(this.options.dataThreads === undefined
 						? {}
 						: { dataThreads: this.options.dataThreads })
@@ -334,6 +337,7 @@ export class TrainingService {
 					runId: run.id,
 					config: run.config,
 					backend: this.backendFor(run.config),
+					replicas: this.replicasFor(run.config),
 					folder: run.folder,
 					resumeFrom,
 					appVersion: this.options.appVersion,
@@ -380,6 +384,7 @@ export class TrainingService {
 				session.sessionId = startRunSession(db, session.runId, {
 					backend: event.backend,
 					backendReason: event.backendReason,
+					replicas: event.replicas,
 					startStep: event.startStep,
 					parameterCount: event.parameterCount,
 					sourceLabel: event.sourceLabel
@@ -499,6 +504,11 @@ export class TrainingService {
 
 	private backendFor(config: TrainConfig): BackendPreference {
 		return config.backend === 'auto' ? this.options.preference() : config.backend;
+	}
+
+	/** The run's own replicas (pinned by its first session), else Settings'. */
+	private replicasFor(config: TrainConfig): number | null {
+		return config.replicas ?? this.options.replicas?.() ?? null;
 	}
 
 	private assertIdle(): void {

@@ -151,6 +151,8 @@ export function startRunSession(
 	session: {
 		backend: BackendId;
 		backendReason: string;
+		/** Kept in the run's config: later sessions train with the same replicas. */
+		replicas: number;
 		startStep: number;
 		parameterCount: number;
 		sourceLabel: string;
@@ -158,9 +160,10 @@ export function startRunSession(
 ): number {
 	return db.transaction(() => {
 		db.prepare(
-			`UPDATE runs SET backend = ?, parameter_count = ?, source_label = ?, updated_at = ${now}
+			`UPDATE runs SET backend = ?, parameter_count = ?, source_label = ?,
+			   config = json_set(config, '$.replicas', ?), updated_at = ${now}
 			 WHERE id = ?`
-		).run(session.backend, session.parameterCount, session.sourceLabel, runId);
+		).run(session.backend, session.parameterCount, session.sourceLabel, session.replicas, runId);
 		const { lastInsertRowid } = db
 			.prepare(
 				`INSERT INTO run_sessions (run_id, backend, backend_reason, start_step) VALUES (?, ?, ?, ?)`
