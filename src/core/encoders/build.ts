@@ -1,0 +1,82 @@
+/**
+ * Builds any encoder NoiseLab can evaluate or explain from a recipe (architecture, input
+ * normalisation, seed) and the weights of a checkpoint, or at random init when there are none.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import type { HostTensor } from '../interop/tensors';
+import { modelPresets } from '../training/encoder-spec';
+import type { ModelPresetId } from '../training/config';
+import { SmallAlexNet } from '../training/model';
+import { encoderArchitectureSchema, normalisationSchema, stl10Normalisation } from './architecture';
+import { withInputNormalisation, type Encoder } from './encoder';
+import { ResNetEncoder } from './resnet';
+
+/** Everything needed to build an encoder besides its weights. */
+export const encoderRecipeSchema = z.object({
+	architecture: encoderArchitectureSchema,
+	normalisation: normalisationSchema,
+	/** The random-init weights' seed (a run's seed; 0 for imported encoders). */
+	seed: z.number().int().min(0)
+});
+
+/** See {@link encoderRecipeSchema}. */
+export type EncoderRecipe = z.infer<typeof encoderRecipeSchema>;
+
+/** The recipe of a trained run's encoder: its preset, STL-10 normalisation, its seed. */
+export function presetRecipe(model: ModelPresetId, seed: number): EncoderRecipe {
+	const spec = modelPresets[model];
+	return {
+		architecture: {
+			kind: 'smallalexnet',
+			inputSize: spec.inputSize,
+			channels: [...spec.channels],
+			fcWidth: spec.fcWidth,
+			embeddingDim: spec.embeddingDim
+		},
+		normalisation: stl10Normalisation,
+		seed
+	};
+}
+
+/**
+ * The encoder of `recipe` with `tensors` (NoiseLab's checkpoint names: SmallAlexNet's own,
+ * ResNet's torchvision names), or at random init from the recipe's seed when `tensors` is null
+ * (the random-init control). A tensor missing or of the wrong shape is an error.
+ */
+export function buildEncoder(
+	recipe: EncoderRecipe,
+	tensors: Readonly<Record<string, HostTensor>> | null
+): Encoder {
+	const { architecture } = recipe;
+	let encoder: Encoder;
+	if (architecture.kind === 'resnet50') {
+		encoder = tensors
+			? ResNetEncoder.fromTensors(architecture, new Map(Object.entries(tensors)))
+			: ResNetEncoder.random(architecture, recipe.seed);
+	} else {
+		const { inputSize, channels, fcWidth, embeddingDim } = architecture;
+		const network = SmallAlexNet.create(
+			{ inputSize, channels, fcWidth, embeddingDim },
+			recipe.seed
+		);
+		if (tensors) {
+			try {
+				for (const [name, variable] of [...network.trainable, ...network.buffers]) {
+					const entry = tensors[name];
+					if (!entry || !tf.util.arraysEqual(entry.shape, variable.shape)) {
+						throw new Error(
+							`The checkpoint has no '${name}' of shape [${variable.shape.join(', ')}]; it was written for another architecture.`
+						);
+					}
+					tf.tidy(() => variable.assign(tf.tensor(entry.data, entry.shape, 'float32')));
+				}
+			} catch (error) {
+				network.dispose();
+				throw error;
+			}
+		}
+		encoder = network;
+	}
+	return withInputNormalisation(encoder, recipe.normalisation);
+}
