@@ -11,6 +11,7 @@ import { GeneratorService } from './services/generators';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
+import { InteropService } from './services/interop';
 import { QuickstartService } from './services/quickstart';
 import { TrainingService } from './services/training';
 import { openStore, type Store } from './store/database';
@@ -64,6 +65,10 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
 		preference: () => settings().backend,
+		appVersion: appInfo.version
+	});
+	const interop = new InteropService(requireStore, events, {
+		runsDir: path.join(dataDir.path, 'runs'),
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {
@@ -133,6 +138,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'runs.delete': ({ id }) => training.delete(id),
 		'runs.exportBundle': ({ id, path: file }) => training.exportBundle(id, file),
 		'runs.importBundle': ({ path: file }) => training.importBundle(file),
+		'runs.importEncoder': (params) => interop.importEncoder(params),
+		'runs.exportEncoder': ({ id, folder }) => interop.exportEncoder(id, folder),
 		'evaluations.datasets': () => evaluation.datasets(),
 		'evaluations.registerDataset': ({ path: folder }) => evaluation.registerDataset(folder),
 		'evaluations.start': (params) => evaluation.start(params),

@@ -26,6 +26,8 @@ function run(id: number, status: RunStatus, createdAt: string, folder = false): 
 		id,
 		name: `run ${id}`,
 		status,
+		kind: 'trained',
+		imported: null,
 		config: folder ? folderConfig : generatorConfig,
 		sourceLabel: '',
 		backend: 'wasm',

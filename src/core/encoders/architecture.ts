@@ -89,3 +89,36 @@ export function describeArchitecture(architecture: EncoderArchitecture): string 
 	}
 	return `SmallAlexNet ${architecture.channels.join('/')}, fc ${architecture.fcWidth}, ${architecture.embeddingDim}-d, ${architecture.inputSize} px`;
 }
+
+/** Where each layer of one architecture sits in the other (by depth: the last conv block is layer4). */
+const correspondences: Readonly<Record<FeatureLayer, readonly [FeatureLayer, FeatureLayer]>> = {
+	// [SmallAlexNet's, ResNet's]
+	conv1: ['conv1', 'layer1'],
+	conv2: ['conv2', 'layer2'],
+	conv3: ['conv3', 'layer3'],
+	conv4: ['conv4', 'layer3'],
+	conv5: ['conv5', 'layer4'],
+	fc6: ['fc6', 'avgpool'],
+	fc7: ['fc7', 'avgpool'],
+	fc8: ['fc8', 'avgpool'],
+	layer1: ['conv1', 'layer1'],
+	layer2: ['conv2', 'layer2'],
+	layer3: ['conv3', 'layer3'],
+	layer4: ['conv5', 'layer4'],
+	avgpool: ['fc8', 'avgpool']
+};
+
+/**
+ * `layer` itself when the architecture has it, else the layer at the same depth in this
+ * architecture (conv5 ↔ layer4, fc6/fc7/fc8 ↔ avgpool, …): one Explain request can then
+ * compare a SmallAlexNet run with an imported ResNet-50, each map naming its own layer.
+ */
+export function correspondingLayer(
+	architecture: EncoderArchitecture,
+	layer: FeatureLayer
+): FeatureLayer {
+	return correspondences[layer][architecture.kind === 'smallalexnet' ? 0 : 1];
+}
+
+/** The spatial layers of every architecture: where a CAM or an activation map can be taken. */
+export const spatialLayers = [...encoderLayers.slice(0, 5), ...resNetLayers.slice(0, 4)] as const;

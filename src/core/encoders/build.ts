@@ -80,3 +80,29 @@ export function buildEncoder(
 	}
 	return withInputNormalisation(encoder, recipe.normalisation);
 }
+
+/** The recipe of any run's encoder: an imported encoder's own, else its training preset's. */
+export function recipeOfRun(run: {
+	config: { model: ModelPresetId; seed: number };
+	imported: {
+		architecture: EncoderRecipe['architecture'];
+		normalisation: EncoderRecipe['normalisation'];
+	} | null;
+}): EncoderRecipe {
+	if (run.imported) {
+		return {
+			architecture: run.imported.architecture,
+			normalisation: run.imported.normalisation,
+			seed: 0
+		};
+	}
+	return presetRecipe(run.config.model, run.config.seed);
+}
+
+/**
+ * The identity of an encoder's weights, for cache keys shared by Evaluate and Explain: the
+ * checkpoint's SHA-256, or the random-init recipe.
+ */
+export function weightsKey(recipe: EncoderRecipe, checkpoint: { sha256: string } | null): string {
+	return checkpoint?.sha256 ?? `random-init:${JSON.stringify(recipe)}`;
+}

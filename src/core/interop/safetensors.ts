@@ -109,26 +109,42 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
 	return { tensors, metadata };
 }
 
-/** Writes float32 tensors (in the given order) and string metadata as a safetensors file. */
+/** A tensor to write: float32, or int64 when `dtype` says so (BN's `num_batches_tracked`). */
+export interface WritableTensor extends HostTensor {
+	dtype?: 'float32' | 'int64';
+}
+
+function rawBytes(tensor: WritableTensor): Uint8Array {
+	if (tensor.dtype !== 'int64') {
+		return new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+	}
+	const values = BigInt64Array.from(tensor.data, (value) => BigInt(Math.round(value)));
+	return new Uint8Array(values.buffer);
+}
+
+/** Writes tensors (in the given order) and string metadata as a safetensors file. */
 export function writeSafetensors(
-	tensors: ReadonlyMap<string, HostTensor>,
+	tensors: ReadonlyMap<string, WritableTensor>,
 	metadata: Record<string, string> = {}
 ): Uint8Array {
 	const header: Record<string, unknown> = {};
 	if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
 	let offset = 0;
+	const raws: Uint8Array[] = [];
 	for (const [name, tensor] of tensors) {
 		if (elementCount(tensor.shape) !== tensor.data.length) {
 			throw new Error(
 				`Tensor '${name}' has ${tensor.data.length} values for shape [${tensor.shape.join(', ')}].`
 			);
 		}
+		const raw = rawBytes(tensor);
+		raws.push(raw);
 		header[name] = {
-			dtype: 'F32',
+			dtype: tensor.dtype === 'int64' ? 'I64' : 'F32',
 			shape: tensor.shape,
-			data_offsets: [offset, offset + tensor.data.byteLength]
+			data_offsets: [offset, offset + raw.length]
 		};
-		offset += tensor.data.byteLength;
+		offset += raw.length;
 	}
 	let json = JSON.stringify(header);
 	// Pad the header with spaces so the data section starts 8-byte aligned, as the reference writer does.
@@ -138,9 +154,9 @@ export function writeSafetensors(
 	new DataView(out.buffer).setBigUint64(0, BigInt(encoded.length), true);
 	out.set(encoded, 8);
 	let at = 8 + encoded.length;
-	for (const tensor of tensors.values()) {
-		out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), at);
-		at += tensor.data.byteLength;
+	for (const raw of raws) {
+		out.set(raw, at);
+		at += raw.length;
 	}
 	return out;
 }

@@ -15,7 +15,6 @@ import {
 	encoderLayers,
 	parameterCount,
 	trainablePlan,
-	type EncoderLayer,
 	type EncoderSpec
 } from './encoder-spec';
 

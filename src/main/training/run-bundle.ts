@@ -157,7 +157,8 @@ export function importRunBundle(db: Database.Database, file: string, runsDir: st
 				name: `${run.name} (imported)`,
 				config: run.config,
 				sourceLabel: run.sourceLabel,
-				appVersion: run.appVersion
+				appVersion: run.appVersion,
+				imported: run.imported
 			},
 			(id) => path.join(runsDir, `run-${id}`)
 		);

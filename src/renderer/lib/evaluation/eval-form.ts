@@ -10,7 +10,7 @@ import {
 	type EvaluateParams
 } from '../../../core/api/evaluation';
 import type { RunRecord, RunStatus } from '../../../core/api/training';
-import type { EncoderLayer } from '../../../core/training/encoder-spec';
+import type { FeatureLayer } from '../../../core/encoders/architecture';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
 export const defaultDatasetName = 'fashion-mnist-mini';
@@ -20,7 +20,7 @@ export interface EvalFormState {
 	runId: number | null;
 	dataset: string;
 	protocol: EvaluateParams['protocol'];
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 	randomInit: boolean;
 	/** A run trained on a real image folder, evaluated alongside as the upper control. */
 	realRunId: number | null;
@@ -106,7 +106,7 @@ export function defaultEvalForm(
 		runId,
 		dataset,
 		protocol: defaults.protocol,
-		layer: defaults.layer,
+		layer: defaults.layer ?? 'fc6',
 		randomInit: defaults.randomInit,
 		realRunId: defaults.realRunId,
 		epochs: defaults.epochs,
