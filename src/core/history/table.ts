@@ -142,7 +142,7 @@ function sortValue(row: RunRow, key: SortKey): string | number | null {
 		case 'source':
 			return run.sourceLabel;
 		case 'model':
-			return run.config.model;
+			return modelLabel(run);
 		case 'steps':
 			return run.step;
 		case 'loss':
@@ -229,4 +229,12 @@ export function addTag(tags: readonly string[], tag: string): string[] {
 	const cleaned = tag.trim().slice(0, 40);
 	if (!cleaned || tags.includes(cleaned)) return [...tags];
 	return [...tags, cleaned];
+}
+
+/**
+ * What a run's encoder is, in one word: its training preset (`tiny`, `alexnet`, …), or an
+ * imported encoder's architecture (`resnet50`, `smallalexnet`).
+ */
+export function modelLabel(run: Pick<RunRecord, 'config' | 'imported'>): string {
+	return run.imported ? run.imported.architecture.kind : run.config.model;
 }

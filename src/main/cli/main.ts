@@ -5,6 +5,7 @@ import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { generateCommand } from './commands/generate';
+import { exportCommand, importCommand } from './commands/interop';
 import { quickstartCommand } from './commands/quickstart';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
@@ -18,6 +19,8 @@ export const commands: readonly CliCommand[] = [
 	evalCommand,
 	explainCommand,
 	runsCommand,
+	importCommand,
+	exportCommand,
 	quickstartCommand,
 	serveCommand
 ];

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { formatDuration } from '../../../core/format';
 import { configDiff } from '../../../core/history/config-diff';
 import { runsToCsv, runsToLatex } from '../../../core/history/export';
-import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history/table';
+import { accuracyColumns, accuracyTitle, buildRows, modelLabel } from '../../../core/history/table';
+import { describeArchitecture } from '../../../core/encoders/architecture';
 import { listEvaluations } from '../../store/evaluations';
 import { exportRunBundle, importRunBundle } from '../../training/run-bundle';
 import type { RunDetail, RunRecord } from '../../../core/api/training';
@@ -19,7 +20,8 @@ function table(runs: readonly RunRecord[]): string {
 		run.name,
 		run.status,
 		`${run.step}/${run.steps}`,
-		run.config.model,
+		modelLabel(run),
+		run.kind,
 		run.sourceLabel,
 		run.lastLoss === null ? '–' : run.lastLoss.toFixed(4),
 		run.backend ?? '–',
@@ -32,6 +34,7 @@ function table(runs: readonly RunRecord[]): string {
 		'status',
 		'step',
 		'model',
+		'kind',
 		'source',
 		'loss',
 		'backend',
@@ -55,7 +58,14 @@ function details(detail: RunDetail): string {
 	return [
 		`Run ${run.id} "${run.name}" — ${run.status}${run.error ? `: ${run.error}` : ''}`,
 		`  source      ${run.sourceLabel}`,
-		`  model       ${run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
+		`  model       ${run.imported ? describeArchitecture(run.imported.architecture) : run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
+		...(run.imported
+			? [
+					`  imported    ${run.imported.fileName} (${run.imported.format}), SHA-256 ${run.imported.sha256}`,
+					`  from        ${run.imported.sourceName || '–'}; licence ${run.imported.licence || '–'}`,
+					...run.imported.notes.map((note) => `              ${note}`)
+				]
+			: []),
 		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ?? '–'}`,
 		`  optimiser   ${run.config.optimizer}, batch ${run.config.batch}, lr ${run.config.lr ?? 'paper rule'}, BN ${run.config.bnPerView ? 'per view' : 'shared'}`,
 		last
