@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
+import { datasetCommand } from './commands/dataset';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
@@ -15,6 +16,7 @@ import { trainCommand } from './commands/train';
 export const commands: readonly CliCommand[] = [
 	doctorCommand,
 	generateCommand,
+	datasetCommand,
 	trainCommand,
 	evalCommand,
 	explainCommand,
