@@ -185,7 +185,7 @@ export function sortRows(rows: readonly RunRow[], order: SortOrder): RunRow[] {
 export function matchesFilter(row: RunRow, filter: RunFilter): boolean {
 	const run = row.run;
 	if (filter.status && run.status !== filter.status) return false;
-	if (filter.model && run.config.model !== filter.model) return false;
+	if (filter.model && modelLabel(run) !== filter.model) return false;
 	const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
 	if (words.length === 0) return true;
 	const haystack = [run.name, run.sourceLabel, ...run.tags].join('\n').toLowerCase();

@@ -91,9 +91,15 @@ export function pickDefaultDataset(datasets: readonly EvalDatasetInfo[]): string
 	return datasets.find((dataset) => dataset.available)?.name ?? defaultDatasetName;
 }
 
-/** Runs trained on a real image folder: the candidates for the real-data control. */
+/**
+ * The candidates for the real-data control: runs trained on a real image folder, and imported
+ * encoders (an ImageNet ResNet-50 is the classic real-data reference).
+ */
 export function realDataRuns(runs: readonly RunRecord[], excludeId: number | null): RunRecord[] {
-	return runs.filter((run) => run.config.source.kind === 'folder' && run.id !== excludeId);
+	return runs.filter(
+		(run) =>
+			(run.kind === 'imported' || run.config.source.kind === 'folder') && run.id !== excludeId
+	);
 }
 
 /** A fresh form with the schema's defaults, proposing the given run and dataset. */
