@@ -14,6 +14,7 @@ import { AnalysisService } from './services/analysis';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
+import { InteropService } from './services/interop';
 import { QuickstartService } from './services/quickstart';
 import { TrainedEncoders } from './services/trained-encoders';
 import { TrainingService } from './services/training';
@@ -104,6 +105,10 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		encoders,
 		preference: () => settings().backend,
 		replicas: () => settings().replicas,
+		appVersion: appInfo.version
+	});
+	const interop = new InteropService(requireStore, events, {
+		runsDir: path.join(dataDir.path, 'runs'),
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {
@@ -225,6 +230,13 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.exportBundle(id, hostPaths.resolve('bundle file to write', file), overwrite),
 		'runs.importBundle': ({ path: file }) =>
 			training.importBundle(hostPaths.resolve('bundle file to import', file)),
+		'runs.importEncoder': (params) =>
+			interop.importEncoder({
+				...params,
+				path: hostPaths.resolve('encoder checkpoint to import', params.path)
+			}),
+		'runs.exportEncoder': ({ id, folder }) =>
+			interop.exportEncoder(id, hostPaths.resolve('encoder export folder', folder)),
 		'evaluations.datasets': () => evaluation.datasets(),
 		'evaluations.registerDataset': ({ path: folder }) =>
 			evaluation.registerDataset(hostPaths.resolve('evaluation dataset folder', folder)),

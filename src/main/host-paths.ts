@@ -25,7 +25,9 @@ export type HostPathUse =
 	| 'noise image folder'
 	| 'evaluation dataset folder'
 	| 'bundle file to write'
-	| 'bundle file to import';
+	| 'bundle file to import'
+	| 'encoder checkpoint to import'
+	| 'encoder export folder';
 
 /** A folder waiting for the code printed on the host. */
 interface PendingFolder {

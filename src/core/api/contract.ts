@@ -23,6 +23,11 @@ import {
 } from './generators';
 import type { ApiMethod } from './methods';
 import {
+	exportEncoderParamsSchema,
+	exportEncoderResultSchema,
+	importEncoderParamsSchema
+} from './interop';
+import {
 	evalDatasetInfoSchema,
 	evaluateParamsSchema,
 	evaluationProgressSchema,
@@ -325,6 +330,18 @@ export const apiMethods = {
 			'Adds the run of a bundle file as a new run (it can be evaluated, or resumed if it was unfinished).',
 		params: z.object({ path: z.string().min(1) }).strict(),
 		result: runRecordSchema
+	}),
+	'runs.importEncoder': method({
+		summary:
+			'Imports an encoder from a PyTorch checkpoint (zip .pt/.pth/.pth.tar) or a safetensors file as an external encoder (a run of kind "imported"); the file is never executed.',
+		params: importEncoderParamsSchema,
+		result: runRecordSchema
+	}),
+	'runs.exportEncoder': method({
+		summary:
+			'Writes a run’s newest encoder for PyTorch into a new or empty folder: encoder.safetensors, noiselab_encoder.py and config.json.',
+		params: exportEncoderParamsSchema,
+		result: exportEncoderResultSchema
 	}),
 	'evaluations.datasets': method({
 		summary:

@@ -33,6 +33,8 @@ export const apiMethodNames = [
 	'runs.delete',
 	'runs.exportBundle',
 	'runs.importBundle',
+	'runs.importEncoder',
+	'runs.exportEncoder',
 	'evaluations.datasets',
 	'evaluations.registerDataset',
 	'evaluations.start',

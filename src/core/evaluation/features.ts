@@ -3,6 +3,8 @@
  * (batch norm from running statistics), the test transform (resize + centre crop), and the
  * train transform of the linear probe (RandomResizedCrop + flip, no colour jitter).
  */
+import { type FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../generators/random';
 import {
@@ -12,9 +14,7 @@ import {
 	stl10Std,
 	type SourceImage
 } from '../training/augment';
-import { augmentConfigSchema, type AugmentConfig, type ModelPresetId } from '../training/config';
-import { modelPresets, SmallAlexNet, type EncoderLayer } from '../training/model';
-import type { TensorData } from '../training/trainer';
+import { augmentConfigSchema, type AugmentConfig } from '../training/config';
 import { imageAt, type PackedImages } from './dataset';
 
 /** The probe's train transform: the pre-training crop and flip, without colour changes. */
@@ -25,34 +25,6 @@ export const probeAugment: AugmentConfig = augmentConfigSchema.parse({
 	hue: 0,
 	grayscaleProbability: 0
 });
-
-/**
- * The encoder of a checkpoint, or a random-init encoder of the same architecture and seed
- * when `tensors` is null (the random-init control: the weights a run started from).
- */
-export function loadEncoder(
-	model: ModelPresetId,
-	seed: number,
-	tensors: Record<string, TensorData> | null
-): SmallAlexNet {
-	const encoder = SmallAlexNet.create(modelPresets[model], seed);
-	if (!tensors) return encoder;
-	try {
-		for (const [name, variable] of [...encoder.trainable, ...encoder.buffers]) {
-			const entry = tensors[name];
-			if (!entry || !tf.util.arraysEqual(entry.shape, variable.shape)) {
-				throw new Error(
-					`The checkpoint has no '${name}' of shape [${variable.shape.join(', ')}]; it was written by another model preset.`
-				);
-			}
-			tf.tidy(() => variable.assign(tf.tensor(entry.data, entry.shape, 'float32')));
-		}
-	} catch (error) {
-		encoder.dispose();
-		throw error;
-	}
-	return encoder;
-}
 
 /**
  * The test transform: PyTorch's `Resize(70)` + `CenterCrop(64)` scaled to the encoder's input,
@@ -87,7 +59,7 @@ export type FeatureView = { kind: 'centre' } | { kind: 'augmented'; seed: number
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 	view: FeatureView;
 	batch?: number;
 	signal?: { readonly aborted: boolean };
@@ -100,7 +72,7 @@ export interface ExtractOptions {
  * from `Random(seed, view, image index)`, so a view is the same on every run and machine.
  */
 export function extractFeatures(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	images: PackedImages,
 	options: ExtractOptions
 ): Promise<{ features: Float32Array; dim: number }> {
@@ -112,12 +84,12 @@ export function extractFeatures(
  * i in 0..count−1, asked for in order, a batch at a time (generated noise images, files).
  */
 export async function extractFeaturesOf(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	count: number,
 	image: (index: number) => SourceImage | Promise<SourceImage>,
 	options: ExtractOptions
 ): Promise<{ features: Float32Array; dim: number }> {
-	const size = encoder.spec.inputSize;
+	const size = encoder.inputSize;
 	const batch = options.batch ?? 128;
 	const scratch = new Uint8Array(size * size * 3);
 	let features: Float32Array | null = null;

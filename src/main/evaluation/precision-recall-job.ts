@@ -15,7 +15,8 @@ import type {
 	PrecisionRecallResult
 } from '../../core/api/analysis';
 import type { BackendPreference } from '../../core/compute/backends';
-import { extractFeatures, extractFeaturesOf, loadEncoder } from '../../core/evaluation/features';
+import { buildEncoder, presetRecipe } from '../../core/encoders/build';
+import { extractFeatures, extractFeaturesOf } from '../../core/evaluation/features';
 import { improvedPrecisionRecall } from '../../core/evaluation/precision-recall';
 import { resolveConfig } from '../../core/generators/registry';
 import { Random } from '../../core/generators/random';
@@ -73,7 +74,7 @@ export async function runPrecisionRecall(
 	const tensors = encoder.checkpoint
 		? readCheckpoint(encoder.checkpoint.path, encoder.checkpoint.sha256).tensors
 		: null;
-	const model = loadEncoder(encoder.model, encoder.seed, tensors);
+	const model = buildEncoder(presetRecipe(encoder.model, encoder.seed), tensors);
 	const featureDir =
 		job.cacheDir === null ? null : path.join(path.dirname(job.cacheDir), 'features');
 	const encoderIdentity =

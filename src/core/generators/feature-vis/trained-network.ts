@@ -12,8 +12,9 @@
  * - Normalisation: the STL-10 statistics the encoder was trained with.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadEncoder } from '../../evaluation/features';
+import { loadSmallAlexNet } from '../../encoders/build';
 import { stl10Mean, stl10Std } from '../../training/augment';
+import { modelPresets } from '../../training/encoder-spec';
 import type { SmallAlexNet } from '../../training/model';
 import type { EncoderWeightsSource, PinnedEncoder } from '../trained-encoders';
 import type { FeatureNetwork, InputNormalisation } from './feature-network';
@@ -110,8 +111,11 @@ export function acquireTrainedNetwork(
 				cache.delete(key);
 			}
 		}
-		// The seed only matters for weights the checkpoint lacks, and loadEncoder refuses those.
-		entry = { encoder: loadEncoder(weights.model, 0, weights.tensors), users: 0 };
+		// The seed only matters for weights the checkpoint lacks, and loadSmallAlexNet refuses those.
+		entry = {
+			encoder: loadSmallAlexNet(modelPresets[weights.model], 0, weights.tensors),
+			users: 0
+		};
 		cache.set(encoder.sha256, entry);
 	}
 	const held = entry;

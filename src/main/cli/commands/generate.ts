@@ -81,7 +81,7 @@ export const generateCommand: CliCommand = {
 	name: 'generate',
 	summary: 'Export a dataset of noise images (paper layout, manifest, resumable).',
 	usage:
-		'--preset NAME | --generator ID [--param k=v ...] --count N --out DIR [--size S] [--seed S] [--format jpg|png] [--quality Q] [--start-index I] [--workers W] [--shards]\n       noiselab generate --list',
+		'--preset NAME | --generator ID [--param k=v ...] --count N --out DIR [--size S] [--seed S] [--format jpg|png] [--quality Q] [--start-index I] [--workers W] [--shards] [--part I/N]\n       noiselab generate --list',
 	flagHelp: {
 		preset: 'a preset, e.g. dead_leaves-mixed (see --list)',
 		generator: 'a generator id, with its defaults (see --list)',
@@ -95,6 +95,7 @@ export const generateCommand: CliCommand = {
 		'start-index': 'first image index (default 0)',
 		workers: 'worker threads (default: all cores)',
 		shards: 'also write WebDataset tar shards (one per 1000 images)',
+		part: 'render only part I of N (1-based) of the range, for one task of a cluster array; then noiselab dataset merge DIR',
 		list: 'list presets, generators and their parameters'
 	},
 	options: {
@@ -110,6 +111,7 @@ export const generateCommand: CliCommand = {
 		'start-index': { type: 'string', default: '0' },
 		workers: { type: 'string' },
 		shards: { type: 'boolean', default: false },
+		part: { type: 'string' },
 		list: { type: 'boolean', default: false }
 	},
 	async run(args, env) {
@@ -141,6 +143,12 @@ export const generateCommand: CliCommand = {
 				values.workers === undefined ? undefined : integerFlag(values.workers, 'workers', 1, 64)
 		};
 		for (const value of Object.values(numbers)) if (typeof value === 'string') problems.push(value);
+		const partMatch = values.part === undefined ? null : /^(\d+)\/(\d+)$/.exec(String(values.part));
+		if (values.part !== undefined && !partMatch) {
+			problems.push(
+				`--part must be I/N, e.g. 3/8 (the third of eight parts); got ${JSON.stringify(values.part)}.`
+			);
+		}
 		const schemaOwner = presetName
 			? findGenerator(findPreset(presetName)?.generator ?? '')
 			: findGenerator(generatorId ?? '');
@@ -194,7 +202,8 @@ export const generateCommand: CliCommand = {
 				format,
 				quality: numbers.quality as number,
 				shards: values.shards === true,
-				workers: numbers.workers as number | undefined
+				workers: numbers.workers as number | undefined,
+				...(partMatch ? { part: { index: Number(partMatch[1]), of: Number(partMatch[2]) } } : {})
 			},
 			{
 				threadFile: path.join(env.distDir, 'workers', 'generate-thread.cjs'),
@@ -212,6 +221,9 @@ export const generateCommand: CliCommand = {
 		const rate = summary.written / Math.max(summary.seconds, 1e-3);
 		env.stdout(
 			`${summary.manifest.complete ? 'Done' : 'Stopped'}: ${summary.outDir} holds ${summary.manifest.written} of ${summary.manifest.count} images` +
+				(summary.manifest.part
+					? ` of part ${summary.manifest.part.index}/${summary.manifest.part.of} (indices ${summary.manifest.startIndex}–${summary.manifest.startIndex + summary.manifest.count - 1})`
+					: '') +
 				` (${summary.written} written now at ${rate.toFixed(1)} img/s, ${summary.skipped} already there${summary.resumed ? ', resumed' : ''}).`
 		);
 		return 0;
