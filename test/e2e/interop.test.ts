@@ -27,7 +27,8 @@ describe('external encoders in Chromium (web mode)', () => {
 	let importedId: number;
 
 	beforeAll(async () => {
-		app = await startTestServer();
+		// The fixture lives in the repository: allow its folder, as a user would in Settings.
+		app = await startTestServer(undefined, { allowFolders: [path.dirname(fixture)] });
 		api = await TestApiClient.connect(app);
 		trained = (
 			await trainToCompletion(api, 'noise-run', {
