@@ -17,7 +17,8 @@ import { ExplainService } from './services/explain';
 import { QuickstartService } from './services/quickstart';
 import { TrainedEncoders } from './services/trained-encoders';
 import { TrainingService } from './services/training';
-import { openStore, type Store } from './store/database';
+import { folderOwner, lockDataFolder, type DataFolderLock } from './data-folder-lock';
+import { openStore, openStoreReadOnly, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
 import { WorkerFactory, type WorkerLauncher } from './workers/host';
 
@@ -37,6 +38,16 @@ export interface AppContextOptions {
 	pathAccess: HostPathAccess;
 	/** Shows a message to the person at the host: the terminal of `noiselab serve`. */
 	tellHost?: (message: string) => void;
+	/**
+	 * How this process uses the data folder. `owner` (the default: the app, `serve`, commands
+	 * that change data) first takes the folder's lock, failing with DATA_FOLDER_BUSY while
+	 * another process holds it, then migrates the store and recovers what a crash left
+	 * running. `read-only` (`doctor`, `explain`) opens the store read-only and changes nothing,
+	 * so it can run beside an owner.
+	 */
+	access?: 'owner' | 'read-only';
+	/** What this process runs, named in the lock for others' messages (default: its arguments). */
+	command?: string;
 }
 
 /** The service layer and what it owns: the store, the workers and the event bus. */
@@ -68,12 +79,21 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	// Workers inherit the environment: this is how they find the shared generator cache.
 	const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache'));
 	const events = new EventBus();
-	const store = tryOpenStore(dataDir.path);
+	const owner = options.access !== 'read-only';
+	const lock = owner ? lockOrNot(dataDir.path, options.command ?? describeProcess()) : null;
+	const store = owner ? tryOpenStore(dataDir.path) : tryOpenStoreReadOnly(dataDir.path);
 	const requireStore = (): Store => {
 		if (store.ok) return store.value;
 		throw new AppFailure(store.error.code, store.error.message);
 	};
-	const settings = (): AppSettings => (store.ok ? readSettings(store.value.db) : defaultSettings);
+	const settings = (): AppSettings => {
+		if (!store.ok) return defaultSettings;
+		try {
+			return readSettings(store.value.db);
+		} catch {
+			return defaultSettings; // A damaged database: `doctor` must still get to say so.
+		}
+	};
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
 	// Pinned where the workers look: the cache folder they inherit.
@@ -129,7 +149,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 					}
 				}
 			: config;
-	if (store.ok) {
+	// Only the folder's owner may decide that what the store says is running is not.
+	if (store.ok && owner) {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
 		evaluation.recoverInterrupted();
@@ -150,6 +171,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			buildDoctorReport({
 				dataDir,
 				store,
+				owner: folderOwner(dataDir.path),
 				probe: await backends.probe(refresh),
 				preference: settings().backend,
 				electronVersion: options.electronVersion ?? null,
@@ -251,6 +273,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			explain.close();
 			analysis.close();
 			if (store.ok) store.value.close();
+			lock?.release();
 		}
 	};
 }
@@ -261,4 +284,32 @@ function tryOpenStore(folder: string): Result<Store> {
 	} catch (error) {
 		return { ok: false, error: toAppError(error) };
 	}
+}
+
+function tryOpenStoreReadOnly(folder: string): Result<Store> {
+	try {
+		return { ok: true, value: openStoreReadOnly(folder) };
+	} catch (error) {
+		return { ok: false, error: toAppError(error) };
+	}
+}
+
+/**
+ * The folder's lock, or null when the folder cannot hold one (unwritable, say): then the store
+ * cannot open either, and the app starts to say why. Another owner is an error the caller shows.
+ */
+function lockOrNot(folder: string, command: string): DataFolderLock | null {
+	try {
+		return lockDataFolder(folder, command);
+	} catch (error) {
+		if (error instanceof AppFailure && error.code === 'DATA_FOLDER_BUSY') throw error;
+		return null;
+	}
+}
+
+/** This process as `ps` would name it, for the lock: "noiselab serve --port 5177". */
+function describeProcess(): string {
+	const [, script = '', ...args] = process.argv;
+	const name = /noiselab/.test(script) ? 'noiselab' : path.basename(script || process.argv0);
+	return [name, ...args].join(' ');
 }

@@ -13,7 +13,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../durable-file';
+import { writeFailure, writeFileDurably } from '../durable-file';
 import { z } from 'zod';
 import { AppFailure } from '../../core/api/errors';
 import { foldStandardization } from '../../core/explain/gradcam';
@@ -184,11 +184,7 @@ export function writeProbeFile(file: string, probe: StoredProbe): void {
 	try {
 		writeFileDurably(file, encodeProbeFile(probe));
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new AppFailure(
-			code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',
-			`Cannot write the linear probe ${file}: ${(error as Error).message}`
-		);
+		throw writeFailure(error, `the linear probe ${path.basename(file)}`, path.dirname(file));
 	}
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurably } from '../durable-file';
 import {
 	installPersistentCache,
 	type PersistentCache
@@ -11,8 +12,8 @@ import { pinnedEncoderWeights } from './pinned-encoders';
 export const cacheDirVariable = 'NOISELAB_CACHE_DIR';
 
 /**
- * A {@link PersistentCache} in a folder. Writes go to a temporary name and are renamed, so
- * parallel workers never read half a file; any error just means "not cached".
+ * A {@link PersistentCache} in a folder. Writes are durable (temporary name, every byte, fsync,
+ * rename), so parallel workers never read half a file; any error just means "not cached".
  */
 export function diskCache(folder: string): PersistentCache {
 	const fileFor = (key: string) => {
@@ -30,13 +31,9 @@ export function diskCache(folder: string): PersistentCache {
 		},
 		write(key, value) {
 			try {
-				const file = fileFor(key);
-				fs.mkdirSync(path.dirname(file), { recursive: true });
-				const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-				fs.writeFileSync(temporary, value);
-				fs.renameSync(temporary, file);
+				writeFileDurably(fileFor(key), value);
 			} catch {
-				// A full or read-only disk only costs speed.
+				// A full or read-only disk only costs speed; nothing half-written is left behind.
 			}
 		}
 	};

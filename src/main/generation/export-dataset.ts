@@ -28,6 +28,8 @@ import {
 } from '../../core/generators/manifest';
 import { resolveConfig, type ConfigRequest } from '../../core/generators/registry';
 import { appInfo } from '../app-info';
+import { isDiskFull, writeFileDurably } from '../durable-file';
+import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
 import type { RenderJob, ThreadReply } from './thread-protocol';
@@ -140,6 +142,8 @@ export function planExport(
 		createdAt: now().toISOString(),
 		completedAt: null
 	};
+	const destination = checkDestination(outDir);
+	if (!destination.ok) return destination;
 	const existing = readExistingDataset(outDir);
 	if (!existing.ok) return existing;
 	const previous = existing.value;
@@ -248,11 +252,73 @@ async function runExport(
 	});
 }
 
+/**
+ * Kernel filesystems (Linux `statfs` magic numbers) that hold no files of ours: /proc, /sys and
+ * their kin. Node's recursive mkdir spins forever under /proc, so they are refused up front.
+ */
+const virtualFilesystems = new Map<number, string>([
+	[0x9fa0, 'procfs'],
+	[0x62656572, 'sysfs'],
+	[0x64626720, 'debugfs'],
+	[0x74726163, 'tracefs'],
+	[0x73636673, 'securityfs'],
+	[0x27e0eb, 'cgroup'],
+	[0x63677270, 'cgroup2'],
+	[0x1cd1, 'devpts'],
+	[0xcafe4a11, 'bpf'],
+	[0x6165676c, 'pstore'],
+	[0x62656570, 'configfs'],
+	[0xde5e81e4, 'efivarfs'],
+	[0x42494e4d, 'binfmt_misc'],
+	[0x19800202, 'mqueue'],
+	[0x6e736673, 'nsfs']
+]);
+
+/**
+ * Checks, before anything is created, that the destination is (or can become) a folder on a
+ * real filesystem that this process may write: its nearest existing ancestor must be a writable
+ * folder on a disk, not a file and not a kernel filesystem such as /proc.
+ */
+function checkDestination(outDir: string): Result<null> {
+	let existing = outDir;
+	while (!fs.existsSync(existing) && path.dirname(existing) !== existing) {
+		existing = path.dirname(existing);
+	}
+	let stat: fs.Stats;
+	try {
+		stat = fs.statSync(existing);
+	} catch (error) {
+		return fail('IO_ERROR', `Cannot use ${outDir}: ${(error as Error).message}`);
+	}
+	if (!stat.isDirectory()) {
+		return fail(
+			'FOLDER_CONFLICT',
+			`${existing === outDir ? outDir : `${existing}, on the way to ${outDir},`} is a file, not a folder. Choose a folder.`
+		);
+	}
+	if (process.platform === 'linux') {
+		const kind = virtualFilesystems.get(fs.statfsSync(existing).type);
+		if (kind) {
+			return fail(
+				'INVALID_REQUEST',
+				`${outDir} is on ${kind}, a virtual filesystem of the kernel, not on a disk. Choose a folder on a disk, e.g. in your home folder.`
+			);
+		}
+	}
+	try {
+		fs.accessSync(existing, fs.constants.W_OK);
+	} catch {
+		return fail(
+			'IO_ERROR',
+			`Cannot write into ${existing}: permission denied. Choose a folder you can write to.`
+		);
+	}
+	return ok(null);
+}
+
 /** Reads the folder's manifest: null for an empty or new folder, an error for a foreign one. */
 function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
 	if (!fs.existsSync(outDir)) return ok(null);
-	if (!fs.statSync(outDir).isDirectory())
-		return fail('FOLDER_CONFLICT', `${outDir} is a file, not a folder.`);
 	const entries = fs.readdirSync(outDir);
 	if (entries.length === 0) return ok(null);
 	if (!entries.includes(manifestName)) {
@@ -276,11 +342,12 @@ function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
 	}
 }
 
-/** Writes the manifest atomically, so a crash never leaves half a manifest. */
+/** Writes the manifest durably, so a crash or a full disk never leaves half a manifest. */
 function writeManifest(outDir: string, manifest: DatasetManifest): void {
-	const file = path.join(outDir, manifestName);
-	fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, '\t')}\n`);
-	fs.renameSync(`${file}.tmp`, file);
+	writeFileDurably(
+		path.join(outDir, manifestName),
+		Buffer.from(`${JSON.stringify(manifest, null, '\t')}\n`)
+	);
 }
 
 function hasCompleteImage(outDir: string, index: number, format: ImageFormat): boolean {
@@ -349,8 +416,7 @@ function writeShards(outDir: string, manifest: DatasetManifest): void {
 			shardDir,
 			`shard-${String(first / imagesPerFolder).padStart(6, '0')}.tar`
 		);
-		fs.writeFileSync(`${target}.tmp`, packTar(entries));
-		fs.renameSync(`${target}.tmp`, target);
+		writeFileDurably(target, packTar(entries));
 	}
 }
 
@@ -367,13 +433,14 @@ function renderInThreads(
 ): Promise<Result<number>> {
 	if (indices.length === 0) return Promise.resolve(ok(0));
 	const started = performance.now();
+	const holdAt = failpoint('export.hold-after-images');
 	let next = 0;
 	let written = 0;
 	let failure: AppError | null = null;
 	let lastReport = 0;
 	const takeBatch = () => {
-		if (failure || pool.signal?.aborted || next >= indices.length) return null;
-		const batch = indices.slice(next, next + batchSize);
+		if (failure || pool.signal?.aborted || next >= indices.length || next === holdAt) return null;
+		const batch = indices.slice(next, Math.min(next + batchSize, holdAt ?? Infinity));
 		next += batch.length;
 		return batch;
 	};
@@ -383,13 +450,15 @@ function renderInThreads(
 			const feed = () => {
 				const batch = takeBatch();
 				if (batch) worker.postMessage({ job, indices: batch });
-				else void worker.terminate().then(() => resolve());
+				else if (next === holdAt && !failure && !pool.signal?.aborted) {
+					void untilAborted(pool.signal).then(feed);
+				} else void worker.terminate().then(() => resolve());
 			};
 			worker.on('message', (reply: ThreadReply) => {
 				if (reply.kind === 'rendered') {
 					written++;
 					const elapsed = (performance.now() - started) / 1000;
-					if (elapsed - lastReport > 0.2 || written === indices.length) {
+					if (elapsed - lastReport > 0.2 || written === indices.length || written === holdAt) {
 						lastReport = elapsed;
 						pool.onWritten(written, elapsed);
 					}
@@ -424,7 +493,7 @@ function renderInThreads(
 function ioError(error: unknown, outDir: string): AppError {
 	if (error instanceof AppFailure) return error.toError();
 	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ENOSPC')
+	if (isDiskFull(error))
 		return { code: 'DISK_FULL', message: `The disk is full (writing into ${outDir}).` };
 	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
 		return { code: 'IO_ERROR', message: `Cannot write into ${outDir}: permission denied.` };

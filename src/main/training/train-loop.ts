@@ -13,6 +13,7 @@ import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
 import { ContrastiveTrainer } from '../../core/training/trainer';
 import { activateTrainingBackend } from '../compute/training-backend';
+import { failpoint, untilAborted } from '../failpoints';
 import { BatchPipeline } from './batch-pipeline';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import fs from 'node:fs';
@@ -105,6 +106,7 @@ export async function runTraining(
 		let skippedExamples: string[] = [];
 		let secondsPerStep: number | null = null;
 		let lastReport = performance.now();
+		const holdAfterStep = failpoint('train.hold-after-step');
 		const report = () => {
 			if (pending.length === 0 && pendingSkipped === 0) return;
 			emit({
@@ -158,6 +160,10 @@ export async function runTraining(
 				report();
 				await checkpoints.write(step);
 				lastCheckpoint = step;
+			}
+			if (step === holdAfterStep) {
+				report();
+				await untilAborted(signal);
 			}
 		}
 		report();

@@ -101,7 +101,8 @@ export const explainCommand: CliCommand = {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
-		const context = cliAppContext(env);
+		// Explaining only reads runs and probes (caches are safe to share): it works beside the app.
+		const context = cliAppContext(env, 'read-only');
 		try {
 			const upload =
 				values.image === undefined

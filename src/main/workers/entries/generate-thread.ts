@@ -9,6 +9,7 @@ import { AppFailure, toAppError } from '../../../core/api/errors';
 import { imagePath } from '../../../core/generators/manifest';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
 import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { isDiskFull } from '../../durable-file';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { encodeImage } from '../../generation/encode';
 import type { RenderBatch, ThreadReply } from '../../generation/thread-protocol';
@@ -39,8 +40,14 @@ async function render(batch: RenderBatch): Promise<void> {
 		const target = path.join(job.outDir, imagePath(index, job.format));
 		const temporary = `${target}.${process.pid}.tmp`;
 		await fs.mkdir(path.dirname(target), { recursive: true });
-		await fs.writeFile(temporary, bytes);
-		await fs.rename(temporary, target);
+		try {
+			// writeFile continues short writes itself; a full disk throws, and the partial file goes.
+			await fs.writeFile(temporary, bytes);
+			await fs.rename(temporary, target);
+		} catch (error) {
+			await fs.rm(temporary, { force: true });
+			throw error;
+		}
 		post({ kind: 'rendered', index, bytes: bytes.length });
 	}
 }
@@ -54,18 +61,17 @@ parentPort?.on('message', (batch: RenderBatch) => {
 		() => post({ kind: 'batch-done' }),
 		(error: unknown) => {
 			const code = (error as NodeJS.ErrnoException).code;
-			const appError =
-				code === 'ENOSPC'
+			const appError = isDiskFull(error)
+				? {
+						code: 'DISK_FULL' as const,
+						message: `The disk is full (writing into ${batch.job.outDir}).`
+					}
+				: code && /^E[A-Z]+$/.test(code)
 					? {
-							code: 'DISK_FULL' as const,
-							message: `The disk is full (writing into ${batch.job.outDir}).`
+							code: 'IO_ERROR' as const,
+							message: `Cannot write into ${batch.job.outDir}: ${(error as Error).message}`
 						}
-					: code && /^E[A-Z]+$/.test(code)
-						? {
-								code: 'IO_ERROR' as const,
-								message: `Cannot write into ${batch.job.outDir}: ${(error as Error).message}`
-							}
-						: toAppError(error);
+					: toAppError(error);
 			post({ kind: 'failed', error: appError });
 		}
 	);
