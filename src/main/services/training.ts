@@ -155,7 +155,7 @@ export class TrainingService {
 		this.assertIdle();
 		// Everything that can refuse the request is checked before the run's state changes.
 		validateSource(run.config);
-		// A resumed run's encoder may have left the cache: pin it again from its run.
+		// Its generator's encoder may have left the cache: pin it again from its run.
 		this.pinEncoders(run.config);
 		const db = this.store().db;
 		const recorded = listCheckpoints(db, id);

@@ -1,15 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { AppFailure } from '../../../core/api/errors';
 import { formatDuration } from '../../../core/format';
 import { imageFormats, type ImageFormat } from '../../../core/generators/manifest';
 import { describeRange, parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset, generators, presets } from '../../../core/generators/registry';
 import { cacheDirVariable } from '../../generation/disk-cache';
 import { TrainedEncoders } from '../../services/trained-encoders';
-import { openStore, type Store } from '../../store/database';
+import { openStoreReadOnly, type Store } from '../../store/database';
 import { exportDataset, type ExportProgress } from '../../generation/export-dataset';
 import { resolveDataDir } from '../../paths';
 import type { CliCommand, CliEnvironment } from '../command';
+
+/** The data folder's store, read-only; a folder without one has no runs to name an encoder. */
+function openRuns(dataDir: string): Store {
+	try {
+		return openStoreReadOnly(dataDir);
+	} catch (error) {
+		if (!(error instanceof AppFailure) || error.code !== 'NOT_FOUND') throw error;
+		throw new AppFailure(
+			'NOT_FOUND',
+			`There are no runs in ${dataDir} yet to take a trained encoder from: train one first (noiselab train --preset dead_leaves-mixed), or set NOISELAB_HOME to the data folder that has it.`
+		);
+	}
+}
 
 /** The catalogue `--list` prints: presets, then every generator with its parameters. */
 function catalogue(): string {
@@ -174,10 +188,10 @@ export const generateCommand: CliCommand = {
 			size: numbers.size as number | undefined
 		};
 		// A trained encoder (feature_vis-dead_leaves) is resolved from the runs and pinned; the
-		// store is opened only then.
+		// store is opened only then, read-only (beside a running app, without its lock).
 		let store: Store | null = null;
 		try {
-			config = new TrainedEncoders(() => (store ??= openStore(dataDir)).db, cacheDir).pin(config);
+			config = new TrainedEncoders(() => (store ??= openRuns(dataDir)).db, cacheDir).pin(config);
 		} catch (error) {
 			env.stderr((error as Error).message);
 			return 1;

@@ -49,21 +49,18 @@ export class PrecisionRecallState {
 		return analysisEncoderChoices(this.runs);
 	}
 
-	/** Loads the datasets and runs to choose from (once; `refresh` reloads). */
+	/** Loads the datasets and runs to choose from (until it succeeds once; `refresh` reloads). */
 	async load(refresh = false): Promise<void> {
 		if (this.loaded && !refresh) return;
-		this.loaded = true;
 		const [datasets, runs] = await Promise.all([
 			this.api.call('evaluations.datasets', {}),
 			this.api.call('runs.list', {})
 		]);
 		if (datasets.ok) this.datasets = datasets.value.filter((dataset) => dataset.available);
 		if (runs.ok) this.runs = runs.value;
-		if (!datasets.ok || !runs.ok) {
-			this.error = (
-				!datasets.ok ? datasets : (runs as { error: { message: string } })
-			).error.message;
-		}
+		this.loaded = datasets.ok && runs.ok;
+		if (!datasets.ok) this.error = datasets.error.message;
+		else if (!runs.ok) this.error = runs.error.message;
 	}
 
 	/** Measures `noise` against the chosen dataset; progress arrives as events. */

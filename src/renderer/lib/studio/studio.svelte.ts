@@ -154,6 +154,7 @@ export class StudioState {
 		}
 		this.generators = catalogue.value.generators;
 		this.presets = catalogue.value.presets;
+		void this.precisionRecall.load();
 		if (presets.ok) this.userPresets = presets.value;
 		if (!this.selection) {
 			const first = this.presets[0];
