@@ -12,13 +12,16 @@ import { HostPaths } from './host-paths';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
+import { AnalysisService } from './services/analysis';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
+import { InteropService } from './services/interop';
 import { QuickstartService } from './services/quickstart';
 import { QueueService, queueLanes } from './services/queue';
 import { createQueueExecutors, QueuedRuns } from './services/queue-work';
 import { StudyService } from './services/studies';
+import { TrainedEncoders } from './services/trained-encoders';
 import { TrainingService } from './services/training';
 import { folderOwner, lockDataFolder, type DataFolderLock } from './data-folder-lock';
 import { openStore, openStoreReadOnly, type Store } from './store/database';
@@ -72,6 +75,10 @@ export interface AppContext {
 	readonly runs: QueuedRuns;
 	readonly studies: StudyService;
 	readonly hostPaths: HostPaths;
+	/** Precision and recall of noise sources (a study calls `precisionRecall` per source). */
+	readonly analysis: AnalysisService;
+	/** Resolves and pins the trained encoders generator configurations name. */
+	readonly encoders: TrainedEncoders;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -84,7 +91,7 @@ export interface AppContext {
 export function createAppContext(options: AppContextOptions): AppContext {
 	const { dataDir } = options;
 	// Workers inherit the environment: this is how they find the shared generator cache.
-	process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache');
+	const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache'));
 	const events = new EventBus();
 	const owner = options.access !== 'read-only';
 	const lock = owner ? lockOrNot(dataDir.path, options.command ?? describeProcess()) : null;
@@ -103,10 +110,18 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	};
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
-	const generators = new GeneratorService(workers, requireStore, events);
+	// Pinned where the workers look: the cache folder they inherit.
+	const encoders = new TrainedEncoders(() => requireStore().db, cacheDir);
+	const generators = new GeneratorService(workers, requireStore, events, encoders);
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
+		encoders,
 		preference: () => settings().backend,
+		replicas: () => settings().replicas,
+		appVersion: appInfo.version
+	});
+	const interop = new InteropService(requireStore, events, {
+		runsDir: path.join(dataDir.path, 'runs'),
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {
@@ -126,6 +141,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		datasets: () => evaluation.datasets()
 	});
 	const quickstart = new QuickstartService(runs, queue, training, evaluation, events);
+	const analysis = new AnalysisService(workers, requireStore, events, {
+		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		preference: () => settings().backend,
+		encoders
+	});
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
@@ -224,6 +244,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
+		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),
 		'presets.save': (request) => generators.savePreset(request),
 		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),
@@ -248,6 +269,13 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.exportBundle(id, hostPaths.resolve('bundle file to write', file), overwrite),
 		'runs.importBundle': ({ path: file }) =>
 			training.importBundle(hostPaths.resolve('bundle file to import', file)),
+		'runs.importEncoder': (params) =>
+			interop.importEncoder({
+				...params,
+				path: hostPaths.resolve('encoder checkpoint to import', params.path)
+			}),
+		'runs.exportEncoder': ({ id, folder }) =>
+			interop.exportEncoder(id, hostPaths.resolve('encoder export folder', folder)),
 		'evaluations.datasets': () => evaluation.datasets(),
 		'evaluations.registerDataset': ({ path: folder }) =>
 			evaluation.registerDataset(hostPaths.resolve('evaluation dataset folder', folder)),
@@ -261,6 +289,17 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'explain.filters': (params) => explain.filters(params),
 		'explain.activations': (params) => explain.activations(withDataset(params)),
 		'explain.neighbours': (params) => explain.neighbours(withDataset(params)),
+		'analysis.precisionRecall': ({ noise, ...params }) =>
+			analysis.precisionRecall(
+				withDataset({
+					...params,
+					noise:
+						noise.kind === 'folder'
+							? { ...noise, path: hostPaths.resolve('noise image folder', noise.path) }
+							: noise
+				})
+			),
+		'analysis.cancel': ({ jobId }) => analysis.cancel(jobId),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status(),
 		'studies.templates': () => studies.templates(),
@@ -299,6 +338,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		runs,
 		studies,
 		hostPaths,
+		analysis,
+		encoders,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			queue.close();
@@ -307,6 +348,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.close();
 			evaluation.close();
 			explain.close();
+			analysis.close();
 			if (store.ok) store.value.close();
 			lock?.release();
 		}

@@ -104,6 +104,37 @@ describe('the app shell in Chromium (web mode)', () => {
 		await page.close();
 	});
 
+	it('sets the training replicas in Settings and keeps them, or goes back to automatic', async () => {
+		const { page, errors } = await open('#/settings');
+		const section = page.getByRole('region', { name: 'Training on several cores' });
+		const automatic = section.getByRole('checkbox', { name: /^Automatic/ });
+		const replicas = section.getByRole('spinbutton', { name: 'Replicas' });
+		await expect.poll(() => automatic.isChecked()).toBe(true);
+		expect(await replicas.isDisabled()).toBe(true);
+		// What automatic means on this machine, from the doctor report's core count.
+		await section
+			.getByRole('checkbox', {
+				name: /^Automatic \(here: \d+ replicas? and \d+ data threads? on \d+ cores\)$/
+			})
+			.waitFor();
+		const stored = async () => {
+			const result = await app.context.dispatch('settings.get', {});
+			return result.ok ? (result.value as { replicas: number | null }).replicas : 'unreadable';
+		};
+		await automatic.uncheck();
+		await expect.poll(stored).toBe(2);
+		await replicas.fill('3');
+		await replicas.press('Tab');
+		await expect.poll(stored).toBe(3);
+		await page.reload();
+		await expect.poll(() => replicas.inputValue()).toBe('3');
+		expect(await automatic.isChecked()).toBe(false);
+		await automatic.check();
+		await expect.poll(stored).toBeNull();
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
 	it('lists the folders web mode may use and allows one with the code printed on the host', async () => {
 		const extra = temporaryFolder('noiselab-allowed-');
 		const canonical = fs.realpathSync(extra.path);

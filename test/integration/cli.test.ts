@@ -191,6 +191,39 @@ describe('the noiselab CLI', () => {
 		expect(badSize.stderr).toContain('--size must be a whole number from 32 to 512');
 	});
 
+	it('generate pins feature_vis-dead_leaves to a trained encoder, or says there is none', () => {
+		const generate = (out: string) =>
+			cli(
+				'generate',
+				'--preset',
+				'feature_vis-dead_leaves',
+				'--count',
+				'1',
+				'--size',
+				'32',
+				'--param',
+				'steps=1',
+				'--out',
+				path.join(home.path, out)
+			);
+		const none = generate('none');
+		expect(none.status).toBe(1);
+		expect(none.stderr).toContain(`There are no runs in ${home.path} yet`);
+		const train = cli(
+			...['train', '--preset', 'dead_leaves-mixed', '--size', '64', '--model', 'tiny'],
+			...['--steps', '2', '--batch', '8', '--optimizer', 'adam', '--backend', 'wasm']
+		);
+		expect(train.status, train.stderr).toBe(0);
+		const made = generate('made');
+		expect(made.status, made.stderr).toBe(0);
+		const manifest = JSON.parse(
+			fs.readFileSync(path.join(home.path, 'made', 'manifest.json'), 'utf8')
+		) as { params: { encoder: string } };
+		const [, sha256] = /^run:1@([0-9a-f]{64})$/.exec(manifest.params.encoder) ?? [];
+		expect(sha256, manifest.params.encoder).toBeDefined();
+		expect(fs.existsSync(path.join(home.path, 'cache', 'encoders', `${sha256}.nlck`))).toBe(true);
+	});
+
 	it('generate stops cleanly on Ctrl-C and a rerun resumes', async () => {
 		const out = path.join(home.path, 'dataset');
 		const args = [

@@ -137,6 +137,29 @@ describe('dataset export', () => {
 		expect(fs.existsSync(request.outDir)).toBe(false);
 	});
 
+	it('fails with WORKER_CRASHED, keeping what was written, when an export thread exits', async () => {
+		// A thread that starts and then exits on its first task, as a native crash or
+		// process.exit() in a generator would: no 'error' event, only 'exit'.
+		const exiting = path.join(folder.path, 'exiting-thread.cjs');
+		fs.writeFileSync(
+			exiting,
+			`const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (message) => {
+	if (message && message.kind === 'init') parentPort.postMessage({ kind: 'ready' });
+	else process.exit(3);
+});`
+		);
+		const result = await exportDataset(request, { threadFile: exiting });
+		expect(result.ok).toBe(false);
+		if (result.ok) return;
+		expect(result.error.code).toBe('WORKER_CRASHED');
+		expect(result.error.message).toContain('exit code 3');
+		expect(manifestOf(request.outDir)).toMatchObject({ complete: false, written: 0 });
+		// The folder resumes with the real threads.
+		const resumed = await exportDataset(request, { threadFile });
+		expect(resumed.ok && resumed.value.written).toBe(50);
+	});
+
 	it('writes WebDataset shards, one per sub-folder, holding the images', async () => {
 		const result = await exportDataset(
 			{ ...request, count: 1005, shards: true, format: 'jpg' },

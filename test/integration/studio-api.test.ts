@@ -240,8 +240,12 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 			test.skip();
 			return;
 		}
-		// Node's recursive mkdir spun a worker at 100% CPU here for 10+ minutes.
+		// Node's recursive mkdir spun a worker at 100% CPU here for 10+ minutes. The host-path
+		// policy would refuse /proc first; allow it, as the desktop app allows any folder, so the
+		// check of the filesystem itself is what answers.
+		app.context.hostPaths.allowOnHost('/proc');
 		const proc = await exportTo('/proc/noiselab/dataset');
+		app.context.hostPaths.remove('/proc');
 		expect(proc.ok || proc.error).toEqual({
 			code: 'INVALID_REQUEST',
 			message:

@@ -10,20 +10,28 @@ import { readCheckpoint } from '../../src/main/training/checkpoint-files';
 import { failpointLauncher } from '../support/failpoints';
 import { distDir, temporaryFolder } from '../support/paths';
 
-/** A run small enough for a few seconds on wasm: the tiny encoder on 64 px dead leaves. */
-function tinyConfig(overrides: Partial<TrainConfigInput> = {}) {
-	return trainConfigSchema.parse({
-		source: { kind: 'generator', config: { preset: 'dead_leaves-squares', size: 64 }, count: 64 },
-		model: 'tiny',
-		steps: 8,
-		batch: 8,
-		checkpointEvery: 4,
-		backend: 'wasm',
-		...overrides
-	});
-}
+/**
+ * Every behaviour of a run with the step in the trainer worker (1 replica) and on 2
+ * data-parallel replica threads.
+ */
+describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s))', (replicas) => {
+	/** A run small enough for a few seconds on wasm: the tiny encoder on 64 px dead leaves. */
+	const tinyConfig = (overrides: Partial<TrainConfigInput> = {}) =>
+		trainConfigSchema.parse({
+			source: {
+				kind: 'generator',
+				config: { preset: 'dead_leaves-squares', size: 64 },
+				count: 64
+			},
+			model: 'tiny',
+			steps: 8,
+			batch: 8,
+			checkpointEvery: 4,
+			backend: 'wasm',
+			replicas,
+			...overrides
+		});
 
-describe('training runs (real trainer workers on wasm)', () => {
 	const home = temporaryFolder();
 	let context: AppContext;
 	const events: ApiEvent[] = [];
@@ -67,6 +75,7 @@ describe('training runs (real trainer workers on wasm)', () => {
 		const detail = context.training.get(run.id);
 		expect(detail.run.status).toBe('completed');
 		expect(detail.run.backend).toBe('wasm');
+		expect(detail.run.config.replicas).toBe(replicas);
 		expect(detail.run.step).toBe(8);
 		expect(detail.run.parameterCount).toBeGreaterThan(1_000_000);
 		expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -78,6 +87,7 @@ describe('training runs (real trainer workers on wasm)', () => {
 		for (const checkpoint of detail.checkpoints) expect(fs.existsSync(checkpoint.path)).toBe(true);
 		const final = readCheckpoint(detail.checkpoints[1]?.path ?? '', detail.checkpoints[1]?.sha256);
 		expect(final.meta).toMatchObject({ step: 8, runId: run.id, model: 'tiny' });
+		expect((final.meta.config as { replicas: number }).replicas).toBe(replicas);
 		expect(progressOf(run.id).some((p) => p.metric !== null)).toBe(true);
 	});
 
@@ -108,14 +118,16 @@ describe('training runs (real trainer workers on wasm)', () => {
 		expect(steps.length).toBeGreaterThanOrEqual(pausedAt + 2);
 	});
 
-	it('refuses a second run while one trains', async () => {
-		const run = context.training.start({ name: 'busy', config: tinyConfig({ steps: 400 }) });
-		expect(() => context.training.start({ config: tinyConfig() })).toThrow(
-			/one run trains at a time/
-		);
-		context.training.cancel(run.id);
-		await context.training.idle();
-	});
+	if (replicas === 1) {
+		it('refuses a second run while one trains', async () => {
+			const run = context.training.start({ name: 'busy', config: tinyConfig({ steps: 400 }) });
+			expect(() => context.training.start({ config: tinyConfig() })).toThrow(
+				/one run trains at a time/
+			);
+			context.training.cancel(run.id);
+			await context.training.idle();
+		});
+	}
 
 	// Three sessions (straight, killed, resumed), each starting a trainer: minutes on a loaded machine.
 	it(
@@ -178,15 +190,38 @@ describe('training runs (real trainer workers on wasm)', () => {
 		expect(detail.run.error).toMatch(/lower learning rate/);
 	});
 
-	it('fails a run that exhausts the wasm heap with a clear out-of-memory message', async () => {
-		const run = context.training.start({
-			name: 'too big',
-			config: tinyConfig({ model: 'alexnet', batch: 512, steps: 1 })
+	if (replicas === 2) {
+		it("takes Settings' replicas when the run names none, and keeps them for its sessions", async () => {
+			const set = await context.dispatch('settings.update', { replicas: 2 });
+			expect(set.ok).toBe(true);
+			try {
+				const run = context.training.start({
+					name: 'from settings',
+					config: tinyConfig({ replicas: null, steps: 2 })
+				});
+				expect(run.config.replicas).toBeNull();
+				await context.training.idle();
+				const detail = context.training.get(run.id);
+				expect(detail.run.status).toBe('completed');
+				expect(detail.run.config.replicas).toBe(2);
+			} finally {
+				await context.dispatch('settings.update', { replicas: null });
+			}
 		});
-		await context.training.idle();
-		const detail = context.training.get(run.id);
-		expect(detail.run.status).toBe('failed');
-		expect(detail.run.error).toMatch(/^Out of memory training alexnet with batch 512/);
-		expect(detail.run.error).toMatch(/smaller batch/);
-	});
+	}
+
+	// Once is enough: with replicas, each would fill a 4 GiB wasm heap of its own.
+	if (replicas === 1) {
+		it('fails a run that exhausts the wasm heap with a clear out-of-memory message', async () => {
+			const run = context.training.start({
+				name: 'too big',
+				config: tinyConfig({ model: 'alexnet', batch: 512, steps: 1 })
+			});
+			await context.training.idle();
+			const detail = context.training.get(run.id);
+			expect(detail.run.status).toBe('failed');
+			expect(detail.run.error).toMatch(/^Out of memory training alexnet with batch 512/);
+			expect(detail.run.error).toMatch(/smaller batch/);
+		});
+	}
 });

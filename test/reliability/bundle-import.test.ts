@@ -26,7 +26,8 @@ describe('importing a run bundle that came from anywhere', () => {
 	const files = temporaryFolder('noiselab-bundles-');
 
 	beforeAll(async () => {
-		app = await startTestServer();
+		// The reader is under test, not web mode's path policy: any path, as the desktop app.
+		app = await startTestServer(undefined, { pathAccess: 'any' });
 		api = await TestApiClient.connect(app);
 	});
 	afterAll(async () => {

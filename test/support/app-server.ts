@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { HostPathAccess } from '../../src/core/api/settings';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { startWebServer, type WebServer } from '../../src/main/server/web-server';
 import type { WorkerLauncher } from '../../src/main/workers/host';
@@ -24,15 +25,21 @@ export async function startTestServer(
 	dataDir = temporaryFolder(),
 	{
 		allowFolders = [],
-		launcher = forkNodeWorker
-	}: { allowFolders?: readonly string[]; launcher?: WorkerLauncher } = {}
+		launcher = forkNodeWorker,
+		pathAccess = 'confined'
+	}: {
+		allowFolders?: readonly string[];
+		launcher?: WorkerLauncher;
+		/** `any` as the desktop app, for suites that test what lies behind the path policy. */
+		pathAccess?: HostPathAccess;
+	} = {}
 ): Promise<TestServer> {
 	const hostMessages: string[] = [];
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
 		launcher,
 		workersDir: path.join(distDir, 'workers'),
-		pathAccess: 'confined',
+		pathAccess,
 		tellHost: (message) => hostMessages.push(message),
 		workQueue: true
 	});

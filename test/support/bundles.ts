@@ -50,6 +50,8 @@ export function tinyBundleParts(): BundleParts {
 		id: 3,
 		name: 'fabricated',
 		status: 'completed',
+		kind: 'trained',
+		imported: null,
 		config: tinyBundleConfig,
 		sourceLabel: 'dead_leaves-squares · virtual · 64 images',
 		backend: 'wasm',

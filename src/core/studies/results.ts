@@ -85,17 +85,19 @@ export function targetLabel(target: StudyTarget): string {
 /**
  * Whether an evaluation was made with a study's settings for a target: same dataset, protocol,
  * layer and probe (epochs, views, standardisation, training subset, seed; k and temperature for
- * kNN). Such an evaluation is reused instead of repeated.
+ * kNN). Such an evaluation is reused instead of repeated. `layer` is the layer the evaluation
+ * read (its request may leave it to the encoder's default).
  */
 export function evaluationMatches(
-	config: EvaluateParams,
+	evaluation: { config: EvaluateParams; layer: string },
 	settings: StudyEvaluation,
 	target: StudyTarget
 ): boolean {
+	const { config } = evaluation;
 	const same =
 		config.dataset === target.dataset &&
 		config.protocol === target.protocol &&
-		config.layer === target.layer &&
+		evaluation.layer === target.layer &&
 		config.standardize === settings.standardize &&
 		config.maxTrain === settings.maxTrain &&
 		config.seed === settings.seed;
@@ -125,7 +127,7 @@ export function findStudyEvaluation(
 		if (evaluation.runId !== run.id || evaluation.role !== role) continue;
 		if (evaluation.status !== 'completed' || evaluation.metrics === null) continue;
 		if (role === 'encoder' && evaluation.checkpointStep !== run.steps) continue;
-		if (!evaluationMatches(evaluation.config, settings, target)) continue;
+		if (!evaluationMatches(evaluation, settings, target)) continue;
 		if (!newest || evaluation.id > newest.id) newest = evaluation;
 	}
 	return newest;

@@ -10,6 +10,7 @@
  * everything before it, so a truncated or altered file is refused instead of explaining with
  * garbage weights.
  */
+import { featureLayers, type FeatureLayer } from '../../core/encoders/architecture';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,6 @@ import { AppFailure } from '../../core/api/errors';
 import { foldStandardization } from '../../core/explain/gradcam';
 import type { LinearProbe } from '../../core/evaluation/linear-probe';
 import type { FeatureStatistics } from '../../core/evaluation/standardize';
-import { encoderLayers, type EncoderLayer } from '../../core/training/encoder-spec';
 
 /** The extension of a probe file. */
 export const probeFileExtension = '.nlprobe';
@@ -32,7 +32,7 @@ const checksumBytes = 32;
 /** A trained linear probe as an evaluation left it, with what it needs to be read back. */
 export interface StoredProbe {
 	/** The features it reads: conv blocks are averaged over H and W. */
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 	/** Feature count. */
 	dim: number;
 	/** `dim × classes`, row-major: `logits = features · weight + bias`. */
@@ -51,7 +51,7 @@ export interface StoredProbe {
 
 const headerSchema = z
 	.object({
-		layer: z.enum(encoderLayers),
+		layer: z.enum(featureLayers),
 		dim: z.number().int().min(1),
 		classes: z.array(z.string()).min(1),
 		dataset: z.string(),
@@ -206,7 +206,7 @@ export function readProbeFile(file: string): StoredProbe {
  * The probe as Grad-CAM's `class` target takes it: reading the encoder's raw `layer` features,
  * with the standardisation folded into its weights (see `foldStandardization`).
  */
-export function probeForCam(stored: StoredProbe): { probe: LinearProbe; layer: EncoderLayer } {
+export function probeForCam(stored: StoredProbe): { probe: LinearProbe; layer: FeatureLayer } {
 	const probe: LinearProbe = {
 		dim: stored.dim,
 		classes: stored.classes.length,
@@ -221,6 +221,6 @@ export function probeForCam(stored: StoredProbe): { probe: LinearProbe; layer: E
 }
 
 /** {@link readProbeFile} then {@link probeForCam}. */
-export function readProbeForCam(file: string): { probe: LinearProbe; layer: EncoderLayer } {
+export function readProbeForCam(file: string): { probe: LinearProbe; layer: FeatureLayer } {
 	return probeForCam(readProbeFile(file));
 }

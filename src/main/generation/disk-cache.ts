@@ -5,6 +5,8 @@ import {
 	installPersistentCache,
 	type PersistentCache
 } from '../../core/generators/persistent-cache';
+import { installEncoderWeightsSource } from '../../core/generators/trained-encoders';
+import { pinnedEncoderWeights } from './pinned-encoders';
 
 /** The environment variable through which a parent process hands its cache folder to workers. */
 export const cacheDirVariable = 'NOISELAB_CACHE_DIR';
@@ -37,8 +39,13 @@ export function diskCache(folder: string): PersistentCache {
 	};
 }
 
-/** Installs the disk cache named by NOISELAB_CACHE_DIR, if the parent set one. */
+/**
+ * Installs the disk cache named by NOISELAB_CACHE_DIR, if the parent set one, and the encoders
+ * pinned in it (see `pinned-encoders.ts`) as the source of trained generators' weights.
+ */
 export function installCacheFromEnvironment(): void {
 	const folder = process.env[cacheDirVariable];
-	if (folder) installPersistentCache(diskCache(folder));
+	if (!folder) return;
+	installPersistentCache(diskCache(folder));
+	installEncoderWeightsSource(pinnedEncoderWeights(folder));
 }

@@ -33,6 +33,7 @@ import {
 import { deletePreset, listPresets, renamePreset, savePreset } from '../store/presets';
 import type { GeneratorTasks, SpeedMeasurement } from '../workers/entries/generator';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
+import type { TrainedEncoders } from './trained-encoders';
 
 type GeneratorConfig = z.output<typeof generatorConfigSchema>;
 
@@ -56,7 +57,9 @@ export class GeneratorService {
 	constructor(
 		private readonly workers: WorkerFactory,
 		private readonly store: () => Store,
-		private readonly events: EventBus
+		private readonly events: EventBus,
+		/** Pins the trained encoders that configurations name, before any worker sees them. */
+		private readonly encoders: TrainedEncoders
 	) {}
 
 	/** Marks exports that a previous session left running as cancelled. */
@@ -86,6 +89,7 @@ export class GeneratorService {
 	): Promise<ApiResult<'generators.preview'>> {
 		const started = performance.now();
 		const { progressiveId } = request;
+		const config = this.encoders.pin(request.config);
 		// Stream images only once a grid turns out to be slow (streamAfterMs): a fast grid arrives whole.
 		const onProgress =
 			progressiveId === undefined
@@ -98,7 +102,7 @@ export class GeneratorService {
 		const images = await this.inStream(request.stream, (worker, signal) =>
 			worker.run(
 				'preview',
-				{ ...flatten(request.config), seed: request.seed, indices: request.indices },
+				{ ...flatten(config), seed: request.seed, indices: request.indices },
 				{ signal, ...(onProgress ? { onProgress } : {}) }
 			)
 		);
@@ -109,10 +113,11 @@ export class GeneratorService {
 	diagnostics(
 		request: ApiParsedParams<'generators.diagnostics'>
 	): Promise<ApiResult<'generators.diagnostics'>> {
+		const config = this.encoders.pin(request.config);
 		return this.inStream(request.stream, (worker, signal) =>
 			worker.run(
 				'diagnostics',
-				{ ...flatten(request.config), seed: request.seed, count: request.count },
+				{ ...flatten(config), seed: request.seed, count: request.count },
 				{ signal }
 			)
 		);
@@ -123,9 +128,12 @@ export class GeneratorService {
 		return listPresets(this.store().db);
 	}
 
-	/** Saves a preset after checking its params against the generator's schema. */
+	/**
+	 * Saves a preset after checking its params against the generator's schema; an encoder it
+	 * names is saved pinned to its current checkpoint, so the preset keeps drawing the same images.
+	 */
 	savePreset(request: ApiParsedParams<'presets.save'>): UserPreset {
-		const resolved = resolveConfig(request);
+		const resolved = resolveConfig(this.encoders.pin(request));
 		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 		const saved = savePreset(this.store().db, {
 			...request,
@@ -148,6 +156,16 @@ export class GeneratorService {
 		const deleted = deletePreset(this.store().db, id);
 		this.announcePresets();
 		return { deleted };
+	}
+
+	/** What a configuration needs before it can generate (a trained encoder), and whether it is there. */
+	requirements(config: GeneratorConfig): ApiResult<'generators.requirements'> {
+		return this.encoders.requirements(config);
+	}
+
+	/** A configuration with the trained encoders it names pinned to their checkpoints. */
+	pin(config: GeneratorConfig): GeneratorConfig {
+		return this.encoders.pin(config);
 	}
 
 	/** Exported datasets. */
@@ -194,7 +212,7 @@ export class GeneratorService {
 		try {
 			const result = await worker.run(
 				'measure',
-				{ ...flatten(config), seed: options.seed, seconds: options.seconds },
+				{ ...flatten(this.encoders.pin(config)), seed: options.seed, seconds: options.seconds },
 				{ timeoutMs: (options.limitSeconds + options.seconds + 5) * 1000, cancelGraceMs: 1000 }
 			);
 			if (result.ok) return { measurement: result.value, slowerThan: null };
@@ -218,7 +236,7 @@ export class GeneratorService {
 			);
 		}
 		const exportRequest: ExportRequest = {
-			...flatten(request.config),
+			...flatten(this.encoders.pin(request.config)),
 			seed: request.seed,
 			count: request.count,
 			startIndex: 0,

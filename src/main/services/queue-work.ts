@@ -5,14 +5,14 @@
  * its turn (`queued`) instead of failing with `BUSY`.
  */
 import { z } from 'zod';
-import { AppFailure } from '../../core/api/errors';
+import { AppFailure, errorCodes, type ErrorCode } from '../../core/api/errors';
 import { evaluateParamsSchema } from '../../core/api/evaluation';
 import { exportParamsSchema } from '../../core/api/generators';
 import { resumableStatuses, type RunRecord } from '../../core/api/training';
 import type { TrainConfig } from '../../core/training/config';
 import type { EventBus } from '../events';
 import type { StoredQueueItem } from '../store/queue';
-import { pendingItemsOfRun } from '../store/queue';
+import { getQueueItem, pendingItemsOfRun } from '../store/queue';
 import { publicRecord } from '../store/runs';
 import type { Store } from '../store/database';
 import type { EvaluationService } from './evaluation';
@@ -43,53 +43,21 @@ export interface QueueWorkDeps {
 export function createQueueExecutors(deps: QueueWorkDeps): QueueExecutors {
 	const { training, evaluation, generators, events } = deps;
 	return {
-		async train(item, context) {
+		// Not async: a training that cannot start throws here, before `enqueue` returns.
+		train(item, context) {
 			const runId = requireRunId(item);
 			const run = training.stored(runId);
-			if (run.status === 'completed') return { state: 'done' };
+			if (run.status === 'completed') return Promise.resolve({ state: 'done' });
 			if (!training.isTraining(runId)) {
 				if (!resumableStatuses.includes(run.status)) {
-					return {
+					return Promise.resolve({
 						state: 'failed',
 						error: `Run "${run.name}" is ${run.status}; it cannot train again.`
-					};
+					});
 				}
 				training.resume(runId, { backend: context.lane.backend });
 			}
-			const unsubscribe = events.subscribe((event) => {
-				if (event.name !== 'runs.progress' || event.payload.runId !== runId) return;
-				const { step, steps, message, phase } = event.payload;
-				context.progress(step, steps, message || phase);
-			});
-			const stop = () => {
-				try {
-					if (context.stopReason() === 'cancel') training.cancel(runId);
-					else training.pause(runId);
-				} catch {
-					// The session ended meanwhile; its status says how.
-				}
-			};
-			context.signal.addEventListener('abort', stop, { once: true });
-			try {
-				await training.ended(runId);
-			} finally {
-				context.signal.removeEventListener('abort', stop);
-				unsubscribe();
-			}
-			const final = training.stored(runId);
-			switch (final.status) {
-				case 'completed':
-					return { state: 'done' };
-				case 'paused':
-					return {
-						state: 'cancelled',
-						error: 'Paused by the user; resuming the run puts it back in the queue.'
-					};
-				case 'cancelled':
-					return { state: 'cancelled', error: 'The run was cancelled.' };
-				default:
-					return { state: 'failed', error: final.error ?? `The run ended ${final.status}.` };
-			}
+			return followSession(training, events, runId, context);
 		},
 
 		async evaluate(item, context) {
@@ -164,6 +132,53 @@ export function createQueueExecutors(deps: QueueWorkDeps): QueueExecutors {
 	} satisfies QueueExecutors;
 }
 
+/** Follows a run's training session to its end and says how the item ended. */
+async function followSession(
+	training: TrainingService,
+	events: EventBus,
+	runId: number,
+	context: ExecutionContext
+): Promise<ItemOutcome> {
+	const unsubscribe = events.subscribe((event) => {
+		if (event.name !== 'runs.progress' || event.payload.runId !== runId) return;
+		const { step, steps, message, phase } = event.payload;
+		context.progress(step, steps, message || phase);
+	});
+	const stop = () => {
+		try {
+			if (context.stopReason() === 'cancel') training.cancel(runId);
+			else training.pause(runId);
+		} catch {
+			// The session ended meanwhile; its status says how.
+		}
+	};
+	context.signal.addEventListener('abort', stop, { once: true });
+	try {
+		await training.ended(runId);
+	} finally {
+		context.signal.removeEventListener('abort', stop);
+		unsubscribe();
+	}
+	const final = training.stored(runId);
+	switch (final.status) {
+		case 'completed':
+			return { state: 'done' };
+		case 'paused':
+			return {
+				state: 'cancelled',
+				error: 'Paused by the user; resuming the run puts it back in the queue.'
+			};
+		case 'cancelled':
+			return { state: 'cancelled', error: 'The run was cancelled.' };
+		default:
+			return { state: 'failed', error: final.error ?? `The run ended ${final.status}.` };
+	}
+}
+
+function isErrorCode(code: string): code is ErrorCode {
+	return Object.hasOwn(errorCodes, code);
+}
+
 function requireRunId(item: StoredQueueItem): number {
 	if (item.runId === null) throw new AppFailure('INTERNAL', `Queue item #${item.id} has no run.`);
 	return item.runId;
@@ -188,6 +203,7 @@ export class QueuedRuns {
 	} {
 		const run = this.training.createForQueue(request);
 		const item = this.queue.enqueue({ kind: 'train', label: `Train ${run.name}`, runId: run.id });
+		this.refuseIfFailedAtOnce(item.id);
 		return { run: this.announce(run.id), itemId: item.id };
 	}
 
@@ -196,14 +212,22 @@ export class QueuedRuns {
 		const run = this.training.stored(id);
 		const pending = pendingItemsOfRun(this.store().db, id).find((item) => item.kind === 'train');
 		if (pending) return { run: publicRecord(run), itemId: pending.id };
-		if (!resumableStatuses.includes(run.status)) {
-			throw new AppFailure(
-				'INVALID_REQUEST',
-				`Run "${run.name}" is ${run.status}; only ${resumableStatuses.join(', ')} runs can be resumed.`
-			);
-		}
+		// Refused before it is queued, as a direct resume would be: nothing changes.
+		this.training.checkResumable(id);
 		const item = this.queue.enqueue({ kind: 'train', label: `Train ${run.name}`, runId: id });
+		this.refuseIfFailedAtOnce(item.id);
 		return { run: this.announce(id), itemId: item.id };
+	}
+
+	/** A training that started at once and could not: the caller gets the reason. */
+	private refuseIfFailedAtOnce(itemId: number): void {
+		const item = getQueueItem(this.store().db, itemId);
+		if (item?.state !== 'failed') return;
+		const code = (item.result as { code?: string } | null)?.code;
+		throw new AppFailure(
+			code !== undefined && isErrorCode(code) ? code : 'INTERNAL',
+			item.error ?? 'The training could not start.'
+		);
 	}
 
 	/** Pauses a training run at a checkpoint, or takes a waiting one out of the queue. */

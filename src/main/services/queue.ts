@@ -10,7 +10,7 @@
  * commands only read or edit the queue.
  */
 import type { QueueItem, QueueState } from '../../core/api/studies';
-import { AppFailure } from '../../core/api/errors';
+import { AppFailure, toAppError } from '../../core/api/errors';
 import type { BackendPreference } from '../../core/compute/backends';
 import type { EventBus } from '../events';
 import type { Store } from '../store/database';
@@ -74,6 +74,12 @@ interface Execution {
 	ended: Promise<void>;
 }
 
+/** A thrown error as a failed outcome; its code is kept in the item's result. */
+function failedOutcome(error: unknown): ItemOutcome {
+	const { code, message } = toAppError(error);
+	return { state: 'failed', error: message, result: { code } };
+}
+
 /** One lane that runs everything: a machine with one compute device. */
 export const singleLane: readonly QueueLane[] = [
 	{ id: 'main', label: 'Main', backend: null, kinds: ['generate', 'train', 'evaluate'] }
@@ -108,6 +114,7 @@ export class QueueService {
 	private readonly idleWaiters: (() => void)[] = [];
 	private closed = false;
 	private pumping = false;
+	private repump = false;
 
 	constructor(
 		private readonly store: () => Store,
@@ -340,9 +347,17 @@ export class QueueService {
 
 	/** Starts what can start, then tells the idle waiters when nothing is left to do. */
 	private pump(): void {
-		if (!this.pumping && !this.closed && this.working) this.startWhatCan();
+		if (this.pumping) {
+			// An item that failed at once while starting others: look again afterwards.
+			this.repump = true;
+			return;
+		}
+		do {
+			this.repump = false;
+			if (!this.closed && this.working) this.startWhatCan();
+		} while (this.repump);
 		// Also when not working: `stopWorking` ends with the idle waiters resolved.
-		if (!this.pumping && this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+		if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
 	}
 
 	/** For each free lane, starts the first runnable queued item it accepts. */
@@ -420,13 +435,13 @@ export class QueueService {
 		try {
 			started = this.executors[item.kind](item, context);
 		} catch (error) {
-			started = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+			// Refused at once (a training whose worker cannot start): settled before `enqueue`
+			// returns, so the caller can answer with the reason.
+			this.finish(execution, failedOutcome(error));
+			return;
 		}
 		execution.ended = started
-			.catch((error: unknown): ItemOutcome => ({
-				state: 'failed',
-				error: error instanceof Error ? error.message : String(error)
-			}))
+			.catch(failedOutcome)
 			.then((outcome) => this.finish(execution, outcome));
 	}
 

@@ -124,7 +124,9 @@ export class StudyService {
 				datasets: [...template.datasets],
 				sources: template.sources.map((source) => ({
 					preset: source.preset,
-					unavailable: templateSourceUnavailable(source)
+					unavailable:
+						templateSourceUnavailable(source) ??
+						this.missingRequirement({ preset: source.preset, params: {} })
 				}))
 			})),
 			budgets: budgetPresets.map((budget) => ({
@@ -606,7 +608,7 @@ export class StudyService {
 			label: `Generate ${source.label} (${spec.budget.images.toLocaleString('en-US')} images)`,
 			studyId,
 			payload: {
-				config: source.config,
+				config: this.generators.pin(source.config),
 				seed: spec.dataSeed,
 				count: spec.budget.images,
 				outDir: folder,
@@ -667,7 +669,7 @@ export class StudyService {
 		}
 		return {
 			kind: 'generator',
-			config: source.config,
+			config: this.generators.pin(source.config),
 			seed: spec.dataSeed,
 			count: spec.budget.images
 		};
@@ -681,7 +683,8 @@ export class StudyService {
 		spec: StudySpec,
 		source: Extract<StudySource, { kind: 'generator' }>
 	): string {
-		const resolved = resolveConfig(source.config);
+		// Pinned: a dataset of another encoder checkpoint is another dataset.
+		const resolved = resolveConfig(this.generators.pin(source.config));
 		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 		const { generator, params, size, preset } = resolved.value;
 		const identity = JSON.stringify({
@@ -717,8 +720,9 @@ export class StudyService {
 			trainingSeconds
 		};
 		const resolved = resolveConfig(source.config);
-		if (!resolved.ok) {
-			return { ...base, unavailable: resolved.message, data: 'stream', why: resolved.message };
+		const unavailable = resolved.ok ? this.missingRequirement(source.config) : resolved.message;
+		if (unavailable !== null) {
+			return { ...base, unavailable, data: 'stream', why: unavailable };
 		}
 		const speed = await this.measure(source, spec.dataSeed);
 		const rate = speed.rate;
@@ -766,6 +770,24 @@ export class StudyService {
 		};
 	}
 
+	/**
+	 * What a generator needs and lacks (a run trained on dead leaves, for feature visualisations
+	 * of a trained encoder), in words, or null when it can generate.
+	 */
+	private missingRequirement(
+		config: Extract<StudySource, { kind: 'generator' }>['config']
+	): string | null {
+		const { ready, requirements } = this.generators.requirements(config);
+		if (ready) return null;
+		return requirements
+			.filter((requirement) => !requirement.available)
+			.map(
+				(requirement) =>
+					`${requirement.message}${requirement.training ? ` Train “${requirement.training.name}” first (the New run form or noiselab train), then measure again.` : ''}`
+			)
+			.join(' ');
+	}
+
 	private async measure(
 		source: Extract<StudySource, { kind: 'generator' }>,
 		seed: number
@@ -796,7 +818,7 @@ export class StudyService {
 			if (evaluation.status !== 'completed' || evaluation.seconds === null) continue;
 			if (runs.get(evaluation.runId)?.config.model !== spec.budget.model) continue;
 			const target = spec.evaluation.targets.find((candidate) =>
-				evaluationMatches(evaluation.config, spec.evaluation, candidate)
+				evaluationMatches(evaluation, spec.evaluation, candidate)
 			);
 			if (target) seconds.push(evaluation.seconds);
 		}
@@ -878,13 +900,15 @@ export function studyRunConfig(
 }
 
 /**
- * What decides a run's result: its configuration without the backend (any backend trains the
- * same model) and without how often it writes checkpoints.
+ * What decides a run's result: its configuration without the backend and the data-parallel
+ * replicas (any backend, any split trains the same model, to float rounding) and without how
+ * often it writes checkpoints.
  */
 function identity(config: TrainConfig): string {
-	const { backend, checkpointEvery, ...rest } = trainConfigSchema.parse(config);
+	const { backend, checkpointEvery, replicas, ...rest } = trainConfigSchema.parse(config);
 	void backend;
 	void checkpointEvery;
+	void replicas;
 	return JSON.stringify(rest);
 }
 
@@ -899,7 +923,7 @@ export function findReusableRun(
 ): StoredRun | undefined {
 	const wanted = identity(config);
 	const candidates = runs.filter(
-		(run) => run.status !== 'cancelled' && identity(run.config) === wanted
+		(run) => run.kind === 'trained' && run.status !== 'cancelled' && identity(run.config) === wanted
 	);
 	return candidates.find((run) => run.status === 'completed') ?? candidates[0];
 }
@@ -933,7 +957,10 @@ function hasPendingEvaluation(
 		if (item.kind !== 'evaluate') return false;
 		const payload = item.payload as { params?: unknown; encoder?: boolean };
 		const params = evaluateParamsSchema.safeParse(payload.params);
-		if (!params.success || !evaluationMatches(params.data, spec.evaluation, target)) return false;
+		if (!params.success) return false;
+		// The queue's requests name their layer; one left to the encoder reads its fc6.
+		const read = { config: params.data, layer: params.data.layer ?? 'fc6' };
+		if (!evaluationMatches(read, spec.evaluation, target)) return false;
 		return encoder ? payload.encoder !== false : params.data.randomInit;
 	});
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { AppFailure, toAppError, type AppError, type Result } from '../../core/api/errors';
 import {
 	resumableStatuses,
+	type CheckpointRecord,
 	type RunDetail,
 	type RunEstimate,
 	type RunRecord,
@@ -44,6 +45,7 @@ import type { TrainerTasks } from '../workers/entries/trainer';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
 import type { RunBundle } from '../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../training/run-bundle';
+import type { TrainedEncoders } from './trained-encoders';
 import type { TrainEvent, TrainOutcome } from '../training/train-loop';
 
 /** A training session in progress. */
@@ -72,9 +74,13 @@ export interface TrainingServiceOptions {
 	runsDir: string;
 	/** The backend preference from Settings, applied to runs that say `auto`. */
 	preference: () => BackendPreference;
+	/** The replicas from Settings, for runs that do not choose (null: automatic). */
+	replicas?: () => number | null;
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
+	/** Pins generator sources that name a trained encoder (feature_vis-dead_leaves). */
+	encoders?: TrainedEncoders;
 }
 
 /** The Training lab's service layer. */
@@ -110,8 +116,10 @@ export class TrainingService {
 	/** Creates a run and starts its first session; a request that cannot train creates nothing. */
 	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
 		this.assertIdle();
-		validateSource(request.config);
-		const run = this.create(request, 'running');
+		// The run records the pinned encoder checkpoint, never `newest:…`.
+		const config = this.pinEncoders(request.config);
+		validateSource(config);
+		const run = this.create({ ...request, config }, 'running');
 		this.launchOrFail(run, null, null);
 		this.events.emit('runs.changed', publicRecord(run));
 		return publicRecord(run);
@@ -126,10 +134,10 @@ export class TrainingService {
 		request: { name?: string | undefined; config: TrainConfig },
 		options: { folderMayNotExistYet?: boolean } = {}
 	): StoredRun {
-		if (!(options.folderMayNotExistYet && request.config.source.kind === 'folder')) {
-			validateSource(request.config);
-		}
-		return this.create(request, 'paused');
+		// The run records the pinned encoder checkpoint, never `newest:…`.
+		const config = this.pinEncoders(request.config);
+		if (!(options.folderMayNotExistYet && config.source.kind === 'folder')) validateSource(config);
+		return this.create({ ...request, config }, 'paused');
 	}
 
 	/** Stops the running session after a checkpoint; the run becomes `paused`. */
@@ -151,29 +159,12 @@ export class TrainingService {
 	 */
 	resume(id: number, lane?: { backend: BackendPreference | null }): RunRecord {
 		const run = this.require(id);
-		if (!resumableStatuses.includes(run.status)) {
-			throw new AppFailure(
-				'INVALID_REQUEST',
-				`Run "${run.name}" is ${run.status}; only ${resumableStatuses.join(', ')} runs can be resumed.`
-			);
-		}
 		if (lane === undefined) this.assertIdle();
 		else if (this.sessions.has(id)) {
 			throw new AppFailure('BUSY', `Run "${run.name}" is already training.`);
 		}
-		// Everything that can refuse the request is checked before the run's state changes.
-		validateSource(run.config);
+		const checkpoint = this.resumePoint(run);
 		const db = this.store().db;
-		const recorded = listCheckpoints(db, id);
-		const checkpoint = [...recorded]
-			.reverse()
-			.find((candidate) => fileHasSize(candidate.path, candidate.bytes));
-		if (!checkpoint && recorded.length > 0) {
-			throw new AppFailure(
-				'NOT_FOUND',
-				`None of the checkpoints of run "${run.name}" is on disk any more (the newest was ${recorded.at(-1)?.path}); resuming would start it over from step 0 and drop its history. Restore the run's folder, or start a new run with the same settings.`
-			);
-		}
 		const from = checkpoint?.step ?? 0;
 		rewindRun(db, id, from);
 		const resumed = setRunStatus(db, id, 'running') as StoredRun;
@@ -186,6 +177,41 @@ export class TrainingService {
 		);
 		this.events.emit('runs.changed', publicRecord(resumed));
 		return publicRecord(resumed);
+	}
+
+	/**
+	 * Checks that a run could resume now, changing nothing: the queue refuses a resume it could
+	 * not carry out before it queues it (everything but a busy lane).
+	 */
+	checkResumable(id: number): void {
+		this.resumePoint(this.require(id));
+	}
+
+	/**
+	 * Everything that can refuse a resume, checked before the run's state changes; returns the
+	 * newest intact checkpoint, or undefined for a run that never trained.
+	 */
+	private resumePoint(run: StoredRun): CheckpointRecord | undefined {
+		if (!resumableStatuses.includes(run.status)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`Run "${run.name}" is ${run.status}; only ${resumableStatuses.join(', ')} runs can be resumed.`
+			);
+		}
+		validateSource(run.config);
+		// Its generator's encoder may have left the cache: pin it again from its run.
+		this.pinEncoders(run.config);
+		const recorded = listCheckpoints(this.store().db, run.id);
+		const checkpoint = [...recorded]
+			.reverse()
+			.find((candidate) => fileHasSize(candidate.path, candidate.bytes));
+		if (!checkpoint && recorded.length > 0) {
+			throw new AppFailure(
+				'NOT_FOUND',
+				`None of the checkpoints of run "${run.name}" is on disk any more (the newest was ${recorded.at(-1)?.path}); resuming would start it over from step 0 and drop its history. Restore the run's folder, or start a new run with the same settings.`
+			);
+		}
+		return checkpoint;
 	}
 
 	/** Stops a run for good (a running one after a final checkpoint). */
@@ -263,7 +289,8 @@ export class TrainingService {
 	}
 
 	/** Measures a configuration in a worker of its own. */
-	async estimate(config: TrainConfig): Promise<RunEstimate> {
+	async estimate(request: TrainConfig): Promise<RunEstimate> {
+		const config = this.pinEncoders(request);
 		validateSource(config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		try {
@@ -272,6 +299,7 @@ export class TrainingService {
 				{
 					config,
 					backend: this.backendFor(config),
+					replicas: this.replicasFor(config),
 					...(this.options.dataThreads === undefined
 						? {}
 						: { dataThreads: this.options.dataThreads })
@@ -378,6 +406,7 @@ export class TrainingService {
 					runId: run.id,
 					config: run.config,
 					backend: backend ?? this.backendFor(run.config),
+					replicas: this.replicasFor(run.config),
 					folder: run.folder,
 					resumeFrom,
 					appVersion: this.options.appVersion,
@@ -424,6 +453,7 @@ export class TrainingService {
 				session.sessionId = startRunSession(db, session.runId, {
 					backend: event.backend,
 					backendReason: event.backendReason,
+					replicas: event.replicas,
 					startStep: event.startStep,
 					parameterCount: event.parameterCount,
 					sourceLabel: event.sourceLabel
@@ -537,8 +567,17 @@ export class TrainingService {
 		});
 	}
 
+	private pinEncoders(config: TrainConfig): TrainConfig {
+		return this.options.encoders?.pinTrainConfig(config) ?? config;
+	}
+
 	private backendFor(config: TrainConfig): BackendPreference {
 		return config.backend === 'auto' ? this.options.preference() : config.backend;
+	}
+
+	/** The run's own replicas (pinned by its first session), else Settings'. */
+	private replicasFor(config: TrainConfig): number | null {
+		return config.replicas ?? this.options.replicas?.() ?? null;
 	}
 
 	private assertIdle(): void {

@@ -7,6 +7,7 @@ import {
 	type RunRecord,
 	type RunStatus
 } from '../../core/api/training';
+import { importedEncoderSchema, type ImportedEncoder } from '../../core/api/interop';
 import { trainConfigSchema, type TrainConfig } from '../../core/training/config';
 
 interface RunRow {
@@ -30,6 +31,8 @@ interface RunRow {
 	created_at: string;
 	updated_at: string;
 	finished_at: string | null;
+	kind: 'trained' | 'imported';
+	imported: string | null;
 	/** Whether a training of the run waits in the work queue (from {@link runColumns}). */
 	queued?: number;
 }
@@ -43,7 +46,7 @@ export interface StoredRun extends RunRecord {
 	queued: boolean;
 }
 
-/** The run columns plus whether a training of the run waits in the queue (migration 6). */
+/** The run columns plus whether a training of the run waits in the queue (migration 7). */
 const runColumns = `runs.*, EXISTS (SELECT 1 FROM queue_items q WHERE q.run_id = runs.id
 	AND q.kind = 'train' AND q.state = 'queued') AS queued`;
 
@@ -54,6 +57,8 @@ function toRun(row: RunRow): StoredRun {
 		id: row.id,
 		name: row.name,
 		status: row.status,
+		kind: row.kind,
+		imported: row.imported === null ? null : importedEncoderSchema.parse(JSON.parse(row.imported)),
 		// Parsing fills defaults added by later versions, so old rows stay readable.
 		config: trainConfigSchema.parse(JSON.parse(row.config)),
 		sourceLabel: row.source_label,
@@ -114,21 +119,25 @@ export function createRun(
 		sourceLabel: string;
 		appVersion: string;
 		status?: 'running' | 'paused';
+		/** An external encoder's record; the run is then of kind `imported`. */
+		imported?: ImportedEncoder | null;
 	},
 	folderFor: (id: number) => string
 ): StoredRun {
 	return db.transaction(() => {
 		const { lastInsertRowid } = db
 			.prepare(
-				`INSERT INTO runs (name, status, config, source_label, steps, app_version, folder)
-				 VALUES ('', @status, @config, @sourceLabel, @steps, @appVersion, '')`
+				`INSERT INTO runs (name, status, config, source_label, steps, app_version, folder, kind, imported)
+				 VALUES ('', @status, @config, @sourceLabel, @steps, @appVersion, '', @kind, @imported)`
 			)
 			.run({
 				status: run.status ?? 'running',
 				config: JSON.stringify(run.config),
 				sourceLabel: run.sourceLabel,
 				steps: run.config.steps,
-				appVersion: run.appVersion
+				appVersion: run.appVersion,
+				kind: run.imported ? 'imported' : 'trained',
+				imported: run.imported ? JSON.stringify(run.imported) : null
 			});
 		const id = Number(lastInsertRowid);
 		db.prepare('UPDATE runs SET name = ?, folder = ? WHERE id = ?').run(
@@ -186,6 +195,8 @@ export function startRunSession(
 	session: {
 		backend: BackendId;
 		backendReason: string;
+		/** Kept in the run's config: later sessions train with the same replicas. */
+		replicas: number;
 		startStep: number;
 		parameterCount: number;
 		sourceLabel: string;
@@ -193,9 +204,10 @@ export function startRunSession(
 ): number {
 	return db.transaction(() => {
 		db.prepare(
-			`UPDATE runs SET backend = ?, parameter_count = ?, source_label = ?, updated_at = ${now}
+			`UPDATE runs SET backend = ?, parameter_count = ?, source_label = ?,
+			   config = json_set(config, '$.replicas', ?), updated_at = ${now}
 			 WHERE id = ?`
-		).run(session.backend, session.parameterCount, session.sourceLabel, runId);
+		).run(session.backend, session.parameterCount, session.sourceLabel, session.replicas, runId);
 		const { lastInsertRowid } = db
 			.prepare(
 				`INSERT INTO run_sessions (run_id, backend, backend_reason, start_step) VALUES (?, ?, ?, ?)`

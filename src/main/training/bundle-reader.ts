@@ -22,6 +22,9 @@ import {
 	type CheckpointHeader
 } from '../../core/training/checkpoint';
 import type { TrainConfig } from '../../core/training/config';
+import type { EncoderArchitecture } from '../../core/encoders/architecture';
+import { resNetExpectedTensors } from '../../core/encoders/resnet';
+import { specOf } from '../../core/interop/smallalexnet-torch';
 import { modelPresets, trainablePlan, weightShapes } from '../../core/training/encoder-spec';
 import { optimizerSlotPrefixes, optimizerStepKey } from '../../core/training/optimizer';
 import { mebibytes } from '../durable-file';
@@ -207,7 +210,11 @@ function checkConsistency(
 	if (checkpointMeta.step !== undefined && checkpointMeta.step !== checkpointStep) {
 		throw refuse('its checkpoint says another step than the bundle does');
 	}
-	if (checkpointMeta.model !== undefined && checkpointMeta.model !== run.config.model) {
+	if (run.imported) {
+		// An external encoder: its weights follow the imported architecture, and it has no optimiser.
+		const problem = importedLayoutProblem(run.imported.architecture, header.tensors);
+		if (problem) throw refuse(`its weights do not fit the imported encoder: ${problem}`);
+	} else if (checkpointMeta.model !== undefined && checkpointMeta.model !== run.config.model) {
 		throw refuse(`its checkpoint is not of the run's ${run.config.model} encoder`);
 	}
 	if (meta.metrics.length > total) {
@@ -216,7 +223,7 @@ function checkConsistency(
 	if (meta.metrics.some((point) => point.step < 1 || point.step > total)) {
 		throw refuse(`it logs steps outside the run's 1..${total}`);
 	}
-	const problem = layoutProblem(run.config, header.tensors);
+	const problem = run.imported ? null : layoutProblem(run.config, header.tensors);
 	if (problem)
 		throw refuse(`its weights do not fit the run's ${run.config.model} encoder: ${problem}`);
 	let offset = 0;
@@ -267,6 +274,27 @@ function layoutProblem(
 		return 'its optimiser state is incomplete';
 	}
 	return null;
+}
+
+/** Why a checkpoint's tensor table is not exactly the weights of an imported architecture, or null. */
+function importedLayoutProblem(
+	architecture: EncoderArchitecture,
+	table: readonly { name: string; shape: number[] }[]
+): string | null {
+	const expected =
+		architecture.kind === 'resnet50'
+			? new Map(resNetExpectedTensors(architecture).map((entry) => [entry.name, entry.shape]))
+			: weightShapes(specOf(architecture));
+	const shapes = new Map(table.map((entry) => [entry.name, entry.shape]));
+	for (const [name, shape] of expected) {
+		const found = shapes.get(name);
+		if (!found) return `'${name}' is missing`;
+		if (found.join('x') !== shape.join('x')) {
+			return `'${name}' is [${found.join(', ')}], the encoder's is [${shape.join(', ')}]`;
+		}
+	}
+	const extra = [...shapes.keys()].find((name) => !expected.has(name) && name !== optimizerStepKey);
+	return extra === undefined ? null : `it holds '${extra}', which the encoder does not have`;
 }
 
 /** Streams the data section into the tensors, hashing it and refusing NaN and infinities. */

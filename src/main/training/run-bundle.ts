@@ -175,7 +175,8 @@ function addBundleRun(
 				name: `${run.name} (imported)`,
 				config: run.config,
 				sourceLabel: run.sourceLabel,
-				appVersion: run.appVersion
+				appVersion: run.appVersion,
+				imported: run.imported
 			},
 			(id) => path.join(runsDir, `run-${id}`)
 		);

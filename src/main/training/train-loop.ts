@@ -11,12 +11,15 @@ import type { CheckpointRecord, MetricPoint, RunEstimate } from '../../core/api/
 import type { BackendId, BackendPreference } from '../../core/compute/backends';
 import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
-import { ContrastiveTrainer } from '../../core/training/trainer';
+import { replicasFor } from '../../core/training/parallelism';
+import { ContrastiveTrainer, type StepMetrics } from '../../core/training/trainer';
 import { activateTrainingBackend } from '../compute/training-backend';
 import { failpoint, untilAborted } from '../failpoints';
 import { BatchPipeline } from './batch-pipeline';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
+import { DataParallelTrainer } from './data-parallel';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** What the trainer worker is asked to do. */
@@ -28,8 +31,11 @@ export interface TrainJob {
 	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
 	folder: string;
 	resumeFrom: { path: string; sha256: string; step: number } | null;
-	threadFile: string;
+	/** The built data-thread and replica-thread entries. */
+	threadFiles: ThreadFiles;
 	dataThreads: number;
+	/** Replicas asked for (the run's own, else Settings'); null: the cores the data threads leave. */
+	replicas: number | null;
 	appVersion: string;
 	/** How many of the newest checkpoints to keep on disk (the final one is always kept). */
 	keepCheckpoints?: number;
@@ -41,6 +47,8 @@ export type TrainEvent =
 			kind: 'started';
 			backend: BackendId;
 			backendReason: string;
+			/** Data-parallel replicas this session trains with (1: the step runs in the worker). */
+			replicas: number;
 			parameterCount: number;
 			sourceLabel: string;
 			count: number;
@@ -80,6 +88,7 @@ export async function runTraining(
 	const backend = await activateTrainingBackend(job.backend);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
+	let engine: StepEngine | null = null;
 	try {
 		let step = 0;
 		if (job.resumeFrom) {
@@ -88,17 +97,25 @@ export async function runTraining(
 			step = job.resumeFrom.step;
 		}
 		pipeline = await openPipeline(config, trainer, job);
+		const steps = await openEngine(trainer, config, backend.id, job);
+		engine = steps;
 		emit({
 			kind: 'started',
 			backend: backend.id,
-			backendReason: backend.reason,
+			backendReason: `${backend.reason}${steps.reason}`,
+			replicas: steps.replicas,
 			parameterCount: trainer.parameterCount,
 			sourceLabel: pipeline.label,
 			count: pipeline.count,
 			startStep: step
 		});
 
-		const checkpoints = new CheckpointWriter(job, backend.id, trainer, emit);
+		const checkpoints = new CheckpointWriter(
+			{ ...job, config: { ...config, replicas: steps.replicas } },
+			backend.id,
+			trainer,
+			emit
+		);
 		let lastCheckpoint = step;
 		let pending: MetricPoint[] = [];
 		let pendingSeconds = 0;
@@ -131,7 +148,7 @@ export async function runTraining(
 		while (step < config.steps && !signal.aborted) {
 			const started = performance.now();
 			const batch = await pipeline.next(step);
-			const metrics = await guardMemory(config, () => trainer.step(batch.views, step));
+			const metrics = await guardMemory(config, () => steps.step(batch.views, step));
 			const seconds = (performance.now() - started) / 1000;
 			if (!Number.isFinite(metrics.loss)) {
 				report();
@@ -172,6 +189,7 @@ export async function runTraining(
 		if (step > lastCheckpoint) await checkpoints.write(step);
 		return { step, outcome: step >= config.steps ? 'completed' : 'stopped', message: null };
 	} finally {
+		await engine?.close();
 		await pipeline?.close();
 		disposeQuietly(trainer);
 	}
@@ -182,8 +200,9 @@ export async function estimateRun(
 	config: TrainConfig,
 	options: {
 		backend: BackendPreference;
-		threadFile: string;
+		threadFiles: ThreadFiles;
 		dataThreads: number;
+		replicas: number | null;
 		signal: AbortSignal;
 		maxSeconds?: number;
 	}
@@ -191,16 +210,19 @@ export async function estimateRun(
 	const backend = await activateTrainingBackend(options.backend);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
+	let engine: StepEngine | null = null;
 	try {
 		pipeline = await openPipeline(config, trainer, options);
+		const open = await openEngine(trainer, config, backend.id, options);
+		engine = open;
 		const warmUp = await pipeline.next(0);
-		await guardMemory(config, () => trainer.step(warmUp.views, 0));
+		await guardMemory(config, () => open.step(warmUp.views, 0));
 		const budget = (options.maxSeconds ?? 8) * 1000;
 		const started = performance.now();
 		let measured = 0;
 		while (measured < 5 && !options.signal.aborted) {
 			const batch = await pipeline.next(measured + 1);
-			await guardMemory(config, () => trainer.step(batch.views, measured + 1));
+			await guardMemory(config, () => open.step(batch.views, measured + 1));
 			measured++;
 			if (performance.now() - started > budget) break;
 		}
@@ -208,6 +230,7 @@ export async function estimateRun(
 		const secondsPerStep = (performance.now() - started) / 1000 / measured;
 		return {
 			backend: backend.id,
+			replicas: open.replicas,
 			parameterCount: trainer.parameterCount,
 			secondsPerStep,
 			imagesPerSecond: config.batch / secondsPerStep,
@@ -215,16 +238,85 @@ export async function estimateRun(
 			measuredSteps: measured
 		};
 	} finally {
+		await engine?.close();
 		await pipeline?.close();
 		disposeQuietly(trainer);
 	}
+}
+
+/** The built thread entries a session starts. */
+export interface ThreadFiles {
+	/** `train-data-thread.cjs`. */
+	data: string;
+	/** `train-replica.cjs`. */
+	replica: string;
+}
+
+/** What runs a session's steps: the trainer itself, or its data-parallel replicas. */
+interface StepEngine {
+	replicas: number;
+	/** Appended to the backend's reason: how many replicas and why. */
+	reason: string;
+	step(views: Float32Array, step: number): Promise<StepMetrics>;
+	close(): Promise<void>;
+}
+
+/**
+ * Replicas on wasm when more than one is asked for or the cores allow it; the trainer alone
+ * otherwise (TensorFlow backends use every core by themselves).
+ */
+async function openEngine(
+	trainer: ContrastiveTrainer,
+	config: TrainConfig,
+	backend: BackendId,
+	options: { threadFiles: ThreadFiles; dataThreads: number; replicas: number | null }
+): Promise<StepEngine> {
+	const single = (reason: string): StepEngine => ({
+		replicas: 1,
+		reason,
+		step: (views, step) => trainer.step(views, step),
+		close: () => Promise.resolve()
+	});
+	if (backend !== 'wasm') {
+		return single(
+			options.replicas !== null && options.replicas > 1
+				? ` Replicas apply to wasm only; ${backend} uses every core itself.`
+				: ''
+		);
+	}
+	const cores = os.availableParallelism();
+	const replicas = replicasFor({
+		requested: options.replicas,
+		cores,
+		dataThreads: options.dataThreads,
+		batch: config.batch
+	});
+	const why =
+		options.replicas === null
+			? `${cores} cores, ${options.dataThreads} data thread${options.dataThreads === 1 ? '' : 's'}`
+			: 'as asked';
+	if (replicas === 1) return single(` 1 replica (${why}).`);
+	const parallel = await guardMemory(config, () =>
+		DataParallelTrainer.start({
+			trainer,
+			config,
+			replicas,
+			threadFile: options.threadFiles.replica
+		})
+	);
+	return {
+		replicas,
+		reason: ` ${replicas} replicas (${why}).`,
+		step: (views, step) => parallel.step(views, step),
+		close: () => parallel.close()
+	};
 }
 
 /** The batch stream of a run: its source and augmentations at the encoder's input size. */
 function openPipeline(
 	config: TrainConfig,
 	trainer: ContrastiveTrainer,
-	threads: { dataThreads: number; threadFile: string }
+	threads: { dataThreads: number; threadFiles: ThreadFiles }
 ): Promise<BatchPipeline> {
 	return BatchPipeline.open({
 		source: config.source,
@@ -233,7 +325,7 @@ function openPipeline(
 		batch: config.batch,
 		seed: config.seed,
 		threads: threads.dataThreads,
-		threadFile: threads.threadFile
+		threadFile: threads.threadFiles.data
 	});
 }
 

@@ -54,6 +54,8 @@ function run(seed: number, status: RunRecord['status'] = 'completed'): RunRecord
 		id,
 		name: `run-${id}`,
 		status,
+		kind: 'trained',
+		imported: null,
 		config: trainConfigSchema.parse({
 			source: { kind: 'generator', config: { preset: 'dead_leaves-mixed' } },
 			steps: 10,

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from '../../../core/format';
+import { engineLabel } from '../../../core/training/parallelism';
 import { configDiff } from '../../../core/history/config-diff';
 import { runsToCsv, runsToLatex } from '../../../core/history/export';
-import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history/table';
+import { accuracyColumns, accuracyTitle, buildRows, modelLabel } from '../../../core/history/table';
+import { describeArchitecture } from '../../../core/encoders/architecture';
 import { listEvaluations } from '../../store/evaluations';
 import { readRunBundle } from '../../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../../training/run-bundle';
@@ -22,7 +24,8 @@ function table(runs: readonly RunRecord[]): string {
 		run.name,
 		run.status,
 		`${run.step}/${run.steps}`,
-		run.config.model,
+		modelLabel(run),
+		run.kind,
 		run.sourceLabel,
 		run.lastLoss === null ? '–' : run.lastLoss.toFixed(4),
 		run.backend ?? '–',
@@ -35,6 +38,7 @@ function table(runs: readonly RunRecord[]): string {
 		'status',
 		'step',
 		'model',
+		'kind',
 		'source',
 		'loss',
 		'backend',
@@ -58,8 +62,15 @@ function details(detail: RunDetail): string {
 	return [
 		`Run ${run.id} "${run.name}" — ${run.status}${run.error ? `: ${run.error}` : ''}`,
 		`  source      ${run.sourceLabel}`,
-		`  model       ${run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
-		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ?? '–'}`,
+		`  model       ${run.imported ? describeArchitecture(run.imported.architecture) : run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
+		...(run.imported
+			? [
+					`  imported    ${run.imported.fileName} (${run.imported.format}), SHA-256 ${run.imported.sha256}`,
+					`  from        ${run.imported.sourceName || '–'}; licence ${run.imported.licence || '–'}`,
+					...run.imported.notes.map((note) => `              ${note}`)
+				]
+			: []),
+		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ? engineLabel(run.backend, run.config.replicas) : '–'}`,
 		`  optimiser   ${run.config.optimizer}, batch ${run.config.batch}, lr ${run.config.lr ?? 'paper rule'}, BN ${run.config.bnPerView ? 'per view' : 'shared'}`,
 		last
 			? `  last step   loss ${last.loss.toFixed(4)}, align ${last.align.toFixed(4)}, uniform ${last.uniform.toFixed(4)}, lr ${last.lr.toPrecision(3)}, ${last.imagesPerSecond.toFixed(0)} img/s`

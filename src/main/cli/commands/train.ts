@@ -3,7 +3,13 @@ import { formatDuration } from '../../../core/format';
 import type { RunProgress, RunRecord } from '../../../core/api/training';
 import { parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset } from '../../../core/generators/registry';
-import { modelPresetIds, trainConfigSchema, type TrainConfig } from '../../../core/training/config';
+import {
+	maxReplicas,
+	modelPresetIds,
+	trainConfigSchema,
+	type TrainConfig
+} from '../../../core/training/config';
+import { engineLabel } from '../../../core/training/parallelism';
 import { backendPreferences } from '../../../core/compute/backends';
 import type { AppContext } from '../../app-context';
 import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } from '../command';
@@ -80,6 +86,7 @@ export function configFromFlags(
 		...optional('lr', 'lr', number('lr')),
 		...optional('seed', 'seed', number('seed')),
 		...optional('backend', 'backend', values.backend),
+		...optional('replicas', 'replicas', number('replicas')),
 		...optional('checkpoint-every', 'checkpointEvery', number('checkpoint-every')),
 		...(values['bn-shared'] ? { bnPerView: false } : {})
 	};
@@ -115,7 +122,7 @@ export const trainCommand: CliCommand = {
 	summary:
 		'Pretrain an encoder on noise (or an image folder) with the alignment + uniformity loss.',
 	usage:
-		'(--preset NAME | --generator ID [--param k=v ...] | --folder DIR) --steps N [--model tiny|small|alexnet] [--batch B] [--lr LR] [--optimizer sgd|adam] [--name NAME] [--backend auto|wasm|…]\n       noiselab train --resume RUN_ID',
+		'(--preset NAME | --generator ID [--param k=v ...] | --folder DIR) --steps N [--model tiny|small|alexnet] [--batch B] [--lr LR] [--optimizer sgd|adam] [--name NAME] [--backend auto|wasm|…] [--replicas K]\n       noiselab train --resume RUN_ID',
 	flagHelp: {
 		preset: 'generator preset to stream on the fly, e.g. dead_leaves-mixed',
 		generator: 'generator id (with --param overrides)',
@@ -132,6 +139,7 @@ export const trainCommand: CliCommand = {
 		lr: 'base learning rate (default 0.12·batch/256 for SGD, 1e-3 for Adam)',
 		seed: 'run seed: weights, data order and augmentations (default 0)',
 		backend: `${backendPreferences.join(', ')} (default: Settings)`,
+		replicas: `data-parallel wasm replicas, 1–${maxReplicas} (default: Settings, else the cores the data threads leave)`,
 		'checkpoint-every': 'steps between checkpoints (default 200)',
 		'bn-shared': 'batch-norm statistics over both views (default: per view, as the paper)',
 		name: 'run name (default run-ID)',
@@ -154,6 +162,7 @@ export const trainCommand: CliCommand = {
 		lr: { type: 'string' },
 		seed: { type: 'string' },
 		backend: { type: 'string' },
+		replicas: { type: 'string' },
 		'checkpoint-every': { type: 'string' },
 		'bn-shared': { type: 'boolean', default: false },
 		name: { type: 'string' },
@@ -255,7 +264,7 @@ async function follow(
 	const summary =
 		`Run ${final.id} "${final.name}" ${final.status} at step ${final.step}/${final.steps}` +
 		(final.lastLoss === null ? '' : `, loss ${final.lastLoss.toFixed(4)}`) +
-		` on ${final.backend ?? 'no backend'} in ${formatDuration(final.trainSeconds)}.`;
+		` on ${final.backend ? engineLabel(final.backend, final.config.replicas) : 'no backend'} in ${formatDuration(final.trainSeconds)}.`;
 	env.stderr(final.error ? `${summary}\n${final.error}` : summary);
 	switch (final.status) {
 		case 'completed':

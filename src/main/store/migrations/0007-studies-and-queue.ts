@@ -4,7 +4,7 @@
  * (generating a cached dataset, a training, an evaluation) in order, so it survives restarts.
  */
 export default {
-	version: 6,
+	version: 7,
 	name: 'studies-and-queue',
 	sql: `
 		CREATE TABLE studies (
