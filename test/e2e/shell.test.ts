@@ -34,7 +34,7 @@ describe('the app shell in Chromium (web mode)', () => {
 		const nav = page.getByRole('navigation', { name: 'Main' });
 		await nav.getByRole('link').first().waitFor();
 		expect(await nav.getByRole('link').allTextContents()).toEqual(
-			['Generate', 'Train', 'Evaluate', 'Runs', 'Explain', 'Settings'].map((label) =>
+			['Generate', 'Train', 'Evaluate', 'Studies', 'Runs', 'Explain', 'Settings'].map((label) =>
 				expect.stringContaining(label)
 			)
 		);

@@ -35,7 +35,9 @@ describe('training requests are validated before they change a run', () => {
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
 			launcher: failpoints.launcher,
 			workersDir: path.join(distDir, 'workers'),
-			pathAccess: 'any'
+			pathAccess: 'any',
+			// As the app and `serve`: runs.start goes through the work queue, which runs it.
+			workQueue: true
 		});
 		context.events.subscribe((event) => events.push(event));
 	});
