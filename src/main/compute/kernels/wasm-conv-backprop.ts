@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapFloats, type WasmHeapBackend } from './wasm-heap';
+import { simdConv2D, simdConv2DBackpropFilter, simdConv2DBackpropInput } from './wasm-simd-conv';
 
 const backendName = 'wasm';
 
@@ -160,6 +161,8 @@ function makeConv2dBackpropInput(stock: KernelConfig | undefined): tf.KernelFunc
 			filter.shape as [number, number, number, number],
 			attrs
 		);
+		const direct = simdConv2DBackpropInput(backend as WasmHeapBackend, dy, filter, info);
+		if (direct) return direct;
 		const prepared = info.dataFormat === 'channelsLast' ? dilateAndPadDy(backend, dy, info) : null;
 		if (!prepared) {
 			if (!stock) throw new Error('Conv2DBackpropInput on wasm: unsupported layout or padding.');
@@ -249,6 +252,8 @@ const conv2dBackpropFilter: tf.KernelFunc = (args) => {
 	if (info.dataFormat !== 'channelsLast') {
 		throw new Error("Conv2DBackpropFilter on wasm supports only dataFormat 'NHWC'.");
 	}
+	const direct = simdConv2DBackpropFilter(backend, x, dy, info);
+	if (direct) return direct;
 	const taps = info.filterHeight * info.filterWidth * info.inChannels;
 	const pixels = info.batchSize * info.outHeight * info.outWidth;
 	const columns = backend.makeOutput([taps, pixels], 'float32');
@@ -265,6 +270,26 @@ const conv2dBackpropFilter: tf.KernelFunc = (args) => {
 	release(backend, product);
 	return gradient;
 };
+
+/** Conv2D on the SIMD kernels where they take the shape, else the stock XNNPACK kernel. */
+function makeConv2D(stock: KernelConfig): tf.KernelFunc {
+	return (args) => {
+		const attrs = args.attrs ?? {};
+		const x = args.inputs.x as TensorInfo;
+		const filter = args.inputs.filter as TensorInfo;
+		const info = tf.backend_util.computeConv2DInfo(
+			x.shape as [number, number, number, number],
+			filter.shape as [number, number, number, number],
+			attrs.strides as [number, number] | number,
+			attrs.dilations as [number, number] | number,
+			attrs.pad as Padding,
+			attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+			false,
+			tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as 'NHWC' | 'NCHW')
+		);
+		return simdConv2D(args.backend as WasmHeapBackend, x, filter, info) ?? stock.kernelFunc(args);
+	};
+}
 
 let installed = false;
 
@@ -292,5 +317,15 @@ export function registerWasmConvBackprop(): void {
 		backendName,
 		kernelFunc: conv2dBackpropFilter
 	});
+	const stockConv = tf.getKernel(tf.Conv2D, backendName);
+	if (stockConv) {
+		tf.unregisterKernel(tf.Conv2D, backendName);
+		tf.registerKernel({
+			kernelName: tf.Conv2D,
+			backendName,
+			kernelFunc: makeConv2D(stockConv),
+			...(stockConv.setupFunc ? { setupFunc: stockConv.setupFunc } : {})
+		});
+	}
 	installed = true;
 }
