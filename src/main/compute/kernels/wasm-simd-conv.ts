@@ -17,7 +17,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmHeapBackend } from './wasm-heap';
+import { heapOffset, type WasmHeapBackend } from './wasm-heap';
 import {
 	instantiateSimdKernels,
 	kernelColumns,
@@ -35,21 +35,22 @@ interface SimdBackend extends WasmHeapBackend {
 		_malloc(bytes: number): number;
 		_free(pointer: number): void;
 	};
-	getMemoryOffset(dataId: object): number;
 }
 
 const kernelsByBackend = new WeakMap<object, SimdKernels | null>();
 
-function kernelsOf(backend: SimdBackend): SimdKernels | null {
+/** The SIMD kernels on this backend's memory, instantiated once; null without SIMD. */
+export function simdKernelsOf(backend: WasmHeapBackend): SimdKernels | null {
 	if (!kernelsByBackend.has(backend)) {
-		kernelsByBackend.set(backend, instantiateSimdKernels(backend.wasm.asm.memory));
+		const memory = (backend as SimdBackend).wasm.asm.memory;
+		kernelsByBackend.set(backend, instantiateSimdKernels(memory));
 	}
 	return kernelsByBackend.get(backend) ?? null;
 }
 
 /** Whether these kernels run on this engine (WebAssembly SIMD). */
 export function simdKernelsAvailable(backend: object): boolean {
-	return kernelsOf(backend as SimdBackend) !== null;
+	return simdKernelsOf(backend as WasmHeapBackend) !== null;
 }
 
 /** Heap memory for tables and packed filters, freed together. */
@@ -69,10 +70,6 @@ class Scratch {
 	free(): void {
 		for (const pointer of this.pointers) this.backend.wasm._free(pointer);
 	}
-}
-
-function offsetOf(backend: SimdBackend, info: TensorInfo): number {
-	return backend.getMemoryOffset(info.dataId);
 }
 
 /** Pixels handed to one filter-gradient call: dy's tile (pixels × out channels) stays in L2. */
@@ -139,7 +136,7 @@ export function simdConv2D(
 	info: Conv2DInfo
 ): TensorInfo | null {
 	const heap = backend as SimdBackend;
-	const kernels = kernelsOf(heap);
+	const kernels = simdKernelsOf(heap);
 	const { inChannels, outChannels } = info;
 	// With a few input channels (RGB) a tap's run is too short to pay for reading its pointers.
 	if (
@@ -163,7 +160,7 @@ export function simdConv2D(
 		const table = scratch.allocate(Math.ceil(pixels / kernelRows) * kernelRows * taps * 4);
 		const floats = new Float32Array(heap.wasm.asm.memory.buffer);
 		// Panels of 8 output channels: packed[(j·depth + k)·8 + n] = filter[k, 8j + n].
-		const filterAt = offsetOf(heap, filter) / 4;
+		const filterAt = heapOffset(heap, filter) / 4;
 		for (let j = 0, to = packed / 4; j < outChannels / kernelColumns; j++) {
 			for (let k = 0; k < depth; k++, to += kernelColumns) {
 				const from = filterAt + k * outChannels + j * kernelColumns;
@@ -171,7 +168,7 @@ export function simdConv2D(
 			}
 		}
 		floats.fill(0, zeros / 4, zeros / 4 + inChannels);
-		const xAt = offsetOf(heap, x);
+		const xAt = heapOffset(heap, x);
 		const perImage = outHeight * outWidth;
 		fillRowTable(new Int32Array(floats.buffer), table / 4, pixels, taps, zeros, (pixel, tap) => {
 			const image = Math.floor(pixel / perImage);
@@ -187,7 +184,7 @@ export function simdConv2D(
 			kernels,
 			{ pointer: table, taps, channels: inChannels },
 			{ pointer: packed, depth, panels: outChannels / kernelColumns },
-			{ pointer: offsetOf(heap, out), rows: pixels, columns: outChannels }
+			{ pointer: heapOffset(heap, out), rows: pixels, columns: outChannels }
 		);
 	} catch (error) {
 		backend.disposeData(out.dataId);
@@ -206,7 +203,7 @@ export function simdConv2DBackpropInput(
 	info: Conv2DInfo
 ): TensorInfo | null {
 	const heap = backend as SimdBackend;
-	const kernels = kernelsOf(heap);
+	const kernels = simdKernelsOf(heap);
 	const { inChannels, outChannels } = info;
 	if (
 		!kernels ||
@@ -230,7 +227,7 @@ export function simdConv2DBackpropInput(
 		const table = scratch.allocate(Math.ceil(pixels / kernelRows) * kernelRows * taps * 4);
 		const floats = new Float32Array(heap.wasm.asm.memory.buffer);
 		// packed[(j·depth + tap·O + o)·8 + n] = filter[tap, 8j + n, o]: transposed per tap.
-		const filterAt = offsetOf(heap, filter) / 4;
+		const filterAt = heapOffset(heap, filter) / 4;
 		let to = packed / 4;
 		for (let j = 0; j < inChannels / kernelColumns; j++) {
 			for (let tap = 0; tap < taps; tap++) {
@@ -243,7 +240,7 @@ export function simdConv2DBackpropInput(
 			}
 		}
 		floats.fill(0, zeros / 4, zeros / 4 + outChannels);
-		const dyAt = offsetOf(heap, dy);
+		const dyAt = heapOffset(heap, dy);
 		const perImage = inHeight * inWidth;
 		fillRowTable(new Int32Array(floats.buffer), table / 4, pixels, taps, zeros, (pixel, tap) => {
 			const image = Math.floor(pixel / perImage);
@@ -259,7 +256,7 @@ export function simdConv2DBackpropInput(
 			kernels,
 			{ pointer: table, taps, channels: outChannels },
 			{ pointer: packed, depth, panels: inChannels / kernelColumns },
-			{ pointer: offsetOf(heap, dx), rows: pixels, columns: inChannels }
+			{ pointer: heapOffset(heap, dx), rows: pixels, columns: inChannels }
 		);
 	} catch (error) {
 		backend.disposeData(dx.dataId);
@@ -278,7 +275,7 @@ export function simdConv2DBackpropFilter(
 	info: Conv2DInfo
 ): TensorInfo | null {
 	const heap = backend as SimdBackend;
-	const kernels = kernelsOf(heap);
+	const kernels = simdKernelsOf(heap);
 	const { inChannels, outChannels } = info;
 	if (!kernels || !plainConvolution(info) || outChannels % kernelColumns !== 0) return null;
 	const { batchSize, inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth } = info;
@@ -303,7 +300,7 @@ export function simdConv2DBackpropFilter(
 		const pointers = new Int32Array(heap.wasm.asm.memory.buffer);
 		const floats = new Float32Array(pointers.buffer);
 		floats.fill(0, zeros / 4, zeros / 4 + stride);
-		let xAt = offsetOf(heap, x);
+		let xAt = heapOffset(heap, x);
 		if (padded !== null) {
 			const inputPixels = batchSize * inHeight * inWidth;
 			for (let pixel = 0, from = xAt / 4, to = padded / 4; pixel < inputPixels; pixel++) {
@@ -330,8 +327,8 @@ export function simdConv2DBackpropFilter(
 				}
 			}
 		}
-		const dyAt = offsetOf(heap, dy);
-		const dFilterAt = offsetOf(heap, dFilter);
+		const dyAt = heapOffset(heap, dy);
+		const dFilterAt = heapOffset(heap, dFilter);
 		const rowBytes = outChannels * 4;
 		for (let first = 0; first < pixels; first += filterGradientTile) {
 			const count = Math.min(filterGradientTile, pixels - first);

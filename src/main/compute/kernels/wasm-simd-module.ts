@@ -95,7 +95,17 @@ const op = {
 	vectorZero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
 	multiply: [0xfd, 0xe6, 0x01],
 	plus: [0xfd, 0xe4, 0x01],
-	fusedMultiplyAdd: [0xfd, 0x85, 0x02]
+	fusedMultiplyAdd: [0xfd, 0x85, 0x02],
+	// float64 pairs, for the short product's exact sums
+	loadFloat: (offset: number) => [0x2a, 2, ...unsigned(offset)],
+	promote: [0xbb],
+	doubleSplat: [0xfd, 0x14],
+	loadPairZero: (offset: number) => [0xfd, 0x5d, 3, ...unsigned(offset)],
+	promotePair: [0xfd, 0x5f],
+	demotePair: [0xfd, 0x5e],
+	storePair: (offset: number) => [0xfd, 0x5b, 3, ...unsigned(offset), 0],
+	doublePlus: [0xfd, 0xf0, 0x01],
+	doubleMultiply: [0xfd, 0xf2, 0x01]
 };
 
 /** Rows (output pixels or input channels) and columns (output channels) per micro-kernel call. */
@@ -263,6 +273,42 @@ function gatherColumnsBody(fused: boolean): Body {
 	return { i32Locals: 5, vectorLocals: 2 * kernelRows + 3, code };
 }
 
+/** The most column pairs one `shortRow` call sums (16 columns: 8 float64x2 accumulators). */
+export const shortRowPairs = 8;
+
+/**
+ * shortRow{n}(a, inner, b, ldb, c): one row of a short product, `2n` columns of it: c[j] =
+ * Σ_k a[k] · b[k, j] for j < 2n, with a's row contiguous (`inner` floats), b's rows `ldb` bytes
+ * apart. Every product and sum is in float64 (a float32 product is exact in float64) and each
+ * sum is rounded to float32 once, at the end, exactly as a JavaScript loop over the same order.
+ */
+function shortRowBody(pairs: number): Body {
+	const [a, inner, b, ldb, c] = [0, 1, 2, 3, 4];
+	const left = 5;
+	const weight = 6;
+	const acc = 7;
+	const pair = acc + pairs;
+	const code: number[] = [];
+	for (let j = 0; j < pairs; j++) code.push(...op.vectorZero, ...op.set(acc + j));
+	code.push(...op.get(inner), ...op.set(left));
+	code.push(...op.block, ...op.loop);
+	code.push(...op.get(a), ...op.loadFloat(0), ...op.promote, ...op.doubleSplat, ...op.set(weight));
+	code.push(...advance(a, op.i32(4)));
+	for (let j = 0; j < pairs; j++) {
+		code.push(...op.get(b), ...op.loadPairZero(8 * j), ...op.promotePair, ...op.set(pair));
+		code.push(...op.get(acc + j), ...op.get(weight), ...op.get(pair), ...op.doubleMultiply);
+		code.push(...op.doublePlus, ...op.set(acc + j));
+	}
+	code.push(...advance(b, op.get(ldb)));
+	code.push(...op.get(left), ...op.i32(1), ...op.sub, ...op.tee(left));
+	code.push(...op.branchIf(0), ...op.end, ...op.end);
+	for (let j = 0; j < pairs; j++) {
+		code.push(...op.get(c), ...op.get(acc + j), ...op.demotePair, ...op.storePair(8 * j));
+	}
+	code.push(...op.end);
+	return { i32Locals: 1, vectorLocals: 2 + pairs, code };
+}
+
 function section(id: number, content: number[]): number[] {
 	return [id, ...unsigned(content.length), ...content];
 }
@@ -276,7 +322,12 @@ function name(text: string): number[] {
 export function simdModuleBytes(fused: boolean): Uint8Array {
 	const functions = [
 		{ name: 'gatherRows', params: 10, body: gatherRowsBody(fused) },
-		{ name: 'gatherColumns', params: 10, body: gatherColumnsBody(fused) }
+		{ name: 'gatherColumns', params: 10, body: gatherColumnsBody(fused) },
+		...Array.from({ length: shortRowPairs }, (_, i) => ({
+			name: `shortRow${i + 1}`,
+			params: 5,
+			body: shortRowBody(i + 1)
+		}))
 	];
 	const types = functions.flatMap((fn) => [
 		0x60,
@@ -331,6 +382,14 @@ export interface SimdKernels {
 		rows: number,
 		accumulate: number
 	): void;
+	/** `shortRow1` … `shortRow8`: see {@link shortRowBody}. */
+	[shortRow: `shortRow${number}`]: (
+		a: number,
+		inner: number,
+		b: number,
+		ldb: number,
+		c: number
+	) => void;
 }
 
 /**
