@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAllGradients } from '../../src/main/compute/kernels/register-gradients';
 import { registerWasmKernelPack } from '../../src/main/compute/kernels';
 import type { WasmHeapBackend } from '../../src/main/compute/kernels/wasm-heap';
+import { maxPoolBackprop } from '../../src/main/compute/kernels/wasm-max-pool-grad';
 import {
 	simdConv2D,
 	simdConv2DBackpropFilter,
@@ -430,6 +431,42 @@ describe('wasm MaxPoolGrad', () => {
 			expect(Math.max(...Array.from(expected, Math.abs))).toBeGreaterThan(0);
 		}
 	);
+
+	it('gives the bits of the JavaScript loop on the SIMD kernel (channels in fours), ties, NaN and -Infinity included', async () => {
+		expect(await tf.setBackend('wasm')).toBe(true);
+		for (const poolCase of poolCases.filter((each) => each.x[3] % 4 === 0)) {
+			const x = poolInput(poolCase);
+			const data = x.dataSync() as Float32Array;
+			// A few NaN and -Infinity inputs, which no window may pick.
+			const marked = new Float32Array(data);
+			for (let i = 0; i < marked.length; i += 97) marked[i] = i % 2 === 0 ? Number.NaN : -Infinity;
+			const input = tf.tensor4d(marked, poolCase.x);
+			const y = tf.maxPool(input, poolCase.filter, poolCase.stride, poolCase.pad);
+			const dy = tensor4(y.shape, 33);
+			const dx = tf
+				.engine()
+				.runKernel(
+					tf.MaxPoolGrad,
+					{ dy, input, output: y },
+					{ filterSize: poolCase.filter, strides: poolCase.stride, pad: poolCase.pad }
+				) as tf.Tensor;
+			const info = tf.backend_util.computePool2DInfo(
+				poolCase.x,
+				poolCase.filter,
+				poolCase.stride,
+				1,
+				poolCase.pad
+			);
+			const expected = new Float32Array(marked.length);
+			maxPoolBackprop(marked, dy.dataSync() as Float32Array, expected, info);
+			const actual = dx.dataSync() as Float32Array;
+			expect(
+				Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer)),
+				JSON.stringify(poolCase)
+			).toBe(true);
+			tf.dispose([x, input, y, dy, dx]);
+		}
+	});
 
 	it('sends a tie to the first maximum in row-major order and skips all--Infinity windows', async () => {
 		await tf.setBackend('wasm');

@@ -105,7 +105,17 @@ const op = {
 	demotePair: [0xfd, 0x5e],
 	storePair: (offset: number) => [0xfd, 0x5b, 3, ...unsigned(offset), 0],
 	doublePlus: [0xfd, 0xf0, 0x01],
-	doubleMultiply: [0xfd, 0xf2, 0x01]
+	doubleMultiply: [0xfd, 0xf2, 0x01],
+	// max pool's gradient
+	greater: [0xfd, 0x44],
+	select: [0xfd, 0x52],
+	intSplat: [0xfd, 0x11],
+	intPlus: [0xfd, 0xae, 0x01],
+	lane: (index: number) => [0xfd, 0x1b, index],
+	vectorConstant: (bytes: number[]) => [0xfd, 0x0c, ...bytes],
+	storeFloat: (offset: number) => [0x38, 2, ...unsigned(offset)],
+	floatPlus: [0x92],
+	notEqual: [0x47]
 };
 
 /** Rows (output pixels or input channels) and columns (output channels) per micro-kernel call. */
@@ -309,6 +319,63 @@ function shortRowBody(pairs: number): Body {
 	return { i32Locals: 1, vectorLocals: 2 + pairs, code };
 }
 
+/** Four int32 lanes as bytes (little-endian), for `v128.const`. */
+function intLanes(values: number[]): number[] {
+	return values.flatMap((value) => [
+		value & 0xff,
+		(value >>> 8) & 0xff,
+		(value >>> 16) & 0xff,
+		value >>> 24
+	]);
+}
+
+/**
+ * maxPoolWindow(first, rows, columns, pixelBytes, rowBytes, groups, dy, delta): the gradient of
+ * one max-pool window, 4 channels at a time (`groups` of them). The window's top-left pixel is at
+ * `first`, its pixels `pixelBytes` apart in a row and its rows `rowBytes` apart. For each
+ * channel, the first strict maximum in row-major order (from −∞, so a window of NaN or −∞ passes
+ * nothing) receives its dy: `dx[at + delta] += dy`, added channel by channel in order, so the
+ * result has the bits of the JavaScript loop it replaces.
+ */
+function maxPoolWindowBody(): Body {
+	const [first, rows, columns, pixelBytes, rowBytes, groups, dy, delta] = [0, 1, 2, 3, 4, 5, 6, 7];
+	const [groupsLeft, rowAt, columnAt, rowsLeft, columnsLeft, target] = [8, 9, 10, 11, 12, 13];
+	const [best, at, value, greater, offsets] = [14, 15, 16, 17, 18];
+	const negativeInfinity = intLanes([0xff800000, 0xff800000, 0xff800000, 0xff800000]);
+	const code: number[] = [...op.vectorConstant(intLanes([0, 4, 8, 12])), ...op.set(offsets)];
+	code.push(...op.get(groups), ...op.set(groupsLeft));
+	code.push(...op.block, ...op.loop);
+	code.push(...op.vectorConstant(negativeInfinity), ...op.set(best));
+	code.push(...op.i32(-1), ...op.intSplat, ...op.set(at));
+	code.push(...op.get(first), ...op.set(rowAt), ...op.get(rows), ...op.set(rowsLeft));
+	code.push(...op.block, ...op.loop);
+	code.push(...op.get(rowAt), ...op.set(columnAt), ...op.get(columns), ...op.set(columnsLeft));
+	code.push(...op.block, ...op.loop);
+	code.push(...op.get(columnAt), ...op.vectorLoad(0), ...op.set(value));
+	code.push(...op.get(value), ...op.get(best), ...op.greater, ...op.set(greater));
+	code.push(...op.get(value), ...op.get(best), ...op.get(greater), ...op.select, ...op.set(best));
+	code.push(...op.get(columnAt), ...op.intSplat, ...op.get(offsets), ...op.intPlus);
+	code.push(...op.get(at), ...op.get(greater), ...op.select, ...op.set(at));
+	code.push(...advance(columnAt, op.get(pixelBytes)));
+	code.push(...op.get(columnsLeft), ...op.i32(1), ...op.sub, ...op.tee(columnsLeft));
+	code.push(...op.branchIf(0), ...op.end, ...op.end);
+	code.push(...advance(rowAt, op.get(rowBytes)));
+	code.push(...op.get(rowsLeft), ...op.i32(1), ...op.sub, ...op.tee(rowsLeft));
+	code.push(...op.branchIf(0), ...op.end, ...op.end);
+	for (let lane = 0; lane < 4; lane++) {
+		code.push(...op.get(at), ...op.lane(lane), ...op.tee(target), ...op.i32(-1), ...op.notEqual);
+		code.push(...op.if);
+		code.push(...op.get(target), ...op.get(delta), ...op.add, ...op.set(target));
+		code.push(...op.get(target), ...op.get(target), ...op.loadFloat(0));
+		code.push(...op.get(dy), ...op.loadFloat(4 * lane), ...op.floatPlus, ...op.storeFloat(0));
+		code.push(...op.end);
+	}
+	code.push(...advance(first, op.i32(16)), ...advance(dy, op.i32(16)));
+	code.push(...op.get(groupsLeft), ...op.i32(1), ...op.sub, ...op.tee(groupsLeft));
+	code.push(...op.branchIf(0), ...op.end, ...op.end, ...op.end);
+	return { i32Locals: 6, vectorLocals: 5, code };
+}
+
 function section(id: number, content: number[]): number[] {
 	return [id, ...unsigned(content.length), ...content];
 }
@@ -327,7 +394,8 @@ export function simdModuleBytes(fused: boolean): Uint8Array {
 			name: `shortRow${i + 1}`,
 			params: 5,
 			body: shortRowBody(i + 1)
-		}))
+		})),
+		{ name: 'maxPoolWindow', params: 8, body: maxPoolWindowBody() }
 	];
 	const types = functions.flatMap((fn) => [
 		0x60,
@@ -381,6 +449,17 @@ export interface SimdKernels {
 		ldc: number,
 		rows: number,
 		accumulate: number
+	): void;
+	/** See {@link maxPoolWindowBody}. */
+	maxPoolWindow(
+		first: number,
+		rows: number,
+		columns: number,
+		pixelBytes: number,
+		rowBytes: number,
+		groups: number,
+		dy: number,
+		delta: number
 	): void;
 	/** `shortRow1` … `shortRow8`: see {@link shortRowBody}. */
 	[shortRow: `shortRow${number}`]: (
