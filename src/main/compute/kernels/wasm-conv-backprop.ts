@@ -1,14 +1,18 @@
 /**
- * Convolution gradients for the tfjs `wasm` backend, built on its XNNPACK forward convolution.
+ * Convolution and its gradients for the tfjs `wasm` backend.
  *
- * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel (training a conv net fails) and
- * its `Conv2DBackpropInput` is a scalar C++ loop. Both gradients are convolutions themselves:
+ * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel (training a conv net fails), its
+ * `Conv2DBackpropInput` is a scalar C++ loop, and its XNNPACK `Conv2D` runs at about 29 GFLOP/s
+ * per core. Each kernel here first tries the project's SIMD kernels (`wasm-simd-conv.ts`: an
+ * indirect matrix product at about 45 GFLOP/s), which take the shapes of the encoders (output
+ * channels in multiples of 8; the input gradient at stride 1); for the other shapes:
+ * - forward: XNNPACK's kernel;
  * - input gradient: dy, dilated by the stride (zeros between pixels) and padded by
  *   `filter - 1 - pad`, convolved (stride 1) with the filter rotated by 180° and with its in/out
- *   channels swapped;
+ *   channels swapped, on XNNPACK;
  * - filter gradient: a matrix product, im2col(x)ᵀ · dy, with the im2col matrix assembled by a
  *   JavaScript loop over the wasm heap (see {@link im2colTransposed}).
- * The kernels compose the backend's own kernels (Transpose, Reverse, PadV2, Slice, Conv2D,
+ * These compose the backend's own kernels (Transpose, Reverse, PadV2, Slice, Conv2D,
  * BatchMatMul), looked up in the kernel registry and called on the same backend, and free their
  * intermediates. NHWC, any strides and 'same' / 'valid' / explicit padding; forward dilations
  * other than 1 are not supported (tfjs-core's Conv2D gradient itself refuses them).
@@ -294,7 +298,8 @@ function makeConv2D(stock: KernelConfig): tf.KernelFunc {
 let installed = false;
 
 /**
- * Registers `Conv2DBackpropFilter` and a faster `Conv2DBackpropInput` for the wasm backend.
+ * Registers `Conv2DBackpropFilter`, a faster `Conv2DBackpropInput` and `Conv2D` for the wasm
+ * backend.
  * Call after importing `@tensorflow/tfjs-backend-wasm` and before or after `setBackend('wasm')`.
  * Idempotent. The stock input kernel stays as the fallback for NCHW and for explicit pads wider
  * than the filter; its setup (binding its C++ function) is kept so that fallback works.
