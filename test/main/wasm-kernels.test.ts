@@ -7,6 +7,7 @@ import { registerWasmKernelPack } from '../../src/main/compute/kernels';
 import type { WasmHeapBackend } from '../../src/main/compute/kernels/wasm-heap';
 import { maxPoolBackprop } from '../../src/main/compute/kernels/wasm-max-pool-grad';
 import {
+	alignTo16,
 	simdConv2D,
 	simdConv2DBackpropFilter,
 	simdConv2DBackpropInput,
@@ -356,6 +357,18 @@ describe('wasm SIMD convolution kernels', () => {
 			expect(relativeError(actual.dFilter, expected.dFilter)).toBeLessThan(1e-5);
 		}
 	);
+
+	it('align scratch memory anywhere in a 4 GiB heap, past the int32 range too', () => {
+		expect([0, 1, 16, 17, 2 ** 31 - 1, 2 ** 31 + 1, 2 ** 32 - 32].map(alignTo16)).toEqual([
+			0,
+			16,
+			16,
+			32,
+			2 ** 31,
+			2 ** 31 + 16,
+			2 ** 32 - 32
+		]);
+	});
 
 	it('leave no tensor behind and give the same bits every time', async () => {
 		await tf.setBackend('wasm');

@@ -53,6 +53,14 @@ export function simdKernelsAvailable(backend: object): boolean {
 	return simdKernelsOf(backend as WasmHeapBackend) !== null;
 }
 
+/**
+ * The first multiple of 16 at or after `address`. Heap addresses go up to 4 GiB, past int32:
+ * bitwise operators, which work on int32, would make those negative.
+ */
+export function alignTo16(address: number): number {
+	return Math.ceil(address / 16) * 16;
+}
+
 /** Heap memory for tables and packed filters, freed together. */
 class Scratch {
 	private readonly pointers: number[] = [];
@@ -64,7 +72,7 @@ class Scratch {
 		const pointer = this.backend.wasm._malloc(bytes + 16) >>> 0;
 		if (pointer === 0) throw new Error('Cannot enlarge memory: the wasm heap is full.');
 		this.pointers.push(pointer);
-		return (pointer + 15) & ~15;
+		return alignTo16(pointer);
 	}
 
 	free(): void {
