@@ -2,9 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Four suites: `unit` (pure logic), `integration` (real SQLite files, real worker processes,
- * the real server), `reliability` (hostile input and faults against the real app in processes
- * of its own) and `e2e` (Chromium driving the web mode). Integration, reliability and e2e use
- * the built `dist/`, which `npm test` builds first.
+ * the real server), `reliability` (hostile input and faults: hostile sockets, full disks,
+ * competing processes, hostile files) and `e2e` (Chromium driving the web mode). All but `unit`
+ * use the built `dist/`, which `npm test` builds first.
  */
 export default defineConfig({
 	test: {
@@ -34,8 +34,10 @@ export default defineConfig({
 					name: 'reliability',
 					include: ['test/reliability/**/*.test.ts'],
 					globalSetup: ['test/support/global-setup.ts'],
-					testTimeout: 120_000,
-					hookTimeout: 60_000
+					// Real trainers, full disks and competing processes: generous, and one file at a time.
+					testTimeout: 180_000,
+					hookTimeout: 60_000,
+					fileParallelism: false
 				}
 			},
 			{

@@ -193,6 +193,12 @@ async function main(): Promise<void> {
 			console.log(`${name.padEnd(26)} ${resolved}`);
 			continue;
 		}
+		if (Object.values(resolved.generator.params).some((spec) => spec.kind === 'encoder')) {
+			console.log(
+				`${name.padEnd(26)} skipped: needs a trained encoder (time it with noiselab generate)`
+			);
+			continue;
+		}
 		if (resolved.generator.speed === 'slow' && !values['include-slow']) {
 			console.log(`${name.padEnd(26)} skipped: slow generator (use --include-slow)`);
 			continue;

@@ -10,12 +10,16 @@ import { HostPaths } from './host-paths';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
 import { GeneratorService } from './services/generators';
+import { AnalysisService } from './services/analysis';
 import { buildDoctorReport } from './services/system';
 import { EvaluationService } from './services/evaluation';
 import { ExplainService } from './services/explain';
+import { InteropService } from './services/interop';
 import { QuickstartService } from './services/quickstart';
+import { TrainedEncoders } from './services/trained-encoders';
 import { TrainingService } from './services/training';
-import { openStore, type Store } from './store/database';
+import { folderOwner, lockDataFolder, type DataFolderLock } from './data-folder-lock';
+import { openStore, openStoreReadOnly, type Store } from './store/database';
 import { readSettings, writeSettings } from './store/settings';
 import { WorkerFactory, type WorkerLauncher } from './workers/host';
 
@@ -35,6 +39,16 @@ export interface AppContextOptions {
 	pathAccess: HostPathAccess;
 	/** Shows a message to the person at the host: the terminal of `noiselab serve`. */
 	tellHost?: (message: string) => void;
+	/**
+	 * How this process uses the data folder. `owner` (the default: the app, `serve`, commands
+	 * that change data) first takes the folder's lock, failing with DATA_FOLDER_BUSY while
+	 * another process holds it, then migrates the store and recovers what a crash left
+	 * running. `read-only` (`doctor`, `explain`) opens the store read-only and changes nothing,
+	 * so it can run beside an owner.
+	 */
+	access?: 'owner' | 'read-only';
+	/** What this process runs, named in the lock for others' messages (default: its arguments). */
+	command?: string;
 }
 
 /** The service layer and what it owns: the store, the workers and the event bus. */
@@ -48,6 +62,10 @@ export interface AppContext {
 	readonly evaluation: EvaluationService;
 	readonly quickstart: QuickstartService;
 	readonly hostPaths: HostPaths;
+	/** Precision and recall of noise sources (a study calls `precisionRecall` per source). */
+	readonly analysis: AnalysisService;
+	/** Resolves and pins the trained encoders generator configurations name. */
+	readonly encoders: TrainedEncoders;
 	readonly dispatch: Dispatch;
 	close(): void;
 }
@@ -60,21 +78,37 @@ export interface AppContext {
 export function createAppContext(options: AppContextOptions): AppContext {
 	const { dataDir } = options;
 	// Workers inherit the environment: this is how they find the shared generator cache.
-	process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache');
+	const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir.path, 'cache'));
 	const events = new EventBus();
-	const store = tryOpenStore(dataDir.path);
+	const owner = options.access !== 'read-only';
+	const lock = owner ? lockOrNot(dataDir.path, options.command ?? describeProcess()) : null;
+	const store = owner ? tryOpenStore(dataDir.path) : tryOpenStoreReadOnly(dataDir.path);
 	const requireStore = (): Store => {
 		if (store.ok) return store.value;
 		throw new AppFailure(store.error.code, store.error.message);
 	};
-	const settings = (): AppSettings => (store.ok ? readSettings(store.value.db) : defaultSettings);
+	const settings = (): AppSettings => {
+		if (!store.ok) return defaultSettings;
+		try {
+			return readSettings(store.value.db);
+		} catch {
+			return defaultSettings; // A damaged database: `doctor` must still get to say so.
+		}
+	};
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
 	const backends = new BackendMonitor(workers, () => settings().backend, events);
-	const generators = new GeneratorService(workers, requireStore, events);
+	// Pinned where the workers look: the cache folder they inherit.
+	const encoders = new TrainedEncoders(() => requireStore().db, cacheDir);
+	const generators = new GeneratorService(workers, requireStore, events, encoders);
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
+		encoders,
 		preference: () => settings().backend,
 		replicas: () => settings().replicas,
+		appVersion: appInfo.version
+	});
+	const interop = new InteropService(requireStore, events, {
+		runsDir: path.join(dataDir.path, 'runs'),
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {
@@ -82,6 +116,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		preference: () => settings().backend
 	});
 	const quickstart = new QuickstartService(training, evaluation, events);
+	const analysis = new AnalysisService(workers, requireStore, events, {
+		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
+		preference: () => settings().backend,
+		encoders
+	});
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
@@ -116,7 +155,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 					}
 				}
 			: config;
-	if (store.ok) {
+	// Only the folder's owner may decide that what the store says is running is not.
+	if (store.ok && owner) {
 		generators.recoverInterrupted();
 		training.recoverInterrupted();
 		evaluation.recoverInterrupted();
@@ -137,6 +177,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			buildDoctorReport({
 				dataDir,
 				store,
+				owner: folderOwner(dataDir.path),
 				probe: await backends.probe(refresh),
 				preference: settings().backend,
 				electronVersion: options.electronVersion ?? null,
@@ -164,6 +205,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
+		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),
 		'presets.save': (request) => generators.savePreset(request),
 		'presets.rename': ({ id, name }) => generators.renamePreset(id, name),
@@ -188,6 +230,13 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.exportBundle(id, hostPaths.resolve('bundle file to write', file), overwrite),
 		'runs.importBundle': ({ path: file }) =>
 			training.importBundle(hostPaths.resolve('bundle file to import', file)),
+		'runs.importEncoder': (params) =>
+			interop.importEncoder({
+				...params,
+				path: hostPaths.resolve('encoder checkpoint to import', params.path)
+			}),
+		'runs.exportEncoder': ({ id, folder }) =>
+			interop.exportEncoder(id, hostPaths.resolve('encoder export folder', folder)),
 		'evaluations.datasets': () => evaluation.datasets(),
 		'evaluations.registerDataset': ({ path: folder }) =>
 			evaluation.registerDataset(hostPaths.resolve('evaluation dataset folder', folder)),
@@ -201,6 +250,17 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'explain.filters': (params) => explain.filters(params),
 		'explain.activations': (params) => explain.activations(withDataset(params)),
 		'explain.neighbours': (params) => explain.neighbours(withDataset(params)),
+		'analysis.precisionRecall': ({ noise, ...params }) =>
+			analysis.precisionRecall(
+				withDataset({
+					...params,
+					noise:
+						noise.kind === 'folder'
+							? { ...noise, path: hostPaths.resolve('noise image folder', noise.path) }
+							: noise
+				})
+			),
+		'analysis.cancel': ({ jobId }) => analysis.cancel(jobId),
 		'quickstart.start': (params) => quickstart.start(params),
 		'quickstart.status': () => quickstart.status()
 	};
@@ -215,6 +275,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		evaluation,
 		quickstart,
 		hostPaths,
+		analysis,
+		encoders,
 		dispatch: createDispatcher(handlers),
 		close: () => {
 			backends.close();
@@ -222,7 +284,9 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			training.close();
 			evaluation.close();
 			explain.close();
+			analysis.close();
 			if (store.ok) store.value.close();
+			lock?.release();
 		}
 	};
 }
@@ -233,4 +297,32 @@ function tryOpenStore(folder: string): Result<Store> {
 	} catch (error) {
 		return { ok: false, error: toAppError(error) };
 	}
+}
+
+function tryOpenStoreReadOnly(folder: string): Result<Store> {
+	try {
+		return { ok: true, value: openStoreReadOnly(folder) };
+	} catch (error) {
+		return { ok: false, error: toAppError(error) };
+	}
+}
+
+/**
+ * The folder's lock, or null when the folder cannot hold one (unwritable, say): then the store
+ * cannot open either, and the app starts to say why. Another owner is an error the caller shows.
+ */
+function lockOrNot(folder: string, command: string): DataFolderLock | null {
+	try {
+		return lockDataFolder(folder, command);
+	} catch (error) {
+		if (error instanceof AppFailure && error.code === 'DATA_FOLDER_BUSY') throw error;
+		return null;
+	}
+}
+
+/** This process as `ps` would name it, for the lock: "noiselab serve --port 5177". */
+function describeProcess(): string {
+	const [, script = '', ...args] = process.argv;
+	const name = /noiselab/.test(script) ? 'noiselab' : path.basename(script || process.argv0);
+	return [name, ...args].join(' ');
 }

@@ -22,9 +22,12 @@ import type { HostPathAccess } from '../core/api/settings';
 export type HostPathUse =
 	| 'dataset export folder'
 	| 'training image folder'
+	| 'noise image folder'
 	| 'evaluation dataset folder'
 	| 'bundle file to write'
-	| 'bundle file to import';
+	| 'bundle file to import'
+	| 'encoder checkpoint to import'
+	| 'encoder export folder';
 
 /** A folder waiting for the code printed on the host. */
 interface PendingFolder {

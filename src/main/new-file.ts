@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppFailure } from '../core/api/errors';
+import { isDiskFull, writeFailure } from './durable-file';
 
 /** How {@link writeNewFile} treats a target that exists. */
 export interface NewFileOptions {
@@ -65,11 +66,14 @@ export function writeNewFile(target: string, bytes: Uint8Array, options: NewFile
 	} catch (error) {
 		fs.rmSync(temporary, { force: true });
 		if (error instanceof AppFailure) throw error;
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new AppFailure(
-			code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',
-			`Cannot write ${target}: ${(error as Error).message}`
-		);
+		if (isDiskFull(error)) {
+			throw writeFailure(
+				error,
+				`the ${options.what} ${path.basename(target)}`,
+				path.dirname(target)
+			);
+		}
+		throw new AppFailure('IO_ERROR', `Cannot write ${target}: ${(error as Error).message}`);
 	}
 }
 

@@ -35,11 +35,7 @@ describe('the SQLite store', () => {
 		first.close();
 		const second = openStore(folder.path);
 		expect(second.db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
-		expect(readSettings(second.db)).toEqual({
-			backend: 'cpu',
-			replicas: null,
-			allowedFolders: []
-		});
+		expect(readSettings(second.db)).toEqual({ backend: 'cpu', replicas: null, allowedFolders: [] });
 		second.close();
 	});
 

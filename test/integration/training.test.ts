@@ -7,7 +7,7 @@ import type { RunProgress, RunRecord } from '../../src/core/api/training';
 import { trainConfigSchema, type TrainConfigInput } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
-import { forkNodeWorker } from '../../src/main/workers/node-launcher';
+import { failpointLauncher } from '../support/failpoints';
 import { distDir, temporaryFolder } from '../support/paths';
 
 /**
@@ -35,10 +35,11 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 	const home = temporaryFolder();
 	let context: AppContext;
 	const events: ApiEvent[] = [];
+	const failpoints = failpointLauncher();
 	beforeAll(() => {
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
-			launcher: forkNodeWorker,
+			launcher: failpoints.launcher,
 			workersDir: path.join(distDir, 'workers'),
 			// The services under test, not the web host-path policy: any path, as the CLI.
 			pathAccess: 'any'
@@ -128,41 +129,53 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		});
 	}
 
-	it('resumes a run whose worker was killed and ends exactly where an uninterrupted run ends', async () => {
-		const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
-		const straight = context.training.start({ name: 'straight', config });
-		await context.training.idle();
+	// Three sessions (straight, killed, resumed), each starting a trainer: minutes on a loaded machine.
+	it(
+		'resumes a run whose worker was killed and ends exactly where an uninterrupted run ends',
+		{
+			timeout: 180_000
+		},
+		async () => {
+			const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
+			const straight = context.training.start({ name: 'straight', config });
+			await context.training.idle();
 
-		const killed = context.training.start({ name: 'killed', config });
-		await waitFor(() => progressOf(killed.id).some((p) => p.step >= 5));
-		const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
-			.toString()
-			.trim()
-			.split('\n')
-			.map(Number);
-		for (const pid of pids) process.kill(pid, 'SIGKILL');
-		await context.training.idle();
-		const interrupted = context.training.get(killed.id);
-		expect(interrupted.run.status).toBe('interrupted');
-		expect(interrupted.run.error).toMatch(/Resume/);
-		expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
+			// The session holds after step 6 (a failpoint), so the kill lands between the checkpoint of
+			// step 4 and the end on any machine; waiting for "step >= 5" raced a fast machine, whose
+			// next progress report could already be the run's last step.
+			const killed = failpoints.armed('train.hold-after-step=6', () =>
+				context.training.start({ name: 'killed', config })
+			);
+			await waitFor(() => progressOf(killed.id).some((p) => p.step === 6));
+			const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
+				.toString()
+				.trim()
+				.split('\n')
+				.map(Number);
+			for (const pid of pids) process.kill(pid, 'SIGKILL');
+			await context.training.idle();
+			const interrupted = context.training.get(killed.id);
+			expect(interrupted.run.status).toBe('interrupted');
+			expect(interrupted.run.error).toMatch(/Resume/);
+			expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
 
-		context.training.resume(killed.id);
-		await context.training.idle();
-		const done = context.training.get(killed.id);
-		expect(done.run.status).toBe('completed');
-		const reference = context.training.get(straight.id);
-		expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
-		const a = tensorsOf(straight);
-		const b = tensorsOf(killed);
-		expect(b.step).toBe(8);
-		expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
-		const bytes = (data: Float32Array | undefined) =>
-			data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
-		for (const [name, tensor] of Object.entries(a.tensors)) {
-			expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+			context.training.resume(killed.id);
+			await context.training.idle();
+			const done = context.training.get(killed.id);
+			expect(done.run.status).toBe('completed');
+			const reference = context.training.get(straight.id);
+			expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
+			const a = tensorsOf(straight);
+			const b = tensorsOf(killed);
+			expect(b.step).toBe(8);
+			expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
+			const bytes = (data: Float32Array | undefined) =>
+				data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
+			for (const [name, tensor] of Object.entries(a.tensors)) {
+				expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+			}
 		}
-	});
+	);
 
 	it('marks a run whose loss becomes NaN as diverged, with a suggestion', async () => {
 		const run = context.training.start({

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import type { HostPathAccess } from '../../src/core/api/settings';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { startWebServer, type WebServer } from '../../src/main/server/web-server';
+import type { WorkerLauncher } from '../../src/main/workers/host';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
 import { distDir, temporaryFolder } from './paths';
 
@@ -16,18 +18,28 @@ export interface TestServer {
 
 /**
  * Starts the app exactly as `noiselab serve` does, in this process: host paths confined to the
- * data folder and `allowFolders` (as `serve --allow-folder`).
+ * data folder and `allowFolders` (as `serve --allow-folder`); `launcher` may wrap the worker
+ * launcher (e.g. to arm failpoints in its workers).
  */
 export async function startTestServer(
 	dataDir = temporaryFolder(),
-	{ allowFolders = [] }: { allowFolders?: readonly string[] } = {}
+	{
+		allowFolders = [],
+		launcher = forkNodeWorker,
+		pathAccess = 'confined'
+	}: {
+		allowFolders?: readonly string[];
+		launcher?: WorkerLauncher;
+		/** `any` as the desktop app, for suites that test what lies behind the path policy. */
+		pathAccess?: HostPathAccess;
+	} = {}
 ): Promise<TestServer> {
 	const hostMessages: string[] = [];
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
-		launcher: forkNodeWorker,
+		launcher,
 		workersDir: path.join(distDir, 'workers'),
-		pathAccess: 'confined',
+		pathAccess,
 		tellHost: (message) => hostMessages.push(message)
 	});
 	for (const folder of allowFolders) context.hostPaths.allowOnHost(folder);

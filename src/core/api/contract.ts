@@ -23,6 +23,11 @@ import {
 } from './generators';
 import type { ApiMethod } from './methods';
 import {
+	exportEncoderParamsSchema,
+	exportEncoderResultSchema,
+	importEncoderParamsSchema
+} from './interop';
+import {
 	evalDatasetInfoSchema,
 	evaluateParamsSchema,
 	evaluationProgressSchema,
@@ -53,6 +58,12 @@ import {
 	startRunParamsSchema
 } from './training';
 import { trainConfigSchema } from '../training/config';
+import { generatorRequirementsSchema, requirementsParamsSchema } from './trained-encoders';
+import {
+	analysisProgressSchema,
+	precisionRecallParamsSchema,
+	precisionRecallResultSchema
+} from './analysis';
 
 export { apiMethodNames, isApiMethod, type ApiMethod } from './methods';
 
@@ -201,6 +212,12 @@ export const apiMethods = {
 		params: diagnosticsParamsSchema,
 		result: diagnosticsSchema
 	}),
+	'generators.requirements': method({
+		summary:
+			'What a configuration needs before it can generate (a trained encoder, for feature_vis-dead_leaves), whether it is available, and a training run that would provide it.',
+		params: requirementsParamsSchema,
+		result: generatorRequirementsSchema
+	}),
 	'presets.list': method({
 		summary: 'The user’s saved presets.',
 		params: noParams,
@@ -314,6 +331,18 @@ export const apiMethods = {
 		params: z.object({ path: z.string().min(1) }).strict(),
 		result: runRecordSchema
 	}),
+	'runs.importEncoder': method({
+		summary:
+			'Imports an encoder from a PyTorch checkpoint (zip .pt/.pth/.pth.tar) or a safetensors file as an external encoder (a run of kind "imported"); the file is never executed.',
+		params: importEncoderParamsSchema,
+		result: runRecordSchema
+	}),
+	'runs.exportEncoder': method({
+		summary:
+			'Writes a run’s newest encoder for PyTorch into a new or empty folder: encoder.safetensors, noiselab_encoder.py and config.json.',
+		params: exportEncoderParamsSchema,
+		result: exportEncoderResultSchema
+	}),
 	'evaluations.datasets': method({
 		summary:
 			'Datasets to evaluate on: the bundled Fashion-MNIST subset, Debian’s full copy when installed, the structured tasks and registered folders.',
@@ -381,6 +410,17 @@ export const apiMethods = {
 		params: explainNeighboursParamsSchema,
 		result: explainNeighboursResultSchema
 	}),
+	'analysis.precisionRecall': method({
+		summary:
+			'Improved precision (realism) and recall (diversity) of noise images against a dataset’s real images in an encoder’s feature space (Kynkäänniemi et al. 2019, k-NN manifolds), in a worker; progress arrives as analysis.progress.',
+		params: precisionRecallParamsSchema,
+		result: precisionRecallResultSchema
+	}),
+	'analysis.cancel': method({
+		summary: 'Stops the running analysis with this job id.',
+		params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+		result: z.object({ cancelled: z.boolean() })
+	}),
 	'quickstart.start': method({
 		summary:
 			'Pretrains the tiny encoder on dead_leaves-mixed for a few minutes, evaluates it and its random-init control on Fashion-MNIST (bundled subset) and a structured task.',
@@ -419,7 +459,9 @@ export const apiEvents = {
 	/** The quickstart moved on (a stage, a result). */
 	'quickstart.changed': quickstartStateSchema,
 	/** A batch or neighbours request moved on. */
-	'explain.progress': explainProgressSchema
+	'explain.progress': explainProgressSchema,
+	/** An analysis (precision and recall) moved on. */
+	'analysis.progress': analysisProgressSchema
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

@@ -38,7 +38,7 @@ export const errorCodes = {
 	},
 	DISK_FULL: {
 		status: 507,
-		hint: 'Free some disk space, then run the same export again: it resumes where it stopped.'
+		hint: 'Free some disk space, then resume: a run continues from its last intact checkpoint, an export from the images already written.'
 	},
 	IO_ERROR: {
 		status: 500,
@@ -47,6 +47,10 @@ export const errorCodes = {
 	STORE_SCHEMA_TOO_NEW: {
 		status: 409,
 		hint: 'Update NoiseLab, or point NOISELAB_HOME at another folder.'
+	},
+	DATA_FOLDER_BUSY: {
+		status: 423,
+		hint: 'Another NoiseLab process owns this data folder: stop the one the message names, or set NOISELAB_HOME to another folder.'
 	},
 	STORE_UNAVAILABLE: {
 		status: 503,

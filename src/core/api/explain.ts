@@ -2,9 +2,9 @@
  * Contract types of Explain: Grad-CAM maps of several encoders on one image, the same over a
  * batch of images, first-layer filters, channel activation maps and nearest neighbours.
  */
+import { featureLayers, spatialLayers } from '../encoders/architecture';
 import { z } from 'zod';
 import { formatMiB } from '../format';
-import { encoderLayers } from '../training/encoder-spec';
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes');
 
@@ -19,8 +19,12 @@ export type EncoderRef = z.infer<typeof encoderRefSchema>;
 /** One to four encoders. */
 const encoderRefs = z.array(encoderRefSchema).min(1).max(4);
 
-/** The conv blocks a map can be taken at; the paper's encoders end in conv5. */
-export const camLayers = encoderLayers.slice(0, 5) as ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'];
+/**
+ * The layers a map can be taken at: SmallAlexNet's conv blocks (the paper's encoders end in
+ * conv5) and ResNet-50's stages. An encoder without the requested layer uses the one at the
+ * same depth (`correspondingLayer`: conv5 ↔ layer4), and its result names the layer used.
+ */
+export const camLayers = spatialLayers;
 
 /**
  * The largest image a user may upload (Explain's "an image of your own"). The renderer checks
@@ -117,7 +121,7 @@ export type ExplainParams = z.infer<typeof explainParamsSchema>;
 export const probeInfoSchema = z.object({
 	evaluationId: z.number().int(),
 	/** The layer the probe reads. */
-	layer: z.enum(encoderLayers),
+	layer: z.enum(featureLayers),
 	/** Its top-1 test accuracy (0–1). */
 	accuracy: z.number().nullable()
 });
@@ -150,6 +154,8 @@ export const randomisationLimit = 0.5;
 /** One encoder's map of the image. */
 export const encoderMapSchema = z.object({
 	label: z.string(),
+	/** The layer this encoder's map was taken at (the request's, or its equivalent here). */
+	layer: z.enum(featureLayers),
 	runId: z.number().int(),
 	randomInit: z.boolean(),
 	/** The map at the result's `size`, one byte per pixel (0–255 = the map's min–max). */
@@ -327,6 +333,8 @@ export const explainActivationsResultSchema = z.object({
 			label: z.string(),
 			runId: z.number().int(),
 			randomInit: z.boolean(),
+			/** The layer shown (the request's, or its equivalent in this encoder). */
+			layer: z.enum(featureLayers),
 			channels: z.number().int(),
 			channel: z.number().int(),
 			/** The channel's activation at `size²`, 0–255 = 0 … the map's maximum. */
@@ -346,7 +354,7 @@ export const explainNeighboursParamsSchema = z
 		...imageFields,
 		k: z.number().int().min(1).max(32).default(8),
 		/** Features compared (cosine); conv blocks are global-average-pooled. */
-		layer: z.enum(encoderLayers).default('fc7'),
+		layer: z.enum(featureLayers).default('fc7'),
 		/** At most this many training images form the gallery (a stratified subset). */
 		maxGallery: z.number().int().min(10).max(100_000).default(5000)
 	})

@@ -14,6 +14,7 @@ export const apiMethodNames = [
 	'generators.catalogue',
 	'generators.preview',
 	'generators.diagnostics',
+	'generators.requirements',
 	'presets.list',
 	'presets.save',
 	'presets.rename',
@@ -32,6 +33,8 @@ export const apiMethodNames = [
 	'runs.delete',
 	'runs.exportBundle',
 	'runs.importBundle',
+	'runs.importEncoder',
+	'runs.exportEncoder',
 	'evaluations.datasets',
 	'evaluations.registerDataset',
 	'evaluations.start',
@@ -44,6 +47,8 @@ export const apiMethodNames = [
 	'explain.filters',
 	'explain.activations',
 	'explain.neighbours',
+	'analysis.precisionRecall',
+	'analysis.cancel',
 	'quickstart.start',
 	'quickstart.status'
 ] as const;

@@ -2,7 +2,7 @@
  * Exporting the Runs table: CSV for spreadsheets and scripts (RFC 4180), and a LaTeX `tabular`
  * with booktabs rules for a paper. Both take the rows the table shows, filtered and sorted.
  */
-import { formatDate, formatPercent, type AccuracyColumn, type RunRow } from './table';
+import { formatDate, formatPercent, modelLabel, type AccuracyColumn, type RunRow } from './table';
 
 /**
  * A number this module formatted itself, written as it is: a spreadsheet must read `-0.5` in a
@@ -82,7 +82,7 @@ export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyCol
 		run.name,
 		run.status,
 		run.sourceLabel,
-		run.config.model,
+		modelLabel(run),
 		csvNumber(run.step),
 		csvNumber(run.steps),
 		run.lastLoss === null ? '' : csvNumber(run.lastLoss, 6),
@@ -147,7 +147,7 @@ export function runsToLatex(rows: readonly RunRow[], columns: readonly AccuracyC
 	const body = rows.map(({ run, accuracies }) => [
 		latexEscape(run.name),
 		latexEscape(run.sourceLabel),
-		latexEscape(run.config.model),
+		latexEscape(modelLabel(run)),
 		String(run.step),
 		lossText(run.lastLoss, 4) || '--',
 		...columns.map((column) => {

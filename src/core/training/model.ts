@@ -7,12 +7,14 @@
  * NHWC feature map in (h, w, c) order rather than PyTorch's (c, h, w).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { EncoderArchitecture, FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import { Random } from '../generators/random';
 import {
 	convLayers,
 	encoderLayers,
+	parameterCount,
 	trainablePlan,
-	type EncoderLayer,
 	type EncoderSpec
 } from './encoder-spec';
 
@@ -147,7 +149,7 @@ export interface ForwardOptions {
 	 */
 	groups?: number;
 	/** Stop after this block; conv outputs are averaged over H and W. Default 'fc8'. */
-	layer?: EncoderLayer;
+	layer?: FeatureLayer;
 	/**
 	 * Training only: `x` is this replica's shard of a batch split over data-parallel replicas.
 	 * Batch norm then sums its per-group statistics (moments, and the sums of its gradient) over
@@ -168,9 +170,10 @@ export interface ForwardOptions {
  * transposes the whole tensor first, several times slower on wasm), and the backward pass uses
  * the closed-form BN gradient instead of differentiating the moments op by op.
  */
-export class SmallAlexNet {
+export class SmallAlexNet implements Encoder {
 	/** The shape this encoder was built with. */
 	readonly spec: EncoderSpec;
+	readonly architecture: EncoderArchitecture;
 	/** Trainable variables by stable name, e.g. 'conv1/kernel', 'conv1/bn/gamma', 'fc8/bias'. */
 	readonly trainable: ReadonlyMap<string, tf.Variable>;
 	/** Non-trainable state (BN running mean/var) by name, e.g. 'conv1/bn/running_mean'. */
@@ -191,6 +194,7 @@ export class SmallAlexNet {
 		buffers: Map<string, tf.Variable>
 	) {
 		this.spec = spec;
+		this.architecture = { kind: 'smallalexnet', ...spec, channels: [...spec.channels] };
 		this.trainable = trainable;
 		this.buffers = buffers;
 	}
@@ -241,8 +245,16 @@ export class SmallAlexNet {
 	 * {@link commitRunningStatistics} after the gradient step to fold them into the running
 	 * statistics. Keeping that update out of the forward pass keeps it off the gradient tape.
 	 */
+	get inputSize(): number {
+		return this.spec.inputSize;
+	}
+
+	get embeddingDim(): number {
+		return this.spec.embeddingDim;
+	}
+
 	forward(x: tf.Tensor4D, options: ForwardOptions): tf.Tensor2D {
-		const stopAt = encoderLayers.indexOf(options.layer ?? 'fc8');
+		const stopAt = this.layerIndex(options.layer ?? 'fc8');
 		const groups = options.training ? (options.groups ?? 1) : 1;
 		const [batch, height, width, depth] = x.shape;
 		if (height !== this.spec.inputSize || width !== this.spec.inputSize || depth !== 3) {
@@ -272,7 +284,7 @@ export class SmallAlexNet {
 	 */
 	convActivation(
 		x: tf.Tensor4D,
-		layer: EncoderLayer,
+		layer: FeatureLayer,
 		options: Omit<ForwardOptions, 'layer'>
 	): tf.Tensor4D {
 		const stopAt = this.convIndex(layer);
@@ -291,11 +303,11 @@ export class SmallAlexNet {
 	 */
 	forwardFrom(
 		activation: tf.Tensor4D,
-		fromLayer: EncoderLayer,
+		fromLayer: FeatureLayer,
 		options: ForwardOptions
 	): tf.Tensor2D {
 		const fromIndex = this.convIndex(fromLayer);
-		const stopAt = encoderLayers.indexOf(options.layer ?? 'fc8');
+		const stopAt = this.layerIndex(options.layer ?? 'fc8');
 		if (stopAt < fromIndex) {
 			throw new Error(`Cannot run from ${fromLayer} to the earlier block ${options.layer}.`);
 		}
@@ -313,8 +325,41 @@ export class SmallAlexNet {
 		});
 	}
 
+	/** The fc8 output before its L2 normalisation, from the map of conv block `fromLayer`. */
+	rawEmbeddingFrom(activation: tf.Tensor4D, fromLayer: FeatureLayer): tf.Tensor2D {
+		return tf.tidy(() => {
+			const hidden = this.forwardFrom(activation, fromLayer, { training: false, layer: 'fc7' });
+			return tf.add(
+				denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D, { fewRows: true }),
+				this.weight('fc8/bias')
+			) as tf.Tensor2D;
+		});
+	}
+
+	firstLayerKernel(): tf.Tensor4D {
+		return tf.clone(this.weight('conv1/kernel')) as tf.Tensor4D;
+	}
+
+	channelsAt(layer: FeatureLayer): number {
+		return this.spec.channels[this.convIndex(layer)] as number;
+	}
+
+	weightCount(): number {
+		return parameterCount(this.spec);
+	}
+
+	private layerIndex(layer: FeatureLayer): number {
+		const index = (encoderLayers as readonly string[]).indexOf(layer);
+		if (index < 0) {
+			throw new Error(
+				`SmallAlexNet has no layer ${layer}; its layers are ${encoderLayers.join(', ')}.`
+			);
+		}
+		return index;
+	}
+
 	/** The index of a conv block; throws for fc layers, whose outputs have no spatial map. */
-	private convIndex(layer: EncoderLayer): number {
+	private convIndex(layer: FeatureLayer): number {
 		const index = (convLayers as readonly string[]).indexOf(layer);
 		if (index < 0) throw new Error(`${layer} is not a conv block; it has no spatial map.`);
 		return index;

@@ -38,18 +38,22 @@ export interface CliCommand {
 
 /**
  * The app's service layer for a command: the data folder's store, workers as Node children.
- * A command is the user at this machine, so it may name any path; `serve` passes its own
- * policy for the browsers it serves.
+ * A command that changes data is the folder's `owner` and holds its lock (throwing
+ * DATA_FOLDER_BUSY, which names the holder, while another process owns it); one that only reads
+ * asks for `read-only` and works beside a running app. A command is the user at this machine, so
+ * it may name any path; `serve` passes its own policy for the browsers it serves.
  */
 export function cliAppContext(
 	env: CliEnvironment,
-	access: Pick<AppContextOptions, 'pathAccess' | 'tellHost'> = { pathAccess: 'any' }
+	access: 'owner' | 'read-only' = 'owner',
+	paths: Pick<AppContextOptions, 'pathAccess' | 'tellHost'> = { pathAccess: 'any' }
 ): AppContext {
 	return createAppContext({
 		dataDir: resolveDataDir(),
 		launcher: forkNodeWorker,
 		workersDir: path.join(env.distDir, 'workers'),
-		...access
+		access,
+		...paths
 	});
 }
 

@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
 import { joinNegativeValues } from './flags';
+import { datasetCommand } from './commands/dataset';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { generateCommand } from './commands/generate';
+import { exportCommand, importCommand } from './commands/interop';
 import { quickstartCommand } from './commands/quickstart';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
@@ -15,10 +17,13 @@ import { trainCommand } from './commands/train';
 export const commands: readonly CliCommand[] = [
 	doctorCommand,
 	generateCommand,
+	datasetCommand,
 	trainCommand,
 	evalCommand,
 	explainCommand,
 	runsCommand,
+	importCommand,
+	exportCommand,
 	quickstartCommand,
 	serveCommand
 ];

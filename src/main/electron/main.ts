@@ -32,8 +32,11 @@ protocol.registerSchemesAsPrivileged([
 	{ scheme, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }
 ]);
 
-// One instance owns the database; a second launch focuses the first window instead.
-if (!app.requestSingleInstanceLock()) app.quit();
+// One instance owns the database; a second launch focuses the first window instead. quit() is
+// asynchronous and 'ready' still fires, so the second instance also returns from the ready
+// handler before anything opens the data folder.
+const primaryInstance = app.requestSingleInstanceLock();
+if (!primaryInstance) app.quit();
 
 let context: AppContext | null = null;
 
@@ -94,6 +97,7 @@ function createWindow(): BrowserWindow {
 }
 
 void app.whenReady().then(() => {
+	if (!primaryInstance) return;
 	// The app needs no permission (camera, notifications, clipboard, …): refuse requests and checks.
 	session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) =>
 		callback(false)
@@ -113,8 +117,26 @@ void app.whenReady().then(() => {
 			}
 		});
 	});
-	context = createAppContext({
+	try {
+		context = openAppContext();
+	} catch (error) {
+		// Another process (`noiselab serve`, a training command) owns the data folder.
+		dialog.showErrorBox('NoiseLab cannot open its data folder', (error as Error).message);
+		app.quit();
+		return;
+	}
+	registerIpc(context);
+	createWindow();
+	app.on('activate', () => {
+		if (BrowserWindow.getAllWindows().length === 0) createWindow();
+	});
+});
+
+/** The service layer over the data folder, holding its lock (throws DATA_FOLDER_BUSY). */
+function openAppContext(): AppContext {
+	return createAppContext({
 		dataDir: resolveDataDir({ electronUserData: app.getPath('userData') }),
+		command: 'the NoiseLab desktop app',
 		launcher: forkUtilityWorker,
 		workersDir: path.join(distDir, 'workers'),
 		electronVersion: process.versions.electron ?? null,
@@ -132,12 +154,7 @@ void app.whenReady().then(() => {
 			return choice.canceled ? null : (choice.filePaths[0] ?? null);
 		}
 	});
-	registerIpc(context);
-	createWindow();
-	app.on('activate', () => {
-		if (BrowserWindow.getAllWindows().length === 0) createWindow();
-	});
-});
+}
 
 app.on('second-instance', () => {
 	const [window] = BrowserWindow.getAllWindows();

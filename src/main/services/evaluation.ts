@@ -14,6 +14,8 @@ import type {
 } from '../../core/api/evaluation';
 import type { BackendPreference } from '../../core/compute/backends';
 import { structuredTasks } from '../../core/evaluation/structured-tasks';
+import { correspondingLayer, layersOf } from '../../core/encoders/architecture';
+import { recipeOfRun } from '../../core/encoders/build';
 import type { EventBus } from '../events';
 import type { EncoderToEvaluate, EvaluateEvent } from '../evaluation/evaluate-job';
 import { structuredTaskSize } from '../evaluation/evaluate-job';
@@ -148,12 +150,22 @@ export class EvaluationService {
 			encoders.push({ role: 'real', run: this.requireRun(params.realRunId), trained: true });
 		}
 		const groupId = crypto.randomUUID();
+		// The paper's fc6 for SmallAlexNet, avgpool for a ResNet-50, unless the request names one;
+		// each encoder reads that layer or its equivalent (fc6 ↔ avgpool) in its architecture.
+		const requested = params.layer ?? layersOf(recipeOfRun(run).architecture).probe;
 		const planned = encoders.map(({ role, run: owner, trained }) => {
 			const checkpoint = trained ? latestCheckpoint(db, owner) : null;
-			return { role, owner, checkpoint };
+			const recipe = recipeOfRun(owner);
+			return {
+				role,
+				owner,
+				checkpoint,
+				recipe,
+				layer: correspondingLayer(recipe.architecture, requested)
+			};
 		});
 		const evaluations = db.transaction(() =>
-			planned.map(({ role, owner, checkpoint }) =>
+			planned.map(({ role, owner, checkpoint, layer }) =>
 				createEvaluation(db, {
 					groupId,
 					runId: owner.id,
@@ -161,23 +173,25 @@ export class EvaluationService {
 					checkpointStep: checkpoint?.step ?? null,
 					dataset: params.dataset,
 					protocol: params.protocol,
-					layer: params.layer,
-					config: params
+					layer,
+					config: { ...params, layer: requested }
 				})
 			)
 		)();
-		const jobEncoders: EncoderToEvaluate[] = planned.map(({ role, owner, checkpoint }, index) => {
-			const evaluationId = (evaluations[index] as EvaluationRecord).id;
-			return {
-				evaluationId,
-				role,
-				model: owner.config.model,
-				seed: owner.config.seed,
-				checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null,
-				// In the folder of the run whose encoder it reads: deleting that run removes it too.
-				probePath: params.protocol === 'linear' ? probeFilePath(owner.folder, evaluationId) : null
-			};
-		});
+		const jobEncoders: EncoderToEvaluate[] = planned.map(
+			({ role, owner, checkpoint, recipe, layer }, index) => {
+				const evaluationId = (evaluations[index] as EvaluationRecord).id;
+				return {
+					evaluationId,
+					role,
+					recipe,
+					layer,
+					checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null,
+					// In the folder of the run whose encoder it reads: deleting that run removes it too.
+					probePath: params.protocol === 'linear' ? probeFilePath(owner.folder, evaluationId) : null
+				};
+			}
+		);
 		for (const evaluation of evaluations) this.events.emit('evaluations.changed', evaluation);
 
 		const controller = new AbortController();

@@ -3,11 +3,11 @@
  * long-lived explainer worker whose session caches datasets, encoders and maps between requests.
  * Requests run one at a time, in order; the worker stops after a few idle minutes.
  */
+import { type FeatureLayer } from '../../core/encoders/architecture';
 import { AppFailure } from '../../core/api/errors';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import type { EncoderRef } from '../../core/api/explain';
 import type { BackendPreference } from '../../core/compute/backends';
-import type { EncoderLayer } from '../../core/training/encoder-spec';
 import type { EventBus } from '../events';
 import { resolveEncoders } from '../explain/encoders';
 import type { Store } from '../store/database';
@@ -92,7 +92,7 @@ export class ExplainService {
 		params: unknown,
 		refs: readonly EncoderRef[],
 		dataset: string | null,
-		camLayer?: EncoderLayer
+		camLayer?: FeatureLayer
 	): Promise<ExplainerTasks[K]['output']> {
 		const next = this.queue.then(() => this.run(task, params, refs, dataset, camLayer));
 		this.queue = next.catch(() => undefined);
@@ -104,7 +104,7 @@ export class ExplainService {
 		params: unknown,
 		refs: readonly EncoderRef[],
 		dataset: string | null,
-		camLayer: EncoderLayer | undefined
+		camLayer: FeatureLayer | undefined
 	): Promise<ExplainerTasks[K]['output']> {
 		const encoders = resolveEncoders(this.store().db, refs, dataset, camLayer);
 		const settings: SessionSettings = {

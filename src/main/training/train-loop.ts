@@ -14,6 +14,7 @@ import { epochAt } from '../../core/training/data-order';
 import { replicasFor } from '../../core/training/parallelism';
 import { ContrastiveTrainer, type StepMetrics } from '../../core/training/trainer';
 import { activateTrainingBackend } from '../compute/training-backend';
+import { failpoint, untilAborted } from '../failpoints';
 import { BatchPipeline } from './batch-pipeline';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { DataParallelTrainer } from './data-parallel';
@@ -122,6 +123,7 @@ export async function runTraining(
 		let skippedExamples: string[] = [];
 		let secondsPerStep: number | null = null;
 		let lastReport = performance.now();
+		const holdAfterStep = failpoint('train.hold-after-step');
 		const report = () => {
 			if (pending.length === 0 && pendingSkipped === 0) return;
 			emit({
@@ -175,6 +177,10 @@ export async function runTraining(
 				report();
 				await checkpoints.write(step);
 				lastCheckpoint = step;
+			}
+			if (step === holdAfterStep) {
+				report();
+				await untilAborted(signal);
 			}
 		}
 		report();

@@ -46,6 +46,8 @@ function run(
 		id,
 		name: `run ${id}`,
 		status: 'completed',
+		kind: 'trained',
+		imported: null,
 		config: trainConfigSchema.parse({
 			source: { kind: 'folder', path: '/data/noise' },
 			steps: 100,

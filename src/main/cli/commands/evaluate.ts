@@ -3,7 +3,7 @@ import type { ApiEvent } from '../../../core/api/contract';
 import { evaluateParamsSchema, type EvaluationRecord } from '../../../core/api/evaluation';
 import { gapClosed } from '../../../core/evaluation/metrics';
 import { formatDuration } from '../../../core/format';
-import { encoderLayers } from '../../../core/training/model';
+import { featureLayers } from '../../../core/encoders/architecture';
 import { cliAppContext, formatPercent, type CliCommand, type CliEnvironment } from '../command';
 import { flagProblems, shownValue } from '../flags';
 
@@ -80,7 +80,7 @@ export const evalCommand: CliCommand = {
 		dataset:
 			'fashion-mnist-mini (bundled), fashion-mnist (Debian package), structured:count-shapes|position-x|orientation|size, or a folder',
 		protocol: 'linear (default, the paper’s probe) or knn',
-		layer: `features from ${encoderLayers.join(', ')} (default fc6, as the paper)`,
+		layer: `features from ${featureLayers.join(', ')} (default fc6 as the paper; avgpool for a ResNet-50)`,
 		'real-run': 'also evaluate this run trained on real images (the upper control)',
 		'no-random-init': 'skip the random-init control',
 		epochs: 'linear-probe epochs (default 100, as the paper)',
@@ -153,7 +153,7 @@ export const evalCommand: CliCommand = {
 				.reverse();
 			if (values.json) env.stdout(JSON.stringify(evaluations, null, '\t'));
 			env.stderr(
-				`${parsed.data.protocol === 'linear' ? 'Linear probe' : 'kNN'} on ${parsed.data.dataset}, ${parsed.data.layer} features:\n${evaluationSummary(evaluations)}`
+				`${parsed.data.protocol === 'linear' ? 'Linear probe' : 'kNN'} on ${parsed.data.dataset}, ${evaluations[0]?.layer ?? parsed.data.layer ?? 'default'} features:\n${evaluationSummary(evaluations)}`
 			);
 			return evaluations.every((evaluation) => evaluation.status === 'completed') ? 0 : 1;
 		} catch (error) {

@@ -35,7 +35,7 @@ export const explainCommand: CliCommand = {
 			'the dataset (as for eval): its test image --index, and its classes for probe targets (default fashion-mnist-mini)',
 		index: 'the test image index (default 0)',
 		method: `${camMethods.map((method) => method.id).join(', ')} (as pytorch-grad-cam's classes; default gradcam)`,
-		layer: `the conv block to explain: ${camLayers.join(', ')} (default conv5)`,
+		layer: `the layer to explain: ${camLayers.join(', ')} (default conv5; a ResNet-50 uses the same depth, layer4)`,
 		target:
 			'predicted (default: the probe’s class, else the own embedding), true, embedding, class:N or class-mean:N',
 		colormap: `${colormapNames.join(', ')} (default jet)`,
@@ -101,7 +101,8 @@ export const explainCommand: CliCommand = {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
-		const context = cliAppContext(env);
+		// Explaining only reads runs and probes (caches are safe to share): it works beside the app.
+		const context = cliAppContext(env, 'read-only');
 		try {
 			const upload =
 				values.image === undefined

@@ -51,7 +51,7 @@ export const serveCommand: CliCommand = {
 			return 2;
 		}
 		const removeLastResort = installLastResortHandler(env.stderr);
-		const context = cliAppContext(env, {
+		const context = cliAppContext(env, 'owner', {
 			pathAccess: anyPath ? 'any' : 'confined',
 			// Folder confirmation codes appear here, where only the person at the host sees them.
 			tellHost: env.stderr

@@ -8,6 +8,7 @@ import { AppFailure, toAppError } from '../../../core/api/errors';
 import { imagePath } from '../../../core/generators/manifest';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
 import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { isDiskFull } from '../../durable-file';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { encodeImage } from '../../generation/encode';
 import type { RenderJob, RenderTask, RenderedImage } from '../../generation/thread-protocol';
@@ -35,8 +36,14 @@ serveThread<RenderJob, ExportThread, RenderTask, null, RenderedImage>({
 				const target = path.join(job.outDir, imagePath(index, job.format));
 				const temporary = `${target}.${process.pid}.tmp`;
 				await fs.mkdir(path.dirname(target), { recursive: true });
-				await fs.writeFile(temporary, bytes);
-				await fs.rename(temporary, target);
+				try {
+					// writeFile continues short writes itself; a full disk throws, and the partial file goes.
+					await fs.writeFile(temporary, bytes);
+					await fs.rename(temporary, target);
+				} catch (error) {
+					await fs.rm(temporary, { force: true });
+					throw error;
+				}
 				emit({ index, bytes: bytes.length });
 			}
 			return null;
@@ -49,8 +56,9 @@ serveThread<RenderJob, ExportThread, RenderTask, null, RenderedImage>({
 /** File-system errors as the app's codes, naming the folder. */
 function writeFailure(error: unknown, outDir: string): AppFailure {
 	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ENOSPC')
+	if (isDiskFull(error)) {
 		return new AppFailure('DISK_FULL', `The disk is full (writing into ${outDir}).`);
+	}
 	if (code && /^E[A-Z]+$/.test(code)) {
 		return new AppFailure('IO_ERROR', `Cannot write into ${outDir}: ${(error as Error).message}`);
 	}

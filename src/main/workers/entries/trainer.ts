@@ -9,7 +9,13 @@ import type { RunEstimate } from '../../../core/api/training';
 import type { BackendPreference } from '../../../core/compute/backends';
 import type { TrainConfig } from '../../../core/training/config';
 import type { TaskSpec } from '../../../core/workers/protocol';
+import type { PrecisionRecallResult } from '../../../core/api/analysis';
 import { runEvaluation, type EvaluateEvent, type EvaluateJob } from '../../evaluation/evaluate-job';
+import {
+	runPrecisionRecall,
+	type PrecisionRecallEvent,
+	type PrecisionRecallJob
+} from '../../evaluation/precision-recall-job';
 import { loadDataset } from '../../evaluation/loaders/index';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { defaultDataThreads } from '../../../core/training/parallelism';
@@ -40,6 +46,8 @@ export type TrainerTasks = {
 		never
 	>;
 	evaluate: TaskSpec<EvaluateJob, null, EvaluateEvent>;
+	/** Improved precision and recall of noise images against a dataset's real ones. */
+	precisionRecall: TaskSpec<PrecisionRecallJob, PrecisionRecallResult, PrecisionRecallEvent>;
 	/** Loads a dataset folder to check it: its classes, counts and what was skipped. */
 	inspectDataset: TaskSpec<
 		{ path: string; cacheDir: string | null },
@@ -77,6 +85,8 @@ serveWorker<TrainerTasks>({
 		await runEvaluation(job, { signal, emit: progress });
 		return null;
 	},
+	precisionRecall: (job, { signal, progress }) =>
+		runPrecisionRecall(job, { signal, emit: progress }),
 	inspectDataset: async ({ path: folder, cacheDir }, { signal, progress }) => {
 		const dataset = await loadDataset(folder, {
 			cacheDir,

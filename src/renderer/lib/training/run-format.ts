@@ -112,3 +112,9 @@ export function progressFraction(run: Pick<RunRecord, 'step' | 'steps'>): number
 export function describeError(error: AppError): { message: string; hint: string } {
 	return { message: error.message, hint: errorCodes[error.code].hint };
 }
+
+/** A run as a picker option: "name — completed, 1,200 steps", or "name — imported resnet50". */
+export function runOptionLabel(run: RunRecord): string {
+	if (run.imported) return `${run.name} — imported ${run.imported.architecture.kind}`;
+	return `${run.name} — ${statusPresentation[run.status].label.toLowerCase()}, ${run.step.toLocaleString()} steps`;
+}
