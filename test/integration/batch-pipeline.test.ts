@@ -7,7 +7,7 @@ import { augmentConfigSchema, type TrainSource } from '../../src/core/training/c
 import { indicesForStep } from '../../src/core/training/data-order';
 import { BatchPipeline, type TrainBatch } from '../../src/main/training/batch-pipeline';
 import { openDataSource } from '../../src/main/training/data-source';
-import { distDir, temporaryFolder } from '../support/paths';
+import { distDir, fixtureWorkersDir, temporaryFolder } from '../support/paths';
 
 const threadFile = path.join(distDir, 'workers', 'train-data-thread.cjs');
 const augment = augmentConfigSchema.parse({});
@@ -248,6 +248,23 @@ describe('a folder source', () => {
 			expect(run[0]?.skippedExamples.join('\n')).toMatch(/b\/truncated\.jpg: .+/);
 			expect(run[1]?.skippedExamples).toEqual([]);
 		}
+	});
+
+	it('reports each unreadable image with the first batch that skipped it, even when later batches finish first', async () => {
+		const source: TrainSource = { kind: 'folder', path: root, maxSide: 64 };
+		const pipeline = await open({
+			threads: 2,
+			source,
+			batch: 7,
+			inputSize: 16,
+			threadFile: path.join(fixtureWorkersDir, 'late-first-step-data-thread.cjs')
+		});
+		const [first, second] = await batches(pipeline, [0, 1]);
+		expect(first?.skipped).toBe(2);
+		expect(first?.skippedExamples.join('\n')).toMatch(/a\/corrupt\.png: .+/);
+		expect(first?.skippedExamples.join('\n')).toMatch(/b\/truncated\.jpg: .+/);
+		expect(second?.skipped).toBe(2);
+		expect(second?.skippedExamples).toEqual([]);
 	});
 
 	it('fails clearly when the folder is missing, empty, has no images or none readable', async () => {

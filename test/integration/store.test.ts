@@ -103,6 +103,7 @@ describe('the SQLite store', () => {
 	it('falls back to the default for a stored setting that no longer validates', () => {
 		const store = openStore(folder.path);
 		store.db.prepare("INSERT INTO settings (key, value) VALUES ('backend', '\"quantum\"')").run();
+		store.db.prepare("INSERT INTO settings (key, value) VALUES ('replicas', '0')").run();
 		expect(readSettings(store.db)).toEqual({ backend: 'auto', replicas: null, allowedFolders: [] });
 		store.close();
 	});

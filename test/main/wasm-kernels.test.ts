@@ -4,7 +4,16 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerAllGradients } from '../../src/main/compute/kernels/register-gradients';
 import { registerWasmKernelPack } from '../../src/main/compute/kernels';
-import { shortMatMulMaxRows } from '../../src/main/compute/kernels/wasm-short-matmul';
+import type { WasmHeapBackend } from '../../src/main/compute/kernels/wasm-heap';
+import { maxPoolBackprop } from '../../src/main/compute/kernels/wasm-max-pool-grad';
+import {
+	alignTo16,
+	simdConv2D,
+	simdConv2DBackpropFilter,
+	simdConv2DBackpropInput,
+	simdKernelsAvailable
+} from '../../src/main/compute/kernels/wasm-simd-conv';
+import { shortMatMul, shortMatMulMaxRows } from '../../src/main/compute/kernels/wasm-short-matmul';
 
 type Shape4 = [number, number, number, number];
 
@@ -252,6 +261,128 @@ describe('wasm convolution gradients', () => {
 	});
 });
 
+/**
+ * Shapes the SIMD convolution kernels take (output channels in multiples of 8; for the forward
+ * pass 8 input channels or more; for the input gradient stride 1 and input channels in
+ * multiples of 8), with pixel counts that leave partial blocks of 4 rows.
+ */
+const simdCases: ConvCase[] = [
+	{ x: [2, 7, 9, 8], filter: [3, 3, 8, 16], stride: 1, pad: 'same' },
+	{ x: [3, 5, 6, 16], filter: [3, 3, 16, 8], stride: 2, pad: 'valid' },
+	{ x: [1, 9, 9, 8], filter: [5, 5, 8, 8], stride: 1, pad: 'valid' },
+	{ x: [2, 6, 7, 24], filter: [1, 1, 24, 24], stride: 1, pad: 'same' },
+	{ x: [2, 7, 7, 8], filter: [3, 3, 8, 16], stride: 2, pad: 'same' },
+	// RGB input: the filter gradient copies pixels to 4 channels; the forward pass falls back.
+	{ x: [3, 8, 8, 3], filter: [3, 3, 3, 8], stride: 1, pad: 'same' },
+	{ x: [2, 11, 11, 3], filter: [5, 5, 3, 16], stride: 2, pad: 'same' },
+	{
+		x: [2, 8, 8, 8],
+		filter: [3, 3, 8, 8],
+		stride: 1,
+		pad: [
+			[0, 0],
+			[2, 0],
+			[1, 1],
+			[0, 0]
+		]
+	}
+];
+
+/** y, dx and dFilter of one case on one backend, and which of them the SIMD kernels computed. */
+async function convolutionPasses(
+	backend: string,
+	{ x: xShape, filter: fShape, stride, pad }: ConvCase
+): Promise<{ y: Float32Array; dx: Float32Array; dFilter: Float32Array; simd: boolean[] }> {
+	expect(await tf.setBackend(backend)).toBe(true);
+	return tf.tidy(() => {
+		const x = tensor4(xShape, 41);
+		const filter = tensor4(fShape, 42);
+		const y = tf.conv2d(x, filter, stride, pad);
+		const dy = tensor4(y.shape, 43);
+		const attrs = { strides: stride, pad, dataFormat: 'NHWC' as const };
+		const dx = tf
+			.engine()
+			.runKernel(
+				tf.Conv2DBackpropInput,
+				{ dy, filter },
+				{ ...attrs, inputShape: xShape }
+			) as tf.Tensor;
+		const dFilter = tf
+			.engine()
+			.runKernel(
+				tf.Conv2DBackpropFilter,
+				{ x, dy },
+				{ ...attrs, filterShape: fShape }
+			) as tf.Tensor;
+		let simd: boolean[] = [];
+		if (backend === 'wasm') {
+			const wasm = tf.backend() as unknown as WasmHeapBackend;
+			const info = tf.backend_util.computeConv2DInfo(xShape, fShape, stride, 1, pad);
+			const direct = [
+				simdConv2D(wasm, x, filter, info),
+				simdConv2DBackpropInput(wasm, dy, filter, info),
+				simdConv2DBackpropFilter(wasm, x, dy, info)
+			];
+			simd = direct.map((result) => result !== null);
+			for (const result of direct) if (result) wasm.disposeData(result.dataId);
+		}
+		return {
+			y: y.dataSync() as Float32Array,
+			dx: dx.dataSync() as Float32Array,
+			dFilter: dFilter.dataSync() as Float32Array,
+			simd
+		};
+	});
+}
+
+describe('wasm SIMD convolution kernels', () => {
+	it('run on this engine', async () => {
+		await tf.setBackend('wasm');
+		expect(simdKernelsAvailable(tf.backend())).toBe(true);
+	});
+
+	it.each(simdCases)(
+		'match the cpu backend forward and backward: x $x, filter $filter, stride $stride, pad $pad',
+		async (convCase) => {
+			const expected = await convolutionPasses('cpu', convCase);
+			const actual = await convolutionPasses('wasm', convCase);
+			const [inChannels, outChannels] = [convCase.filter[2], convCase.filter[3]];
+			expect(actual.simd).toEqual([
+				inChannels >= 8,
+				convCase.stride === 1 && inChannels % 8 === 0,
+				outChannels % 8 === 0
+			]);
+			expect(relativeError(actual.y, expected.y)).toBeLessThan(1e-5);
+			expect(relativeError(actual.dx, expected.dx)).toBeLessThan(1e-5);
+			expect(relativeError(actual.dFilter, expected.dFilter)).toBeLessThan(1e-5);
+		}
+	);
+
+	it('align scratch memory anywhere in a 4 GiB heap, past the int32 range too', () => {
+		expect([0, 1, 16, 17, 2 ** 31 - 1, 2 ** 31 + 1, 2 ** 32 - 32].map(alignTo16)).toEqual([
+			0,
+			16,
+			16,
+			32,
+			2 ** 31,
+			2 ** 31 + 16,
+			2 ** 32 - 32
+		]);
+	});
+
+	it('leave no tensor behind and give the same bits every time', async () => {
+		await tf.setBackend('wasm');
+		const backend = tf.backend();
+		const first = await convolutionPasses('wasm', simdCases[0] as ConvCase);
+		const before = backend.numDataIds();
+		const second = await convolutionPasses('wasm', simdCases[0] as ConvCase);
+		expect(backend.numDataIds()).toBe(before);
+		for (const key of ['y', 'dx', 'dFilter'] as const) {
+			expect(Buffer.from(second[key].buffer).equals(Buffer.from(first[key].buffer))).toBe(true);
+		}
+	});
+});
+
 interface PoolCase {
 	x: Shape4;
 	filter: number | [number, number];
@@ -313,6 +444,42 @@ describe('wasm MaxPoolGrad', () => {
 			expect(Math.max(...Array.from(expected, Math.abs))).toBeGreaterThan(0);
 		}
 	);
+
+	it('gives the bits of the JavaScript loop on the SIMD kernel (channels in fours), ties, NaN and -Infinity included', async () => {
+		expect(await tf.setBackend('wasm')).toBe(true);
+		for (const poolCase of poolCases.filter((each) => each.x[3] % 4 === 0)) {
+			const x = poolInput(poolCase);
+			const data = x.dataSync() as Float32Array;
+			// A few NaN and -Infinity inputs, which no window may pick.
+			const marked = new Float32Array(data);
+			for (let i = 0; i < marked.length; i += 97) marked[i] = i % 2 === 0 ? Number.NaN : -Infinity;
+			const input = tf.tensor4d(marked, poolCase.x);
+			const y = tf.maxPool(input, poolCase.filter, poolCase.stride, poolCase.pad);
+			const dy = tensor4(y.shape, 33);
+			const dx = tf
+				.engine()
+				.runKernel(
+					tf.MaxPoolGrad,
+					{ dy, input, output: y },
+					{ filterSize: poolCase.filter, strides: poolCase.stride, pad: poolCase.pad }
+				) as tf.Tensor;
+			const info = tf.backend_util.computePool2DInfo(
+				poolCase.x,
+				poolCase.filter,
+				poolCase.stride,
+				1,
+				poolCase.pad
+			);
+			const expected = new Float32Array(marked.length);
+			maxPoolBackprop(marked, dy.dataSync() as Float32Array, expected, info);
+			const actual = dx.dataSync() as Float32Array;
+			expect(
+				Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer)),
+				JSON.stringify(poolCase)
+			).toBe(true);
+			tf.dispose([x, input, y, dy, dx]);
+		}
+	});
 
 	it('sends a tie to the first maximum in row-major order and skips all--Infinity windows', async () => {
 		await tf.setBackend('wasm');
@@ -394,6 +561,59 @@ describe('wasm BatchMatMul with a short left matrix', () => {
 			expect(relativeError(actual.data, expected.data)).toBeLessThan(1e-5);
 		}
 	);
+});
+
+describe('wasm BatchMatMul with a short left matrix on the SIMD kernels', () => {
+	it('gives the bits of the float64 JavaScript loop, for every column count up to 40', async () => {
+		expect(await tf.setBackend('wasm')).toBe(true);
+		for (let columns = 2; columns <= 40; columns += 2) {
+			const rows = 1 + (columns % 3);
+			const inner = 70_000 / columns;
+			const aValues = values(rows * Math.round(inner), 61);
+			const bValues = values(Math.round(inner) * columns, 62);
+			const k = Math.round(inner);
+			const product = tf.tidy(() =>
+				tf.matMul(tf.tensor2d(aValues, [rows, k]), tf.tensor2d(bValues, [k, columns])).dataSync()
+			);
+			const expected = new Float32Array(rows * columns);
+			shortMatMul(aValues, bValues, expected, rows, k, columns);
+			expect(
+				Buffer.from(product.buffer).equals(Buffer.from(expected.buffer)),
+				`${columns} columns`
+			).toBe(true);
+		}
+	});
+});
+
+describe('wasm Sum over every axis but the last', () => {
+	it.each([
+		{ shape: [32, 16, 16, 8], keepDims: false },
+		{ shape: [5, 7, 3], keepDims: true },
+		{ shape: [1000, 1], keepDims: false }
+	])('matches the cpu backend: $shape, keepDims $keepDims', async ({ shape, keepDims }) => {
+		const run = async (backend: string) => {
+			expect(await tf.setBackend(backend)).toBe(true);
+			return tf.tidy(() => {
+				const x = tf.tensor(
+					values(
+						shape.reduce((a, b) => a * b, 1),
+						81
+					),
+					shape
+				);
+				const sum = tf.sum(
+					x,
+					shape.slice(0, -1).map((_, i) => i),
+					keepDims
+				);
+				return { shape: sum.shape, data: sum.dataSync() as Float32Array };
+			});
+		};
+		const expected = await run('cpu');
+		const actual = await run('wasm');
+		expect(actual.shape).toEqual(expected.shape);
+		expect(relativeError(actual.data, expected.data)).toBeLessThan(1e-6);
+	});
 });
 
 describe('the wasm kernel pack in a training step', () => {

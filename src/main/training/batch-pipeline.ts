@@ -20,6 +20,7 @@ import {
 	type TrainDataSource
 } from './data-source';
 import { ThreadPool } from '../threads/pool';
+import type { ThreadHandlers } from '../threads/serve';
 
 /** One step's data. */
 export interface TrainBatch {
@@ -185,6 +186,12 @@ interface Chunk {
 	indices: Int32Array;
 }
 
+/** A step's batch once its chunks are in, with every unreadable image its slots ran into. */
+interface AssembledBatch {
+	batch: TrainBatch;
+	failures: SlotResult['failures'];
+}
+
 interface PendingBatch {
 	step: number;
 	planned: Int32Array;
@@ -193,8 +200,8 @@ interface PendingBatch {
 	remaining: number;
 	/** A caller is waiting for it: never dropped as stale. */
 	awaited: boolean;
-	promise: Promise<TrainBatch>;
-	resolve: (batch: TrainBatch) => void;
+	promise: Promise<AssembledBatch>;
+	resolve: (batch: AssembledBatch) => void;
 	reject: (error: Error) => void;
 }
 
@@ -296,7 +303,7 @@ export class BatchPipeline {
 		const batch = this.pending.get(step) as PendingBatch;
 		batch.awaited = true;
 		try {
-			return await batch.promise;
+			return this.deliver(await batch.promise);
 		} finally {
 			this.pending.delete(step);
 		}
@@ -324,7 +331,7 @@ export class BatchPipeline {
 			bad: this.bad
 		};
 		const result = await renderSlots(context, step, 0, planned);
-		return this.finish(step, [{ firstSlot: 0, result }]);
+		return this.deliver(this.finish(step, [{ firstSlot: 0, result }]));
 	}
 
 	private planned(step: number): Int32Array {
@@ -355,9 +362,9 @@ export class BatchPipeline {
 	private schedule(step: number): void {
 		if (this.pending.has(step)) return;
 		const planned = this.planned(step);
-		let resolve!: (batch: TrainBatch) => void;
+		let resolve!: (batch: AssembledBatch) => void;
 		let reject!: (error: Error) => void;
-		const promise = new Promise<TrainBatch>((res, rej) => {
+		const promise = new Promise<AssembledBatch>((res, rej) => {
 			resolve = res;
 			reject = rej;
 		});
@@ -471,7 +478,7 @@ export class BatchPipeline {
 	}
 
 	/** Assembles the chunks of a step into one batch. */
-	private finish(step: number, parts: { firstSlot: number; result: SlotResult }[]): TrainBatch {
+	private finish(step: number, parts: { firstSlot: number; result: SlotResult }[]): AssembledBatch {
 		const { batch, inputSize } = this.options;
 		const viewLength = inputSize * inputSize * 3;
 		let views: Float32Array;
@@ -489,18 +496,30 @@ export class BatchPipeline {
 		}
 		const indices = new Int32Array(batch);
 		let skipped = 0;
-		const skippedExamples: string[] = [];
+		const failures: SlotResult['failures'] = [];
 		for (const { firstSlot, result } of parts) {
 			indices.set(result.used, firstSlot);
 			skipped += result.substituted;
-			for (const { index, reason } of result.failures) {
-				this.markBad(index, reason);
-				if (this.reported.has(index)) continue;
-				this.reported.add(index);
-				if (skippedExamples.length < examplesPerBatch) skippedExamples.push(reason);
+			for (const failure of result.failures) {
+				this.markBad(failure.index, failure.reason);
+				failures.push(failure);
 			}
 		}
-		return { step, views, indices, skipped, skippedExamples };
+		return { batch: { step, views, indices, skipped, skippedExamples: [] }, failures };
+	}
+
+	/**
+	 * Hands a batch to the caller with the images first found unreadable in it. Runs in step
+	 * order (batches may complete out of order), so an image is reported with the first step
+	 * that skipped it.
+	 */
+	private deliver({ batch, failures }: AssembledBatch): TrainBatch {
+		for (const { index, reason } of failures) {
+			if (this.reported.has(index)) continue;
+			this.reported.add(index);
+			if (batch.skippedExamples.length < examplesPerBatch) batch.skippedExamples.push(reason);
+		}
+		return batch;
 	}
 
 	private crash(failure: AppFailure): void {
@@ -511,6 +530,16 @@ export class BatchPipeline {
 		this.pending.clear();
 	}
 }
+
+/** The handlers of a data thread (`workers/entries/train-data-thread.ts` serves them). */
+export const dataThread: ThreadHandlers<DataThreadInit, SlotContext, DataThreadTask, SlotResult> = {
+	setup: (init) => threadContext(init),
+	run: (context, task) => {
+		for (const [index, reason] of task.newlyBad) context.bad.set(index, reason);
+		return renderSlots(context, task.step, task.firstSlot, task.indices);
+	},
+	transfer: (result) => [result.views.buffer as ArrayBuffer, result.used.buffer as ArrayBuffer]
+};
 
 /** Builds the context a data thread renders with, from its init message. */
 export async function threadContext(request: DataThreadInit): Promise<SlotContext> {

@@ -1,14 +1,18 @@
 /**
- * Convolution gradients for the tfjs `wasm` backend, built on its XNNPACK forward convolution.
+ * Convolution and its gradients for the tfjs `wasm` backend.
  *
- * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel (training a conv net fails) and
- * its `Conv2DBackpropInput` is a scalar C++ loop. Both gradients are convolutions themselves:
+ * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel (training a conv net fails), its
+ * `Conv2DBackpropInput` is a scalar C++ loop, and its XNNPACK `Conv2D` runs at about 29 GFLOP/s
+ * per core. Each kernel here first tries the project's SIMD kernels (`wasm-simd-conv.ts`: an
+ * indirect matrix product at about 45 GFLOP/s), which take the shapes of the encoders (output
+ * channels in multiples of 8; the input gradient at stride 1); for the other shapes:
+ * - forward: XNNPACK's kernel;
  * - input gradient: dy, dilated by the stride (zeros between pixels) and padded by
  *   `filter - 1 - pad`, convolved (stride 1) with the filter rotated by 180° and with its in/out
- *   channels swapped;
+ *   channels swapped, on XNNPACK;
  * - filter gradient: a matrix product, im2col(x)ᵀ · dy, with the im2col matrix assembled by a
  *   JavaScript loop over the wasm heap (see {@link im2colTransposed}).
- * The kernels compose the backend's own kernels (Transpose, Reverse, PadV2, Slice, Conv2D,
+ * These compose the backend's own kernels (Transpose, Reverse, PadV2, Slice, Conv2D,
  * BatchMatMul), looked up in the kernel registry and called on the same backend, and free their
  * intermediates. NHWC, any strides and 'same' / 'valid' / explicit padding; forward dilations
  * other than 1 are not supported (tfjs-core's Conv2D gradient itself refuses them).
@@ -16,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapFloats, type WasmHeapBackend } from './wasm-heap';
+import { simdConv2D, simdConv2DBackpropFilter, simdConv2DBackpropInput } from './wasm-simd-conv';
 
 const backendName = 'wasm';
 
@@ -160,6 +165,8 @@ function makeConv2dBackpropInput(stock: KernelConfig | undefined): tf.KernelFunc
 			filter.shape as [number, number, number, number],
 			attrs
 		);
+		const direct = simdConv2DBackpropInput(backend as WasmHeapBackend, dy, filter, info);
+		if (direct) return direct;
 		const prepared = info.dataFormat === 'channelsLast' ? dilateAndPadDy(backend, dy, info) : null;
 		if (!prepared) {
 			if (!stock) throw new Error('Conv2DBackpropInput on wasm: unsupported layout or padding.');
@@ -249,6 +256,8 @@ const conv2dBackpropFilter: tf.KernelFunc = (args) => {
 	if (info.dataFormat !== 'channelsLast') {
 		throw new Error("Conv2DBackpropFilter on wasm supports only dataFormat 'NHWC'.");
 	}
+	const direct = simdConv2DBackpropFilter(backend, x, dy, info);
+	if (direct) return direct;
 	const taps = info.filterHeight * info.filterWidth * info.inChannels;
 	const pixels = info.batchSize * info.outHeight * info.outWidth;
 	const columns = backend.makeOutput([taps, pixels], 'float32');
@@ -266,10 +275,31 @@ const conv2dBackpropFilter: tf.KernelFunc = (args) => {
 	return gradient;
 };
 
+/** Conv2D on the SIMD kernels where they take the shape, else the stock XNNPACK kernel. */
+function makeConv2D(stock: KernelConfig): tf.KernelFunc {
+	return (args) => {
+		const attrs = args.attrs ?? {};
+		const x = args.inputs.x as TensorInfo;
+		const filter = args.inputs.filter as TensorInfo;
+		const info = tf.backend_util.computeConv2DInfo(
+			x.shape as [number, number, number, number],
+			filter.shape as [number, number, number, number],
+			attrs.strides as [number, number] | number,
+			attrs.dilations as [number, number] | number,
+			attrs.pad as Padding,
+			attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+			false,
+			tf.backend_util.convertConv2DDataFormat(attrs.dataFormat as 'NHWC' | 'NCHW')
+		);
+		return simdConv2D(args.backend as WasmHeapBackend, x, filter, info) ?? stock.kernelFunc(args);
+	};
+}
+
 let installed = false;
 
 /**
- * Registers `Conv2DBackpropFilter` and a faster `Conv2DBackpropInput` for the wasm backend.
+ * Registers `Conv2DBackpropFilter`, a faster `Conv2DBackpropInput` and `Conv2D` for the wasm
+ * backend.
  * Call after importing `@tensorflow/tfjs-backend-wasm` and before or after `setBackend('wasm')`.
  * Idempotent. The stock input kernel stays as the fallback for NCHW and for explicit pads wider
  * than the filter; its setup (binding its C++ function) is kept so that fallback works.
@@ -292,5 +322,15 @@ export function registerWasmConvBackprop(): void {
 		backendName,
 		kernelFunc: conv2dBackpropFilter
 	});
+	const stockConv = tf.getKernel(tf.Conv2D, backendName);
+	if (stockConv) {
+		tf.unregisterKernel(tf.Conv2D, backendName);
+		tf.registerKernel({
+			kernelName: tf.Conv2D,
+			backendName,
+			kernelFunc: makeConv2D(stockConv),
+			...(stockConv.setupFunc ? { setupFunc: stockConv.setupFunc } : {})
+		});
+	}
 	installed = true;
 }

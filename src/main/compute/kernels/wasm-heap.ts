@@ -8,6 +8,13 @@ export interface WasmHeapBackend extends KernelBackend {
 	/** Allocates an uninitialised tensor on the heap. */
 	makeOutput(shape: number[], dtype: DataType): TensorInfo;
 	typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+	/** The byte address of a tensor's data on the heap. */
+	getMemoryOffset(dataId: object): number;
+}
+
+/** The byte address of a tensor's data on the wasm heap. */
+export function heapOffset(backend: WasmHeapBackend, info: TensorInfo): number {
+	return backend.getMemoryOffset(info.dataId);
 }
 
 /**

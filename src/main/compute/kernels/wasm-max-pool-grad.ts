@@ -15,7 +15,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { heapFloats, type WasmHeapBackend } from './wasm-heap';
+import { heapFloats, heapOffset, type WasmHeapBackend } from './wasm-heap';
+import { simdKernelsOf } from './wasm-simd-conv';
+import type { SimdKernels } from './wasm-simd-module';
 
 /**
  * Input gradient of a 2-D max pool, NHWC: `dx[argmax of each window] += dy[window]`.
@@ -66,6 +68,49 @@ export function maxPoolBackprop(
 	}
 }
 
+/**
+ * {@link maxPoolBackprop} on the SIMD module's `maxPoolWindow` (4 channels per vector, no
+ * branches in the scan): one call per output pixel, the same bits.
+ */
+function maxPoolBackpropSimd(
+	kernels: SimdKernels,
+	backend: WasmHeapBackend,
+	tensors: { input: TensorInfo; dy: TensorInfo; dx: TensorInfo },
+	info: tf.backend_util.Conv2DInfo
+): void {
+	const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+	const { strideHeight, strideWidth, filterHeight, filterWidth, padInfo } = info;
+	heapFloats(backend, tensors.dx).fill(0);
+	const xAt = heapOffset(backend, tensors.input);
+	const delta = heapOffset(backend, tensors.dx) - xAt;
+	let dyAt = heapOffset(backend, tensors.dy);
+	const pixelBytes = channels * 4;
+	const rowBytes = inWidth * pixelBytes;
+	for (let b = 0; b < batchSize; b++) {
+		for (let outRow = 0; outRow < outHeight; outRow++) {
+			const rowCorner = outRow * strideHeight - padInfo.top;
+			const rowStart = Math.max(rowCorner, 0);
+			const rows = Math.min(rowCorner + filterHeight, inHeight) - rowStart;
+			for (let outCol = 0; outCol < outWidth; outCol++, dyAt += pixelBytes) {
+				const colCorner = outCol * strideWidth - padInfo.left;
+				const colStart = Math.max(colCorner, 0);
+				const columns = Math.min(colCorner + filterWidth, inWidth) - colStart;
+				if (rows <= 0 || columns <= 0) continue;
+				kernels.maxPoolWindow(
+					xAt + (b * inHeight + rowStart) * rowBytes + colStart * pixelBytes,
+					rows,
+					columns,
+					pixelBytes,
+					rowBytes,
+					channels / 4,
+					dyAt,
+					delta
+				);
+			}
+		}
+	}
+}
+
 function makeMaxPoolGrad(stock: KernelConfig | undefined): tf.KernelFunc {
 	return (args) => {
 		const backend = args.backend as WasmHeapBackend;
@@ -85,6 +130,11 @@ function makeMaxPoolGrad(stock: KernelConfig | undefined): tf.KernelFunc {
 			attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined
 		);
 		const dx = backend.makeOutput([...input.shape], 'float32');
+		const kernels = simdKernelsOf(backend);
+		if (kernels && info.inChannels % 4 === 0) {
+			maxPoolBackpropSimd(kernels, backend, { input, dy, dx }, info);
+			return dx;
+		}
 		maxPoolBackprop(
 			heapFloats(backend, input),
 			heapFloats(backend, dy),
