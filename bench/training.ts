@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { trainConfigSchema, type ModelPresetId } from '../src/core/training/config';
 import { ContrastiveTrainer } from '../src/core/training/trainer';
 import type { BackendPreference } from '../src/core/compute/backends';
-import { activateTrainingBackend } from '../src/main/compute/training-backend';
+import { activateBackend } from '../src/main/compute/activate-backend';
 import { BatchPipeline } from '../src/main/training/batch-pipeline';
 
 /** Batch sizes that fit the wasm heap (4 GiB) for each preset; the paper's 768 needs TensorFlow. */
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
 		}
 	});
 	const seconds = Number(values.seconds);
-	const backend = await activateTrainingBackend(values.backend as BackendPreference);
+	const backend = await activateBackend(values.backend as BackendPreference);
 	console.log(
 		`Contrastive training throughput on ${backend.id} (${backend.reason}); Node ${process.versions.node}, ${os.availableParallelism()} cores`
 	);

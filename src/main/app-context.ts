@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { AppFailure, toAppError, type Result } from '../core/api/errors';
+import type { ModelPresetId } from '../core/training/config';
 import { defaultSettings, type AppSettings } from '../core/api/settings';
 import { createDispatcher, type ApiHandlers, type Dispatch } from './api/dispatcher';
 import { appInfo } from './app-info';
-import { BackendMonitor } from './compute/backend-monitor';
+import { backendVariable } from './compute/activate-backend';
+import { BackendMonitor, speedProbeBatch } from './compute/backend-monitor';
+import { SpeedCache } from './compute/speed-cache';
 import { EventBus } from './events';
 import { cacheDirVariable } from './generation/disk-cache';
 import type { DataDir } from './paths';
@@ -59,22 +62,33 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	};
 	const settings = (): AppSettings => (store.ok ? readSettings(store.value.db) : defaultSettings);
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
-	const backends = new BackendMonitor(workers, () => settings().backend, events);
+	const backends = new BackendMonitor(
+		workers,
+		() => settings().backend,
+		events,
+		SpeedCache.in(path.join(dataDir.path, 'cache'))
+	);
+	const backendFor = async (model: ModelPresetId) =>
+		(await backends.choose(settings().backend, model, speedProbeBatch)).backend;
+	// Generator workers and their threads read it (feature visualisation computes with tfjs).
+	process.env[backendVariable] = settings().backend;
 	const generators = new GeneratorService(workers, requireStore, events);
 	const training = new TrainingService(workers, requireStore, events, {
 		runsDir: path.join(dataDir.path, 'runs'),
 		preference: () => settings().backend,
+		choose: (preference, model, batch, onMeasure) =>
+			backends.choose(preference, model, batch, onMeasure),
 		appVersion: appInfo.version
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
-		preference: () => settings().backend
+		backendFor
 	});
 	const quickstart = new QuickstartService(training, evaluation, events);
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
-		preference: () => settings().backend
+		backendFor
 	});
 	if (store.ok) {
 		generators.recoverInterrupted();
@@ -109,7 +123,10 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'settings.update': (update) => {
 			const next = writeSettings(requireStore().db, update);
 			events.emit('settings.changed', next);
-			if (update.backend !== undefined) backends.preferenceChanged();
+			if (update.backend !== undefined) {
+				process.env[backendVariable] = next.backend;
+				backends.preferenceChanged();
+			}
 			return next;
 		},
 		'generators.catalogue': () => generators.catalogue(),

@@ -28,7 +28,7 @@ export interface FirstLayerFilters {
  * shared scale would leave most filters flat grey. The price is that the figure shows each
  * filter's pattern, not its strength. A constant filter becomes mid-grey (128).
  */
-export function firstLayerFilters(encoder: SmallAlexNet): FirstLayerFilters {
+export async function firstLayerFilters(encoder: SmallAlexNet): Promise<FirstLayerFilters> {
 	const variable = encoder.trainable.get('conv1/kernel');
 	if (!variable) throw new Error('The encoder has no conv1/kernel weights.');
 	const [kernel, kernelWidth, inputs, count] = variable.shape as [number, number, number, number];
@@ -37,7 +37,8 @@ export function firstLayerFilters(encoder: SmallAlexNet): FirstLayerFilters {
 			`conv1/kernel should be [k, k, 3, filters]; it is [${variable.shape.join(', ')}].`
 		);
 	}
-	const weights = variable.dataSync<'float32'>();
+	// Read asynchronously: a GPU backend cannot read synchronously in Node.
+	const weights = await variable.data<'float32'>();
 	const pixels = kernel * kernel * 3;
 	const rgb = new Uint8Array(count * pixels);
 	for (let filter = 0; filter < count; filter++) {

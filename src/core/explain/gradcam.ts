@@ -11,6 +11,7 @@
  * `ClassifierOutputTarget` and `SimilarityToConceptTarget`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../compute/read';
 import type { CamMethod } from '../api/explain';
 import type { LinearProbe } from '../evaluation/linear-probe';
 import {
@@ -242,11 +243,11 @@ export function scaleToUnit(map: Float32Array): Float32Array {
  * `options.target` at conv block `options.layer`, on the active backend, in eval mode.
  * Gradients need `registerAllGradients()` (tfjs-core's CJS build registers none).
  */
-export function computeCam(
+export async function computeCam(
 	encoder: SmallAlexNet,
 	image: Float32Array,
 	options: CamOptions
-): CamResult {
+): Promise<CamResult> {
 	const layer = options.layer ?? 'conv5';
 	const size = encoder.spec.inputSize;
 	if (image.length !== size * size * 3) {
@@ -254,7 +255,7 @@ export function computeCam(
 			`expected ${size}×${size}×3 = ${size * size * 3} floats, got ${image.length}`
 		);
 	}
-	const parts = camParts(encoder, image, { ...options, layer });
+	const parts = await camParts(encoder, image, { ...options, layer });
 	const { height, width, channels, activation, weights, elementwise } = parts;
 	const raw = new Float32Array(height * width);
 	for (let p = 0; p < raw.length; p++) {
@@ -297,11 +298,11 @@ export interface CamParts {
  * gradient of the target's score with respect to it (tfjs autodiff on the active backend), and
  * the method's channel weights.
  */
-export function camParts(
+export async function camParts(
 	encoder: SmallAlexNet,
 	image: Float32Array,
 	options: Required<CamOptions>
-): CamParts {
+): Promise<CamParts> {
 	const { layer, target, method } = options;
 	const size = encoder.spec.inputSize;
 	if (image.length !== size * size * 3) {
@@ -319,11 +320,10 @@ export function camParts(
 		const weights = camWeights(method, activation, grad as tf.Tensor4D);
 		return [activation, grad, weights, value];
 	});
-	const [activation, gradient, weights, score] = tensors.map((t) =>
-		t.dataSync<'float32'>().slice()
-	) as [Float32Array, Float32Array, Float32Array, Float32Array];
 	const [, height, width, channels] = (tensors[0] as tf.Tensor4D).shape;
-	tf.dispose(tensors);
+	const [activation, gradient, weights, score] = (await Promise.all(
+		tensors.map((t) => readAndDispose(t))
+	)) as [Float32Array, Float32Array, Float32Array, Float32Array];
 	return {
 		height,
 		width,

@@ -4,6 +4,7 @@
  * scores.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../compute/read';
 import { Random } from '../generators/random';
 import type { EncoderLayer, SmallAlexNet } from '../training/model';
 import { targetScores, type CamResult, type CamTarget } from './gradcam';
@@ -144,13 +145,13 @@ function areaUnder(curve: Float32Array): number {
  * percentage grid, least-relevant-first is replaced by insertion, and no class probability is
  * taken (the raw target score is integrated).
  */
-export function deletionInsertion(
+export async function deletionInsertion(
 	encoder: SmallAlexNet,
 	image: Float32Array,
 	cam: CamResult,
 	target: CamTarget,
 	options: DeletionInsertionOptions = {}
-): DeletionInsertionResult {
+): Promise<DeletionInsertionResult> {
 	const steps = options.steps ?? 16;
 	const size = encoder.spec.inputSize;
 	const pixels = size * size;
@@ -193,12 +194,10 @@ export function deletionInsertion(
 			const activation = encoder.convActivation(input, layer, { training: false });
 			return targetScores(encoder, activation, layer, target);
 		});
-		const values = scores.dataSync<'float32'>().slice();
-		scores.dispose();
-		return values;
+		return readAndDispose(scores);
 	};
-	const deletionCurve = scoresOf(deleted);
-	const insertionCurve = scoresOf(inserted);
+	const deletionCurve = await scoresOf(deleted);
+	const insertionCurve = await scoresOf(inserted);
 	return {
 		deletion: areaUnder(deletionCurve),
 		insertion: areaUnder(insertionCurve),

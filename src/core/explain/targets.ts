@@ -11,6 +11,7 @@ import type { LinearProbe } from '../evaluation/linear-probe';
 import { encoderLayers, type EncoderLayer } from '../training/encoder-spec';
 import type { SmallAlexNet } from '../training/model';
 import type { CamTarget } from './gradcam';
+import { readAndDispose } from '../compute/read';
 
 /** What a map actually explains (see `resolvedTargetSchema`). */
 export type ResolvedTarget = z.infer<typeof resolvedTargetSchema>;
@@ -44,19 +45,18 @@ function checkInput(encoder: SmallAlexNet, input: Float32Array, what = 'image'):
  * NHWC), the encoder in eval mode reading `layer`'s features. Float64 softmax: a confident
  * probe's small probabilities stay meaningful.
  */
-export function probeProbabilities(
+export async function probeProbabilities(
 	encoder: SmallAlexNet,
 	input: Float32Array,
 	probe: LinearProbe,
 	layer: EncoderLayer
-): Float64Array {
+): Promise<Float64Array> {
 	checkInput(encoder, input);
 	const size = encoder.spec.inputSize;
 	const features = tf.tidy(() =>
 		encoder.forward(tf.tensor4d(input, [1, size, size, 3]), { training: false, layer })
 	);
-	const values = features.dataSync<'float32'>().slice();
-	features.dispose();
+	const values = await readAndDispose(features);
 	if (values.length !== probe.dim) {
 		throw new AppFailure(
 			'INVALID_REQUEST',
@@ -81,7 +81,7 @@ export function probeProbabilities(
 }
 
 /** The image's unit-norm fc8 embedding, as the contrastive loss sees it. */
-export function ownEmbedding(encoder: SmallAlexNet, input: Float32Array): Float32Array {
+export function ownEmbedding(encoder: SmallAlexNet, input: Float32Array): Promise<Float32Array> {
 	return classMeanEmbedding(encoder, [input]);
 }
 
@@ -90,7 +90,10 @@ export function ownEmbedding(encoder: SmallAlexNet, input: Float32Array): Float3
  * contrastive loss compares them); the reference of a `class-mean` target. Not renormalised:
  * the target's cosine does not depend on the reference's length.
  */
-export function classMeanEmbedding(encoder: SmallAlexNet, inputs: Float32Array[]): Float32Array {
+export async function classMeanEmbedding(
+	encoder: SmallAlexNet,
+	inputs: Float32Array[]
+): Promise<Float32Array> {
 	if (inputs.length === 0) {
 		throw new AppFailure(
 			'INVALID_REQUEST',
@@ -114,11 +117,10 @@ export function classMeanEmbedding(encoder: SmallAlexNet, inputs: Float32Array[]
 				layer: 'fc8'
 			})
 		);
-		const values = output.dataSync<'float32'>();
+		const values = await readAndDispose(output);
 		for (let i = 0; i < values.length; i++) {
 			sum[i % dim] = (sum[i % dim] as number) + (values[i] as number);
 		}
-		output.dispose();
 	}
 	return Float32Array.from(sum, (value) => value / inputs.length);
 }
@@ -137,7 +139,7 @@ export interface TargetContext {
 	/** The dataset's class names. */
 	classes: readonly string[];
 	/** The mean embedding of a class's training images ({@link classMeanEmbedding}). */
-	classMean: (classIndex: number) => Float32Array;
+	classMean: (classIndex: number) => Promise<Float32Array>;
 	/** Names the encoder in messages, e.g. 'run "noise-1"'. Default 'this encoder'. */
 	encoderLabel?: string;
 	/** Names the dataset in messages. Default 'this dataset'. */
@@ -171,7 +173,10 @@ function predictionOf(probabilities: Float64Array): Prediction {
  * what to do, when the target needs a probe or a label that is not there, names a class the
  * dataset lacks, or needs a probe that reads a layer before the CAM layer.
  */
-export function resolveTarget(request: ExplainTarget, context: TargetContext): TargetResolution {
+export async function resolveTarget(
+	request: ExplainTarget,
+	context: TargetContext
+): Promise<TargetResolution> {
 	const { encoder, input, probe, classes } = context;
 	const who = context.encoderLabel ?? 'this encoder';
 	const where = context.dataset ?? 'this dataset';
@@ -183,7 +188,7 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 		);
 	}
 	const prediction = probe
-		? predictionOf(probeProbabilities(encoder, input, probe.probe, probe.layer))
+		? predictionOf(await probeProbabilities(encoder, input, probe.probe, probe.layer))
 		: null;
 	const name = (classIndex: number) => JSON.stringify(classes[classIndex] ?? String(classIndex));
 	const checkClass = (classIndex: number) => {
@@ -218,9 +223,13 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 			prediction
 		};
 	};
-	const ownTarget = (description: string): TargetResolution => ({
+	const ownTarget = async (description: string): Promise<TargetResolution> => ({
 		// Projection, not cosine: the cosine to itself is at its maximum and has no gradient.
-		target: { kind: 'embedding', reference: ownEmbedding(encoder, input), measure: 'projection' },
+		target: {
+			kind: 'embedding',
+			reference: await ownEmbedding(encoder, input),
+			measure: 'projection'
+		},
 		resolved: { kind: 'embedding', classIndex: null, description },
 		prediction
 	});
@@ -245,7 +254,7 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 			return ownTarget('own embedding');
 		case 'class-mean': {
 			checkClass(request.classIndex);
-			const reference = context.classMean(request.classIndex);
+			const reference = await context.classMean(request.classIndex);
 			return {
 				target: { kind: 'embedding', reference, measure: 'cosine' },
 				resolved: {

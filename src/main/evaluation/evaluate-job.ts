@@ -20,7 +20,7 @@ import { generateStructuredTask, structuredTasks } from '../../core/evaluation/s
 import { Random } from '../../core/generators/random';
 import type { ModelPresetId } from '../../core/training/config';
 import type { BackendPreference } from '../../core/compute/backends';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend } from '../compute/activate-backend';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { cachedFeatures, splitHash } from './feature-cache';
 import { loadDataset } from './loaders/index';
@@ -160,7 +160,7 @@ export async function runEvaluation(
 		total: 1,
 		message: `Loading ${params.dataset}…`
 	});
-	await activateTrainingBackend(job.backend);
+	await activateBackend(job.backend);
 	const dataset = await openEvalDataset(params.dataset, {
 		seed: datasetSeed,
 		cacheDir: job.cacheDir,
@@ -293,7 +293,7 @@ async function evaluateEncoder(
 				total: 1,
 				message: 'kNN voting'
 			});
-			const results = knnClassifyMany(
+			const results = await knnClassifyMany(
 				train.features,
 				dataset.train.labels,
 				test.features,
@@ -343,7 +343,7 @@ async function evaluateEncoder(
 					message: 'Training the linear probe'
 				})
 		});
-		const { logits } = predictProbe(probe, test.features);
+		const { logits } = await predictProbe(probe, test.features);
 		const top1 = topKAccuracy(logits, dataset.test.labels, classes, 1);
 		return {
 			metrics: {

@@ -39,7 +39,7 @@ import type { SourceImage } from '../../core/training/augment';
 import type { ModelPresetId } from '../../core/training/config';
 import { parameterCount } from '../../core/training/encoder-spec';
 import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend } from '../compute/activate-backend';
 import { datasetSeed, openEvalDataset } from '../evaluation/evaluate-job';
 import { readProbeForCam } from '../evaluation/probe-files';
 import { decodeRgb } from '../image-files';
@@ -262,7 +262,7 @@ export class ExplainSession {
 	}: SessionRequest<unknown>): Promise<z.infer<typeof explainFiltersResultSchema>> {
 		const result = [];
 		for (const spec of encoders) {
-			const filters = firstLayerFilters(await this.encoder(spec));
+			const filters = await firstLayerFilters(await this.encoder(spec));
 			result.push({
 				label: spec.label,
 				runId: spec.runId,
@@ -285,7 +285,7 @@ export class ExplainSession {
 		const result = [];
 		for (const spec of encoders) {
 			const encoder = await this.encoder(spec);
-			const activation = channelActivation(
+			const activation = await channelActivation(
 				encoder,
 				centreView(encoder, image.image),
 				params.layer,
@@ -387,7 +387,7 @@ export class ExplainSession {
 		const encoder = await this.encoder(spec);
 		const input = centreView(encoder, image.image);
 		const probe = probeSpec ? await this.probe(probeSpec.path) : null;
-		const resolved = resolveTarget(params.target, {
+		const resolved = await resolveTarget(params.target, {
 			encoder,
 			input,
 			probe: probe ? { probe: probe.probe, layer: probe.layer } : null,
@@ -398,13 +398,13 @@ export class ExplainSession {
 			encoderLabel: spec.label,
 			dataset: dataset.name
 		});
-		const cam = computeCam(encoder, input, {
+		const cam = await computeCam(encoder, input, {
 			method: params.method,
 			layer: params.layer,
 			target: resolved.target
 		});
 		const faithfulness = withFaithfulness
-			? deletionInsertion(encoder, input, cam, resolved.target)
+			? await deletionInsertion(encoder, input, cam, resolved.target)
 			: null;
 		const result: CachedMap = {
 			map: scaleToUnit(upsampleBilinear(cam.raw, cam.height, cam.width, displaySize)),
@@ -422,7 +422,7 @@ export class ExplainSession {
 
 	private async backend(): Promise<void> {
 		if (this.activeBackend === this.options.backend) return;
-		await activateTrainingBackend(this.options.backend);
+		await activateBackend(this.options.backend);
 		this.activeBackend = this.options.backend;
 	}
 
@@ -450,12 +450,12 @@ export class ExplainSession {
 	}
 
 	/** The mean embedding of a class's first training images (the class-mean target). */
-	private classMean(
+	private async classMean(
 		spec: EncoderSpec,
 		encoder: SmallAlexNet,
 		dataset: EvalDataset,
 		classIndex: number
-	): Float32Array {
+	): Promise<Float32Array> {
 		const key = `${encoderKey(spec)}|${dataset.name}|${classIndex}`;
 		const cached = this.classMeans.get(key);
 		if (cached) return cached;
@@ -470,7 +470,7 @@ export class ExplainSession {
 		for (let i = 0; i < labels.length && inputs.length < classMeanImages; i++) {
 			if (labels[i] === classIndex) inputs.push(centreView(encoder, imageAt(images, i)));
 		}
-		const mean = classMeanEmbedding(encoder, inputs);
+		const mean = await classMeanEmbedding(encoder, inputs);
 		this.classMeans.set(key, mean);
 		return mean;
 	}

@@ -5,6 +5,7 @@
  * query image and a cosine scan.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../core/compute/read';
 import type { LabelledSplit } from '../../core/evaluation/dataset';
 import { extractFeatures } from '../../core/evaluation/features';
 import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
@@ -94,8 +95,7 @@ export async function nearestNeighbours(
 	const queryFeatures = tf.tidy(() =>
 		encoder.forward(tf.tensor4d(query, [1, size, size, 3]), { training: false, layer })
 	);
-	const queryValues = queryFeatures.dataSync<'float32'>();
-	queryFeatures.dispose();
+	const queryValues = await readAndDispose(queryFeatures);
 	if (queryValues.length !== dim) {
 		throw new Error(
 			`The cached gallery has ${dim} features per image but ${layer} gives ${queryValues.length}; clear the feature cache.`

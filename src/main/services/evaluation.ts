@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { AppFailure } from '../../core/api/errors';
+import { AppFailure, toAppError } from '../../core/api/errors';
+import type { ModelPresetId } from '../../core/training/config';
 import type {
 	EvalDatasetInfo,
 	EvaluateParams,
@@ -41,7 +42,8 @@ interface RunningGroup {
 export interface EvaluationServiceOptions {
 	/** Decoded datasets are cached here (`<data>/cache/datasets`). */
 	cacheDir: string;
-	preference: () => BackendPreference;
+	/** The backend for encoders of `model`: Settings' preference, `auto` measured per model. */
+	backendFor: (model: ModelPresetId) => Promise<BackendPreference>;
 }
 
 /** The Evaluate area's service layer. */
@@ -188,21 +190,20 @@ export class EvaluationService {
 		);
 		const group: RunningGroup = { controller, ended: Promise.resolve() };
 		this.groups.set(groupId, group);
-		group.ended = worker
-			.run(
-				'evaluate',
-				{
-					params,
-					encoders: jobEncoders,
-					backend: this.options.preference(),
-					cacheDir: this.options.cacheDir
-				},
-				{
-					signal: controller.signal,
-					cancelGraceMs: 60_000,
-					onProgress: (event) => this.record(groupId, event, started, finished)
-				}
+		group.ended = this.options
+			.backendFor((jobEncoders[0] as EncoderToEvaluate).model)
+			.then((backend) =>
+				worker.run(
+					'evaluate',
+					{ params, encoders: jobEncoders, backend, cacheDir: this.options.cacheDir },
+					{
+						signal: controller.signal,
+						cancelGraceMs: 60_000,
+						onProgress: (event) => this.record(groupId, event, started, finished)
+					}
+				)
 			)
+			.catch((error: unknown) => ({ ok: false as const, error: toAppError(error) }))
 			.then((result) => {
 				if (this.closed) return;
 				// Whatever did not report a result ended with the group: failed, cancelled or crashed.

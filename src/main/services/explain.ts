@@ -4,6 +4,7 @@
  * Requests run one at a time, in order; the worker stops after a few idle minutes.
  */
 import { AppFailure } from '../../core/api/errors';
+import type { ModelPresetId } from '../../core/training/config';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import type { EncoderRef } from '../../core/api/explain';
 import type { BackendPreference } from '../../core/compute/backends';
@@ -41,7 +42,8 @@ export class ExplainService {
 			cacheDir: string;
 			/** Feature arrays of neighbour galleries. */
 			featureDir: string;
-			preference: () => BackendPreference;
+			/** The backend for encoders of `model`: Settings' preference, `auto` measured per model. */
+			backendFor: (model: ModelPresetId) => Promise<BackendPreference>;
 		}
 	) {}
 
@@ -108,7 +110,7 @@ export class ExplainService {
 	): Promise<ExplainerTasks[K]['output']> {
 		const encoders = resolveEncoders(this.store().db, refs, dataset, camLayer);
 		const settings: SessionSettings = {
-			backend: this.options.preference(),
+			backend: await this.options.backendFor(encoders[0]?.model ?? 'tiny'),
 			cacheDir: this.options.cacheDir,
 			featureDir: this.options.featureDir
 		};

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppFailure, type Result } from '../../core/api/errors';
+import { AppFailure, toAppError, type Result } from '../../core/api/errors';
 import {
 	resumableStatuses,
 	type RunDetail,
@@ -16,6 +16,7 @@ import {
 import type { BackendPreference } from '../../core/compute/backends';
 import { resolveConfig } from '../../core/generators/registry';
 import type { TrainConfig } from '../../core/training/config';
+import type { BackendChoice } from '../compute/backend-monitor';
 import type { EventBus } from '../events';
 import type { Store } from '../store/database';
 import {
@@ -51,6 +52,8 @@ interface Session {
 	/** Why the caller stopped it, if it did. */
 	intent: 'pause' | 'cancel' | null;
 	sessionId: number | null;
+	/** The step the session started from, and the latest one it reported. */
+	startStep: number;
 	step: number;
 	ended: Promise<void>;
 }
@@ -66,6 +69,16 @@ export interface TrainingServiceOptions {
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
+	/**
+	 * Turns a preference into the backend a run's model should use (BackendMonitor.choose: `auto`
+	 * measures the candidates); default: the preference as it is.
+	 */
+	choose?: (
+		preference: BackendPreference,
+		model: TrainConfig['model'],
+		batch: number,
+		onMeasure: (message: string) => void
+	) => Promise<BackendChoice>;
 }
 
 /** The Training lab's service layer. */
@@ -212,13 +225,14 @@ export class TrainingService {
 	/** Measures a configuration in a worker of its own. */
 	async estimate(config: TrainConfig): Promise<RunEstimate> {
 		validateSource(config);
+		const choice = await this.chooseBackend(config, () => undefined);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		try {
 			const result = await worker.run(
 				'estimate',
 				{
 					config,
-					backend: this.backendFor(config),
+					backend: choice.backend,
 					...(this.options.dataThreads === undefined
 						? {}
 						: { dataThreads: this.options.dataThreads })
@@ -232,9 +246,12 @@ export class TrainingService {
 		}
 	}
 
-	/** Resolves when the current session (if any) has ended and been recorded. */
+	/**
+	 * Resolves when no session is running: the current one (if any) has ended and been
+	 * recorded, and so has any session it resumed by itself.
+	 */
 	async idle(): Promise<void> {
-		await this.session?.ended;
+		while (this.session) await this.session.ended;
 	}
 
 	/**
@@ -260,33 +277,50 @@ export class TrainingService {
 			controller,
 			intent: null,
 			sessionId: null,
+			startStep: resumeFrom?.step ?? 0,
 			step: resumeFrom?.step ?? 0,
 			ended: Promise.resolve()
 		};
 		this.session = session;
 		this.emitProgress(session, 'starting', null, null, 'Starting the trainer…');
-		session.ended = worker
-			.run(
-				'train',
-				{
-					runId: run.id,
-					config: run.config,
-					backend: this.backendFor(run.config),
-					folder: run.folder,
-					resumeFrom,
-					appVersion: this.options.appVersion,
-					...(this.options.dataThreads === undefined
-						? {}
-						: { dataThreads: this.options.dataThreads })
-				},
-				{
-					signal: controller.signal,
-					cancelGraceMs: stopGraceMs,
-					onProgress: (event) => this.record(session, event)
-				}
+		session.ended = this.chooseBackend(run.config, (message) =>
+			this.emitProgress(session, 'starting', null, null, message)
+		)
+			.then((choice): Promise<Result<TrainOutcome>> | Result<TrainOutcome> =>
+				controller.signal.aborted
+					? { ok: false, error: { code: 'CANCELLED', message: 'Stopped before it started.' } }
+					: this.train(session, run, resumeFrom, choice)
 			)
+			.catch((error: unknown): Result<TrainOutcome> => ({ ok: false, error: toAppError(error) }))
 			.then((result) => this.finish(session, result))
 			.finally(() => worker.stop());
+	}
+
+	/** Runs the session's worker task on the chosen backend. */
+	private train(
+		session: Session,
+		run: StoredRun,
+		resumeFrom: { path: string; sha256: string; step: number } | null,
+		choice: BackendChoice
+	): Promise<Result<TrainOutcome>> {
+		return session.worker.run(
+			'train',
+			{
+				runId: run.id,
+				config: run.config,
+				backend: choice.backend,
+				backendReason: choice.reason,
+				folder: run.folder,
+				resumeFrom,
+				appVersion: this.options.appVersion,
+				...(this.options.dataThreads === undefined ? {} : { dataThreads: this.options.dataThreads })
+			},
+			{
+				signal: session.controller.signal,
+				cancelGraceMs: stopGraceMs,
+				onProgress: (event) => this.record(session, event)
+			}
+		);
 	}
 
 	private record(session: Session, event: TrainEvent): void {
@@ -297,6 +331,7 @@ export class TrainingService {
 				session.sessionId = startRunSession(db, session.runId, {
 					backend: event.backend,
 					backendReason: event.backendReason,
+					adapter: event.adapter,
 					startStep: event.startStep,
 					parameterCount: event.parameterCount,
 					sourceLabel: event.sourceLabel
@@ -355,7 +390,7 @@ export class TrainingService {
 			error = message;
 		} else if (result.error.code === 'CANCELLED' && session.intent !== null) {
 			status = session.intent === 'cancel' ? 'cancelled' : 'paused';
-		} else if (result.error.code === 'WORKER_CRASHED') {
+		} else if (result.error.code === 'WORKER_CRASHED' || result.error.code === 'GPU_DEVICE_LOST') {
 			status = 'interrupted';
 			error = `${result.error.message} Resume continues from the last checkpoint.`;
 		} else {
@@ -372,6 +407,16 @@ export class TrainingService {
 			);
 		}
 		this.changeStatus(session.runId, status, error);
+		// A lost GPU device is usually a driver reset: a session that trained resumes once by
+		// itself, in a fresh worker with a fresh device; one that lost it again without
+		// progress stays interrupted for the user.
+		if (!result.ok && result.error.code === 'GPU_DEVICE_LOST' && session.step > session.startStep) {
+			try {
+				this.resume(session.runId);
+			} catch {
+				// The run stays interrupted; the user's Resume reports why it cannot continue.
+			}
+		}
 	}
 
 	private changeStatus(id: number, status: RunStatus, error: string | null): RunRecord | undefined {
@@ -409,8 +454,15 @@ export class TrainingService {
 		});
 	}
 
-	private backendFor(config: TrainConfig): BackendPreference {
-		return config.backend === 'auto' ? this.options.preference() : config.backend;
+	/** The run's backend, or Settings' when the run says `auto`, through `options.choose`. */
+	private chooseBackend(
+		config: TrainConfig,
+		onMeasure: (message: string) => void
+	): Promise<BackendChoice> {
+		const preference = config.backend === 'auto' ? this.options.preference() : config.backend;
+		return this.options.choose
+			? this.options.choose(preference, config.model, config.batch, onMeasure)
+			: Promise.resolve({ backend: preference, reason: null });
 	}
 
 	private assertIdle(): void {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { BackendId } from '../../core/compute/backends';
+import { gpuAdapterSchema, type BackendId, type GpuAdapter } from '../../core/compute/backends';
 import type { CheckpointRecord, MetricPoint, RunRecord, RunStatus } from '../../core/api/training';
 import { trainConfigSchema, type TrainConfig } from '../../core/training/config';
 
@@ -10,6 +10,7 @@ interface RunRow {
 	config: string;
 	source_label: string;
 	backend: BackendId | null;
+	adapter: string | null;
 	step: number;
 	steps: number;
 	parameter_count: number | null;
@@ -42,6 +43,7 @@ function toRun(row: RunRow): StoredRun {
 		config: trainConfigSchema.parse(JSON.parse(row.config)),
 		sourceLabel: row.source_label,
 		backend: row.backend,
+		adapter: parseAdapter(row.adapter),
 		step: row.step,
 		steps: row.steps,
 		parameterCount: row.parameter_count,
@@ -57,6 +59,17 @@ function toRun(row: RunRow): StoredRun {
 		finishedAt: row.finished_at,
 		folder: row.folder
 	};
+}
+
+/** A stored adapter, or null when there is none or it no longer validates. */
+function parseAdapter(json: string | null): GpuAdapter | null {
+	if (json === null) return null;
+	try {
+		const parsed = gpuAdapterSchema.safeParse(JSON.parse(json));
+		return parsed.success ? parsed.data : null;
+	} catch {
+		return null;
+	}
 }
 
 /** The API record of a stored run (without the store's own fields). */
@@ -151,21 +164,25 @@ export function startRunSession(
 	session: {
 		backend: BackendId;
 		backendReason: string;
+		adapter: GpuAdapter | null;
 		startStep: number;
 		parameterCount: number;
 		sourceLabel: string;
 	}
 ): number {
+	const adapter = session.adapter ? JSON.stringify(session.adapter) : null;
 	return db.transaction(() => {
 		db.prepare(
-			`UPDATE runs SET backend = ?, parameter_count = ?, source_label = ?, updated_at = ${now}
+			`UPDATE runs SET backend = ?, adapter = ?, parameter_count = ?, source_label = ?,
+			   updated_at = ${now}
 			 WHERE id = ?`
-		).run(session.backend, session.parameterCount, session.sourceLabel, runId);
+		).run(session.backend, adapter, session.parameterCount, session.sourceLabel, runId);
 		const { lastInsertRowid } = db
 			.prepare(
-				`INSERT INTO run_sessions (run_id, backend, backend_reason, start_step) VALUES (?, ?, ?, ?)`
+				`INSERT INTO run_sessions (run_id, backend, backend_reason, adapter, start_step)
+				 VALUES (?, ?, ?, ?, ?)`
 			)
-			.run(runId, session.backend, session.backendReason, session.startStep);
+			.run(runId, session.backend, session.backendReason, adapter, session.startStep);
 		return Number(lastInsertRowid);
 	})();
 }

@@ -8,12 +8,14 @@
  */
 import { AppFailure } from '../../core/api/errors';
 import type { CheckpointRecord, MetricPoint, RunEstimate } from '../../core/api/training';
-import type { BackendId, BackendPreference } from '../../core/compute/backends';
+import type { BackendId, BackendPreference, GpuAdapter } from '../../core/compute/backends';
 import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
 import { ContrastiveTrainer } from '../../core/training/trainer';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend, backendVariable, type ActiveBackend } from '../compute/activate-backend';
+import { assertGpuHealthy, GpuMemoryFailure, unlessDeviceLost } from '../compute/webgpu';
 import { BatchPipeline } from './batch-pipeline';
+import { checkBatchFits, probeBatchAfterOutOfMemory } from './batch-fit';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,8 @@ export interface TrainJob {
 	config: TrainConfig;
 	/** The backend preference after applying Settings to the run's own choice. */
 	backend: BackendPreference;
+	/** Why `auto` chose `backend` (its measured speeds), to record instead of the worker's reason. */
+	backendReason?: string | null;
 	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
 	folder: string;
 	resumeFrom: { path: string; sha256: string; step: number } | null;
@@ -40,6 +44,8 @@ export type TrainEvent =
 			kind: 'started';
 			backend: BackendId;
 			backendReason: string;
+			/** The WebGPU adapter, on `webgpu`. */
+			adapter: GpuAdapter | null;
 			parameterCount: number;
 			sourceLabel: string;
 			count: number;
@@ -76,9 +82,10 @@ export async function runTraining(
 ): Promise<TrainOutcome> {
 	const { config } = job;
 	const { signal, emit } = options;
-	const backend = await activateTrainingBackend(job.backend);
+	const backend = await prepareBackend(job.backend, config);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
+	let trainerAlive = true;
 	try {
 		let step = 0;
 		if (job.resumeFrom) {
@@ -90,7 +97,9 @@ export async function runTraining(
 		emit({
 			kind: 'started',
 			backend: backend.id,
-			backendReason: backend.reason,
+			backendReason:
+				job.backendReason && backend.id === job.backend ? job.backendReason : backend.reason,
+			adapter: backend.adapter,
 			parameterCount: trainer.parameterCount,
 			sourceLabel: pipeline.label,
 			count: pipeline.count,
@@ -127,7 +136,10 @@ export async function runTraining(
 		while (step < config.steps && !signal.aborted) {
 			const started = performance.now();
 			const batch = await pipeline.next(step);
-			const metrics = await guardMemory(config, () => trainer.step(batch.views, step));
+			const metrics = await guardMemory(config, () =>
+				unlessDeviceLost(trainer.step(batch.views, step))
+			);
+			assertGpuHealthy(`a training step of ${config.model} at batch ${config.batch}`);
 			const seconds = (performance.now() - started) / 1000;
 			if (!Number.isFinite(metrics.loss)) {
 				report();
@@ -163,10 +175,34 @@ export async function runTraining(
 		report();
 		if (step > lastCheckpoint) await checkpoints.write(step);
 		return { step, outcome: step >= config.steps ? 'completed' : 'stopped', message: null };
+	} catch (error) {
+		if (!(error instanceof GpuMemoryFailure) || !backend.adapter) throw error;
+		// Free this session's GPU memory first: the probe needs it.
+		await pipeline?.close();
+		pipeline = null;
+		disposeQuietly(trainer);
+		trainerAlive = false;
+		const advice = await probeBatchAfterOutOfMemory(config, backend.adapter, config.batch);
+		throw new GpuMemoryFailure(`${error.message} ${advice}`);
 	} finally {
 		await pipeline?.close();
-		disposeQuietly(trainer);
+		if (trainerAlive) disposeQuietly(trainer);
 	}
+}
+
+/**
+ * Activates the session's backend and tells the data threads (which may run the
+ * feature-visualisation generator) to use it too; on webgpu, refuses a batch the adapter cannot
+ * hold before anything trains.
+ */
+async function prepareBackend(
+	preference: BackendPreference,
+	config: TrainConfig
+): Promise<ActiveBackend> {
+	const backend = await activateBackend(preference);
+	process.env[backendVariable] = backend.id;
+	if (backend.id === 'webgpu' && backend.adapter) await checkBatchFits(config, backend.adapter);
+	return backend;
 }
 
 /** Measures a configuration: one warm-up step, then up to a few timed steps. */
@@ -180,19 +216,22 @@ export async function estimateRun(
 		maxSeconds?: number;
 	}
 ): Promise<RunEstimate> {
-	const backend = await activateTrainingBackend(options.backend);
+	const backend = await prepareBackend(options.backend, config);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
+	const what = `a training step of ${config.model} at batch ${config.batch}`;
 	try {
 		pipeline = await openPipeline(config, trainer, options);
 		const warmUp = await pipeline.next(0);
-		await guardMemory(config, () => trainer.step(warmUp.views, 0));
+		await guardMemory(config, () => unlessDeviceLost(trainer.step(warmUp.views, 0)));
+		assertGpuHealthy(what);
 		const budget = (options.maxSeconds ?? 8) * 1000;
 		const started = performance.now();
 		let measured = 0;
 		while (measured < 5 && !options.signal.aborted) {
 			const batch = await pipeline.next(measured + 1);
-			await guardMemory(config, () => trainer.step(batch.views, measured + 1));
+			await guardMemory(config, () => unlessDeviceLost(trainer.step(batch.views, measured + 1)));
+			assertGpuHealthy(what);
 			measured++;
 			if (performance.now() - started > budget) break;
 		}
@@ -252,7 +291,7 @@ class CheckpointWriter {
 
 	async write(step: number): Promise<void> {
 		this.emit({ kind: 'checkpointing', step });
-		const tensors = await this.trainer.snapshot();
+		const tensors = await unlessDeviceLost(this.trainer.snapshot());
 		const checkpoint = writeCheckpoint(this.folder(), step, {
 			meta: {
 				format: 'noiselab-checkpoint',

@@ -3,6 +3,7 @@ import presetsAndDatasets from './0002-presets-and-datasets';
 import runs from './0003-runs';
 import evaluations from './0004-evaluations';
 import probes from './0005-probes';
+import gpuAdapters from './0006-gpu-adapters';
 
 /** One schema change. `version` is what `PRAGMA user_version` holds after it ran. */
 export interface Migration {
@@ -20,5 +21,6 @@ export const migrations: readonly Migration[] = [
 	presetsAndDatasets,
 	runs,
 	evaluations,
-	probes
+	probes,
+	gpuAdapters
 ];

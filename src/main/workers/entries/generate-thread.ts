@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { AppFailure, toAppError } from '../../../core/api/errors';
 import { imagePath } from '../../../core/generators/manifest';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
-import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { activateGeneratorBackend } from '../../compute/activate-backend';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { encodeImage } from '../../generation/encode';
 import type { RenderBatch, ThreadReply } from '../../generation/thread-protocol';
@@ -32,7 +32,7 @@ function configFor(batch: RenderBatch): ResolvedConfig {
 async function render(batch: RenderBatch): Promise<void> {
 	const { job } = batch;
 	const config = configFor(batch);
-	if (config.generator.family === 'feature_vis') await ensureTfjsBackend();
+	if (config.generator.family === 'feature_vis') await activateGeneratorBackend();
 	for (const index of batch.indices) {
 		const image = await config.generator.generate(config.params, job.seed, index, config.size);
 		const bytes = await encodeImage(image, job.format, job.quality);
