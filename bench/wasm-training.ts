@@ -25,58 +25,7 @@ import { trainConfigSchema } from '../src/core/training/config';
 import { ContrastiveTrainer } from '../src/core/training/trainer';
 import { registerAllGradients } from '../src/main/compute/kernels/register-gradients';
 import { registerWasmKernelPack } from '../src/main/compute/kernels';
-
-interface ConvLayer {
-	filter: tf.Variable;
-	bias: tf.Variable;
-	stride: number;
-}
-
-interface Network {
-	convs: ConvLayer[];
-	denseWeights: tf.Variable;
-	denseBias: tf.Variable;
-	variables: tf.Variable[];
-}
-
-/** He-normal weights from a fixed seed, so every backend trains the same network. */
-function buildNetwork(): Network {
-	let seed = 1;
-	const heNormal = (shape: number[], fanIn: number) =>
-		tf.variable(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed++), Math.sqrt(2 / fanIn)));
-	const specs: [number, number, number, number][] = [
-		// [filter size, in channels, out channels, stride]
-		[5, 3, 64, 2],
-		[3, 64, 128, 1],
-		[3, 128, 192, 1],
-		[3, 192, 192, 1],
-		[3, 192, 128, 1]
-	];
-	const convs = specs.map(([size, inChannels, outChannels, stride]) => ({
-		filter: heNormal([size, size, inChannels, outChannels], size * size * inChannels),
-		bias: tf.variable(tf.zeros([outChannels])),
-		stride
-	}));
-	const denseWeights = heNormal([128, 128], 128);
-	const denseBias = tf.variable(tf.zeros([128]));
-	return {
-		convs,
-		denseWeights,
-		denseBias,
-		variables: [...convs.flatMap((conv) => [conv.filter, conv.bias]), denseWeights, denseBias]
-	};
-}
-
-function forward(network: Network, images: tf.Tensor4D): tf.Tensor2D {
-	let x: tf.Tensor4D = images;
-	for (const [index, conv] of network.convs.entries()) {
-		x = tf.relu(tf.add(tf.conv2d(x, conv.filter as tf.Tensor4D, conv.stride, 'same'), conv.bias));
-		// Max pools after the first two convolutions.
-		if (index < 2) x = tf.maxPool(x, 3, 2, 'same');
-	}
-	const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
-	return tf.add(tf.matMul(pooled, network.denseWeights as tf.Tensor2D), network.denseBias);
-}
+import { buildNetwork, forward } from './reference-network';
 
 interface Measurement {
 	imagesPerSecond: number;

@@ -62,6 +62,26 @@ export function describeAdapter(adapter: GpuAdapter): string {
 	return `${name} (${[kind, adapter.vendor].filter(Boolean).join(', ')})`;
 }
 
+/**
+ * The adapter's facts for a report: vendor, architecture, whether it is a fallback or software
+ * adapter, and the limits that bound a batch, e.g. "vendor mesa · architecture software ·
+ * fallback adapter (software) · largest buffer 4096 MiB, largest binding 128 MiB".
+ */
+export function adapterFacts(adapter: GpuAdapter): string {
+	const mebibytes = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+	const kind = adapter.fallback
+		? 'fallback adapter (software)'
+		: adapter.software
+			? 'software adapter'
+			: 'hardware adapter';
+	return [
+		`vendor ${adapter.vendor || 'unknown'}`,
+		`architecture ${adapter.architecture || 'unknown'}`,
+		kind,
+		`largest buffer ${mebibytes(adapter.limits.maxBufferSize)}, largest binding ${mebibytes(adapter.limits.maxStorageBufferBindingSize)}`
+	].join(' · ');
+}
+
 /** The outcome of trying one backend in a worker process. */
 export const backendProbeSchema = z.object({
 	id: z.enum(backendIds),

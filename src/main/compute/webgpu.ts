@@ -72,11 +72,19 @@ export function installDawn(): GpuHandle {
 }
 
 /**
- * Drops this process's reference to Dawn, so that a test process can exit (Dawn keeps the event
- * loop alive while `navigator.gpu` is reachable). Workers never need it: they are stopped.
+ * Lets a test process exit: Dawn keeps the event loop alive while a device or `navigator.gpu`
+ * is reachable, so this removes the `webgpu` backend (it cannot be used again in this
+ * process), destroys its device and drops `navigator.gpu`. Workers never need it: they are
+ * stopped.
  */
 export function releaseDawn(): void {
 	if (!installed) return;
+	const backend = tf.findBackend('webgpu') as { device?: GpuDeviceHandle } | null;
+	if (backend) {
+		tf.removeBackend('webgpu');
+		backend.device?.destroy();
+	}
+	device = null;
 	delete (globalThis.navigator as { gpu?: unknown }).gpu;
 	installed = null;
 }
@@ -145,16 +153,35 @@ function classify(event: GpuErrorEvent): GpuTrouble {
 	return { kind: 'error', message };
 }
 
+/** The parts of tfjs's WebGPU backend that {@link watchWebGpuDevice} instruments. */
+interface WebGpuBackendInternals {
+	device?: GpuDeviceHandle;
+	readSync(dataId: object): unknown;
+	tensorMap: { get(dataId: object): { values: unknown; dtype: string } | undefined };
+}
+
 /**
  * Starts watching the device of the active `webgpu` backend: error events are collected for
- * {@link takeGpuTrouble}, and its loss settles {@link whenDeviceLost}. Call after
+ * {@link assertGpuHealthy}, and its loss settles {@link unlessDeviceLost}. Also makes a
+ * synchronous read of GPU data (`dataSync`, `arraySync`) fail with a message that says what to
+ * do: tfjs implements it with a browser's OffscreenCanvas, which Node lacks. Call after
  * `tf.setBackend('webgpu')`; idempotent per device.
  */
 export function watchWebGpuDevice(): void {
-	const backend = tf.findBackend('webgpu') as { device?: GpuDeviceHandle } | null;
+	const backend = tf.findBackend('webgpu') as unknown as WebGpuBackendInternals | null;
 	const current = backend?.device ?? null;
-	if (!current || current === device) return;
+	if (!backend || !current || current === device) return;
 	device = current;
+	const readSync = backend.readSync.bind(backend);
+	backend.readSync = (dataId) => {
+		const data = backend.tensorMap.get(dataId);
+		if (data && data.values == null && data.dtype !== 'complex64' && data.dtype !== 'string') {
+			throw new Error(
+				'A synchronous read (dataSync, arraySync) of a tensor on the GPU: the webgpu backend cannot read synchronously in Node. Read it with `await tensor.data()`.'
+			);
+		}
+		return readSync(dataId);
+	};
 	troubles = [];
 	lostInfo = null;
 	current.addEventListener('uncapturederror', (event) => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeAdapter } from '../../../core/compute/backends';
 import { formatDuration } from '../../../core/format';
 import { configDiff } from '../../../core/history/config-diff';
 import { runsToCsv, runsToLatex } from '../../../core/history/export';
@@ -56,7 +57,7 @@ function details(detail: RunDetail): string {
 		`Run ${run.id} "${run.name}" — ${run.status}${run.error ? `: ${run.error}` : ''}`,
 		`  source      ${run.sourceLabel}`,
 		`  model       ${run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
-		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ?? '–'}`,
+		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ?? '–'}${run.adapter ? ` (${describeAdapter(run.adapter)})` : ''}`,
 		`  optimiser   ${run.config.optimizer}, batch ${run.config.batch}, lr ${run.config.lr ?? 'paper rule'}, BN ${run.config.bnPerView ? 'per view' : 'shared'}`,
 		last
 			? `  last step   loss ${last.loss.toFixed(4)}, align ${last.align.toFixed(4)}, uniform ${last.uniform.toFixed(4)}, lr ${last.lr.toPrecision(3)}, ${last.imagesPerSecond.toFixed(0)} img/s`
