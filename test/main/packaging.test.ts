@@ -57,10 +57,16 @@ const file = { isDirectory: () => false };
 /** The Dawn files electron-builder copies for a target, and those it unpacks from the ASAR. */
 function packaged(os: string, arch: string): { copied: string[]; unpacked: string[] } {
 	const expand = (pattern: string) => expandMacro(pattern, arch, {}, { os });
-	const copy = getNodeModuleFileMatcher(root, '/out', expand, {}, {
-		config,
-		debugLogger: { isEnabled: false }
-	}).createFilter();
+	const copy = getNodeModuleFileMatcher(
+		root,
+		'/out',
+		expand,
+		{},
+		{
+			config,
+			debugLogger: { isEnabled: false }
+		}
+	).createFilter();
 	const unpack = new FileMatcher(root, '/out', expand, config.asarUnpack).createFilter();
 	const copied = dawnFiles.filter((name) => copy(path.join(root, name), file));
 	return { copied, unpacked: copied.filter((name) => unpack(path.join(root, name), file)) };

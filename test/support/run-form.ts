@@ -35,4 +35,3 @@ async function fill(field: Locator, value: number): Promise<void> {
 	await field.fill(String(value));
 	await field.press('Tab');
 }
-
