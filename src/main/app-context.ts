@@ -125,6 +125,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			events.emit('settings.changed', next);
 			if (update.backend !== undefined) {
 				process.env[backendVariable] = next.backend;
+				generators.backendChanged();
 				backends.preferenceChanged();
 			}
 			return next;

@@ -5,7 +5,6 @@
  * that fits, and a lost device ends a session promptly with GPU_DEVICE_LOST, leaving a
  * checkpoint the run resumes from. Skipped, saying why, where no adapter exists.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppFailure } from '../../src/core/api/errors';
@@ -18,9 +17,8 @@ import { releaseDawn, requestAdapter, watchedWebGpuDevice } from '../../src/main
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
 import { runTraining, type TrainEvent } from '../../src/main/training/train-loop';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
-import { distDir, repoRoot, temporaryFolder } from '../support/paths';
-
-const bin = path.join(repoRoot, 'bin', 'noiselab.js');
+import { noiselabCli } from '../support/cli';
+import { distDir, temporaryFolder } from '../support/paths';
 
 let adapter: GpuAdapter | null = null;
 try {
@@ -41,12 +39,7 @@ afterAll(() => {
 describe.skipIf(!adapter)('webgpu end to end', () => {
 	const home = temporaryFolder();
 	afterAll(() => home.remove());
-	const cli = (...args: string[]) =>
-		spawnSync(process.execPath, [bin, ...args], {
-			encoding: 'utf8',
-			env: { ...process.env, NOISELAB_HOME: home.path },
-			timeout: 300_000
-		});
+	const cli = noiselabCli(home.path, 300_000);
 	const tinyRun = [
 		...['--preset', 'dead_leaves-squares', '--size', '64', '--count', '64'],
 		...['--model', 'tiny', '--batch', '4', '--backend', 'webgpu']

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/core/api/errors';
 import { trainConfigSchema } from '../../src/core/training/config';
-import type { FromWorkerMessage, ToWorkerMessage } from '../../src/core/workers/protocol';
 import { EventBus } from '../../src/main/events';
 import { TrainingService } from '../../src/main/services/training';
 import { openStore, type Store } from '../../src/main/store/database';
 import type { TrainEvent, TrainJob, TrainOutcome } from '../../src/main/training/train-loop';
-import { WorkerFactory, type WorkerChannel } from '../../src/main/workers/host';
+import { WorkerFactory } from '../../src/main/workers/host';
+import { scriptedLauncher } from '../support/scripted-worker';
 import { temporaryFolder } from '../support/paths';
 
 /** What a scripted session does: train these steps, checkpoint at the last, then end so. */
@@ -26,72 +26,56 @@ interface Script {
 
 /** A launcher whose trainer sessions follow `scripts` in turn, recording the jobs it got. */
 function scriptedTrainers(scripts: Script[], jobs: TrainJob[]) {
-	return (): WorkerChannel => {
-		let listener: (message: unknown) => void = () => undefined;
-		let exit: (info: { code: number | null; signal: string | null }) => void = () => undefined;
-		const reply = (message: FromWorkerMessage) => setImmediate(() => listener(message));
-		return {
-			pid: undefined,
-			send(message: ToWorkerMessage) {
-				if (message.kind !== 'run' || message.task !== 'train') return;
-				const job = message.input as TrainJob;
-				jobs.push(job);
-				const script = scripts.shift();
-				if (!script) throw new Error('no script left for this session');
-				const start = job.resumeFrom?.step ?? 0;
-				const progress = (event: TrainEvent) =>
-					reply({ kind: 'progress', id: message.id, progress: event });
-				progress({
-					kind: 'started',
-					backend: 'webgpu',
-					backendReason: 'webgpu was chosen.',
-					adapter: null,
-					parameterCount: 1000,
-					sourceLabel: 'scripted',
-					count: 64,
-					startStep: start
-				});
-				const end = start + script.steps;
-				if (script.steps > 0) {
-					const points = Array.from({ length: script.steps }, (_, i) => ({
-						step: start + i + 1,
-						loss: -1,
-						align: 0.5,
-						uniform: -1.5,
-						lr: 0.01,
-						imagesPerSecond: 10
-					}));
-					progress({
-						kind: 'metrics',
-						points,
-						step: end,
-						epoch: 0,
-						etaSeconds: null,
-						trainSeconds: 1,
-						skippedImages: 0,
-						skippedExamples: []
-					});
-					const file = path.join(job.folder, 'checkpoints', `step-${end}.nlck`);
-					fs.mkdirSync(path.dirname(file), { recursive: true });
-					fs.writeFileSync(file, Buffer.alloc(100 + end));
-					progress({
-						kind: 'checkpoint',
-						checkpoint: { step: end, path: file, bytes: 100 + end, sha256: `sha-${end}` },
-						removedSteps: []
-					});
-				}
-				reply({ kind: 'done', id: message.id, result: script.end });
-			},
-			onMessage: (next) => {
-				listener = next;
-			},
-			onExit: (next) => {
-				exit = next;
-			},
-			stderrTail: () => '',
-			kill: () => setImmediate(() => exit({ code: 0, signal: null }))
-		};
-	};
+	return scriptedLauncher((message, reply) => {
+		if (message.task !== 'train') return;
+		const job = message.input as TrainJob;
+		jobs.push(job);
+		const script = scripts.shift();
+		if (!script) throw new Error('no script left for this session');
+		const start = job.resumeFrom?.step ?? 0;
+		const progress = (event: TrainEvent) =>
+			reply({ kind: 'progress', id: message.id, progress: event });
+		progress({
+			kind: 'started',
+			backend: 'webgpu',
+			backendReason: 'webgpu was chosen.',
+			adapter: null,
+			parameterCount: 1000,
+			sourceLabel: 'scripted',
+			count: 64,
+			startStep: start
+		});
+		const end = start + script.steps;
+		if (script.steps > 0) {
+			const points = Array.from({ length: script.steps }, (_, i) => ({
+				step: start + i + 1,
+				loss: -1,
+				align: 0.5,
+				uniform: -1.5,
+				lr: 0.01,
+				imagesPerSecond: 10
+			}));
+			progress({
+				kind: 'metrics',
+				points,
+				step: end,
+				epoch: 0,
+				etaSeconds: null,
+				trainSeconds: 1,
+				skippedImages: 0,
+				skippedExamples: []
+			});
+			const file = path.join(job.folder, 'checkpoints', `step-${end}.nlck`);
+			fs.mkdirSync(path.dirname(file), { recursive: true });
+			fs.writeFileSync(file, Buffer.alloc(100 + end));
+			progress({
+				kind: 'checkpoint',
+				checkpoint: { step: end, path: file, bytes: 100 + end, sha256: `sha-${end}` },
+				removedSteps: []
+			});
+		}
+		reply({ kind: 'done', id: message.id, result: script.end });
+	});
 }
 
 const lost: Result<TrainOutcome> = {
