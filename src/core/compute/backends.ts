@@ -123,7 +123,7 @@ export function autoCandidates(probes: readonly BackendProbe[]): BackendId[] {
 /** Why `auto` passed over an available backend, or null when it did not. */
 function passedOver(probe: BackendProbe): string | null {
 	if (probe.id === 'webgpu' && probe.adapter?.software) {
-		return `webgpu's adapter is software (${describeAdapter(probe.adapter)}), slower than wasm; choose webgpu to use it anyway`;
+		return `webgpu's adapter is software (${probe.adapter.description || probe.adapter.device}), slower than wasm; choose webgpu to use it anyway`;
 	}
 	return null;
 }

@@ -8,7 +8,7 @@ import { AppFailure } from '../../core/api/errors';
 import { trainConfigSchema, type ModelPresetId } from '../../core/training/config';
 import { ContrastiveTrainer } from '../../core/training/trainer';
 import { activateBackend } from './activate-backend';
-import { assertGpuHealthy, unlessDeviceLost } from './webgpu';
+import { gpuChecked } from './webgpu';
 
 /** What to measure. */
 export interface SpeedRequest {
@@ -40,15 +40,13 @@ export async function measureTrainingSpeed(request: SpeedRequest): Promise<Backe
 		for (let i = 0; i < views.length; i++) views[i] = Math.sin(i * 12.9898);
 		const what = `the speed probe of ${request.model}`;
 		// The warm-up step compiles kernels (shaders on webgpu); it is not timed.
-		await unlessDeviceLost(trainer.step(views, 0));
-		assertGpuHealthy(what);
+		await gpuChecked(what, trainer.step(views, 0));
 		const started = performance.now();
 		let steps = 0;
 		do {
-			await unlessDeviceLost(trainer.step(views, steps + 1));
+			await gpuChecked(what, trainer.step(views, steps + 1));
 			steps++;
 		} while (steps < 3 && performance.now() - started < request.seconds * 1000);
-		assertGpuHealthy(what);
 		const seconds = (performance.now() - started) / 1000;
 		return { backend: request.backend, imagesPerSecond: (steps * request.batch) / seconds };
 	} finally {

@@ -126,7 +126,7 @@ async function probeOne(
 async function describe(tf: Tfjs, id: BackendId, adapter: GpuAdapter | null): Promise<string> {
 	if (id === 'webgpu' && adapter) {
 		return adapter.software
-			? `ready on ${describeAdapter(adapter)}: a CPU rasteriser, slower than wasm; used only when chosen`
+			? `ready on a software adapter (a CPU rasteriser, slower than wasm): used only when chosen`
 			: `ready on ${describeAdapter(adapter)}`;
 	}
 	if (id === 'wasm') {

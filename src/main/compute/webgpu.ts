@@ -254,6 +254,17 @@ export function assertGpuHealthy(what: string): void {
 	);
 }
 
+/**
+ * `work` on the selected backend, checked: it fails as {@link unlessDeviceLost} and
+ * {@link assertGpuHealthy} say when the GPU was lost or reported errors meanwhile. `what` names
+ * the work for the message. On other backends it is `work` itself.
+ */
+export async function gpuChecked<T>(what: string, work: Promise<T>): Promise<T> {
+	const value = await unlessDeviceLost(work);
+	assertGpuHealthy(what);
+	return value;
+}
+
 function capitalise(text: string): string {
 	return text.charAt(0).toUpperCase() + text.slice(1);
 }

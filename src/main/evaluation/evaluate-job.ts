@@ -21,6 +21,7 @@ import { Random } from '../../core/generators/random';
 import type { ModelPresetId } from '../../core/training/config';
 import type { BackendPreference } from '../../core/compute/backends';
 import { activateBackend } from '../compute/activate-backend';
+import { gpuChecked } from '../compute/webgpu';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { cachedFeatures, splitHash } from './feature-cache';
 import { loadDataset } from './loaders/index';
@@ -175,12 +176,13 @@ export async function runEvaluation(
 		if (signal.aborted) return;
 		const started = performance.now();
 		try {
-			const { metrics, probe } = await evaluateEncoder(
-				encoder,
-				{ ...dataset, train },
-				classes,
-				params,
-				{ signal, emit, cacheDir: job.cacheDir }
+			const { metrics, probe } = await gpuChecked(
+				`the evaluation of the ${encoder.role} encoder`,
+				evaluateEncoder(encoder, { ...dataset, train }, classes, params, {
+					signal,
+					emit,
+					cacheDir: job.cacheDir
+				})
 			);
 			let probePath: string | null = null;
 			let probeError: string | null = null;

@@ -13,7 +13,7 @@ import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
 import { ContrastiveTrainer } from '../../core/training/trainer';
 import { activateBackend, backendVariable, type ActiveBackend } from '../compute/activate-backend';
-import { assertGpuHealthy, GpuMemoryFailure, unlessDeviceLost } from '../compute/webgpu';
+import { gpuChecked, GpuMemoryFailure, unlessDeviceLost } from '../compute/webgpu';
 import { BatchPipeline } from './batch-pipeline';
 import { checkBatchFits, probeBatchAfterOutOfMemory } from './batch-fit';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
@@ -137,9 +137,11 @@ export async function runTraining(
 			const started = performance.now();
 			const batch = await pipeline.next(step);
 			const metrics = await guardMemory(config, () =>
-				unlessDeviceLost(trainer.step(batch.views, step))
+				gpuChecked(
+					`a training step of ${config.model} at batch ${config.batch}`,
+					trainer.step(batch.views, step)
+				)
 			);
-			assertGpuHealthy(`a training step of ${config.model} at batch ${config.batch}`);
 			const seconds = (performance.now() - started) / 1000;
 			if (!Number.isFinite(metrics.loss)) {
 				report();
@@ -223,15 +225,13 @@ export async function estimateRun(
 	try {
 		pipeline = await openPipeline(config, trainer, options);
 		const warmUp = await pipeline.next(0);
-		await guardMemory(config, () => unlessDeviceLost(trainer.step(warmUp.views, 0)));
-		assertGpuHealthy(what);
+		await guardMemory(config, () => gpuChecked(what, trainer.step(warmUp.views, 0)));
 		const budget = (options.maxSeconds ?? 8) * 1000;
 		const started = performance.now();
 		let measured = 0;
 		while (measured < 5 && !options.signal.aborted) {
 			const batch = await pipeline.next(measured + 1);
-			await guardMemory(config, () => unlessDeviceLost(trainer.step(batch.views, measured + 1)));
-			assertGpuHealthy(what);
+			await guardMemory(config, () => gpuChecked(what, trainer.step(batch.views, measured + 1)));
 			measured++;
 			if (performance.now() - started > budget) break;
 		}
