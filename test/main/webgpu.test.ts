@@ -40,7 +40,9 @@ import { activateBackend } from '../../src/main/compute/activate-backend';
 import { registerAllGradients } from '../../src/main/compute/kernels/register-gradients';
 import { releaseDawn, requestAdapter, takeGpuTrouble } from '../../src/main/compute/webgpu';
 import {
+	filterGradientByTaps,
 	recordKernelCalls,
+	relativeDifference,
 	replayKernelCalls,
 	type RecordedCall,
 	type ReplayedCall
@@ -306,6 +308,36 @@ describe.skipIf(!adapter || updating)('a webgpu training step against cpu', () =
 		}
 	);
 });
+
+describe('the census reference for Conv2DBackpropFilter (per-tap products on cpu)', () => {
+	const cases: { x: Shape4; filter: Shape4; stride: number; pad: 'same' | 'valid' }[] = [
+		{ x: [2, 7, 9, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same' },
+		{ x: [3, 8, 7, 2], filter: [5, 5, 2, 3], stride: 2, pad: 'valid' },
+		{ x: [1, 9, 9, 4], filter: [3, 3, 4, 5], stride: 2, pad: 'same' }
+	];
+
+	it.each(cases)(
+		'equals cpu’s own kernel: x $x, filter $filter, stride $stride, pad $pad',
+		async (c) => {
+			expect(await tf.setBackend('cpu')).toBe(true);
+			tf.tidy(() => {
+				const x = tf.tensor4d(values(tf.util.sizeFromShape(c.x), 1), c.x);
+				const filter = tf.zeros(c.filter) as tf.Tensor4D;
+				const outShape = tf.conv2d(x, filter, c.stride, c.pad).shape;
+				const dy = tf.tensor4d(values(tf.util.sizeFromShape(outShape), 2), outShape);
+				const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter };
+				const expected = tf
+					.engine()
+					.runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor;
+				const actual = filterGradientByTaps(x, dy, attrs);
+				expect(actual.shape).toEqual(expected.shape);
+				expect(relativeDifference(actual.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+			});
+		}
+	);
+});
+
+type Shape4 = [number, number, number, number];
 
 afterAll(() => {
 	releaseDawn();

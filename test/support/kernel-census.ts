@@ -226,27 +226,30 @@ export async function replayKernelCalls(
 	}
 	const replayed: ReplayedCall[] = [];
 	for (const call of calls) {
-		const expected = tf.tidy(() => {
-			const entries = Object.entries(call.inputs).map(
-				([name, t]) => [name, tf.tensor(t.values, t.shape, t.dtype)] as const
-			);
-			const inputs = call.inputsAreList
-				? (entries.map(([, tensor]) => tensor) as unknown as tf.NamedTensorMap)
-				: Object.fromEntries(entries);
-			const byTaps =
-				options.fastFilterGradient === true &&
-				call.kernel === tf.Conv2DBackpropFilter &&
-				(call.attrs.dataFormat ?? 'NHWC') === 'NHWC';
-			const result = byTaps
-				? filterGradientByTaps(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, call.attrs)
-				: tf.engine().runKernel(call.kernel, inputs, call.attrs as tf.NamedAttrMap);
-			const outputs = Array.isArray(result) ? result : [result];
-			return outputs.map((tensor) => ({
-				shape: [...tensor.shape],
-				dtype: tensor.dtype,
-				values: tensor.dataSync().slice() as tf.TypedArray
-			}));
-		});
+		const expected = tf
+			.tidy(() => {
+				const entries = Object.entries(call.inputs).map(
+					([name, t]) => [name, tf.tensor(t.values, t.shape, t.dtype)] as const
+				);
+				const inputs = call.inputsAreList
+					? (entries.map(([, tensor]) => tensor) as unknown as tf.NamedTensorMap)
+					: Object.fromEntries(entries);
+				const byTaps =
+					options.fastFilterGradient === true &&
+					call.kernel === tf.Conv2DBackpropFilter &&
+					(call.attrs.dataFormat ?? 'NHWC') === 'NHWC';
+				const result = byTaps
+					? filterGradientByTaps(inputs.x as tf.Tensor4D, inputs.dy as tf.Tensor4D, call.attrs)
+					: tf.engine().runKernel(call.kernel, inputs, call.attrs as tf.NamedAttrMap);
+				return Array.isArray(result) ? result : [result];
+			})
+			.map((tensor) => {
+				// Read outside the tidy: a tidy walks what it returns, a typed array element by element.
+				const values = tensor.dataSync().slice() as tf.TypedArray;
+				const read = { shape: [...tensor.shape], dtype: tensor.dtype, values };
+				tensor.dispose();
+				return read;
+			});
 		const errors = call.outputs.map((output, index) => {
 			const reference = expected[index];
 			if (!reference || reference.values.length !== output.values.length) {
