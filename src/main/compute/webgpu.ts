@@ -214,8 +214,11 @@ export function watchedWebGpuDevice(): GpuDeviceHandle | null {
  * GPU_DEVICE_LOST (a read-back from a lost device may otherwise never settle).
  */
 export function unlessDeviceLost<T>(work: Promise<T>): Promise<T> {
-	if (lostInfo) return Promise.reject(deviceLostFailure(lostInfo));
 	if (!lostSignal || tf.getBackend() !== 'webgpu') return work;
+	// When the device wins the race, `work` is abandoned: its later rejection (tfjs's read-back
+	// aborts) must not surface as an unhandled rejection, which would end the process.
+	work.catch(() => undefined);
+	if (lostInfo) return Promise.reject(deviceLostFailure(lostInfo));
 	return Promise.race([work, lostSignal]);
 }
 
@@ -240,6 +243,7 @@ export class GpuMemoryFailure extends AppFailure {
  * e.g. "a training step of tiny at batch 64". Does nothing on other backends.
  */
 export function assertGpuHealthy(what: string): void {
+	if (tf.getBackend() !== 'webgpu') return;
 	if (lostInfo) throw deviceLostFailure(lostInfo);
 	const found = takeGpuTrouble();
 	const first = found.find((trouble) => trouble.kind !== 'error') ?? found[0];
