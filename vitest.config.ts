@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three suites: `unit` (pure logic), `integration` (real SQLite files, real worker processes,
- * the real server) and `e2e` (Chromium driving the web mode). Integration and e2e use the
- * built `dist/`, which `npm test` builds first.
+ * Four suites: `unit` (pure logic), `integration` (real SQLite files, real worker processes,
+ * the real server), `reliability` (hostile input and faults: hostile sockets, full disks,
+ * competing processes, hostile files) and `e2e` (Chromium driving the web mode). All but `unit`
+ * use the built `dist/`, which `npm test` builds first.
  */
 export default defineConfig({
 	test: {
@@ -26,6 +27,17 @@ export default defineConfig({
 					globalSetup: ['test/support/global-setup.ts'],
 					testTimeout: 60_000,
 					hookTimeout: 60_000
+				}
+			},
+			{
+				test: {
+					name: 'reliability',
+					include: ['test/reliability/**/*.test.ts'],
+					globalSetup: ['test/support/global-setup.ts'],
+					// Real trainers, full disks and competing processes: generous, and one file at a time.
+					testTimeout: 180_000,
+					hookTimeout: 60_000,
+					fileParallelism: false
 				}
 			},
 			{

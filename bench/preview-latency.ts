@@ -18,6 +18,11 @@ const defaultPresets = [
 	'dead_leaves-mixed',
 	'stat-spectrum',
 	'stat-spectrum_color',
+	'stat-wmm',
+	'stat-spectrum_color_wmm',
+	'stylegan-highfreq',
+	'stylegan-sparse',
+	'stylegan-oriented',
 	'fractaldb-plain',
 	'control-white_noise'
 ];

@@ -1,22 +1,24 @@
 /**
- * The reference conv net of the training benchmarks (bench/wasm-training.ts, bench/webgpu-training.ts):
- * 64×64×3 input, conv 64 5×5 stride 2, max pool 3/2, conv 128 3×3, max pool 3/2, conv 192 3×3,
- * conv 192 3×3, conv 128 3×3 (all 'same', with bias and ReLU), global average pool, dense 128.
+ * The reference conv net of the training benchmarks (`bench/wasm-training.ts`), the same network
+ * as `bench/reference-pytorch.py`: 64×64×3 input, conv 64 5×5 stride 2, max pool 3/2, conv 128
+ * 3×3, max pool 3/2, conv 192 3×3, conv 192 3×3, conv 128 3×3 (all 'same', with bias and ReLU),
+ * global average pool, dense 128; the loss is the mean square of the output.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-interface ConvLayer {
-	filter: tf.Variable;
-	bias: tf.Variable;
-	stride: number;
-}
-
+/** The network's trainable variables. */
 export interface Network {
-	convs: ConvLayer[];
+	convs: { filter: tf.Variable; bias: tf.Variable; stride: number }[];
 	denseWeights: tf.Variable;
 	denseBias: tf.Variable;
+	/** Every variable, in a fixed order. */
 	variables: tf.Variable[];
 }
+
+/** Side of the input images. */
+export const referenceInputSize = 64;
+/** Width of the output. */
+export const referenceOutputWidth = 128;
 
 /** He-normal weights from a fixed seed, so every backend trains the same network. */
 export function buildNetwork(): Network {
@@ -36,8 +38,8 @@ export function buildNetwork(): Network {
 		bias: tf.variable(tf.zeros([outChannels])),
 		stride
 	}));
-	const denseWeights = heNormal([128, 128], 128);
-	const denseBias = tf.variable(tf.zeros([128]));
+	const denseWeights = heNormal([128, referenceOutputWidth], 128);
+	const denseBias = tf.variable(tf.zeros([referenceOutputWidth]));
 	return {
 		convs,
 		denseWeights,
@@ -46,6 +48,7 @@ export function buildNetwork(): Network {
 	};
 }
 
+/** The network's output for `images` (`[N, 64, 64, 3]`). */
 export function forward(network: Network, images: tf.Tensor4D): tf.Tensor2D {
 	let x: tf.Tensor4D = images;
 	for (const [index, conv] of network.convs.entries()) {
@@ -55,4 +58,15 @@ export function forward(network: Network, images: tf.Tensor4D): tf.Tensor2D {
 	}
 	const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
 	return tf.add(tf.matMul(pooled, network.denseWeights as tf.Tensor2D), network.denseBias);
+}
+
+/**
+ * The loss of a shard of `batch` images: the sum of its squared outputs over `batch · 128`, so
+ * that the shards' losses (and gradients) add up to the mean square over the whole batch.
+ */
+export function shardLoss(network: Network, images: tf.Tensor4D, batch: number): tf.Scalar {
+	return tf.div(
+		tf.sum(tf.square(forward(network, images))),
+		batch * referenceOutputWidth
+	) as tf.Scalar;
 }

@@ -6,25 +6,35 @@
  *
  * Figures are dataset images per second (one image = one positive pair = two views).
  *
+ * End to end, `tiny` trains with 1 replica (the step in this thread) and with K data-parallel
+ * replica threads (wasm only), the same code as a run's.
+ *
  * Options: --seconds 20 (per measurement; at least 2 timed steps), --backend auto|wasm|cpu|…,
- * --models tiny,small,alexnet, --threads N (data threads for the end-to-end run, default 1),
- * --skip-pipeline.
+ * --models tiny,small,alexnet, --threads N (data threads, default: as a run on this machine),
+ * --replicas K (default: the cores), --skip-pipeline.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { trainConfigSchema, type ModelPresetId } from '../src/core/training/config';
+import {
+	trainConfigSchema,
+	type ModelPresetId,
+	type TrainConfig
+} from '../src/core/training/config';
+import { defaultDataThreads } from '../src/core/training/parallelism';
 import { ContrastiveTrainer } from '../src/core/training/trainer';
 import type { BackendPreference } from '../src/core/compute/backends';
 import { activateBackend } from '../src/main/compute/activate-backend';
 import { BatchPipeline } from '../src/main/training/batch-pipeline';
+import { DataParallelTrainer } from '../src/main/training/data-parallel';
 
 /** Batch sizes that fit the wasm heap (4 GiB) for each preset; the paper's 768 needs TensorFlow. */
 const benchBatch: Record<ModelPresetId, number> = { tiny: 128, small: 64, alexnet: 8 };
 
 interface Figure {
-	imagesPerSecond: number;
 	secondsPerStep: number;
+	/** CPU seconds of this process (every thread) per step. */
+	cpuSecondsPerStep: number;
 	steps: number;
 	warmUpSeconds: number;
 }
@@ -37,19 +47,23 @@ async function timeSteps(
 	await step(0);
 	const warmUpSeconds = (performance.now() - cold) / 1000;
 	const started = performance.now();
+	const cpuStarted = process.cpuUsage();
 	let steps = 0;
 	while (steps < 2 || (performance.now() - started) / 1000 < seconds) {
 		await step(steps + 1);
 		steps++;
 	}
 	const secondsPerStep = (performance.now() - started) / 1000 / steps;
-	return { imagesPerSecond: 0, secondsPerStep, steps, warmUpSeconds };
+	const cpu = process.cpuUsage(cpuStarted);
+	const cpuSecondsPerStep = (cpu.user + cpu.system) / 1e6 / steps;
+	return { secondsPerStep, cpuSecondsPerStep, steps, warmUpSeconds };
 }
 
 function print(label: string, batch: number, figure: Figure): void {
 	const imagesPerSecond = batch / figure.secondsPerStep;
 	console.log(
-		`${label.padEnd(52)} ${imagesPerSecond.toFixed(1).padStart(7)} img/s  ` +
+		`${label.padEnd(64)} ${imagesPerSecond.toFixed(1).padStart(7)} img/s ` +
+			`(${(batch / figure.cpuSecondsPerStep).toFixed(1)} per CPU second)  ` +
 			`${figure.secondsPerStep.toFixed(3)} s/step (${figure.steps} steps; warm-up ${figure.warmUpSeconds.toFixed(1)} s)`
 	);
 }
@@ -60,14 +74,18 @@ async function main(): Promise<void> {
 			seconds: { type: 'string', default: '20' },
 			backend: { type: 'string', default: 'auto' },
 			models: { type: 'string', default: 'tiny,small,alexnet' },
-			threads: { type: 'string', default: '1' },
+			threads: { type: 'string', default: String(defaultDataThreads(os.availableParallelism())) },
+			replicas: { type: 'string', default: String(os.availableParallelism()) },
 			'skip-pipeline': { type: 'boolean', default: false }
 		}
 	});
 	const seconds = Number(values.seconds);
 	const backend = await activateBackend(values.backend as BackendPreference);
+	const load = os.loadavg()[0] ?? 0;
 	console.log(
-		`Contrastive training throughput on ${backend.id} (${backend.reason}); Node ${process.versions.node}, ${os.availableParallelism()} cores`
+		`Contrastive training throughput on ${backend.id} (${backend.reason}); Node ${process.versions.node}, ` +
+			`${os.availableParallelism()} cores, load average ${load.toFixed(1)}` +
+			(load > os.availableParallelism() * 0.5 ? ' (busy machine: figures are noisy)' : '')
 	);
 	const models = String(values.models).split(',') as ModelPresetId[];
 	for (const model of models) {
@@ -119,8 +137,36 @@ async function main(): Promise<void> {
 	} finally {
 		await pipeline.close();
 	}
+	const single = await endToEnd(config, 1, threads, threadFile, seconds);
+	print(
+		`end to end: tiny on dead_leaves-mixed, 1 replica, ${threads} data thread(s)`,
+		config.batch,
+		single
+	);
+	const replicas = Number(values.replicas);
+	if (backend.id === 'wasm' && replicas > 1) {
+		const parallel = await endToEnd(config, replicas, threads, threadFile, seconds);
+		print(
+			`end to end: tiny on dead_leaves-mixed, ${replicas} replicas, ${threads} data thread(s)`,
+			config.batch,
+			parallel
+		);
+		console.log(
+			`  ${replicas} replicas / 1 replica, wall time: ${(single.secondsPerStep / parallel.secondsPerStep).toFixed(2)}`
+		);
+	}
+}
+
+/** A run's steps with data made on the fly, on `replicas` replicas (1: in this thread). */
+async function endToEnd(
+	config: TrainConfig,
+	replicas: number,
+	threads: number,
+	threadFile: string,
+	seconds: number
+): Promise<Figure> {
 	const trainer = ContrastiveTrainer.create(config);
-	const endToEnd = await BatchPipeline.open({
+	const pipeline = await BatchPipeline.open({
 		source: config.source,
 		augment: config.augment,
 		inputSize: trainer.inputSize,
@@ -129,14 +175,23 @@ async function main(): Promise<void> {
 		threads,
 		threadFile
 	});
+	const parallel =
+		replicas > 1
+			? await DataParallelTrainer.start({
+					trainer,
+					config,
+					replicas,
+					threadFile: path.resolve('dist/workers/train-replica.cjs')
+				})
+			: null;
 	try {
-		const figure = await timeSteps(async (index) => {
-			const batch = await endToEnd.next(index);
-			return trainer.step(batch.views, index);
+		return await timeSteps(async (index) => {
+			const batch = await pipeline.next(index);
+			return parallel ? parallel.step(batch.views, index) : trainer.step(batch.views, index);
 		}, seconds);
-		print(`end to end: tiny on dead_leaves-mixed, ${threads} data thread(s)`, config.batch, figure);
 	} finally {
-		await endToEnd.close();
+		await parallel?.close();
+		await pipeline.close();
 		trainer.dispose();
 	}
 }

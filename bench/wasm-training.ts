@@ -1,22 +1,27 @@
 /**
- * `node scripts/run-ts.mjs bench/wasm-training.ts`: training throughput (images/s) of the
- * reference conv net on the tfjs wasm backend with the kernel pack of
- * src/main/compute/kernels/, the same with wasm's stock Conv2DBackpropInput, and on the plain
- * cpu backend for reference.
+ * Training throughput (images/s) of the reference conv net (`bench/reference-network.ts`) at
+ * batch 32 with Adam on one fixed batch (pre-generated data), in one run, side by side:
+ * - wasm x1: the tfjs wasm backend with the kernel pack of src/main/compute/kernels/, one thread;
+ * - wasm xK: K data-parallel replica threads (the app's `ReplicaGroup`), one optimiser step;
+ * - PyTorch on one thread (`bench/reference-pytorch.py`), when `python3 -c "import torch"` works
+ *   (Debian's python3-torch; set NOISELAB_PYTHON to choose the interpreter);
+ * and the ratios the engine targets: wasm xK / wasm x1 (wall time) and wasm x1 / PyTorch per
+ * CPU second.
  *
- * The network: 64×64×3 input, conv 64 5×5 stride 2, max pool 3/2, conv 128 3×3, max pool 3/2,
- * conv 192 3×3, conv 192 3×3, conv 128 3×3 (all 'same', with bias and ReLU), global average pool,
- * dense 128; Adam; loss = mean square of the output. Batch 32, one fixed random batch.
- *
- * Throughput is reported per second of wall time and per second of this process's CPU time; the
- * second is steadier on a machine other work shares (the wasm backend uses one thread).
+ * Throughput is reported per second of wall time and per second of this process's CPU time
+ * (all its threads); the second is steadier on a machine other work shares.
  *
  * Options: --seconds 20 (cap per measurement; one step always completes), --batch 32,
- * --skip-stock, --cpu (also the cpu backend: one step, no warm-up; at batch 32 it takes minutes).
+ * --replicas K (default: the cores), --skip-pytorch, --stock (also wasm with the stock
+ * Conv2DBackpropInput), --cpu (also the cpu backend: one step, no warm-up; minutes at batch 32).
  * --profile instead prints per-kernel times of one step of the reference net and of the app's
  * `tiny` encoder (ContrastiveTrainer, --tiny-batch 128 pairs = 256 images), --by-shape splitting
  * them by input shapes.
  */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -25,7 +30,9 @@ import { trainConfigSchema } from '../src/core/training/config';
 import { ContrastiveTrainer } from '../src/core/training/trainer';
 import { registerAllGradients } from '../src/main/compute/kernels/register-gradients';
 import { registerWasmKernelPack } from '../src/main/compute/kernels';
-import { buildNetwork, forward } from './reference-network';
+import { ReplicaGroup } from '../src/main/threads/replica-group';
+import { buildNetwork, forward, referenceInputSize, type Network } from './reference-network';
+import { serveReferenceReplica, type ReferenceReplicaInit } from './reference-replica-thread';
 
 interface Measurement {
 	imagesPerSecond: number;
@@ -39,43 +46,33 @@ interface Measurement {
 	finalLoss: number;
 }
 
+/** A way to train the reference net: set up, then one step at a time (resolving with the loss). */
+interface Trainer {
+	step(): Promise<number>;
+	dispose(): Promise<void>;
+}
+
+/** Times `trainer`'s steps for about `seconds` after one warm-up step (unless `warmUp` is off). */
 async function measure(
-	backend: string,
+	trainer: Trainer,
 	batch: number,
 	seconds: number,
 	warmUp = true
 ): Promise<Measurement> {
-	if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
-	await tf.ready();
-	const network = buildNetwork();
-	const images = tf.randomUniform([batch, 64, 64, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-	const optimizer = tf.train.adam(1e-3);
-	const step = (): number => {
-		const loss = optimizer.minimize(
-			() => tf.mean(tf.square(forward(network, images))),
-			true,
-			network.variables
-		);
-		const value = loss?.dataSync()[0] ?? Number.NaN;
-		loss?.dispose();
-		return value;
-	};
 	const cold = performance.now();
-	let finalLoss = warmUp ? step() : Number.NaN;
+	let finalLoss = warmUp ? await trainer.step() : Number.NaN;
 	const firstStepSeconds = (performance.now() - cold) / 1000;
 	let steps = 0;
 	const started = performance.now();
 	const cpuStarted = process.cpuUsage();
 	while (steps < 1 || (performance.now() - started) / 1000 + firstStepSeconds < seconds) {
-		finalLoss = step();
+		finalLoss = await trainer.step();
 		steps++;
 	}
 	const elapsed = (performance.now() - started) / 1000;
 	const cpuUsed = process.cpuUsage(cpuStarted);
 	const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
-	optimizer.dispose();
-	images.dispose();
-	for (const variable of network.variables) variable.dispose();
+	await trainer.dispose();
 	return {
 		imagesPerSecond: (steps * batch) / elapsed,
 		imagesPerCpuSecond: (steps * batch) / cpuSeconds,
@@ -85,9 +82,143 @@ async function measure(
 	};
 }
 
+/** The fixed batch every trainer learns from. */
+function referenceImages(batch: number): tf.Tensor4D {
+	return tf.randomUniform(
+		[batch, referenceInputSize, referenceInputSize, 3],
+		0,
+		1,
+		'float32',
+		7
+	) as tf.Tensor4D;
+}
+
+function disposeNetwork(network: Network): void {
+	for (const variable of network.variables) variable.dispose();
+}
+
+/** The reference net on one thread of `backend`. */
+async function singleTrainer(backend: string, batch: number): Promise<Trainer> {
+	if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
+	await tf.ready();
+	const network = buildNetwork();
+	const images = referenceImages(batch);
+	const optimizer = tf.train.adam(1e-3);
+	return {
+		step: async () => {
+			const loss = optimizer.minimize(
+				() => tf.mean(tf.square(forward(network, images))),
+				true,
+				network.variables
+			);
+			const value = (await loss?.data())?.[0] ?? Number.NaN;
+			loss?.dispose();
+			return value;
+		},
+		dispose: async () => {
+			optimizer.dispose();
+			images.dispose();
+			disposeNetwork(network);
+		}
+	};
+}
+
+/**
+ * The reference net on `replicas` wasm replica threads: each step hands the batch over in
+ * shared memory, the replicas compute their shards' gradients and sum them, and this thread
+ * applies Adam once and publishes the weights, as a data-parallel run does.
+ */
+async function replicatedTrainer(replicas: number, batch: number): Promise<Trainer> {
+	if (!(await tf.setBackend('wasm'))) throw new Error('backend wasm did not initialise');
+	const network = buildNetwork();
+	const images = referenceImages(batch);
+	const pixels = images.dataSync();
+	images.dispose();
+	const optimizer = tf.train.adam(1e-3);
+	const parameters = network.variables.reduce((sum, variable) => sum + variable.size, 0);
+	const group = await ReplicaGroup.start<
+		ReferenceReplicaInit['setup'],
+		{ step: number },
+		{ loss: number }
+	>({
+		// This script, which serves a replica when it runs as a worker thread.
+		file: __filename,
+		label: 'reference-net replica',
+		replicas,
+		sizes: { parameters, views: pixels.length, collective: 1 },
+		setup: { batch }
+	});
+	const publish = () => {
+		let offset = 0;
+		for (const variable of network.variables) {
+			group.weights.set(variable.dataSync(), offset);
+			offset += variable.size;
+		}
+	};
+	publish();
+	let steps = 0;
+	return {
+		step: async () => {
+			group.views.set(pixels);
+			const replies = await group.step({ step: steps++ });
+			tf.tidy(() => {
+				let offset = 0;
+				const gradients = network.variables.map((variable) => {
+					const tensor = tf.tensor(
+						group.gradients.subarray(offset, offset + variable.size),
+						variable.shape
+					);
+					offset += variable.size;
+					return { name: variable.name, tensor };
+				});
+				optimizer.applyGradients(gradients);
+			});
+			publish();
+			return replies.reduce((sum, reply) => sum + reply.loss, 0);
+		},
+		dispose: async () => {
+			await group.close();
+			optimizer.dispose();
+			disposeNetwork(network);
+		}
+	};
+}
+
+/** What `bench/reference-pytorch.py` prints. */
+interface PytorchFigures {
+	imagesPerSecond: number;
+	imagesPerCpuSecond: number;
+	steps: number;
+	finalLoss: number;
+	torch: string;
+}
+
+/** The first of `NOISELAB_PYTHON`, `python3`, `/usr/bin/python3` that imports torch. */
+function findPytorch(): { python: string } | { tried: string[] } {
+	const candidates = [process.env.NOISELAB_PYTHON, 'python3', '/usr/bin/python3'].filter(
+		(candidate): candidate is string => Boolean(candidate)
+	);
+	for (const python of new Set(candidates)) {
+		const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+		if (probe.status === 0) return { python };
+	}
+	return { tried: [...new Set(candidates)] };
+}
+
+function measurePytorch(python: string, batch: number, seconds: number): PytorchFigures {
+	const script = path.resolve('bench', 'reference-pytorch.py');
+	const run = spawnSync(python, [script, String(seconds), String(batch)], {
+		encoding: 'utf8',
+		// One thread, whatever BLAS the build uses.
+		env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }
+	});
+	if (run.status !== 0) throw new Error(`${python} ${script} failed: ${run.stderr}`);
+	return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as PytorchFigures;
+}
+
 function report(label: string, result: Measurement): void {
 	console.log(
-		`${label.padEnd(44)} ${result.imagesPerSecond.toFixed(1).padStart(8)} img/s` +
+		`${label.padEnd(40)} ${result.imagesPerSecond.toFixed(1).padStart(8)} img/s` +
 			` (${result.imagesPerCpuSecond.toFixed(1)} per CPU second)` +
 			`  (${result.steps} steps, warm-up step ${result.firstStepSeconds.toFixed(2)} s, loss ${result.finalLoss.toFixed(4)})`
 	);
@@ -173,7 +304,7 @@ async function profileReferenceStep(
 ): Promise<void> {
 	if (!(await tf.setBackend('wasm'))) throw new Error('backend wasm did not initialise');
 	const network = buildNetwork();
-	const images = tf.randomUniform([batch, 64, 64, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+	const images = referenceImages(batch);
 	const optimizer = tf.train.adam(1e-3);
 	await profileStep(
 		`reference net, batch ${batch}`,
@@ -191,7 +322,7 @@ async function profileReferenceStep(
 	);
 	optimizer.dispose();
 	images.dispose();
-	for (const variable of network.variables) variable.dispose();
+	disposeNetwork(network);
 }
 
 async function main(): Promise<void> {
@@ -199,44 +330,92 @@ async function main(): Promise<void> {
 		options: {
 			seconds: { type: 'string', default: '20' },
 			batch: { type: 'string', default: '32' },
+			replicas: { type: 'string', default: String(os.availableParallelism()) },
 			cpu: { type: 'boolean', default: false },
+			stock: { type: 'boolean', default: false },
+			'skip-pytorch': { type: 'boolean', default: false },
 			profile: { type: 'boolean', default: false },
 			'by-shape': { type: 'boolean', default: false },
-			'tiny-batch': { type: 'string', default: '128' },
-			'skip-stock': { type: 'boolean', default: false }
+			'tiny-batch': { type: 'string', default: '128' }
 		}
 	});
 	const seconds = Number(values.seconds);
 	const batch = Number(values.batch);
+	const replicas = Number(values.replicas);
 	registerAllGradients();
 	const stockInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
 	registerWasmKernelPack();
 	const packInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
 	if (values.profile) {
 		await profileReferenceStep(batch, 4, values['by-shape']);
-		await profileTinyStep(
-			values['tiny-batch'] === undefined ? 128 : Number(values['tiny-batch']),
-			4,
-			values['by-shape']
-		);
+		await profileTinyStep(Number(values['tiny-batch']), 4, values['by-shape']);
 		return;
 	}
+	const load = os.loadavg()[0] ?? 0;
 	console.log(
-		`Training the reference net, batch ${batch}, 64×64×3, Adam; Node ${process.versions.node}`
+		`Training the reference net, batch ${batch}, 64×64×3, Adam; Node ${process.versions.node}, ` +
+			`${os.availableParallelism()} cores, load average ${load.toFixed(1)}` +
+			(load > os.availableParallelism() * 0.5 ? ' (busy machine: figures are noisy)' : '')
 	);
-	report('wasm, kernel pack', await measure('wasm', batch, seconds));
-	if (!values['skip-stock'] && stockInput && packInput) {
+	const single = await measure(await singleTrainer('wasm', batch), batch, seconds);
+	report('wasm x1 (kernel pack)', single);
+	let parallel: Measurement | null = null;
+	if (replicas > 1) {
+		parallel = await measure(await replicatedTrainer(replicas, batch), batch, seconds);
+		report(`wasm x${replicas} (replica threads)`, parallel);
+	}
+	let pytorch: PytorchFigures | null = null;
+	if (!values['skip-pytorch']) {
+		const found = findPytorch();
+		if ('python' in found) {
+			pytorch = measurePytorch(found.python, batch, seconds);
+			console.log(
+				`${`PyTorch ${pytorch.torch}, 1 thread`.padEnd(40)} ${pytorch.imagesPerSecond.toFixed(1).padStart(8)} img/s` +
+					` (${pytorch.imagesPerCpuSecond.toFixed(1)} per CPU second)  (${pytorch.steps} steps, loss ${pytorch.finalLoss.toFixed(4)})`
+			);
+		} else {
+			console.log(`${'PyTorch'.padEnd(40)} not available (no torch in ${found.tried.join(', ')})`);
+		}
+	}
+	if (values.stock && stockInput && packInput) {
 		// Swaps only the input gradient back, so the comparison isolates that kernel.
 		tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
 		tf.registerKernel(stockInput);
-		report('wasm, stock Conv2DBackpropInput', await measure('wasm', batch, seconds));
+		report(
+			'wasm x1, stock Conv2DBackpropInput',
+			await measure(await singleTrainer('wasm', batch), batch, seconds)
+		);
 		tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
 		tf.registerKernel(packInput);
 	}
-	if (values.cpu) report('cpu (tfjs-backend-cpu)', await measure('cpu', batch, 0, false));
+	if (values.cpu) {
+		report(
+			'cpu (tfjs-backend-cpu)',
+			await measure(await singleTrainer('cpu', batch), batch, 0, false)
+		);
+	}
+	console.log('Ratios:');
+	if (parallel) {
+		console.log(
+			`  wasm x${replicas} / wasm x1, wall time     ${(parallel.imagesPerSecond / single.imagesPerSecond).toFixed(2)}` +
+				(replicas === 2 ? '   (target on 2 cores: ≥ 1.7)' : '')
+		);
+	}
+	if (pytorch) {
+		console.log(
+			`  wasm x1 / PyTorch, per CPU second ${(single.imagesPerCpuSecond / pytorch.imagesPerCpuSecond).toFixed(2)}   (target: ≥ 0.33)`
+		);
+		console.log(
+			`  wasm x1 / PyTorch, wall time      ${(single.imagesPerSecond / pytorch.imagesPerSecond).toFixed(2)}`
+		);
+	}
 }
 
-main().catch((error: unknown) => {
-	console.error(error);
-	process.exit(1);
-});
+if (isMainThread) {
+	main().catch((error: unknown) => {
+		console.error(error);
+		process.exit(1);
+	});
+} else {
+	serveReferenceReplica();
+}

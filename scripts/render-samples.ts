@@ -16,8 +16,13 @@
  * use the cheaper settings in {@link cheaperSettings}, which the script prints and the README
  * captions state. Everything else uses the preset as is.
  *
- * Options: --preset a,b (render only these presets).
+ * `feature_vis-dead_leaves` visualises a trained encoder: pass `--encoder FILE.nlck`, a checkpoint
+ * of a run trained on dead_leaves-mixed (in `<data>/runs/run-N/checkpoints/`); without it the
+ * preset is skipped.
+ *
+ * Options: --preset a,b (render only these presets), --encoder FILE.nlck.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +31,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import sharp from 'sharp';
 import type { RgbImage } from '../src/core/generators/image';
-import { findPreset, presets, resolveConfig } from '../src/core/generators/registry';
+import { findGenerator, findPreset, presets, resolveConfig } from '../src/core/generators/registry';
+import { installEncoderWeightsSource } from '../src/core/generators/trained-encoders';
+import { decodeCheckpoint } from '../src/core/training/checkpoint';
+import type { ModelPresetId } from '../src/core/training/config';
 
 const seed = 0;
 const maxRenderSize = 128;
@@ -90,10 +98,34 @@ async function writeMosaic(images: readonly RgbImage[], file: string): Promise<v
 		.toFile(file);
 }
 
-async function renderPreset(name: string): Promise<void> {
+/** Installs a checkpoint file as the trained encoder; returns its pinned reference. */
+function installEncoder(file: string): string {
+	const bytes = new Uint8Array(fs.readFileSync(file));
+	const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+	const { meta, tensors } = decodeCheckpoint(bytes);
+	installEncoderWeightsSource(() => ({ model: meta.model as ModelPresetId, tensors }));
+	console.log(`Trained encoder: ${file} (${String(meta.model)}, step ${String(meta.step)})`);
+	return `run:${Number(meta.runId ?? 1)}@${sha256}`;
+}
+
+function needsEncoder(name: string): boolean {
+	const generator = findGenerator(findPreset(name)?.generator ?? '');
+	return Object.values(generator?.params ?? {}).some((spec) => spec.kind === 'encoder');
+}
+
+async function renderPreset(name: string, encoder: string | null): Promise<void> {
 	const preset = findPreset(name);
 	if (!preset) throw new Error(`Unknown preset "${name}".`);
-	const overrides = cheaperSettings[name] ?? {};
+	if (needsEncoder(name) && encoder === null) {
+		console.log(
+			`${name.padEnd(28)} skipped: pass --encoder FILE.nlck (a run on dead_leaves-mixed)`
+		);
+		return;
+	}
+	const overrides = {
+		...cheaperSettings[name],
+		...(needsEncoder(name) ? { encoder } : {})
+	};
 	const resolved = resolveConfig({
 		preset: name,
 		params: overrides,
@@ -102,6 +134,7 @@ async function renderPreset(name: string): Promise<void> {
 	if (!resolved.ok) throw new Error(resolved.message);
 	const { generator, params, size } = resolved.value;
 	const deviation = Object.entries(overrides)
+		.filter(([key]) => key !== 'encoder')
 		.map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
 		.join(', ');
 	const started = performance.now();
@@ -120,7 +153,9 @@ async function renderPreset(name: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-	const { values } = parseArgs({ options: { preset: { type: 'string' } } });
+	const { values } = parseArgs({
+		options: { preset: { type: 'string' }, encoder: { type: 'string' } }
+	});
 	const wanted = values.preset?.split(',').filter(Boolean) ?? presets.map((preset) => preset.name);
 	const unknown = wanted.filter((name) => !findPreset(name));
 	if (unknown.length > 0) {
@@ -131,7 +166,9 @@ async function main(): Promise<void> {
 	}
 	fs.mkdirSync(thumbnailDir, { recursive: true });
 	fs.mkdirSync(mosaicDir, { recursive: true });
-	if (wanted.some((name) => findPreset(name)?.generator === 'feature_vis')) {
+	const encoder = values.encoder === undefined ? null : installEncoder(values.encoder);
+	const family = (name: string) => findGenerator(findPreset(name)?.generator ?? '')?.family;
+	if (wanted.some((name) => family(name) === 'feature_vis')) {
 		console.log(`tfjs backend for feature visualisation: ${await selectTfjsBackend()}`);
 	}
 	console.log(
@@ -140,7 +177,7 @@ async function main(): Promise<void> {
 			`mosaics in ${path.relative(root, mosaicDir)}`
 	);
 	const started = performance.now();
-	for (const name of wanted) await renderPreset(name);
+	for (const name of wanted) await renderPreset(name, encoder);
 	console.log(`Total: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -6,3 +6,9 @@ export function formatDuration(seconds: number): string {
 	if (whole < 3600) return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
 	return `${Math.floor(whole / 3600)} h ${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')} min`;
 }
+
+/** A byte count in MiB, with one decimal unless whole: `20 MiB`, `18.5 MiB`. */
+export function formatMiB(bytes: number): string {
+	const mib = bytes / 2 ** 20;
+	return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
+}

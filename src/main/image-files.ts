@@ -22,6 +22,25 @@ export function isImageFile(file: string): boolean {
 	return imageExtensions.has(path.extname(file).toLowerCase());
 }
 
+/** The raster formats an uploaded image may be in. */
+export type UploadFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff';
+
+/**
+ * The format of an uploaded image by its signature, or null. Uploads come from the network, so
+ * only these raster formats reach the decoder: SVG and the other formats sharp could parse are
+ * refused before any parser sees them.
+ */
+export function uploadFormat(bytes: Uint8Array): UploadFormat | null {
+	const starts = (...signature: number[]) => signature.every((byte, i) => bytes[i] === byte);
+	if (starts(0xff, 0xd8, 0xff)) return 'jpeg';
+	if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
+	if (starts(0x47, 0x49, 0x46, 0x38)) return 'gif';
+	if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
+	const riff = starts(0x52, 0x49, 0x46, 0x46);
+	if (riff && [0x57, 0x45, 0x42, 0x50].every((byte, i) => bytes[8 + i] === byte)) return 'webp';
+	return null;
+}
+
 /**
  * Decodes an image file (a path or its bytes) to 8-bit RGB: alpha is dropped (as PIL's
  * `convert('RGB')`, which the paper's loader uses), grey is expanded, and the image is scaled

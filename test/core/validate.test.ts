@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { apiMethods } from '../../src/core/api/contract';
+import { maxUploadBytes } from '../../src/core/api/explain';
 import { apiMethodNames } from '../../src/core/api/methods';
 import { validateRequest } from '../../src/core/api/validate';
 
@@ -11,6 +12,25 @@ describe('validateRequest', () => {
 		expect(result.error.code).toBe('UNKNOWN_METHOD');
 		expect(result.error.message).toContain('"system.reboot"');
 		expect(result.error.message).toContain('system.doctor');
+	});
+
+	it('quotes an unknown method name cut short, never megabytes of it', () => {
+		const result = validateRequest('m'.repeat(2 ** 20), {});
+		expect(result.ok || result.error.code).toBe('UNKNOWN_METHOD');
+		expect(result.ok || result.error.message).toContain(`"${'m'.repeat(76)}…`);
+		expect(result.ok || result.error.message.length).toBeLessThan(2000);
+	});
+
+	it('refuses an upload over the limit with the image size and the limit', () => {
+		const result = validateRequest('explain.compute', {
+			encoders: [{ runId: 1 }],
+			dataset: 'fashion-mnist-mini',
+			upload: { name: 'big.jpg', bytes: new Uint8Array(maxUploadBytes + 2 ** 19) }
+		});
+		expect(result.ok || result.error.code).toBe('INVALID_REQUEST');
+		expect(result.ok || result.error.message).toContain(
+			'upload.bytes: the image is 20.5 MiB; uploads may be at most 20 MiB'
+		);
 	});
 
 	it.each([null, 42, ['system.status'], { name: 'system.status' }])(

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWireMessage, encodeWireMessage } from '../../src/core/api/wire';
+import { maxUploadBytes } from '../../src/core/api/explain';
+import {
+	decodeWireMessage,
+	encodeWireMessage,
+	maxRequestBytes,
+	maxWireMessageBytes,
+	peekRequestId
+} from '../../src/core/api/wire';
 
 describe('wire messages', () => {
 	it('stay JSON text when they hold no bytes', () => {
@@ -38,5 +45,29 @@ describe('wire messages', () => {
 		expect(() => decodeWireMessage(encoded.subarray(0, encoded.byteLength - 10))).toThrow(
 			/shorter/
 		);
+	});
+
+	it('reads the id at the start of a request without parsing the rest', () => {
+		const text = encodeWireMessage({
+			id: 42,
+			method: 'settings.get',
+			params: { pad: '{'.repeat(100) }
+		});
+		expect(peekRequestId(text as string)).toBe(42);
+		const binary = encodeWireMessage({
+			id: 7,
+			method: 'explain.compute',
+			params: { upload: { name: 'a.png', bytes: new Uint8Array(10) } }
+		});
+		expect(binary).toBeInstanceOf(Uint8Array);
+		expect(peekRequestId(binary as Uint8Array)).toBe(7);
+		expect(peekRequestId('{"method":"x","id":3}')).toBe(-1);
+		expect(peekRequestId('not json')).toBe(-1);
+		expect(peekRequestId(new Uint8Array(3))).toBe(-1);
+	});
+
+	it('lets the server read a whole request far above the request limit', () => {
+		expect(maxRequestBytes).toBeGreaterThan(maxUploadBytes);
+		expect(maxWireMessageBytes).toBeGreaterThanOrEqual(2 * maxRequestBytes);
 	});
 });

@@ -50,7 +50,7 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 
 	beforeAll(async () => {
 		await writeToyImageFolder(datasetPath, { perClass: 20, size: 48 });
-		app = await startTestServer();
+		app = await startTestServer(undefined, { allowFolders: [datasetRoot.path] });
 		api = await TestApiClient.connect(app);
 		// One run trains at a time, so they are trained one after the other.
 		const train = async (name: string, config: TrainConfigInput) =>

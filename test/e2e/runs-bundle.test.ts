@@ -37,7 +37,7 @@ describe('run bundles from the Runs page in Chromium (web mode)', () => {
 	let source: RunRecord;
 
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, { allowFolders: [bundles.path] });
 		api = await TestApiClient.connect(app);
 		source = (
 			await trainToCompletion(api, 'Bundle source – tiny', {

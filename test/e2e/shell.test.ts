@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestSchemaVersion } from '../../src/main/store/database';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { launchChromium, screenshot, watchForErrors } from '../support/browser';
+import { temporaryFolder } from '../support/paths';
 
 describe('the app shell in Chromium (web mode)', () => {
 	let app: TestServer;
@@ -100,6 +102,65 @@ describe('the app shell in Chromium (web mode)', () => {
 		await page.getByTestId('status-backend').getByText('wasm').waitFor();
 		expect(errors).toEqual([]);
 		await page.close();
+	});
+
+	it('sets the training replicas in Settings and keeps them, or goes back to automatic', async () => {
+		const { page, errors } = await open('#/settings');
+		const section = page.getByRole('region', { name: 'Training on several cores' });
+		const automatic = section.getByRole('checkbox', { name: /^Automatic/ });
+		const replicas = section.getByRole('spinbutton', { name: 'Replicas' });
+		await expect.poll(() => automatic.isChecked()).toBe(true);
+		expect(await replicas.isDisabled()).toBe(true);
+		// What automatic means on this machine, from the doctor report's core count.
+		await section
+			.getByRole('checkbox', {
+				name: /^Automatic \(here: \d+ replicas? and \d+ data threads? on \d+ cores\)$/
+			})
+			.waitFor();
+		const stored = async () => {
+			const result = await app.context.dispatch('settings.get', {});
+			return result.ok ? (result.value as { replicas: number | null }).replicas : 'unreadable';
+		};
+		await automatic.uncheck();
+		await expect.poll(stored).toBe(2);
+		await replicas.fill('3');
+		await replicas.press('Tab');
+		await expect.poll(stored).toBe(3);
+		await page.reload();
+		await expect.poll(() => replicas.inputValue()).toBe('3');
+		expect(await automatic.isChecked()).toBe(false);
+		await automatic.check();
+		await expect.poll(stored).toBeNull();
+		expect(errors).toEqual([]);
+		await page.close();
+	});
+
+	it('lists the folders web mode may use and allows one with the code printed on the host', async () => {
+		const extra = temporaryFolder('noiselab-allowed-');
+		const canonical = fs.realpathSync(extra.path);
+		try {
+			const { page, errors } = await open('#/settings');
+			const folders = page.getByRole('list', { name: 'Folders web mode may use' });
+			await folders.getByText(app.dataDir).waitFor();
+			await page.getByLabel('Allow another folder').fill(extra.path);
+			await page.getByRole('button', { name: 'Allow…' }).click();
+			const codeField = page.getByLabel(/^Code for/);
+			await codeField.waitFor();
+			// The code is printed on the host (the terminal of noiselab serve), never on the page.
+			const code = /(\d{4}-\d{4})/.exec(app.hostMessages.at(-1) ?? '')?.[1] ?? '';
+			expect(code).not.toBe('');
+			expect(await page.content()).not.toContain(code);
+			await codeField.fill(code);
+			await page.getByRole('button', { name: 'Confirm' }).click();
+			await folders.getByText(canonical).waitFor();
+			await screenshot(page, 'settings-folders');
+			await page.getByRole('button', { name: `Remove ${canonical}` }).click();
+			await expect.poll(() => folders.getByText(canonical).count()).toBe(0);
+			expect(errors).toEqual([]);
+			await page.close();
+		} finally {
+			extra.remove();
+		}
 	});
 
 	it('looks right in the dark theme', async () => {

@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { launchChromium, screenshot, watchForErrors } from '../support/browser';
+import { failpointLauncher } from '../support/failpoints';
 import { temporaryFolder } from '../support/paths';
 
 /** A fingerprint of the first preview canvas, to see the grid change. */
@@ -22,9 +23,13 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 	let page: Page;
 	let errors: string[];
 	const exports = temporaryFolder();
+	const failpoints = failpointLauncher();
 
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, {
+			allowFolders: [exports.path],
+			launcher: failpoints.launcher
+		});
 		browser = await launchChromium();
 		page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 		errors = watchForErrors(page);
@@ -135,10 +140,14 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 			await page.getByRole('button', { name: 'dead_leaves-squares', exact: true }).click();
 			await page.getByLabel('Images').fill('3000');
 			await page.getByLabel('Destination folder').fill(outDir);
+			// The export's worker holds after 200 images (a failpoint) until the cancel: on a fast
+			// machine the 3000 images were written before the Cancel button could be clicked.
+			failpoints.arm('export.hold-after-images=200');
 			await page.getByRole('button', { name: 'Export', exact: true }).click();
 			await expect
 				.poll(() => page.getByTestId('export-progress').textContent(), { timeout: 30_000 })
 				.toMatch(/[1-9]\d* \/ 3000/);
+			failpoints.arm(null);
 			await screenshot(page, 'studio-export');
 			await page.getByRole('button', { name: 'Cancel', exact: true }).click();
 			await page

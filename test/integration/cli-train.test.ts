@@ -46,6 +46,9 @@ describe('noiselab train and noiselab runs', () => {
 		const badParam = cli('train', ...tinyRun, '--steps', '5', '--param', 'nonsense=1');
 		expect(badParam.status).toBe(2);
 		expect(badParam.stderr).toContain('nonsense');
+		const badReplicas = cli('train', ...tinyRun, '--steps', '5', '--replicas', '0');
+		expect(badReplicas.status).toBe(2);
+		expect(badReplicas.stderr).toMatch(/^replicas: /m);
 	});
 
 	it('trains a run into the database, then lists and shows it', () => {
@@ -104,8 +107,17 @@ describe('noiselab train and noiselab runs', () => {
 			.find((run) => run.name === name);
 
 	it('pauses on Ctrl-C at a checkpoint and continues with --resume', async () => {
-		const first = await interruptAfterProgress([...tinyRun, '--steps', '500', '--name', 'stop-go']);
+		const first = await interruptAfterProgress([
+			...tinyRun,
+			'--steps',
+			'500',
+			'--name',
+			'stop-go',
+			'--replicas',
+			'2'
+		]);
 		expect(first.stderr).toContain('Pausing at a checkpoint');
+		expect(first.stderr).toMatch(/paused at step \d+\/500.* on wasm, 2 replicas/);
 		expect(first.code).toBe(130);
 		const paused = runNamed('stop-go');
 		expect(paused?.status).toBe('paused');
@@ -113,6 +125,7 @@ describe('noiselab train and noiselab runs', () => {
 
 		const second = await interruptAfterProgress(['--resume', String(paused?.id)]);
 		expect(second.code).toBe(130);
+		expect(second.stderr).toContain('2 replicas (as asked)');
 		const after = runNamed('stop-go');
 		expect(after?.status).toBe('paused');
 		expect(after?.step).toBeGreaterThan(paused?.step ?? Infinity);

@@ -281,16 +281,16 @@ describe('image folders', () => {
 		const flat = makeDir('flat');
 		await writeSolid(path.join(flat, 'a.png'), 4, 4, [1, 2, 3]);
 		expect((await failureOf(loadDataset(flat))).message).toMatch(
-			/1 image directly \(a\.png\) but no class sub-folders/
+			/1 image directly but no class sub-folders/
 		);
 
 		const textOnly = makeDir('text-only');
 		fs.writeFileSync(path.join(textOnly, 'labels.csv'), 'a,b');
 		const text = await failureOf(loadDataset(textOnly));
 		expect(text.code).toBe('INVALID_REQUEST');
-		expect(text.message).toMatch(
-			/not a dataset NoiseLab can read: it holds 1 file \(labels\.csv\)/
-		);
+		// Kinds of files, never their names: an error must not list a folder.
+		expect(text.message).toMatch(/not a dataset NoiseLab can read: it holds 1 file \(1 \.csv\)/);
+		expect(text.message).not.toContain('labels');
 
 		expect((await failureOf(loadDataset(path.join(scratch.path, 'nowhere')))).code).toBe(
 			'NOT_FOUND'
@@ -361,7 +361,7 @@ describe('CIFAR binary', () => {
 		);
 		fs.writeFileSync(path.join(dir, 'test_batch.bin'), cifarRecords([[4], [12]]));
 		expect((await failureOf(loadDataset(dir, { cacheDir: null }))).message).toMatch(
-			/record 1 has label 12/
+			/record 1 has a label outside 0–9, the CIFAR-10 labels\. Is this a CIFAR-100 file\?$/
 		);
 		fs.rmSync(path.join(dir, 'test_batch.bin'));
 		expect((await failureOf(loadDataset(dir, { cacheDir: null }))).message).toMatch(
@@ -426,7 +426,7 @@ describe('MNIST-format IDX', () => {
 		wrongMagic[0] = 0x1a;
 		fs.writeFileSync(images, wrongMagic);
 		expect((await failureOf(loadDataset(dir, { cacheDir: null }))).message).toMatch(
-			/is not an IDX file: its magic number is 0x1a000803/
+			/is not an IDX file: it does not start with an IDX magic number\.$/
 		);
 		fs.writeFileSync(images, whole);
 		const labels = path.join(dir, 't10k-labels-idx1-ubyte');

@@ -29,7 +29,9 @@ describe('explain (real workers on wasm)', () => {
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
 			launcher: forkNodeWorker,
-			workersDir: path.join(distDir, 'workers')
+			workersDir: path.join(distDir, 'workers'),
+			// The services under test, not the web host-path policy: any path, as the CLI.
+			pathAccess: 'any'
 		});
 		context.events.subscribe((event) => events.push(event));
 		const run = context.training.start({

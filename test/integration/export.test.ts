@@ -9,6 +9,7 @@ import { unpackTar } from '../../src/main/generation/tar';
 import type { GeneratorTasks } from '../../src/main/workers/entries/generator';
 import { WorkerFactory } from '../../src/main/workers/host';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
+import { withFailpoints } from '../support/failpoints';
 import { distDir, temporaryFolder } from '../support/paths';
 
 const threadFile = path.join(distDir, 'workers', 'generate-thread.cjs');
@@ -86,19 +87,22 @@ describe('dataset export', () => {
 
 	it('stops on cancel with a partial manifest, then a rerun completes the same dataset', async () => {
 		const controller = new AbortController();
-		const cancelled = await exportDataset(
-			{ ...request, count: 400, workers: 1 },
-			{
-				threadFile,
-				signal: controller.signal,
-				onProgress: (p) => p.written >= 20 && controller.abort()
-			}
+		// The export holds after 24 images (a failpoint) until the cancel: progress is reported
+		// every 0.2 s, and a fast machine wrote all 400 before the first report could cancel it.
+		const cancelled = await withFailpoints('export.hold-after-images=24', () =>
+			exportDataset(
+				{ ...request, count: 400, workers: 1 },
+				{
+					threadFile,
+					signal: controller.signal,
+					onProgress: (p) => p.written >= 20 && controller.abort()
+				}
+			)
 		);
 		expect(cancelled.ok || cancelled.error.code).toBe('CANCELLED');
 		const partial = manifestOf(request.outDir);
 		expect(partial.complete).toBe(false);
-		expect(partial.written).toBeGreaterThanOrEqual(20);
-		expect(partial.written).toBeLessThan(400);
+		expect(partial.written).toBe(24);
 		const resumed = await exportDataset({ ...request, count: 400 }, { threadFile });
 		expect(resumed.ok).toBe(true);
 		if (!resumed.ok) return;
@@ -131,6 +135,29 @@ describe('dataset export', () => {
 		const tooBig = await exportDataset({ ...request, size: 1024 }, { threadFile });
 		expect(tooBig.ok || tooBig.error.message).toContain('from 32 to 512');
 		expect(fs.existsSync(request.outDir)).toBe(false);
+	});
+
+	it('fails with WORKER_CRASHED, keeping what was written, when an export thread exits', async () => {
+		// A thread that starts and then exits on its first task, as a native crash or
+		// process.exit() in a generator would: no 'error' event, only 'exit'.
+		const exiting = path.join(folder.path, 'exiting-thread.cjs');
+		fs.writeFileSync(
+			exiting,
+			`const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (message) => {
+	if (message && message.kind === 'init') parentPort.postMessage({ kind: 'ready' });
+	else process.exit(3);
+});`
+		);
+		const result = await exportDataset(request, { threadFile: exiting });
+		expect(result.ok).toBe(false);
+		if (result.ok) return;
+		expect(result.error.code).toBe('WORKER_CRASHED');
+		expect(result.error.message).toContain('exit code 3');
+		expect(manifestOf(request.outDir)).toMatchObject({ complete: false, written: 0 });
+		// The folder resumes with the real threads.
+		const resumed = await exportDataset(request, { threadFile });
+		expect(resumed.ok && resumed.value.written).toBe(50);
 	});
 
 	it('writes WebDataset shards, one per sub-folder, holding the images', async () => {

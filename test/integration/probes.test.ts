@@ -3,7 +3,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateParamsSchema, type EvaluationRecord } from '../../src/core/api/evaluation';
-import { extractFeatures, loadEncoder } from '../../src/core/evaluation/features';
+import { buildEncoder, presetRecipe } from '../../src/core/encoders/build';
+import { extractFeatures } from '../../src/core/evaluation/features';
 import { predictProbe, topKAccuracy } from '../../src/core/evaluation/linear-probe';
 import { standardizeInPlace } from '../../src/core/evaluation/standardize';
 import { trainConfigSchema } from '../../src/core/training/config';
@@ -34,7 +35,9 @@ describe('linear probes kept by evaluations (real trainer workers on wasm)', () 
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
 			launcher: forkNodeWorker,
-			workersDir: path.join(distDir, 'workers')
+			workersDir: path.join(distDir, 'workers'),
+			// The services under test, not the web host-path policy: any path, as the CLI.
+			pathAccess: 'any'
 		});
 		const settings = await context.dispatch('settings.update', { backend: 'wasm' });
 		expect(settings.ok).toBe(true);
@@ -136,9 +139,8 @@ describe('linear probes kept by evaluations (real trainer workers on wasm)', () 
 			expect(stored.dim).toBe(evaluation.metrics?.featureDim);
 			expect(stored.standardization).not.toBeNull();
 
-			const encoder = loadEncoder(
-				run.config.model,
-				run.config.seed,
+			const encoder = buildEncoder(
+				presetRecipe(run.config.model, run.config.seed),
 				evaluation.role === 'random-init' ? null : readCheckpoint(checkpoint.path).tensors
 			);
 			const { features } = await extractFeatures(encoder, data.test.images, {

@@ -31,7 +31,9 @@ import {
 	updateRun
 } from '../../src/main/store/runs';
 import { writeCheckpoint } from '../../src/main/training/checkpoint-files';
+import { readRunBundle } from '../../src/main/training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../../src/main/training/run-bundle';
+import { tinyWeights } from '../support/bundles';
 import { temporaryFolder } from '../support/paths';
 
 /**
@@ -165,8 +167,8 @@ describe('run bundles carry linear probes', () => {
 		}
 		const run = newRun('probed');
 		const written = writeCheckpoint(path.join(run.folder, 'checkpoints'), step, {
-			meta: { step, runId: run.id },
-			tensors: { 'conv1/kernel': { shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) } }
+			meta: { step, runId: run.id, model: 'tiny' },
+			tensors: tinyWeights()
 		});
 		addCheckpoint(db, run.id, written);
 		const point = { loss: 5, align: 1, uniform: -2, lr: 0.001, imagesPerSecond: 40 };
@@ -206,6 +208,14 @@ describe('run bundles carry linear probes', () => {
 	});
 	const controlQuery = (runId: number) => ({ ...encoderQuery(runId), randomInit: true });
 	const bundleFile = () => path.join(source.folder.path, 'probed.nlrun');
+	/** Reads the bundle as the app does (checked through), then adds it to the target store. */
+	const importBundle = async () =>
+		importRunBundle(
+			target.store.db,
+			await readRunBundle(bundleFile()),
+			runsDir(target),
+			bundleFile()
+		);
 
 	/** Rewrites the bundle file's header with `change`. */
 	function rewriteBundle(change: (meta: Record<string, unknown>) => void): void {
@@ -214,7 +224,7 @@ describe('run bundles carry linear probes', () => {
 		fs.writeFileSync(bundleFile(), encodeCheckpoint(decoded));
 	}
 
-	it('imports the probes into the new run’s folder under the new evaluation ids, byte for byte', () => {
+	it('imports the probes into the new run’s folder under the new evaluation ids, byte for byte', async () => {
 		const original = evaluatedRun('missing');
 		exportRunBundle(source.store.db, original.run.id, bundleFile());
 		// Only the probes still on disk travel; the missing one is no reason to refuse the export.
@@ -224,7 +234,7 @@ describe('run bundles carry linear probes', () => {
 			original.encoder
 		]);
 
-		const imported = importRunBundle(target.store.db, bundleFile(), runsDir(target));
+		const imported = await importBundle();
 		const db = target.store.db;
 		expect(imported.notes).toBe('from the lab');
 		expect(listMetrics(db, imported.id).map((point) => point.step)).toEqual([1, 2, 3, 4]);
@@ -277,7 +287,7 @@ describe('run bundles carry linear probes', () => {
 		]);
 	});
 
-	it('imports a run without a probe damaged in the bundle, and says so in its notes', () => {
+	it('imports a run without a probe damaged in the bundle, and says so in its notes', async () => {
 		const original = evaluatedRun('missing');
 		exportRunBundle(source.store.db, original.run.id, bundleFile());
 		rewriteBundle((meta) => {
@@ -288,7 +298,7 @@ describe('run bundles carry linear probes', () => {
 				carried.base64 = bytes.toString('base64');
 			}
 		});
-		const imported = importRunBundle(target.store.db, bundleFile(), runsDir(target));
+		const imported = await importBundle();
 		const db = target.store.db;
 		expect(findProbe(db, encoderQuery(imported.id))).toBeNull();
 		expect(findProbe(db, controlQuery(imported.id))).not.toBeNull();
@@ -305,13 +315,13 @@ describe('run bundles carry linear probes', () => {
 		expect(fs.readdirSync(probes)).toHaveLength(1);
 	});
 
-	it('still imports a bundle written before probes travelled', () => {
+	it('still imports a bundle written before probes travelled', async () => {
 		const original = evaluatedRun('missing');
 		exportRunBundle(source.store.db, original.run.id, bundleFile());
 		rewriteBundle((meta) => {
 			delete meta.probes;
 		});
-		const imported = importRunBundle(target.store.db, bundleFile(), runsDir(target));
+		const imported = await importBundle();
 		const db = target.store.db;
 		expect(imported).toMatchObject({ name: 'probed (imported)', status: 'completed', step });
 		expect(imported.notes).toBe('from the lab');

@@ -35,7 +35,7 @@ describe('the SQLite store', () => {
 		first.close();
 		const second = openStore(folder.path);
 		expect(second.db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion());
-		expect(readSettings(second.db)).toEqual({ backend: 'cpu' });
+		expect(readSettings(second.db)).toEqual({ backend: 'cpu', replicas: null, allowedFolders: [] });
 		second.close();
 	});
 
@@ -103,7 +103,7 @@ describe('the SQLite store', () => {
 	it('falls back to the default for a stored setting that no longer validates', () => {
 		const store = openStore(folder.path);
 		store.db.prepare("INSERT INTO settings (key, value) VALUES ('backend', '\"quantum\"')").run();
-		expect(readSettings(store.db)).toEqual({ backend: 'auto' });
+		expect(readSettings(store.db)).toEqual({ backend: 'auto', replicas: null, allowedFolders: [] });
 		store.close();
 	});
 });

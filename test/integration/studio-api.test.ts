@@ -4,14 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGenerator } from '../../src/core/generators/registry';
 import { TestApiClient } from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/app-server';
+import { failpointLauncher } from '../support/failpoints';
 import { temporaryFolder } from '../support/paths';
 
 describe('the Generator Studio API (web mode, real workers)', () => {
 	let app: TestServer;
 	let api: TestApiClient;
 	const exports = temporaryFolder();
+	const failpoints = failpointLauncher();
 	beforeAll(async () => {
-		app = await startTestServer();
+		app = await startTestServer(undefined, {
+			allowFolders: [exports.path],
+			launcher: failpoints.launcher
+		});
 		api = await TestApiClient.connect(app);
 	});
 	afterAll(async () => {
@@ -138,6 +143,9 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 
 	it('exports a dataset with progress events, records it, and resumes after a cancel', async () => {
 		const outDir = path.join(exports.path, 'white');
+		// The export's worker holds after 100 images (a failpoint) until the cancel arrives: a fast
+		// machine otherwise wrote all 3000 before the cancel.
+		failpoints.arm('export.hold-after-images=100');
 		const started = await api.call('datasets.export', {
 			config: { preset: 'control-white_noise', size: 32 },
 			seed: 2,
@@ -145,6 +153,7 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 			outDir,
 			format: 'png'
 		});
+		failpoints.arm(null);
 		expect(started.ok).toBe(true);
 		if (!started.ok) return;
 		const { jobId, datasetId } = started.value;
@@ -164,7 +173,7 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 			.toBeDefined();
 		const cancelled = api.eventsNamed('datasets.finished').find((f) => f.jobId === jobId)?.dataset;
 		expect(cancelled?.status).toBe('cancelled');
-		expect(cancelled?.written).toBeLessThan(3000);
+		expect(cancelled?.written).toBeLessThanOrEqual(100);
 
 		const resumed = await api.call('datasets.export', {
 			config: { preset: 'control-white_noise', size: 32 },
@@ -209,6 +218,43 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 			outDir: foreign
 		});
 		expect(conflict.ok || conflict.error.code).toBe('FOLDER_CONFLICT');
+	});
+
+	it('refuses a destination that is not a writable folder on a disk before starting', async (test) => {
+		const exportTo = (outDir: string) =>
+			api.call('datasets.export', {
+				config: { preset: 'control-white_noise', size: 32 },
+				seed: 0,
+				count: 10,
+				outDir
+			});
+		const file = path.join(exports.path, 'a-file');
+		fs.writeFileSync(file, '');
+		const underFile = await exportTo(path.join(file, 'dataset'));
+		expect(underFile.ok || underFile.error).toEqual({
+			code: 'FOLDER_CONFLICT',
+			message: `${file}, on the way to ${path.join(file, 'dataset')}, is a file, not a folder. Choose a folder.`
+		});
+		if (process.platform !== 'linux') {
+			console.warn('Skipped the /proc destination: only Linux has procfs.');
+			test.skip();
+			return;
+		}
+		// Node's recursive mkdir spun a worker at 100% CPU here for 10+ minutes. The host-path
+		// policy would refuse /proc first; allow it, as the desktop app allows any folder, so the
+		// check of the filesystem itself is what answers.
+		app.context.hostPaths.allowOnHost('/proc');
+		const proc = await exportTo('/proc/noiselab/dataset');
+		app.context.hostPaths.remove('/proc');
+		expect(proc.ok || proc.error).toEqual({
+			code: 'INVALID_REQUEST',
+			message:
+				'/proc/noiselab/dataset is on procfs, a virtual filesystem of the kernel, not on a disk. Choose a folder on a disk, e.g. in your home folder.'
+		});
+		const datasets = await api.call('datasets.list', {});
+		expect(datasets.ok && datasets.value.map((dataset) => dataset.path)).not.toContain(
+			'/proc/noiselab/dataset'
+		);
 	});
 
 	it('measures diagnostics in the worker', async () => {

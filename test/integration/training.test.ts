@@ -7,31 +7,42 @@ import type { RunProgress, RunRecord } from '../../src/core/api/training';
 import { trainConfigSchema, type TrainConfigInput } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
-import { forkNodeWorker } from '../../src/main/workers/node-launcher';
+import { failpointLauncher } from '../support/failpoints';
 import { distDir, temporaryFolder } from '../support/paths';
 
-/** A run small enough for a few seconds on wasm: the tiny encoder on 64 px dead leaves. */
-function tinyConfig(overrides: Partial<TrainConfigInput> = {}) {
-	return trainConfigSchema.parse({
-		source: { kind: 'generator', config: { preset: 'dead_leaves-squares', size: 64 }, count: 64 },
-		model: 'tiny',
-		steps: 8,
-		batch: 8,
-		checkpointEvery: 4,
-		backend: 'wasm',
-		...overrides
-	});
-}
+/**
+ * Every behaviour of a run with the step in the trainer worker (1 replica) and on 2
+ * data-parallel replica threads.
+ */
+describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s))', (replicas) => {
+	/** A run small enough for a few seconds on wasm: the tiny encoder on 64 px dead leaves. */
+	const tinyConfig = (overrides: Partial<TrainConfigInput> = {}) =>
+		trainConfigSchema.parse({
+			source: {
+				kind: 'generator',
+				config: { preset: 'dead_leaves-squares', size: 64 },
+				count: 64
+			},
+			model: 'tiny',
+			steps: 8,
+			batch: 8,
+			checkpointEvery: 4,
+			backend: 'wasm',
+			replicas,
+			...overrides
+		});
 
-describe('training runs (real trainer workers on wasm)', () => {
 	const home = temporaryFolder();
 	let context: AppContext;
 	const events: ApiEvent[] = [];
+	const failpoints = failpointLauncher();
 	beforeAll(() => {
 		context = createAppContext({
 			dataDir: { path: home.path, source: 'NOISELAB_HOME' },
-			launcher: forkNodeWorker,
-			workersDir: path.join(distDir, 'workers')
+			launcher: failpoints.launcher,
+			workersDir: path.join(distDir, 'workers'),
+			// The services under test, not the web host-path policy: any path, as the CLI.
+			pathAccess: 'any'
 		});
 		context.events.subscribe((event) => events.push(event));
 	});
@@ -64,6 +75,7 @@ describe('training runs (real trainer workers on wasm)', () => {
 		const detail = context.training.get(run.id);
 		expect(detail.run.status).toBe('completed');
 		expect(detail.run.backend).toBe('wasm');
+		expect(detail.run.config.replicas).toBe(replicas);
 		expect(detail.run.step).toBe(8);
 		expect(detail.run.parameterCount).toBeGreaterThan(1_000_000);
 		expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -75,6 +87,7 @@ describe('training runs (real trainer workers on wasm)', () => {
 		for (const checkpoint of detail.checkpoints) expect(fs.existsSync(checkpoint.path)).toBe(true);
 		const final = readCheckpoint(detail.checkpoints[1]?.path ?? '', detail.checkpoints[1]?.sha256);
 		expect(final.meta).toMatchObject({ step: 8, runId: run.id, model: 'tiny' });
+		expect((final.meta.config as { replicas: number }).replicas).toBe(replicas);
 		expect(progressOf(run.id).some((p) => p.metric !== null)).toBe(true);
 	});
 
@@ -105,50 +118,64 @@ describe('training runs (real trainer workers on wasm)', () => {
 		expect(steps.length).toBeGreaterThanOrEqual(pausedAt + 2);
 	});
 
-	it('refuses a second run while one trains', async () => {
-		const run = context.training.start({ name: 'busy', config: tinyConfig({ steps: 400 }) });
-		expect(() => context.training.start({ config: tinyConfig() })).toThrow(
-			/one run trains at a time/
-		);
-		context.training.cancel(run.id);
-		await context.training.idle();
-	});
+	if (replicas === 1) {
+		it('refuses a second run while one trains', async () => {
+			const run = context.training.start({ name: 'busy', config: tinyConfig({ steps: 400 }) });
+			expect(() => context.training.start({ config: tinyConfig() })).toThrow(
+				/one run trains at a time/
+			);
+			context.training.cancel(run.id);
+			await context.training.idle();
+		});
+	}
 
-	it('resumes a run whose worker was killed and ends exactly where an uninterrupted run ends', async () => {
-		const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
-		const straight = context.training.start({ name: 'straight', config });
-		await context.training.idle();
+	// Three sessions (straight, killed, resumed), each starting a trainer: minutes on a loaded machine.
+	it(
+		'resumes a run whose worker was killed and ends exactly where an uninterrupted run ends',
+		{
+			timeout: 180_000
+		},
+		async () => {
+			const config = tinyConfig({ steps: 8, checkpointEvery: 4, seed: 11 });
+			const straight = context.training.start({ name: 'straight', config });
+			await context.training.idle();
 
-		const killed = context.training.start({ name: 'killed', config });
-		await waitFor(() => progressOf(killed.id).some((p) => p.step >= 5));
-		const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
-			.toString()
-			.trim()
-			.split('\n')
-			.map(Number);
-		for (const pid of pids) process.kill(pid, 'SIGKILL');
-		await context.training.idle();
-		const interrupted = context.training.get(killed.id);
-		expect(interrupted.run.status).toBe('interrupted');
-		expect(interrupted.run.error).toMatch(/Resume/);
-		expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
+			// The session holds after step 6 (a failpoint), so the kill lands between the checkpoint of
+			// step 4 and the end on any machine; waiting for "step >= 5" raced a fast machine, whose
+			// next progress report could already be the run's last step.
+			const killed = failpoints.armed('train.hold-after-step=6', () =>
+				context.training.start({ name: 'killed', config })
+			);
+			await waitFor(() => progressOf(killed.id).some((p) => p.step === 6));
+			const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'trainer.cjs'])
+				.toString()
+				.trim()
+				.split('\n')
+				.map(Number);
+			for (const pid of pids) process.kill(pid, 'SIGKILL');
+			await context.training.idle();
+			const interrupted = context.training.get(killed.id);
+			expect(interrupted.run.status).toBe('interrupted');
+			expect(interrupted.run.error).toMatch(/Resume/);
+			expect(interrupted.checkpoints.map((c) => c.step)).toEqual([4]);
 
-		context.training.resume(killed.id);
-		await context.training.idle();
-		const done = context.training.get(killed.id);
-		expect(done.run.status).toBe('completed');
-		const reference = context.training.get(straight.id);
-		expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
-		const a = tensorsOf(straight);
-		const b = tensorsOf(killed);
-		expect(b.step).toBe(8);
-		expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
-		const bytes = (data: Float32Array | undefined) =>
-			data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
-		for (const [name, tensor] of Object.entries(a.tensors)) {
-			expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+			context.training.resume(killed.id);
+			await context.training.idle();
+			const done = context.training.get(killed.id);
+			expect(done.run.status).toBe('completed');
+			const reference = context.training.get(straight.id);
+			expect(done.metrics.map((m) => m.loss)).toEqual(reference.metrics.map((m) => m.loss));
+			const a = tensorsOf(straight);
+			const b = tensorsOf(killed);
+			expect(b.step).toBe(8);
+			expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
+			const bytes = (data: Float32Array | undefined) =>
+				data ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
+			for (const [name, tensor] of Object.entries(a.tensors)) {
+				expect(bytes(b.tensors[name]?.data).equals(bytes(tensor.data)), name).toBe(true);
+			}
 		}
-	});
+	);
 
 	it('marks a run whose loss becomes NaN as diverged, with a suggestion', async () => {
 		const run = context.training.start({
@@ -163,15 +190,38 @@ describe('training runs (real trainer workers on wasm)', () => {
 		expect(detail.run.error).toMatch(/lower learning rate/);
 	});
 
-	it('fails a run that exhausts the wasm heap with a clear out-of-memory message', async () => {
-		const run = context.training.start({
-			name: 'too big',
-			config: tinyConfig({ model: 'alexnet', batch: 512, steps: 1 })
+	if (replicas === 2) {
+		it("takes Settings' replicas when the run names none, and keeps them for its sessions", async () => {
+			const set = await context.dispatch('settings.update', { replicas: 2 });
+			expect(set.ok).toBe(true);
+			try {
+				const run = context.training.start({
+					name: 'from settings',
+					config: tinyConfig({ replicas: null, steps: 2 })
+				});
+				expect(run.config.replicas).toBeNull();
+				await context.training.idle();
+				const detail = context.training.get(run.id);
+				expect(detail.run.status).toBe('completed');
+				expect(detail.run.config.replicas).toBe(2);
+			} finally {
+				await context.dispatch('settings.update', { replicas: null });
+			}
 		});
-		await context.training.idle();
-		const detail = context.training.get(run.id);
-		expect(detail.run.status).toBe('failed');
-		expect(detail.run.error).toMatch(/^Out of memory training alexnet with batch 512/);
-		expect(detail.run.error).toMatch(/smaller batch/);
-	});
+	}
+
+	// Once is enough: with replicas, each would fill a 4 GiB wasm heap of its own.
+	if (replicas === 1) {
+		it('fails a run that exhausts the wasm heap with a clear out-of-memory message', async () => {
+			const run = context.training.start({
+				name: 'too big',
+				config: tinyConfig({ model: 'alexnet', batch: 512, steps: 1 })
+			});
+			await context.training.idle();
+			const detail = context.training.get(run.id);
+			expect(detail.run.status).toBe('failed');
+			expect(detail.run.error).toMatch(/^Out of memory training alexnet with batch 512/);
+			expect(detail.run.error).toMatch(/smaller batch/);
+		});
+	}
 });

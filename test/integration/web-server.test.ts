@@ -133,10 +133,15 @@ describe('web mode server', () => {
 			if (message.kind === 'event') secondEvents.push(message.event);
 		});
 		const updated = await call(first, 1, 'settings.update', { backend: 'cpu' });
-		expect(updated).toEqual({ ok: true, value: { backend: 'cpu' } });
+		expect(updated).toEqual({
+			ok: true,
+			value: { backend: 'cpu', replicas: null, allowedFolders: [] }
+		});
 		await expect.poll(() => secondEvents.map((event) => event.name)).toContain('settings.changed');
 		expect(secondEvents.find((event) => event.name === 'settings.changed')?.payload).toEqual({
-			backend: 'cpu'
+			backend: 'cpu',
+			replicas: null,
+			allowedFolders: []
 		});
 		first.close();
 		second.close();

@@ -79,7 +79,8 @@ describe.skipIf(!adapter)('webgpu end to end', () => {
 			const context = createAppContext({
 				dataDir: { path: home.path, source: 'NOISELAB_HOME' },
 				launcher: forkNodeWorker,
-				workersDir: path.join(distDir, 'workers')
+				workersDir: path.join(distDir, 'workers'),
+				pathAccess: 'any'
 			});
 			try {
 				await context.dispatch('settings.update', { backend: 'wasm' });
@@ -143,8 +144,12 @@ describe.skipIf(!adapter)('a lost GPU device', () => {
 				config,
 				folder: home.path,
 				resumeFrom: null,
-				threadFile: path.join(distDir, 'workers', 'train-data-thread.cjs'),
+				threadFiles: {
+					data: path.join(distDir, 'workers', 'train-data-thread.cjs'),
+					replica: path.join(distDir, 'workers', 'train-replica.cjs')
+				},
 				dataThreads: 1,
+				replicas: 1,
 				appVersion: 'test'
 			};
 			const events: TrainEvent[] = [];

@@ -101,7 +101,8 @@ describe('the worker host (child_process.fork)', () => {
 		const running = worker.run('count', { to: 1000, everyMs: 10 });
 		worker.stop();
 		expect((await running).ok || 'cancelled').toBe('cancelled');
-		await new Promise((resolve) => setTimeout(resolve, 100));
+		// Once the exit is seen, a crash would have been reported (a fixed sleep could end first).
+		await expect.poll(() => worker.alive, { timeout: 10_000 }).toBe(false);
 		expect(crashes).toEqual([]);
 	});
 });

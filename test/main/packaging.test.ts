@@ -1,16 +1,37 @@
 /**
- * electron-builder.yml's file patterns, evaluated by electron-builder's own matcher
- * (app-builder-lib) for each target: an installer carries only its platform's `dawn.node`,
- * unpacked from the ASAR archive. Packaging itself needs the Electron binaries (network), so
- * this checks the configuration the way electron-builder reads it.
+ * electron-builder.yml as electron-builder reads it (app-builder-lib's own loader, schema and
+ * file matcher): the Electron fuses, and, for each target, an installer that carries only its
+ * platform's Dawn `dawn.node`, unpacked from the ASAR archive. Packaging itself needs the
+ * Electron binaries (network), so this checks the configuration instead.
  */
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config';
+import { DebugLogger } from 'builder-util';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/paths';
+
+describe('electron-builder.yml', () => {
+	it('sets the Electron fuses, read and validated by electron-builder itself', async () => {
+		// electron-builder's own loader and schema: a misspelt key or value fails here, not at release.
+		const config = await getConfig(repoRoot, path.join(repoRoot, 'electron-builder.yml'), null);
+		await validateConfiguration(config, new DebugLogger(false));
+		expect(config.electronFuses).toEqual({
+			runAsNode: false,
+			enableNodeOptionsEnvironmentVariable: false,
+			enableNodeCliInspectArguments: false,
+			enableCookieEncryption: true,
+			enableEmbeddedAsarIntegrityValidation: true,
+			onlyLoadAppFromAsar: true,
+			grantFileProtocolExtraPrivileges: false
+		});
+		// onlyLoadAppFromAsar needs the app packed into app.asar.
+		expect(config.asar).not.toBe(false);
+	});
+});
 
 const load = createRequire(import.meta.url);
-const root = path.resolve(import.meta.dirname, '../..');
 
 interface Matcher {
 	patterns: string[];
@@ -40,15 +61,15 @@ const { expandMacro } = load('app-builder-lib/out/util/macroExpander.js') as {
 	): string;
 };
 const config = (load('js-yaml') as { load(text: string): unknown }).load(
-	fs.readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')
+	fs.readFileSync(path.join(repoRoot, 'electron-builder.yml'), 'utf8')
 ) as { files: string[]; asarUnpack: string[] };
 
 /** Every file of the webgpu package's prebuilt folders. */
 const dawnFiles = fs
-	.readdirSync(path.join(root, 'node_modules/webgpu/dist'))
+	.readdirSync(path.join(repoRoot, 'node_modules/webgpu/dist'))
 	.flatMap((folder) =>
 		fs
-			.readdirSync(path.join(root, 'node_modules/webgpu/dist', folder))
+			.readdirSync(path.join(repoRoot, 'node_modules/webgpu/dist', folder))
 			.map((file) => `node_modules/webgpu/dist/${folder}/${file}`)
 	);
 
@@ -58,7 +79,7 @@ const file = { isDirectory: () => false };
 function packaged(os: string, arch: string): { copied: string[]; unpacked: string[] } {
 	const expand = (pattern: string) => expandMacro(pattern, arch, {}, { os });
 	const copy = getNodeModuleFileMatcher(
-		root,
+		repoRoot,
 		'/out',
 		expand,
 		{},
@@ -67,9 +88,9 @@ function packaged(os: string, arch: string): { copied: string[]; unpacked: strin
 			debugLogger: { isEnabled: false }
 		}
 	).createFilter();
-	const unpack = new FileMatcher(root, '/out', expand, config.asarUnpack).createFilter();
-	const copied = dawnFiles.filter((name) => copy(path.join(root, name), file));
-	return { copied, unpacked: copied.filter((name) => unpack(path.join(root, name), file)) };
+	const unpack = new FileMatcher(repoRoot, '/out', expand, config.asarUnpack).createFilter();
+	const copied = dawnFiles.filter((name) => copy(path.join(repoRoot, name), file));
+	return { copied, unpacked: copied.filter((name) => unpack(path.join(repoRoot, name), file)) };
 }
 
 describe('electron-builder.yml and Dawn', () => {

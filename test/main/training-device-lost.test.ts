@@ -40,6 +40,7 @@ function scriptedTrainers(scripts: Script[], jobs: TrainJob[]) {
 			backend: 'webgpu',
 			backendReason: 'webgpu was chosen.',
 			adapter: null,
+			replicas: 1,
 			parameterCount: 1000,
 			sourceLabel: 'scripted',
 			count: 64,

@@ -26,6 +26,8 @@ function run(id: number, status: RunStatus, createdAt: string, folder = false): 
 		id,
 		name: `run ${id}`,
 		status,
+		kind: 'trained',
+		imported: null,
 		config: folder ? folderConfig : generatorConfig,
 		sourceLabel: '',
 		backend: 'wasm',
@@ -130,10 +132,12 @@ describe('building the evaluations.start request', () => {
 		const built = buildEvaluateRequest(form());
 		expect(built.ok).toBe(true);
 		if (!built.ok) return;
-		expect(built.request).toEqual(
-			evaluateParamsSchema.parse({ runId: 7, dataset: 'fashion-mnist-mini' })
-		);
-		expect(built.request.layer).toBe('fc6');
+		// The schema leaves the layer to the encoder (fc6, or avgpool for a ResNet-50); the form
+		// names the paper's fc6, which a ResNet-50 reads as avgpool (the same depth).
+		expect(built.request).toEqual({
+			...evaluateParamsSchema.parse({ runId: 7, dataset: 'fashion-mnist-mini' }),
+			layer: 'fc6'
+		});
 		expect(built.request.epochs).toBe(100);
 		expect(built.request.randomInit).toBe(true);
 		expect(built.request.maxTrain).toBeNull();

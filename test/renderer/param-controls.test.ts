@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/core/api/training';
 import {
 	clampToControl,
 	controlsFor,
+	encoderChoices,
 	formatValue,
 	isModified,
 	type ParamControl
@@ -94,5 +96,35 @@ describe('schema-to-controls mapping', () => {
 		expect(isModified(sigma, 2.9)).toBe(true);
 		expect(isModified(shapes, ['circle'])).toBe(false);
 		expect(isModified(shapes, ['square', 'circle'])).toBe(true);
+	});
+});
+
+describe('encoder controls', () => {
+	const [control] = controlsFor({
+		encoder: {
+			kind: 'encoder',
+			label: 'Encoder',
+			help: 'which',
+			default: 'newest:dead_leaves-mixed'
+		}
+	}) as [Extract<ParamControl, { kind: 'encoder' }>];
+	const run = (id: number, step: number) =>
+		({ id, name: `run ${id}`, step, config: { model: 'tiny' } }) as unknown as RunRecord;
+	const sha = 'c0ffee'.padEnd(64, '0');
+
+	it('offers the default, every run with a checkpoint, and the current pinned value', () => {
+		expect(control).toMatchObject({ kind: 'encoder', defaultValue: 'newest:dead_leaves-mixed' });
+		const choices = encoderChoices(control, [run(3, 100), run(2, 0)], `run:9@${sha}`);
+		expect(choices).toEqual([
+			{ value: 'newest:dead_leaves-mixed', label: 'Newest run on dead_leaves-mixed' },
+			{ value: 'run:3', label: 'Run 3 · run 3 (tiny, step 100)' },
+			{ value: `run:9@${sha}`, label: 'Run 9 @ c0ffee00…' }
+		]);
+		expect(encoderChoices(control, [run(3, 100)], 'run:3')).toHaveLength(2);
+	});
+
+	it('shows references shortly', () => {
+		expect(formatValue(control, 'run:5')).toBe('Run 5 (newest checkpoint)');
+		expect(formatValue(control, 'newest:stat-wmm')).toBe('Newest run on stat-wmm');
 	});
 });

@@ -169,6 +169,7 @@ describe('metric histories', () => {
 describe('run wording', () => {
 	const estimate: RunEstimate = {
 		backend: 'wasm',
+		replicas: 1,
 		parameterCount: 1,
 		secondsPerStep: 0.6,
 		imagesPerSecond: 210.4,
@@ -180,6 +181,9 @@ describe('run wording', () => {
 		expect(formatEstimate(estimate)).toBe('≈ 12 min on wasm (210 img/s)');
 		expect(formatEstimate({ ...estimate, totalSeconds: 42, imagesPerSecond: 7.456 })).toBe(
 			'≈ 42 s on wasm (7.46 img/s)'
+		);
+		expect(formatEstimate({ ...estimate, replicas: 2 })).toBe(
+			'≈ 12 min on wasm, 2 replicas (210 img/s)'
 		);
 		expect(formatApproxDuration(2 * 3600 + 7 * 60)).toBe('2 h 07 min');
 		expect(formatRate(15.26)).toBe('15.3 img/s');

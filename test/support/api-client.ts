@@ -29,9 +29,19 @@ export class TestApiClient {
 
 	/** Connects with the server's token and origin. */
 	static connect(app: TestServer): Promise<TestApiClient> {
-		const url = new URL('/api', app.server.origin);
-		url.searchParams.set('token', app.server.token);
-		const socket = new WebSocket(url, { origin: app.server.origin });
+		return TestApiClient.connectTo(app.server.origin, app.server.token);
+	}
+
+	/** Connects to the server whose printed URL (`http://…/?token=…`) is `pageUrl`. */
+	static connectToUrl(pageUrl: string): Promise<TestApiClient> {
+		const page = new URL(pageUrl);
+		return TestApiClient.connectTo(page.origin, page.searchParams.get('token') ?? '');
+	}
+
+	private static connectTo(origin: string, token: string): Promise<TestApiClient> {
+		const url = new URL('/api', origin);
+		url.searchParams.set('token', token);
+		const socket = new WebSocket(url, { origin });
 		return new Promise((resolve, reject) => {
 			socket.once('open', () => resolve(new TestApiClient(socket)));
 			socket.once('error', reject);

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import type { HostPathAccess } from '../../src/core/api/settings';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { startWebServer, type WebServer } from '../../src/main/server/web-server';
+import type { WorkerLauncher } from '../../src/main/workers/host';
 import { forkNodeWorker } from '../../src/main/workers/node-launcher';
 import { distDir, temporaryFolder } from './paths';
 
@@ -9,16 +11,38 @@ export interface TestServer {
 	server: WebServer;
 	context: AppContext;
 	dataDir: string;
+	/** What the server printed for the person at the host (folder confirmation codes). */
+	hostMessages: string[];
 	stop(): Promise<void>;
 }
 
-/** Starts the app exactly as `noiselab serve` does, in this process. */
-export async function startTestServer(dataDir = temporaryFolder()): Promise<TestServer> {
+/**
+ * Starts the app exactly as `noiselab serve` does, in this process: host paths confined to the
+ * data folder and `allowFolders` (as `serve --allow-folder`); `launcher` may wrap the worker
+ * launcher (e.g. to arm failpoints in its workers).
+ */
+export async function startTestServer(
+	dataDir = temporaryFolder(),
+	{
+		allowFolders = [],
+		launcher = forkNodeWorker,
+		pathAccess = 'confined'
+	}: {
+		allowFolders?: readonly string[];
+		launcher?: WorkerLauncher;
+		/** `any` as the desktop app, for suites that test what lies behind the path policy. */
+		pathAccess?: HostPathAccess;
+	} = {}
+): Promise<TestServer> {
+	const hostMessages: string[] = [];
 	const context = createAppContext({
 		dataDir: { path: dataDir.path, source: 'NOISELAB_HOME' },
-		launcher: forkNodeWorker,
-		workersDir: path.join(distDir, 'workers')
+		launcher,
+		workersDir: path.join(distDir, 'workers'),
+		pathAccess,
+		tellHost: (message) => hostMessages.push(message)
 	});
+	for (const folder of allowFolders) context.hostPaths.allowOnHost(folder);
 	const server = await startWebServer({
 		host: '127.0.0.1',
 		port: 0,
@@ -29,6 +53,7 @@ export async function startTestServer(dataDir = temporaryFolder()): Promise<Test
 		server,
 		context,
 		dataDir: dataDir.path,
+		hostMessages,
 		stop: async () => {
 			await server.close();
 			context.close();

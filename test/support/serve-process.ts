@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { distDir } from './paths';
+import { processTable } from './processes';
 
 /** `noiselab serve` in a process of its own, so that a test can kill it as a crash or power cut would. */
 export interface ServeProcess {
@@ -9,21 +9,28 @@ export interface ServeProcess {
 	url: string;
 	/** The id of the serve process, which leads the process group its workers share. */
 	pid: number;
+	/** Everything it printed so far, stdout and stderr interleaved. */
+	output(): string;
 	/** Kills the server and every worker it started with SIGKILL: nothing gets to clean up. */
 	killHard(): Promise<void>;
 }
 
 /**
- * Starts the built CLI's `serve` on a free port with `NOISELAB_HOME=dataDir`. It leads a process
- * group of its own (`detached`), and forked workers join that group, so one signal to the group
- * ends them all, as when the machine loses power.
+ * Starts the built CLI's `serve` on a free port with `NOISELAB_HOME=dataDir`, `env` (e.g.
+ * failpoints) and `extraArgs` (e.g. `--allow-any-path`). It leads a process group of its own
+ * (`detached`), and forked workers join that group, so one signal to the group ends them all, as
+ * when the machine loses power.
  */
-export async function spawnServe(dataDir: string): Promise<ServeProcess> {
+export async function spawnServe(
+	dataDir: string,
+	env: Record<string, string> = {},
+	extraArgs: readonly string[] = []
+): Promise<ServeProcess> {
 	const child = spawn(
 		process.execPath,
-		[path.join(distDir, 'cli', 'noiselab.cjs'), 'serve', '--port', '0'],
+		[path.join(distDir, 'cli', 'noiselab.cjs'), 'serve', '--port', '0', ...extraArgs],
 		{
-			env: { ...process.env, NOISELAB_HOME: dataDir },
+			env: { ...process.env, ...env, NOISELAB_HOME: dataDir },
 			detached: true,
 			stdio: ['ignore', 'pipe', 'pipe']
 		}
@@ -43,7 +50,7 @@ export async function spawnServe(dataDir: string): Promise<ServeProcess> {
 			reject(new Error(`noiselab serve exited (${code ?? signal}) before listening:\n${output}`))
 		);
 	});
-	return { url, pid, killHard: () => killGroup(child, pid, exited) };
+	return { url, pid, output: () => output, killHard: () => killGroup(child, pid, exited) };
 }
 
 async function killGroup(child: ChildProcess, pid: number, exited: Promise<void>): Promise<void> {
@@ -58,12 +65,13 @@ async function killGroup(child: ChildProcess, pid: number, exited: Promise<void>
 }
 
 /**
- * Whether a live process is left in the group. On Linux, /proc tells zombies apart: an orphaned
- * worker may stay a zombie for good where PID 1 does not reap (containers), and a zombie cannot
- * write a checkpoint.
+ * Whether a live process is left in the process group `pgid` (a `serve` and its workers). On
+ * Linux, /proc tells zombies apart: an orphaned worker may stay a zombie for good where PID 1
+ * does not reap (containers), and a zombie cannot write a checkpoint.
  */
-function groupAlive(pgid: number): boolean {
-	if (!fs.existsSync('/proc/self/stat')) {
+export function groupAlive(pgid: number): boolean {
+	const table = processTable();
+	if (table === null) {
 		try {
 			process.kill(-pgid, 0);
 			return true;
@@ -71,16 +79,5 @@ function groupAlive(pgid: number): boolean {
 			return false;
 		}
 	}
-	return fs.readdirSync('/proc').some((entry) => {
-		if (!/^\d+$/.test(entry)) return false;
-		let stat: string;
-		try {
-			stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-		} catch {
-			return false;
-		}
-		// Fields after the parenthesised command name: state, ppid, pgrp, …
-		const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		return Number(group) === pgid && state !== 'Z';
-	});
+	return table.some((entry) => entry.pgrp === pgid && entry.state !== 'Z');
 }

@@ -23,6 +23,11 @@ import {
 } from './generators';
 import type { ApiMethod } from './methods';
 import {
+	exportEncoderParamsSchema,
+	exportEncoderResultSchema,
+	importEncoderParamsSchema
+} from './interop';
+import {
 	evalDatasetInfoSchema,
 	evaluateParamsSchema,
 	evaluationProgressSchema,
@@ -44,7 +49,7 @@ import {
 	explainResultSchema
 } from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
-import { appSettingsSchema, appSettingsUpdateSchema } from './settings';
+import { appSettingsSchema, appSettingsUpdateSchema, hostPathAccessModes } from './settings';
 import {
 	runDetailSchema,
 	runEstimateSchema,
@@ -53,6 +58,12 @@ import {
 	startRunParamsSchema
 } from './training';
 import { trainConfigSchema } from '../training/config';
+import { generatorRequirementsSchema, requirementsParamsSchema } from './trained-encoders';
+import {
+	analysisProgressSchema,
+	precisionRecallParamsSchema,
+	precisionRecallResultSchema
+} from './analysis';
 
 export { apiMethodNames, isApiMethod, type ApiMethod } from './methods';
 
@@ -116,7 +127,9 @@ export type DoctorReport = z.infer<typeof doctorReportSchema>;
 export const appStatusSchema = z.object({
 	app: z.object({ name: z.string(), version: z.string() }),
 	dataDir: dataDirSchema,
-	backend: backendSelectionSchema.nullable()
+	backend: backendSelectionSchema.nullable(),
+	/** Which host paths this client may name (see `HostPathAccess`). */
+	pathAccess: z.enum(hostPathAccessModes)
 });
 
 /** See {@link appStatusSchema}. */
@@ -162,6 +175,23 @@ export const apiMethods = {
 		params: appSettingsUpdateSchema,
 		result: appSettingsSchema
 	}),
+	'settings.allowFolder': method({
+		summary:
+			'Lets web mode use a folder (and everything in it). Where paths are confined, the first call prints a code in the terminal of `noiselab serve` and answers `confirm`; the same call with that code allows the folder.',
+		params: z
+			.object({
+				path: z.string().min(1),
+				/** The code printed on the host, for the second call. */
+				code: z.string().max(20).optional()
+			})
+			.strict(),
+		result: z.object({ status: z.enum(['allowed', 'confirm']), settings: appSettingsSchema })
+	}),
+	'settings.removeFolder': method({
+		summary: 'Stops letting web mode use a folder allowed before.',
+		params: z.object({ path: z.string().min(1) }).strict(),
+		result: appSettingsSchema
+	}),
 	'generators.catalogue': method({
 		summary: 'Every generator with its parameter schema, and the built-in presets.',
 		params: noParams,
@@ -181,6 +211,12 @@ export const apiMethods = {
 			'Spectrum, colour, sparsity and diversity of a sample of images, computed in the worker.',
 		params: diagnosticsParamsSchema,
 		result: diagnosticsSchema
+	}),
+	'generators.requirements': method({
+		summary:
+			'What a configuration needs before it can generate (a trained encoder, for feature_vis-dead_leaves), whether it is available, and a training run that would provide it.',
+		params: requirementsParamsSchema,
+		result: generatorRequirementsSchema
 	}),
 	'presets.list': method({
 		summary: 'The user’s saved presets.',
@@ -278,8 +314,15 @@ export const apiMethods = {
 	}),
 	'runs.exportBundle': method({
 		summary:
-			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint.',
-		params: z.object({ id: z.number().int(), path: z.string().min(1) }).strict(),
+			'Writes a run into one file: record, metrics, its evaluations and its newest checkpoint. An existing file is never replaced: the bundle takes the next free name ("run (2).nlrun"), which the result gives.',
+		params: z
+			.object({
+				id: z.number().int(),
+				path: z.string().min(1),
+				/** Replace an existing file at `path`, allowed only when it is a NoiseLab run bundle. */
+				overwrite: z.boolean().default(false)
+			})
+			.strict(),
 		result: z.object({ path: z.string(), bytes: z.number().int() })
 	}),
 	'runs.importBundle': method({
@@ -287,6 +330,18 @@ export const apiMethods = {
 			'Adds the run of a bundle file as a new run (it can be evaluated, or resumed if it was unfinished).',
 		params: z.object({ path: z.string().min(1) }).strict(),
 		result: runRecordSchema
+	}),
+	'runs.importEncoder': method({
+		summary:
+			'Imports an encoder from a PyTorch checkpoint (zip .pt/.pth/.pth.tar) or a safetensors file as an external encoder (a run of kind "imported"); the file is never executed.',
+		params: importEncoderParamsSchema,
+		result: runRecordSchema
+	}),
+	'runs.exportEncoder': method({
+		summary:
+			'Writes a run’s newest encoder for PyTorch into a new or empty folder: encoder.safetensors, noiselab_encoder.py and config.json.',
+		params: exportEncoderParamsSchema,
+		result: exportEncoderResultSchema
 	}),
 	'evaluations.datasets': method({
 		summary:
@@ -355,6 +410,17 @@ export const apiMethods = {
 		params: explainNeighboursParamsSchema,
 		result: explainNeighboursResultSchema
 	}),
+	'analysis.precisionRecall': method({
+		summary:
+			'Improved precision (realism) and recall (diversity) of noise images against a dataset’s real images in an encoder’s feature space (Kynkäänniemi et al. 2019, k-NN manifolds), in a worker; progress arrives as analysis.progress.',
+		params: precisionRecallParamsSchema,
+		result: precisionRecallResultSchema
+	}),
+	'analysis.cancel': method({
+		summary: 'Stops the running analysis with this job id.',
+		params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+		result: z.object({ cancelled: z.boolean() })
+	}),
 	'quickstart.start': method({
 		summary:
 			'Pretrains the tiny encoder on dead_leaves-mixed for a few minutes, evaluates it and its random-init control on Fashion-MNIST (bundled subset) and a structured task.',
@@ -393,7 +459,9 @@ export const apiEvents = {
 	/** The quickstart moved on (a stage, a result). */
 	'quickstart.changed': quickstartStateSchema,
 	/** A batch or neighbours request moved on. */
-	'explain.progress': explainProgressSchema
+	'explain.progress': explainProgressSchema,
+	/** An analysis (precision and recall) moved on. */
+	'analysis.progress': analysisProgressSchema
 } as const;
 
 /** What a caller may send for method M (defaults not yet applied). */

@@ -38,7 +38,7 @@ export const errorCodes = {
 	},
 	DISK_FULL: {
 		status: 507,
-		hint: 'Free some disk space, then run the same export again: it resumes where it stopped.'
+		hint: 'Free some disk space, then resume: a run continues from its last intact checkpoint, an export from the images already written.'
 	},
 	IO_ERROR: {
 		status: 500,
@@ -48,6 +48,10 @@ export const errorCodes = {
 		status: 409,
 		hint: 'Update NoiseLab, or point NOISELAB_HOME at another folder.'
 	},
+	DATA_FOLDER_BUSY: {
+		status: 423,
+		hint: 'Another NoiseLab process owns this data folder: stop the one the message names, or set NOISELAB_HOME to another folder.'
+	},
 	STORE_UNAVAILABLE: {
 		status: 503,
 		hint: 'Check that the data folder exists and is writable (`noiselab doctor` shows it).'
@@ -55,6 +59,14 @@ export const errorCodes = {
 	BACKEND_UNAVAILABLE: {
 		status: 503,
 		hint: 'Pick another compute backend in Settings; `noiselab doctor` says why each is unavailable.'
+	},
+	PATH_NOT_ALLOWED: {
+		status: 403,
+		hint: 'Web mode uses only the data folder and the folders allowed in Settings → Folders; allow the folder there, or start noiselab serve with --allow-folder DIR.'
+	},
+	TOO_LARGE: {
+		status: 413,
+		hint: 'Send less at once: choose a smaller file (the message names the limit).'
 	},
 	BUSY: {
 		status: 409,

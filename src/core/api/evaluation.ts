@@ -1,6 +1,6 @@
 /** Contract types of evaluation: datasets, linear-probe and kNN evaluations with their controls. */
+import { featureLayers } from '../encoders/architecture';
 import { z } from 'zod';
-import { encoderLayers } from '../training/encoder-spec';
 
 /** Evaluation protocols (`paper-protocol.md` §4). */
 export const evalProtocols = ['linear', 'knn'] as const;
@@ -23,8 +23,12 @@ export const evaluateParamsSchema = z
 		/** `fashion-mnist-mini`, `fashion-mnist`, `structured:<task>`, or a registered folder path. */
 		dataset: z.string().min(1),
 		protocol: z.enum(evalProtocols).default('linear'),
-		/** Features from this layer; conv blocks are global-average-pooled. The paper probes fc6. */
-		layer: z.enum(encoderLayers).default('fc6'),
+		/**
+		 * Features from this layer; spatial maps are global-average-pooled. Absent: the paper's fc6
+		 * for SmallAlexNet, avgpool for a ResNet-50. An encoder without the layer reads the one at
+		 * the same depth (fc6 ↔ avgpool, conv5 ↔ layer4).
+		 */
+		layer: z.enum(featureLayers).optional(),
 		/** Also evaluate the same architecture and seed at random init. */
 		randomInit: z.boolean().default(true),
 		/** Also evaluate this real-data-trained run (the upper control). */
@@ -84,7 +88,7 @@ export const evaluationRecordSchema = z.object({
 	checkpointStep: z.number().int().nullable(),
 	dataset: z.string(),
 	protocol: z.enum(evalProtocols),
-	layer: z.enum(encoderLayers),
+	layer: z.enum(featureLayers),
 	status: z.enum(evaluationStatuses),
 	metrics: evaluationMetricsSchema.nullable(),
 	config: evaluateParamsSchema,

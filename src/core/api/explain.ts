@@ -2,8 +2,9 @@
  * Contract types of Explain: Grad-CAM maps of several encoders on one image, the same over a
  * batch of images, first-layer filters, channel activation maps and nearest neighbours.
  */
+import { featureLayers, spatialLayers } from '../encoders/architecture';
 import { z } from 'zod';
-import { encoderLayers } from '../training/encoder-spec';
+import { formatMiB } from '../format';
 
 const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes');
 
@@ -18,11 +19,31 @@ export type EncoderRef = z.infer<typeof encoderRefSchema>;
 /** One to four encoders. */
 const encoderRefs = z.array(encoderRefSchema).min(1).max(4);
 
-/** The conv blocks a map can be taken at; the paper's encoders end in conv5. */
-export const camLayers = encoderLayers.slice(0, 5) as ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'];
+/**
+ * The layers a map can be taken at: SmallAlexNet's conv blocks (the paper's encoders end in
+ * conv5) and ResNet-50's stages. An encoder without the requested layer uses the one at the
+ * same depth (`correspondingLayer`: conv5 ↔ layer4), and its result names the layer used.
+ */
+export const camLayers = spatialLayers;
+
+/**
+ * The largest image a user may upload (Explain's "an image of your own"). The renderer checks
+ * it before reading the file, the contract refuses a larger one, and the web transport sizes
+ * its messages from it (`maxRequestBytes` in wire.ts). Explain works at 64 px or less, so a
+ * photo of any camera fits once saved as JPEG.
+ */
+export const maxUploadBytes = 20 * 2 ** 20;
 
 /** An image of the user's own (PNG, JPEG, WebP, …), sent as its file bytes. */
-export const uploadedImageSchema = z.object({ name: z.string().max(500), bytes: bytes }).strict();
+export const uploadedImageSchema = z
+	.object({
+		name: z.string().max(500),
+		bytes: bytes.refine((value) => value.byteLength <= maxUploadBytes, {
+			error: (issue) =>
+				`the image is ${formatMiB((issue.input as Uint8Array).byteLength)}; uploads may be at most ${formatMiB(maxUploadBytes)}`
+		})
+	})
+	.strict();
 
 /**
  * Which image: a test image of `dataset` (by index), or an uploaded one. The dataset is named
@@ -100,7 +121,7 @@ export type ExplainParams = z.infer<typeof explainParamsSchema>;
 export const probeInfoSchema = z.object({
 	evaluationId: z.number().int(),
 	/** The layer the probe reads. */
-	layer: z.enum(encoderLayers),
+	layer: z.enum(featureLayers),
 	/** Its top-1 test accuracy (0–1). */
 	accuracy: z.number().nullable()
 });
@@ -133,6 +154,8 @@ export const randomisationLimit = 0.5;
 /** One encoder's map of the image. */
 export const encoderMapSchema = z.object({
 	label: z.string(),
+	/** The layer this encoder's map was taken at (the request's, or its equivalent here). */
+	layer: z.enum(featureLayers),
 	runId: z.number().int(),
 	randomInit: z.boolean(),
 	/** The map at the result's `size`, one byte per pixel (0–255 = the map's min–max). */
@@ -310,6 +333,8 @@ export const explainActivationsResultSchema = z.object({
 			label: z.string(),
 			runId: z.number().int(),
 			randomInit: z.boolean(),
+			/** The layer shown (the request's, or its equivalent in this encoder). */
+			layer: z.enum(featureLayers),
 			channels: z.number().int(),
 			channel: z.number().int(),
 			/** The channel's activation at `size²`, 0–255 = 0 … the map's maximum. */
@@ -329,7 +354,7 @@ export const explainNeighboursParamsSchema = z
 		...imageFields,
 		k: z.number().int().min(1).max(32).default(8),
 		/** Features compared (cosine); conv blocks are global-average-pooled. */
-		layer: z.enum(encoderLayers).default('fc7'),
+		layer: z.enum(featureLayers).default('fc7'),
 		/** At most this many training images form the gallery (a stratified subset). */
 		maxGallery: z.number().int().min(10).max(100_000).default(5000)
 	})

@@ -35,6 +35,13 @@ const paramSpecSchema = z.union([
 		help: z.string(),
 		options: z.array(z.string()),
 		default: z.array(z.string())
+	}),
+	z.object({
+		/** A trained encoder: `newest:PRESET`, `run:ID` or `run:ID@SHA256`. */
+		kind: z.literal('encoder'),
+		label: z.string(),
+		help: z.string(),
+		default: z.string()
 	})
 ]);
 

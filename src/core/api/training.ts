@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { backendIds, gpuAdapterSchema } from '../compute/backends';
 import { trainConfigSchema } from '../training/config';
+import { importedEncoderSchema } from './interop';
 
 /**
  * Where a run stands. `interrupted`: it was training when its worker or the app died; it can be
@@ -28,6 +29,11 @@ export const runRecordSchema = z.object({
 	id: z.number().int(),
 	name: z.string(),
 	status: z.enum(runStatuses),
+	/** `trained` here, or `imported` from a checkpoint file (an external encoder). */
+	kind: z.enum(['trained', 'imported']).default('trained'),
+	/** What an imported encoder is and where it came from; null for trained runs. */
+	imported: importedEncoderSchema.nullable().default(null),
+	/** The training configuration (for an imported encoder, a placeholder naming its file). */
 	config: trainConfigSchema,
 	/** A short description of the data, e.g. "dead_leaves-mixed (virtual, 105,000)". */
 	sourceLabel: z.string(),
@@ -111,6 +117,8 @@ export const startRunParamsSchema = z
 /** A measured estimate of a configuration's speed, from a short warm-up in a worker. */
 export const runEstimateSchema = z.object({
 	backend: z.enum(backendIds),
+	/** Data-parallel replicas the estimate trained with. */
+	replicas: z.number().int(),
 	parameterCount: z.number().int(),
 	secondsPerStep: z.number(),
 	imagesPerSecond: z.number(),

@@ -18,6 +18,12 @@ export function describeIssues(error: z.ZodError): string {
 		.join('; ');
 }
 
+/** The method name a caller sent, quoted and cut short: a client must not get megabytes echoed. */
+function describeMethodName(method: unknown): string {
+	const text = JSON.stringify(method) ?? String(method);
+	return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
 /**
  * Validates an incoming request against the contract. Unknown methods and bad payloads come
  * back as UNKNOWN_METHOD and INVALID_REQUEST with a message that says what to fix.
@@ -29,7 +35,7 @@ export function validateRequest(
 	if (!isApiMethod(method)) {
 		return fail(
 			'UNKNOWN_METHOD',
-			`Unknown API method ${JSON.stringify(method)}. Known methods: ${apiMethodNames.join(', ')}.`
+			`Unknown API method ${describeMethodName(method)}. Known methods: ${apiMethodNames.join(', ')}.`
 		);
 	}
 	const parsed = apiMethods[method].params.safeParse(params ?? {});

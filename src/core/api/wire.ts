@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ApiEvent } from './contract';
 import type { Result } from './errors';
+import { maxUploadBytes } from './explain';
 
 /** A request from the browser. `method` is checked against the contract after this parse. */
 export const wireRequestSchema = z.object({
@@ -23,6 +24,33 @@ export type WireServerMessage =
 
 /** Path of the WebSocket endpoint; the session token goes in its `token` query parameter. */
 export const wireApiPath = '/api';
+
+/**
+ * The largest request message: the largest upload plus room for the rest of the request. The
+ * renderer does not send a larger one, and the server answers one with `TOO_LARGE`.
+ */
+export const maxRequestBytes = maxUploadBytes + 2 ** 20;
+
+/**
+ * What the server's WebSocket reads at all before it closes the connection with 1009 (message
+ * too big). Well above {@link maxRequestBytes}, so that an oversized request still arrives
+ * whole and is answered with an error naming the limit, instead of a dropped connection.
+ */
+export const maxWireMessageBytes = 4 * maxRequestBytes;
+
+/**
+ * The `id` of a request, read from the start of the message without parsing all of it: what an
+ * error response for a message too large to parse echoes. -1 when there is none. Encoded
+ * requests start with their id (`{"id":7,…` or, binary, `…{"message":{"id":7,…`).
+ */
+export function peekRequestId(data: string | Uint8Array): number {
+	const head =
+		typeof data === 'string'
+			? data.slice(0, 64)
+			: new TextDecoder().decode(data.subarray(4, Math.min(data.byteLength, 68)));
+	const match = /^\s*\{\s*(?:"message"\s*:\s*\{\s*)?"id"\s*:\s*(\d{1,15})\s*[,}]/.exec(head);
+	return match ? Number(match[1]) : -1;
+}
 
 const bytesKey = '$bytes';
 

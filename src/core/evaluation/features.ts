@@ -3,6 +3,8 @@
  * (batch norm from running statistics), the test transform (resize + centre crop), and the
  * train transform of the linear probe (RandomResizedCrop + flip, no colour jitter).
  */
+import { type FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../generators/random';
 import {
@@ -12,9 +14,7 @@ import {
 	stl10Std,
 	type SourceImage
 } from '../training/augment';
-import { augmentConfigSchema, type AugmentConfig, type ModelPresetId } from '../training/config';
-import { modelPresets, SmallAlexNet, type EncoderLayer } from '../training/model';
-import type { TensorData } from '../training/trainer';
+import { augmentConfigSchema, type AugmentConfig } from '../training/config';
 import { imageAt, type PackedImages } from './dataset';
 
 /** The probe's train transform: the pre-training crop and flip, without colour changes. */
@@ -25,34 +25,6 @@ export const probeAugment: AugmentConfig = augmentConfigSchema.parse({
 	hue: 0,
 	grayscaleProbability: 0
 });
-
-/**
- * The encoder of a checkpoint, or a random-init encoder of the same architecture and seed
- * when `tensors` is null (the random-init control: the weights a run started from).
- */
-export function loadEncoder(
-	model: ModelPresetId,
-	seed: number,
-	tensors: Record<string, TensorData> | null
-): SmallAlexNet {
-	const encoder = SmallAlexNet.create(modelPresets[model], seed);
-	if (!tensors) return encoder;
-	try {
-		for (const [name, variable] of [...encoder.trainable, ...encoder.buffers]) {
-			const entry = tensors[name];
-			if (!entry || !tf.util.arraysEqual(entry.shape, variable.shape)) {
-				throw new Error(
-					`The checkpoint has no '${name}' of shape [${variable.shape.join(', ')}]; it was written by another model preset.`
-				);
-			}
-			tf.tidy(() => variable.assign(tf.tensor(entry.data, entry.shape, 'float32')));
-		}
-	} catch (error) {
-		encoder.dispose();
-		throw error;
-	}
-	return encoder;
-}
 
 /**
  * The test transform: PyTorch's `Resize(70)` + `CenterCrop(64)` scaled to the encoder's input,
@@ -87,7 +59,7 @@ export type FeatureView = { kind: 'centre' } | { kind: 'augmented'; seed: number
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 	view: FeatureView;
 	batch?: number;
 	signal?: { readonly aborted: boolean };
@@ -99,31 +71,44 @@ export interface ExtractOptions {
  * Features of every image of a set at one layer (`N × dim`, row-major). Augmented views draw
  * from `Random(seed, view, image index)`, so a view is the same on every run and machine.
  */
-export async function extractFeatures(
-	encoder: SmallAlexNet,
+export function extractFeatures(
+	encoder: Encoder,
 	images: PackedImages,
 	options: ExtractOptions
 ): Promise<{ features: Float32Array; dim: number }> {
-	const size = encoder.spec.inputSize;
+	return extractFeaturesOf(encoder, images.count, (index) => imageAt(images, index), options);
+}
+
+/**
+ * {@link extractFeatures} over images that are produced on demand, of any size: `image(i)` for
+ * i in 0..count−1, asked for in order, a batch at a time (generated noise images, files).
+ */
+export async function extractFeaturesOf(
+	encoder: Encoder,
+	count: number,
+	image: (index: number) => SourceImage | Promise<SourceImage>,
+	options: ExtractOptions
+): Promise<{ features: Float32Array; dim: number }> {
+	const size = encoder.inputSize;
 	const batch = options.batch ?? 128;
 	const scratch = new Uint8Array(size * size * 3);
 	let features: Float32Array | null = null;
 	let dim = 0;
-	for (let start = 0; start < images.count; start += batch) {
+	for (let start = 0; start < count; start += batch) {
 		if (options.signal?.aborted) throw new Error('Feature extraction was cancelled.');
-		const count = Math.min(batch, images.count - start);
-		const input = new Float32Array(count * size * size * 3);
-		for (let i = 0; i < count; i++) {
-			const image = imageAt(images, start + i);
+		const rows = Math.min(batch, count - start);
+		const input = new Float32Array(rows * size * size * 3);
+		for (let i = 0; i < rows; i++) {
+			const source = await image(start + i);
 			const offset = i * size * size * 3;
-			if (options.view.kind === 'centre') writeCentreView(image, size, input, offset, scratch);
+			if (options.view.kind === 'centre') writeCentreView(source, size, input, offset, scratch);
 			else {
 				const random = new Random(options.view.seed, options.view.view, start + i);
-				augmentView(image, random, probeAugment, size, input, offset);
+				augmentView(source, random, probeAugment, size, input, offset);
 			}
 		}
 		const output = tf.tidy(() =>
-			encoder.forward(tf.tensor4d(input, [count, size, size, 3]), {
+			encoder.forward(tf.tensor4d(input, [rows, size, size, 3]), {
 				training: false,
 				layer: options.layer
 			})
@@ -131,9 +116,9 @@ export async function extractFeatures(
 		const values = await output.data<'float32'>();
 		dim = output.shape[1];
 		output.dispose();
-		features ??= new Float32Array(images.count * dim);
+		features ??= new Float32Array(count * dim);
 		features.set(values, start * dim);
-		await options.onProgress?.(start + count, images.count);
+		await options.onProgress?.(start + rows, count);
 	}
 	return { features: features ?? new Float32Array(0), dim };
 }

@@ -2,9 +2,9 @@
  * What one channel of a conv block responds to in an image: the channel's activation map, next
  * to the mean activation of every channel so that the active ones can be found.
  */
+import { type FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
-import { convLayers } from '../training/encoder-spec';
-import type { EncoderLayer, SmallAlexNet } from '../training/model';
 import { upsampleBilinear } from './gradcam';
 import { readAndDispose } from '../compute/read';
 
@@ -31,27 +31,21 @@ export interface ChannelActivation {
  * and stays black, and the share of the maximum is comparable across images.
  */
 export async function channelActivation(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	input: Float32Array,
-	layer: EncoderLayer,
+	layer: FeatureLayer,
 	channel: number | undefined,
 	size: number
 ): Promise<ChannelActivation> {
-	const inputSize = encoder.spec.inputSize;
+	const inputSize = encoder.inputSize;
 	if (input.length !== inputSize * inputSize * 3) {
 		throw new RangeError(
 			`expected ${inputSize}×${inputSize}×3 = ${inputSize * inputSize * 3} floats, got ${input.length}`
 		);
 	}
-	if (!(convLayers as readonly string[]).includes(layer)) {
-		throw new RangeError(
-			`${layer} is not a conv block and has no activation map; choose one of ${convLayers.join(', ')}.`
-		);
-	}
-	// Checked before running the encoder, from the spec, so a bad request costs nothing.
-	const layerChannels = encoder.spec.channels[
-		convLayers.indexOf(layer as (typeof convLayers)[number])
-	] as number;
+	// Checked before running the encoder, so a bad request costs nothing; throws for a layer
+	// without a spatial map.
+	const layerChannels = encoder.channelsAt(layer);
 	if (
 		channel !== undefined &&
 		(!Number.isInteger(channel) || channel < 0 || channel >= layerChannels)

@@ -3,11 +3,12 @@
  * (Fig. 6 of Baradad et al. 2021), which shows what an encoder trained on noise learns to look
  * for at the pixel level.
  */
-import type { SmallAlexNet } from '../training/model';
+import type { Encoder } from '../encoders/encoder';
+import { readAndDispose } from '../compute/read';
 
 /** conv1's filters as images. */
 export interface FirstLayerFilters {
-	/** Side of a filter in pixels (3 for SmallAlexNet). */
+	/** Side of a filter in pixels (3 for SmallAlexNet, 7 for ResNet-50). */
 	kernel: number;
 	/** How many filters (conv1's output channels). */
 	count: number;
@@ -28,17 +29,15 @@ export interface FirstLayerFilters {
  * shared scale would leave most filters flat grey. The price is that the figure shows each
  * filter's pattern, not its strength. A constant filter becomes mid-grey (128).
  */
-export async function firstLayerFilters(encoder: SmallAlexNet): Promise<FirstLayerFilters> {
-	const variable = encoder.trainable.get('conv1/kernel');
-	if (!variable) throw new Error('The encoder has no conv1/kernel weights.');
+export async function firstLayerFilters(encoder: Encoder): Promise<FirstLayerFilters> {
+	const variable = encoder.firstLayerKernel();
 	const [kernel, kernelWidth, inputs, count] = variable.shape as [number, number, number, number];
+	const weights = await readAndDispose(variable);
 	if (kernel !== kernelWidth || inputs !== 3) {
 		throw new Error(
-			`conv1/kernel should be [k, k, 3, filters]; it is [${variable.shape.join(', ')}].`
+			`The first conv kernel should be [k, k, 3, filters]; it is [${variable.shape.join(', ')}].`
 		);
 	}
-	// Read asynchronously: a GPU backend cannot read synchronously in Node.
-	const weights = await variable.data<'float32'>();
 	const pixels = kernel * kernel * 3;
 	const rgb = new Uint8Array(count * pixels);
 	for (let filter = 0; filter < count; filter++) {

@@ -1,5 +1,5 @@
 /**
- * Gradient-weighted class-activation maps for SmallAlexNet encoders, following pytorch-grad-cam:
+ * Gradient-weighted class-activation maps for Encoder encoders, following pytorch-grad-cam:
  * Grad-CAM (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhay et al. 2018) and XGrad-CAM (Fu et
  * al. 2020) weight each channel of one conv block's activation by a function of the gradient of
  * a scalar target; HiResCAM (Draelos & Carin 2020) and LayerCAM (Jiang et al. 2021) weight every
@@ -10,16 +10,13 @@
  * reference, so that encoders without a probe can be explained too (pytorch-grad-cam's
  * `ClassifierOutputTarget` and `SimilarityToConceptTarget`).
  */
+import { correspondingLayer, featureLayers, type FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { readAndDispose } from '../compute/read';
 import type { CamMethod } from '../api/explain';
 import type { LinearProbe } from '../evaluation/linear-probe';
-import {
-	denseMatMul,
-	encoderLayers,
-	type EncoderLayer,
-	type SmallAlexNet
-} from '../training/model';
+import { denseMatMul } from '../training/model';
 
 export type { CamMethod } from '../api/explain';
 
@@ -29,7 +26,7 @@ const elementwiseMethods: readonly CamMethod[] = ['hirescam', 'layercam'];
 /**
  * What the map explains.
  * - `class`: the logit of `classIndex` under `probe`, which reads the encoder's `probeLayer`
- *   features (conv features averaged over H and W, as `SmallAlexNet.forward`). A probe trained on
+ *   features (conv features averaged over H and W, as `Encoder.forward`). A probe trained on
  *   standardised features must be folded first (see {@link foldStandardization}).
  * - `embedding`: how close the image's fc8 embedding is to `reference` (e.g. a class mean).
  *   `measure` 'cosine' (default) is the cosine similarity; 'projection' is the un-normalised fc8
@@ -38,7 +35,7 @@ const elementwiseMethods: readonly CamMethod[] = ['hirescam', 'layercam'];
  *   arithmetic, and the map would show only rounding noise.
  */
 export type CamTarget =
-	| { kind: 'class'; probe: LinearProbe; probeLayer: EncoderLayer; classIndex: number }
+	| { kind: 'class'; probe: LinearProbe; probeLayer: FeatureLayer; classIndex: number }
 	| { kind: 'embedding'; reference: Float32Array; measure?: 'cosine' | 'projection' };
 
 /** A class-activation map and the target value it explains. */
@@ -56,8 +53,8 @@ export interface CamResult {
 /** Options of {@link computeCam}. */
 export interface CamOptions {
 	method: CamMethod;
-	/** A conv block; default 'conv5'. */
-	layer?: EncoderLayer;
+	/** A conv block; default the last conv block (conv5, layer4). */
+	layer?: FeatureLayer;
 	target: CamTarget;
 }
 
@@ -90,10 +87,10 @@ export function foldStandardization(
 	return { ...probe, weight, bias };
 }
 
-function checkTarget(encoder: SmallAlexNet, layer: EncoderLayer, target: CamTarget): void {
+function checkTarget(encoder: Encoder, layer: FeatureLayer, target: CamTarget): void {
 	if (target.kind === 'class') {
 		const { probe, probeLayer, classIndex } = target;
-		if (encoderLayers.indexOf(probeLayer) < encoderLayers.indexOf(layer)) {
+		if (featureLayers.indexOf(probeLayer) < featureLayers.indexOf(layer)) {
 			throw new Error(
 				`The probe reads ${probeLayer}, before the CAM layer ${layer}; choose an earlier layer.`
 			);
@@ -104,21 +101,21 @@ function checkTarget(encoder: SmallAlexNet, layer: EncoderLayer, target: CamTarg
 		if (probe.weight.length !== probe.dim * probe.classes) {
 			throw new RangeError('The probe weight is not dim × classes.');
 		}
-	} else if (target.reference.length !== encoder.spec.embeddingDim) {
+	} else if (target.reference.length !== encoder.embeddingDim) {
 		throw new RangeError(
-			`The reference has ${target.reference.length} values; the embedding has ${encoder.spec.embeddingDim}.`
+			`The reference has ${target.reference.length} values; the embedding has ${encoder.embeddingDim}.`
 		);
 	}
 }
 
 /**
  * The target's value for each image, `[N]`, from the output of conv block `layer`
- * (`SmallAlexNet.convActivation`); differentiable in `activation`.
+ * (`Encoder.convActivation`); differentiable in `activation`.
  */
 export function targetScores(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	activation: tf.Tensor4D,
-	layer: EncoderLayer,
+	layer: FeatureLayer,
 	target: CamTarget
 ): tf.Tensor1D {
 	checkTarget(encoder, layer, target);
@@ -142,13 +139,9 @@ export function targetScores(
 			const logits = denseMatMul(features, tf.tensor2d(column, [probe.dim, 1]));
 			return tf.reshape(tf.add(logits, probe.bias[classIndex] as number), [-1]) as tf.Tensor1D;
 		}
-		// The raw fc8 output from fc7: its norm is needed for 'projection', and the cosine is
-		// the same either way.
-		const hidden = encoder.forwardFrom(activation, layer, { training: false, layer: 'fc7' });
-		const kernel = encoder.trainable.get('fc8/kernel') as tf.Tensor2D | undefined;
-		const bias = encoder.trainable.get('fc8/bias');
-		if (!kernel || !bias) throw new Error('The encoder has no fc8 weights.');
-		const embedding = tf.add(denseMatMul(hidden, kernel), bias) as tf.Tensor2D;
+		// The output before its L2 normalisation (SmallAlexNet's raw fc8): its norm is needed for
+		// 'projection', and the cosine is the same either way.
+		const embedding = encoder.rawEmbeddingFrom(activation, layer);
 		let norm = 0;
 		for (const value of target.reference) norm += value * value;
 		const direction = tf.tensor2d(
@@ -244,12 +237,12 @@ export function scaleToUnit(map: Float32Array): Float32Array {
  * Gradients need `registerAllGradients()` (tfjs-core's CJS build registers none).
  */
 export async function computeCam(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	image: Float32Array,
 	options: CamOptions
 ): Promise<CamResult> {
-	const layer = options.layer ?? 'conv5';
-	const size = encoder.spec.inputSize;
+	const layer = options.layer ?? correspondingLayer(encoder.architecture, 'conv5');
+	const size = encoder.inputSize;
 	if (image.length !== size * size * 3) {
 		throw new RangeError(
 			`expected ${size}×${size}×3 = ${size * size * 3} floats, got ${image.length}`
@@ -299,12 +292,12 @@ export interface CamParts {
  * the method's channel weights.
  */
 export async function camParts(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	image: Float32Array,
 	options: Required<CamOptions>
 ): Promise<CamParts> {
 	const { layer, target, method } = options;
-	const size = encoder.spec.inputSize;
+	const size = encoder.inputSize;
 	if (image.length !== size * size * 3) {
 		throw new RangeError(
 			`expected ${size}×${size}×3 = ${size * size * 3} floats, got ${image.length}`

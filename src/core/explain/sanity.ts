@@ -3,10 +3,11 @@
  * test of Adebayo et al. 2018, and for comparing encoders), and deletion/insertion faithfulness
  * scores.
  */
+import { correspondingLayer, type FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { readAndDispose } from '../compute/read';
 import { Random } from '../generators/random';
-import type { EncoderLayer, SmallAlexNet } from '../training/model';
 import { targetScores, type CamResult, type CamTarget } from './gradcam';
 
 /** Ranks 1..n of `values`, tied values sharing the mean of their ranks. */
@@ -58,8 +59,8 @@ export interface DeletionInsertionOptions {
 	 * copy of the image (σ = inputSize / 8). Default 'mean'.
 	 */
 	baseline?: 'mean' | 'blur';
-	/** A conv block the target can be computed from; default 'conv5'. Any gives the same scores. */
-	layer?: EncoderLayer;
+	/** A conv block the target can be computed from; default the last conv block (conv5, layer4). Any gives the same scores. */
+	layer?: FeatureLayer;
 	/** Seeds the order among pixels of equal saliency. Default 0. */
 	seed?: number;
 }
@@ -146,14 +147,14 @@ function areaUnder(curve: Float32Array): number {
  * taken (the raw target score is integrated).
  */
 export async function deletionInsertion(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	image: Float32Array,
 	cam: CamResult,
 	target: CamTarget,
 	options: DeletionInsertionOptions = {}
 ): Promise<DeletionInsertionResult> {
 	const steps = options.steps ?? 16;
-	const size = encoder.spec.inputSize;
+	const size = encoder.inputSize;
 	const pixels = size * size;
 	if (!Number.isInteger(steps) || steps < 1)
 		throw new RangeError(`steps must be ≥ 1, got ${steps}`);
@@ -187,7 +188,7 @@ export async function deletionInsertion(
 			}
 		}
 	}
-	const layer = options.layer ?? 'conv5';
+	const layer = options.layer ?? correspondingLayer(encoder.architecture, 'conv5');
 	const scoresOf = (images: Float32Array) => {
 		const scores = tf.tidy(() => {
 			const input = tf.tensor4d(images, [points, size, size, 3]);

@@ -3,15 +3,15 @@
  * embedding, a class mean) turned into Grad-CAM's {@link CamTarget}, with the linear probe's
  * prediction for the image when the encoder has a probe on the dataset.
  */
+import { featureLayers, type FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../compute/read';
 import type { z } from 'zod';
 import { AppFailure } from '../api/errors';
 import type { ExplainTarget, predictionSchema, resolvedTargetSchema } from '../api/explain';
 import type { LinearProbe } from '../evaluation/linear-probe';
-import { encoderLayers, type EncoderLayer } from '../training/encoder-spec';
-import type { SmallAlexNet } from '../training/model';
 import type { CamTarget } from './gradcam';
-import { readAndDispose } from '../compute/read';
 
 /** What a map actually explains (see `resolvedTargetSchema`). */
 export type ResolvedTarget = z.infer<typeof resolvedTargetSchema>;
@@ -22,7 +22,7 @@ export type Prediction = z.infer<typeof predictionSchema>;
 /** A linear probe on raw (unstandardised) features of `layer`: `foldStandardization` applied. */
 export interface ExplainProbe {
 	probe: LinearProbe;
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 }
 
 /** How many classes a prediction lists. */
@@ -31,8 +31,8 @@ const topClasses = 3;
 /** Images per forward pass when averaging a class's embeddings. */
 const embeddingBatch = 64;
 
-function checkInput(encoder: SmallAlexNet, input: Float32Array, what = 'image'): void {
-	const size = encoder.spec.inputSize;
+function checkInput(encoder: Encoder, input: Float32Array, what = 'image'): void {
+	const size = encoder.inputSize;
 	if (input.length !== size * size * 3) {
 		throw new RangeError(
 			`The ${what} has ${input.length} values; the encoder takes ${size}×${size}×3 = ${size * size * 3}.`
@@ -46,13 +46,13 @@ function checkInput(encoder: SmallAlexNet, input: Float32Array, what = 'image'):
  * probe's small probabilities stay meaningful.
  */
 export async function probeProbabilities(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	input: Float32Array,
 	probe: LinearProbe,
-	layer: EncoderLayer
+	layer: FeatureLayer
 ): Promise<Float64Array> {
 	checkInput(encoder, input);
-	const size = encoder.spec.inputSize;
+	const size = encoder.inputSize;
 	const features = tf.tidy(() =>
 		encoder.forward(tf.tensor4d(input, [1, size, size, 3]), { training: false, layer })
 	);
@@ -81,7 +81,7 @@ export async function probeProbabilities(
 }
 
 /** The image's unit-norm fc8 embedding, as the contrastive loss sees it. */
-export function ownEmbedding(encoder: SmallAlexNet, input: Float32Array): Promise<Float32Array> {
+export function ownEmbedding(encoder: Encoder, input: Float32Array): Promise<Float32Array> {
 	return classMeanEmbedding(encoder, [input]);
 }
 
@@ -91,7 +91,7 @@ export function ownEmbedding(encoder: SmallAlexNet, input: Float32Array): Promis
  * the target's cosine does not depend on the reference's length.
  */
 export async function classMeanEmbedding(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	inputs: Float32Array[]
 ): Promise<Float32Array> {
 	if (inputs.length === 0) {
@@ -100,9 +100,9 @@ export async function classMeanEmbedding(
 			'A class mean needs at least one image of the class; the training split has none.'
 		);
 	}
-	const size = encoder.spec.inputSize;
+	const size = encoder.inputSize;
 	const pixels = size * size * 3;
-	const dim = encoder.spec.embeddingDim;
+	const dim = encoder.embeddingDim;
 	const sum = new Float64Array(dim);
 	for (let start = 0; start < inputs.length; start += embeddingBatch) {
 		const batch = inputs.slice(start, start + embeddingBatch);
@@ -112,10 +112,7 @@ export async function classMeanEmbedding(
 			stacked.set(input, i * pixels);
 		});
 		const output = tf.tidy(() =>
-			encoder.forward(tf.tensor4d(stacked, [batch.length, size, size, 3]), {
-				training: false,
-				layer: 'fc8'
-			})
+			encoder.forward(tf.tensor4d(stacked, [batch.length, size, size, 3]), { training: false })
 		);
 		const values = await readAndDispose(output);
 		for (let i = 0; i < values.length; i++) {
@@ -127,13 +124,13 @@ export async function classMeanEmbedding(
 
 /** What {@link resolveTarget} needs to know about the encoder, the image and the dataset. */
 export interface TargetContext {
-	encoder: SmallAlexNet;
+	encoder: Encoder;
 	/** The image's centre view, `inputSize² · 3` normalised floats (NHWC). */
 	input: Float32Array;
 	/** The encoder's probe on this dataset, folded to raw features; null when it has none. */
 	probe: ExplainProbe | null;
 	/** The conv block the map is taken at: a probe must read it or a later layer. */
-	camLayer: EncoderLayer;
+	camLayer: FeatureLayer;
 	/** The image's label; null for an uploaded image. */
 	trueClass: number | null;
 	/** The dataset's class names. */
@@ -206,7 +203,7 @@ export async function resolveTarget(
 				`A ${why} target goes through a linear probe, and ${who} has none on ${where}: ${evaluateFirst}, or explain the embedding or a class mean, which need no probe.`
 			);
 		}
-		if (encoderLayers.indexOf(probe.layer) < encoderLayers.indexOf(context.camLayer)) {
+		if (featureLayers.indexOf(probe.layer) < featureLayers.indexOf(context.camLayer)) {
 			throw new AppFailure(
 				'INVALID_REQUEST',
 				`The probe of ${who} reads ${probe.layer}, before the CAM layer ${context.camLayer}, so it cannot explain a map there: take the map at ${probe.layer} or earlier, or evaluate with a probe on a later layer.`

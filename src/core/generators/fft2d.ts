@@ -55,6 +55,53 @@ export class Fft2d {
 	}
 
 	/**
+	 * In-place inverse transform of a Hermitian spectrum (re, im), whose inverse is real: the real
+	 * result lands in `re`, and `im` is used as scratch. Half the work of {@link inverse}: the
+	 * column pass runs only on columns 0 … n/2 (the others are their conjugates), and the row
+	 * pass transforms two rows at once as one complex line, row a + i·row b, since both invert
+	 * to real lines.
+	 */
+	inverseReal(re: Float64Array, im: Float64Array): void {
+		const { n, lines, spectra, fft } = this;
+		const half = n / 2;
+		const line = lines[0] as number[];
+		const out = spectra[0] as number[];
+		// Columns, inverted through the swap: the line holds (im, re) and comes back as (im, re).
+		for (let col = 0; col <= half; col++) {
+			for (let row = 0, at = col; row < n; row++, at += n) {
+				line[2 * row] = im[at] as number;
+				line[2 * row + 1] = re[at] as number;
+			}
+			fft.transform(out, line);
+			for (let row = 0, at = col; row < n; row++, at += n) {
+				im[at] = out[2 * row] as number;
+				re[at] = out[2 * row + 1] as number;
+			}
+		}
+		const scale = 1 / (n * n);
+		for (let row = 0; row < n; row += 2) {
+			const a = row * n;
+			const b = a + n;
+			// Z = A + i·B on the full line, with A(−k) = conj A(k); swapped for the inverse.
+			for (let k = 0; k < n; k++) {
+				const mirror = k <= half ? k : n - k;
+				const sign = k <= half ? 1 : -1;
+				const ar = re[a + mirror] as number;
+				const ai = sign * (im[a + mirror] as number);
+				const br = re[b + mirror] as number;
+				const bi = sign * (im[b + mirror] as number);
+				line[2 * k] = ai + br;
+				line[2 * k + 1] = ar - bi;
+			}
+			fft.transform(out, line);
+			for (let k = 0; k < n; k++) {
+				re[a + k] = (out[2 * k + 1] as number) * scale;
+				re[b + k] = (out[2 * k] as number) * scale;
+			}
+		}
+	}
+
+	/**
 	 * Both passes use fft.js's forward transform; the inverse swaps real and imaginary parts on
 	 * the way in and out (DFT⁻¹(x) = swap(DFT(swap(x)))/n), with 1/n² applied on the last
 	 * scatter, which spares fft.js's separate division loop.

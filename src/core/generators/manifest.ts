@@ -38,7 +38,23 @@ export const datasetManifestSchema = z.object({
 	complete: z.boolean(),
 	written: z.number().int().nonnegative(),
 	createdAt: z.string(),
-	completedAt: z.string().nullable()
+	completedAt: z.string().nullable(),
+	/**
+	 * When this manifest describes one part of a dataset generated in parts (`--part I/N`): the
+	 * part and the whole dataset's range; `startIndex`/`count` above are the part's. Null for a
+	 * whole dataset (and for manifests written before parts existed).
+	 */
+	part: z
+		.object({
+			index: z.number().int().min(1),
+			of: z.number().int().min(1),
+			datasetStartIndex: z.number().int().nonnegative(),
+			datasetCount: z.number().int().positive()
+		})
+		.nullable()
+		.default(null),
+	/** SHA-256 of each WebDataset shard by file name, recorded when the shard was written. */
+	shardHashes: z.record(z.string(), z.string()).default({})
 });
 
 /** See {@link datasetManifestSchema}. */
@@ -75,4 +91,53 @@ export function sameDataset(a: DatasetManifest, b: DatasetManifest): boolean {
 
 function sortedObject(value: Record<string, unknown>): [string, unknown][] {
 	return Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The file name of a manifest: `manifest.json`, or `manifest.part-0002-of-0004.json` for a part. */
+export function manifestFileName(part: { index: number; of: number } | null): string {
+	if (!part) return 'manifest.json';
+	return `manifest.part-${String(part.index).padStart(4, '0')}-of-${String(part.of).padStart(4, '0')}.json`;
+}
+
+/** The shard file holding the images of sub-folder `folderIndex` (images 1000·k …): `shard-00000k.tar`. */
+export function shardName(folderIndex: number): string {
+	return `shard-${String(folderIndex).padStart(6, '0')}.tar`;
+}
+
+/**
+ * The index range of part `part` (1-based) of `parts` of a dataset `[startIndex, startIndex +
+ * count)`. Parts are contiguous and split on sub-folder boundaries (1000 images), so every
+ * sub-folder and every WebDataset shard belongs to exactly one part and parts never write the
+ * same file; the sub-folders are shared out as evenly as possible (earlier parts take one more).
+ * Throws when there are more parts than sub-folders.
+ */
+export function partRange(
+	startIndex: number,
+	count: number,
+	part: number,
+	parts: number
+): { startIndex: number; count: number } {
+	if (
+		!Number.isInteger(parts) ||
+		parts < 1 ||
+		!Number.isInteger(part) ||
+		part < 1 ||
+		part > parts
+	) {
+		throw new RangeError(`--part must be I/N with 1 ≤ I ≤ N; got ${part}/${parts}.`);
+	}
+	const end = startIndex + count;
+	const firstFolder = Math.floor(startIndex / imagesPerFolder);
+	const folders = Math.ceil(end / imagesPerFolder) - firstFolder;
+	if (parts > folders) {
+		throw new RangeError(
+			`${count} images fill ${folders} sub-folder${folders === 1 ? '' : 's'} of ${imagesPerFolder}; a dataset splits into at most that many parts (got ${parts}).`
+		);
+	}
+	const base = Math.floor(folders / parts);
+	const extra = folders % parts;
+	const before = (k: number) => k * base + Math.min(k, extra);
+	const from = Math.max(startIndex, (firstFolder + before(part - 1)) * imagesPerFolder);
+	const to = Math.min(end, (firstFolder + before(part)) * imagesPerFolder);
+	return { startIndex: from, count: to - from };
 }

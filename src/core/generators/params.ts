@@ -4,6 +4,7 @@
  * exported datasets are all derived from it.
  */
 import { z } from 'zod';
+import { encoderReferenceForms, parseEncoderReference } from './trained-encoders';
 
 interface BaseSpec {
 	label: string;
@@ -49,8 +50,18 @@ export interface SetSpec<V extends string = string> extends BaseSpec {
 	default: readonly V[];
 }
 
+/**
+ * A trained encoder: `newest:PRESET`, `run:ID` or `run:ID@SHA256` (see `trained-encoders.ts`).
+ * The app resolves the first two to the last before generating.
+ */
+export interface EncoderParamSpec extends BaseSpec {
+	kind: 'encoder';
+	default: string;
+}
+
 /** Any parameter. */
-export type ParamSpec = NumberSpec | IntegerSpec | BooleanSpec | ChoiceSpec | SetSpec;
+export type ParamSpec =
+	NumberSpec | IntegerSpec | BooleanSpec | ChoiceSpec | SetSpec | EncoderParamSpec;
 
 /** A generator's parameters by name. */
 export type ParamSchema = Readonly<Record<string, ParamSpec>>;
@@ -64,7 +75,9 @@ export type ParamValue<S extends ParamSpec> = S extends NumberSpec | IntegerSpec
 			? V
 			: S extends SetSpec<infer V>
 				? V[]
-				: never;
+				: S extends EncoderParamSpec
+					? string
+					: never;
 
 /** A complete set of values for a schema. */
 export type ParamValues<S extends ParamSchema> = { -readonly [K in keyof S]: ParamValue<S[K]> };
@@ -94,6 +107,11 @@ function fieldValidator(name: string, spec: ParamSpec): z.ZodType {
 				.array(z.enum(spec.options as [string, ...string[]]))
 				.min(1, `${name} needs at least one of ${spec.options.join(', ')}`)
 				.refine((values) => new Set(values).size === values.length, `${name} lists a value twice`);
+		case 'encoder':
+			return z.string().refine((value) => parseEncoderReference(value) !== null, {
+				error: (issue) =>
+					`${name} must be ${encoderReferenceForms}; got ${JSON.stringify(issue.input)}`
+			});
 	}
 }
 
@@ -159,6 +177,7 @@ export function parseParamAssignments(
 				break;
 			}
 			case 'choice':
+			case 'encoder':
 				values[name] = text;
 				break;
 			case 'set':
@@ -184,5 +203,7 @@ export function describeRange(spec: ParamSpec): string {
 			return `one of ${spec.options.join(', ')}`;
 		case 'set':
 			return `a comma-separated subset of ${spec.options.join(', ')}`;
+		case 'encoder':
+			return encoderReferenceForms;
 	}
 }

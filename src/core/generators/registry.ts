@@ -6,11 +6,17 @@ import { controlPresets, meanColour, whiteNoise } from './controls';
 import type { GeneratorDefinition, GeneratorPreset } from './generator';
 import { defaultParams, paramsValidator, type ParamSchema, type ParamValues } from './params';
 import { createDeadLeavesGenerator, deadLeavesPresets } from './dead-leaves/index';
-import { featureVis, featureVisPresets } from './feature-vis/index';
+import {
+	createTrainedFeatureVisGenerator,
+	featureVis,
+	featureVisPresets,
+	trainedFeatureVisPresets
+} from './feature-vis/index';
 import { fractal, fractalPresets } from './fractal/index';
 import { statistical, statisticalPresets } from './statistical/index';
 import { stylegan, styleganPresets } from './stylegan/index';
 import { poolTexture } from './textures';
+import { installedEncoderWeights } from './trained-encoders';
 
 /** All generators, in the order the UI lists them. */
 export const generators: readonly GeneratorDefinition[] = [
@@ -18,17 +24,19 @@ export const generators: readonly GeneratorDefinition[] = [
 	statistical,
 	stylegan,
 	featureVis,
+	createTrainedFeatureVisGenerator(installedEncoderWeights),
 	fractal,
 	whiteNoise,
 	meanColour
 ];
 
-/** All presets: the paper's 14 small-scale datasets, then the controls. */
+/** All presets: the paper's 14 small-scale datasets, FractalDB, then the controls. */
 export const presets: readonly GeneratorPreset[] = [
 	...deadLeavesPresets,
 	...statisticalPresets,
 	...styleganPresets,
 	...featureVisPresets,
+	...trainedFeatureVisPresets,
 	...fractalPresets,
 	...controlPresets
 ];

@@ -2,19 +2,53 @@
  * Exporting the Runs table: CSV for spreadsheets and scripts (RFC 4180), and a LaTeX `tabular`
  * with booktabs rules for a paper. Both take the rows the table shows, filtered and sorted.
  */
-import { formatDate, formatPercent, type AccuracyColumn, type RunRow } from './table';
+import { formatDate, formatPercent, modelLabel, type AccuracyColumn, type RunRow } from './table';
 
 /**
- * One CSV field (RFC 4180 §2): quoted when it holds a comma, a double quote, CR or LF, with
- * inner quotes doubled. Leading and trailing spaces are kept as they are, inside quotes.
+ * A number this module formatted itself, written as it is: a spreadsheet must read `-0.5` in a
+ * number column as a number, and digits cannot carry a formula.
  */
-export function csvField(value: string): string {
+export interface CsvNumber {
+	readonly number: string;
+}
+
+/** A CSV cell: text (user data, made inert by {@link neutraliseCsvText}) or a {@link CsvNumber}. */
+export type CsvCell = string | CsvNumber;
+
+/**
+ * A finite number as a number cell with `digits` decimals (`null`: as JavaScript prints it);
+ * anything else (NaN, ±Infinity) is text, so it is neutralised like text.
+ */
+export function csvNumber(value: number, digits: number | null = null): CsvCell {
+	if (!Number.isFinite(value)) return String(value);
+	return { number: digits === null ? String(value) : value.toFixed(digits) };
+}
+
+/**
+ * Text made inert for spreadsheets (OWASP's CSV injection rule): NUL characters removed, and a
+ * cell that starts with `=`, `+`, `-`, `@`, tab or CR prefixed with a single quote, so that no
+ * spreadsheet evaluates it as a formula (`=HYPERLINK(…)` stays visible text). Only text cells
+ * get this: numbers are written by {@link csvNumber} and never start with a formula character
+ * other than a minus sign, which a number column must keep.
+ */
+export function neutraliseCsvText(text: string): string {
+	const clean = text.replaceAll('\0', '');
+	return /^[=+\-@\t\r]/.test(clean) ? `'${clean}` : clean;
+}
+
+/**
+ * One CSV field (RFC 4180 §2): text neutralised, then quoted when it holds a comma, a double
+ * quote, CR or LF, with inner quotes doubled. Leading and trailing spaces are kept as they are,
+ * inside quotes.
+ */
+export function csvField(cell: CsvCell): string {
+	const value = typeof cell === 'string' ? neutraliseCsvText(cell) : cell.number;
 	if (!/[",\r\n]/.test(value) && value.trim() === value) return value;
 	return `"${value.replaceAll('"', '""')}"`;
 }
 
 /** Lines of fields as CSV: CRLF between records and after the last one, as RFC 4180 writes. */
-export function csvLines(records: readonly (readonly string[])[]): string {
+export function csvLines(records: readonly (readonly CsvCell[])[]): string {
 	return records.map((record) => record.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
@@ -25,7 +59,8 @@ function lossText(loss: number | null, digits: number): string {
 
 /**
  * The table as CSV: every run field a reader may want, one column per accuracy as a percentage
- * with two decimals (empty when not evaluated), tags joined with `; `, notes verbatim.
+ * with two decimals (empty when not evaluated), tags joined with `; `, notes verbatim except
+ * that text which a spreadsheet would run as a formula is neutralised ({@link csvField}).
  */
 export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyColumn[]): string {
 	const header = [
@@ -42,20 +77,20 @@ export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyCol
 		'tags',
 		'notes'
 	];
-	const records = rows.map(({ run, accuracies }) => [
-		String(run.id),
+	const records = rows.map(({ run, accuracies }): CsvCell[] => [
+		csvNumber(run.id),
 		run.name,
 		run.status,
 		run.sourceLabel,
-		run.config.model,
-		String(run.step),
-		String(run.steps),
-		lossText(run.lastLoss, 6),
+		modelLabel(run),
+		csvNumber(run.step),
+		csvNumber(run.steps),
+		run.lastLoss === null ? '' : csvNumber(run.lastLoss, 6),
 		...columns.map((column) => {
 			const fraction = accuracies[column.key];
 			return fraction === undefined || !Number.isFinite(fraction)
 				? ''
-				: (fraction * 100).toFixed(2);
+				: csvNumber(fraction * 100, 2);
 		}),
 		run.createdAt,
 		run.tags.join('; '),
@@ -112,7 +147,7 @@ export function runsToLatex(rows: readonly RunRow[], columns: readonly AccuracyC
 	const body = rows.map(({ run, accuracies }) => [
 		latexEscape(run.name),
 		latexEscape(run.sourceLabel),
-		latexEscape(run.config.model),
+		latexEscape(modelLabel(run)),
 		String(run.step),
 		lossText(run.lastLoss, 4) || '--',
 		...columns.map((column) => {

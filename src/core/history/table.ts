@@ -142,7 +142,7 @@ function sortValue(row: RunRow, key: SortKey): string | number | null {
 		case 'source':
 			return run.sourceLabel;
 		case 'model':
-			return run.config.model;
+			return modelLabel(run);
 		case 'steps':
 			return run.step;
 		case 'loss':
@@ -185,7 +185,7 @@ export function sortRows(rows: readonly RunRow[], order: SortOrder): RunRow[] {
 export function matchesFilter(row: RunRow, filter: RunFilter): boolean {
 	const run = row.run;
 	if (filter.status && run.status !== filter.status) return false;
-	if (filter.model && run.config.model !== filter.model) return false;
+	if (filter.model && modelLabel(run) !== filter.model) return false;
 	const words = filter.text.toLowerCase().split(/\s+/).filter(Boolean);
 	if (words.length === 0) return true;
 	const haystack = [run.name, run.sourceLabel, ...run.tags].join('\n').toLowerCase();
@@ -229,4 +229,12 @@ export function addTag(tags: readonly string[], tag: string): string[] {
 	const cleaned = tag.trim().slice(0, 40);
 	if (!cleaned || tags.includes(cleaned)) return [...tags];
 	return [...tags, cleaned];
+}
+
+/**
+ * What a run's encoder is, in one word: its training preset (`tiny`, `alexnet`, …), or an
+ * imported encoder's architecture (`resnet50`, `smallalexnet`).
+ */
+export function modelLabel(run: Pick<RunRecord, 'config' | 'imported'>): string {
+	return run.imported ? run.imported.architecture.kind : run.config.model;
 }

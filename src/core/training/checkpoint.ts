@@ -84,51 +84,92 @@ export function encodeCheckpoint(contents: CheckpointContents): Uint8Array {
 	return bytes;
 }
 
+/** A checkpoint's header as {@link decodeCheckpointHeader} reads it. */
+export interface CheckpointHeader {
+	meta: Record<string, unknown>;
+	/** Byte length of the data section. */
+	dataBytes: number;
+	/** Byte offset of the data section in the file. */
+	dataStart: number;
+	/** The tensor table; offsets are from the start of the data section. */
+	tensors: { name: string; shape: number[]; offset: number }[];
+}
+
+/** Bytes before the JSON header: magic, format version, header length. */
+export const checkpointPrefixBytes = prefixBytes;
+
 /**
- * Parses a checkpoint. Throws an Error naming the problem on a wrong signature, an unknown
- * version, a truncated or over-long file or an inconsistent tensor table. The tensors' data are
- * copies, independent of `bytes`.
+ * Reads the fixed prefix (the first {@link checkpointPrefixBytes} bytes) and returns the length
+ * of the JSON header that follows. Throws an Error naming the problem on a wrong signature or an
+ * unknown version; never quotes the bytes themselves.
  */
-export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
+export function checkpointHeaderLength(prefix: Uint8Array): number {
 	assertLittleEndian();
-	if (bytes.length < prefixBytes) {
-		throw new Error(`Not a checkpoint: ${bytes.length} bytes is shorter than the file header.`);
+	if (prefix.length < prefixBytes) {
+		throw new Error(`Not a checkpoint: ${prefix.length} bytes is shorter than the file header.`);
 	}
-	const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-	if (magic !== checkpointMagic) {
-		throw new Error(
-			`Not a checkpoint: the file starts with ${JSON.stringify(magic)}, not "${checkpointMagic}".`
-		);
+	// Never quote what the file starts with: the caller may have named any file on the machine.
+	if (new TextDecoder().decode(prefix.subarray(0, 4)) !== checkpointMagic) {
+		throw new Error(`Not a checkpoint: the file does not start with "${checkpointMagic}".`);
 	}
-	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
 	const version = view.getUint32(4, true);
 	if (version !== checkpointFormatVersion) {
 		throw new Error(
 			`Checkpoint format version ${version} is not supported (this build reads version ${checkpointFormatVersion}); update NoiseLab.`
 		);
 	}
-	const headerLength = view.getUint32(8, true);
+	return view.getUint32(8, true);
+}
+
+/**
+ * Parses the JSON header (`headerBytes`, the bytes after the prefix) and checks its tensor table:
+ * every tensor inside the data section, none twice. The file's total length must be
+ * `dataStart + dataBytes`; the caller checks that.
+ */
+export function decodeCheckpointHeader(headerBytes: Uint8Array): CheckpointHeader {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(new TextDecoder().decode(headerBytes));
+	} catch (error) {
+		// The parser's message quotes the text; the text may be anything (it is not ours).
+		throw new Error('The checkpoint header is not valid JSON.', { cause: error });
+	}
+	const header = headerSchema.safeParse(parsed);
+	if (!header.success) {
+		const issue = header.error.issues[0];
+		throw new Error(
+			`The checkpoint header is malformed (${issue?.path.join('.') || 'header'}: ${issue?.message ?? 'invalid'}).`
+		);
+	}
+	const names = new Set<string>();
+	for (const entry of header.data.tensors) {
+		if (entry.offset + sizeOf(entry.shape) * 4 > header.data.dataBytes) {
+			throw new Error(`Checkpoint tensor '${entry.name}' lies outside the data section.`);
+		}
+		if (names.has(entry.name)) throw new Error(`Checkpoint tensor '${entry.name}' appears twice.`);
+		names.add(entry.name);
+	}
+	return {
+		...header.data,
+		dataStart: Math.ceil((prefixBytes + headerBytes.length) / 4) * 4
+	};
+}
+
+/**
+ * Parses a checkpoint. Throws an Error naming the problem on a wrong signature, an unknown
+ * version, a truncated or over-long file or an inconsistent tensor table. The tensors' data are
+ * copies, independent of `bytes`.
+ */
+export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
+	const headerLength = checkpointHeaderLength(bytes);
 	if (prefixBytes + headerLength > bytes.length) {
 		throw new Error(
 			`The checkpoint is truncated: its header needs ${prefixBytes + headerLength} bytes, the file has ${bytes.length}.`
 		);
 	}
-	let parsed: unknown;
-	try {
-		parsed = JSON.parse(
-			new TextDecoder().decode(bytes.subarray(prefixBytes, prefixBytes + headerLength))
-		);
-	} catch (error) {
-		throw new Error(`The checkpoint header is corrupt: ${(error as Error).message}`, {
-			cause: error
-		});
-	}
-	const header = headerSchema.safeParse(parsed);
-	if (!header.success) {
-		throw new Error(`The checkpoint header is malformed: ${header.error.message}`);
-	}
-	const dataStart = Math.ceil((prefixBytes + headerLength) / 4) * 4;
-	const expectedLength = dataStart + header.data.dataBytes;
+	const header = decodeCheckpointHeader(bytes.subarray(prefixBytes, prefixBytes + headerLength));
+	const expectedLength = header.dataStart + header.dataBytes;
 	if (bytes.length !== expectedLength) {
 		throw new Error(
 			bytes.length < expectedLength
@@ -137,19 +178,12 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents {
 		);
 	}
 	const tensors: CheckpointContents['tensors'] = {};
-	for (const entry of header.data.tensors) {
+	for (const entry of header.tensors) {
 		const byteLength = sizeOf(entry.shape) * 4;
-		if (entry.offset + byteLength > header.data.dataBytes) {
-			throw new Error(`Checkpoint tensor '${entry.name}' lies outside the data section.`);
-		}
-		if (Object.hasOwn(tensors, entry.name)) {
-			throw new Error(`Checkpoint tensor '${entry.name}' appears twice.`);
-		}
+		const start = header.dataStart + entry.offset;
 		const data = new Float32Array(byteLength / 4);
-		new Uint8Array(data.buffer).set(
-			bytes.subarray(dataStart + entry.offset, dataStart + entry.offset + byteLength)
-		);
+		new Uint8Array(data.buffer).set(bytes.subarray(start, start + byteLength));
 		tensors[entry.name] = { shape: entry.shape, data };
 	}
-	return { meta: header.data.meta, tensors };
+	return { meta: header.meta, tensors };
 }

@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { generatorConfigSchema } from '../api/generators';
 import { backendPreferences } from '../compute/backends';
 
+/** The most data-parallel replicas a run may ask for. */
+export const maxReplicas = 64;
+
 /** Encoder presets, all built by the same SmallAlexNet code (see `model.ts`). */
 export const modelPresetIds = ['alexnet', 'small', 'tiny'] as const;
 
@@ -112,7 +115,14 @@ export const trainConfigSchema = z
 		/** Write a checkpoint every this many steps (and always at the end). */
 		checkpointEvery: z.number().int().min(1).max(1_000_000).default(200),
 		seed: seedSchema.default(0),
-		backend: z.enum(backendPreferences).default('auto')
+		backend: z.enum(backendPreferences).default('auto'),
+		/**
+		 * Data-parallel replicas on wasm: threads that each compute the gradient of a part of the
+		 * batch (see `parallelism.ts`). null: Settings, else the cores the data threads leave. A
+		 * run records the number its first session used and keeps it, since K changes float
+		 * rounding and a resumed run must continue bit for bit.
+		 */
+		replicas: z.number().int().min(1).max(maxReplicas).nullable().default(null)
 	})
 	.strict();
 

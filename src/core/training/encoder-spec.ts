@@ -151,3 +151,18 @@ export function largestWeightBytes(spec: EncoderSpec): number {
 	}
 	return largest;
 }
+
+/**
+ * The encoder's weights as a checkpoint stores them, by name: every trainable tensor and each
+ * batch-norm layer's running mean and variance (shaped like its γ).
+ */
+export function weightShapes(spec: EncoderSpec): Map<string, number[]> {
+	const shapes = new Map(trainablePlan(spec).map((entry) => [entry.name, entry.shape]));
+	for (const [name, shape] of [...shapes]) {
+		if (!name.endsWith('/bn/gamma')) continue;
+		const layer = name.slice(0, -'/bn/gamma'.length);
+		shapes.set(`${layer}/bn/running_mean`, shape);
+		shapes.set(`${layer}/bn/running_var`, shape);
+	}
+	return shapes;
+}

@@ -7,12 +7,14 @@
  * NHWC feature map in (h, w, c) order rather than PyTorch's (c, h, w).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { EncoderArchitecture, FeatureLayer } from '../encoders/architecture';
+import type { Encoder } from '../encoders/encoder';
 import { Random } from '../generators/random';
 import {
 	convLayers,
 	encoderLayers,
+	parameterCount,
 	trainablePlan,
-	type EncoderLayer,
 	type EncoderSpec
 } from './encoder-spec';
 
@@ -124,6 +126,19 @@ interface RecordedMoments {
 	variance: tf.Tensor1D;
 }
 
+/**
+ * Sums a vector element-wise over the replicas of a data-parallel step and returns the total,
+ * the same bits on every replica. Every replica makes the same calls in the same order.
+ */
+export type CrossReplicaSum = (values: Float32Array) => Float32Array;
+
+/** The moments of one BN layer's first group (see {@link SmallAlexNet.takeRecordedMoments}). */
+export interface BatchMoments {
+	mean: Float32Array;
+	/** Unbiased (n − 1) variance. */
+	variance: Float32Array;
+}
+
 /** Options of {@link SmallAlexNet.forward}. */
 export interface ForwardOptions {
 	/** Batch statistics (true) or running statistics (false) in batch norm. */
@@ -134,7 +149,15 @@ export interface ForwardOptions {
 	 */
 	groups?: number;
 	/** Stop after this block; conv outputs are averaged over H and W. Default 'fc8'. */
-	layer?: EncoderLayer;
+	layer?: FeatureLayer;
+	/**
+	 * Training only: `x` is this replica's shard of a batch split over data-parallel replicas.
+	 * Batch norm then sums its per-group statistics (moments, and the sums of its gradient) over
+	 * the replicas, so each group is normalised with the statistics of the whole batch, exactly
+	 * as one replica holding all of it would (synchronised batch norm). Group g of every shard
+	 * must hold that shard's part of the batch's group g.
+	 */
+	crossReplica?: CrossReplicaSum;
 }
 
 /**
@@ -147,15 +170,21 @@ export interface ForwardOptions {
  * transposes the whole tensor first, several times slower on wasm), and the backward pass uses
  * the closed-form BN gradient instead of differentiating the moments op by op.
  */
-export class SmallAlexNet {
+export class SmallAlexNet implements Encoder {
 	/** The shape this encoder was built with. */
 	readonly spec: EncoderSpec;
+	readonly architecture: EncoderArchitecture;
 	/** Trainable variables by stable name, e.g. 'conv1/kernel', 'conv1/bn/gamma', 'fc8/bias'. */
 	readonly trainable: ReadonlyMap<string, tf.Variable>;
 	/** Non-trainable state (BN running mean/var) by name, e.g. 'conv1/bn/running_mean'. */
 	readonly buffers: ReadonlyMap<string, tf.Variable>;
 
 	private readonly recorded = new Map<string, RecordedMoments>();
+	/**
+	 * The cross-replica sum of the forward pass being built, if any. The BN ops capture it when
+	 * they are created, so their gradients (run later, by the caller's gradient call) use it too.
+	 */
+	private crossReplica: CrossReplicaSum | undefined;
 	/** 0/1 group-indicator matrices `[groups, rows]`, reused across steps; owned here. */
 	private readonly indicators = new Map<string, tf.Tensor2D>();
 
@@ -165,6 +194,7 @@ export class SmallAlexNet {
 		buffers: Map<string, tf.Variable>
 	) {
 		this.spec = spec;
+		this.architecture = { kind: 'smallalexnet', ...spec, channels: [...spec.channels] };
 		this.trainable = trainable;
 		this.buffers = buffers;
 	}
@@ -215,8 +245,16 @@ export class SmallAlexNet {
 	 * {@link commitRunningStatistics} after the gradient step to fold them into the running
 	 * statistics. Keeping that update out of the forward pass keeps it off the gradient tape.
 	 */
+	get inputSize(): number {
+		return this.spec.inputSize;
+	}
+
+	get embeddingDim(): number {
+		return this.spec.embeddingDim;
+	}
+
 	forward(x: tf.Tensor4D, options: ForwardOptions): tf.Tensor2D {
-		const stopAt = encoderLayers.indexOf(options.layer ?? 'fc8');
+		const stopAt = this.layerIndex(options.layer ?? 'fc8');
 		const groups = options.training ? (options.groups ?? 1) : 1;
 		const [batch, height, width, depth] = x.shape;
 		if (height !== this.spec.inputSize || width !== this.spec.inputSize || depth !== 3) {
@@ -229,9 +267,14 @@ export class SmallAlexNet {
 				`Batch-norm groups must divide the batch: ${groups} groups for ${batch} images.`
 			);
 		}
-		return tf.tidy(
-			() => this.runBlocks(x, 0, stopAt, options.training, groups, false) as tf.Tensor2D
-		);
+		this.crossReplica = options.training ? options.crossReplica : undefined;
+		try {
+			return tf.tidy(
+				() => this.runBlocks(x, 0, stopAt, options.training, groups, false) as tf.Tensor2D
+			);
+		} finally {
+			this.crossReplica = undefined;
+		}
 	}
 
 	/**
@@ -241,7 +284,7 @@ export class SmallAlexNet {
 	 */
 	convActivation(
 		x: tf.Tensor4D,
-		layer: EncoderLayer,
+		layer: FeatureLayer,
 		options: Omit<ForwardOptions, 'layer'>
 	): tf.Tensor4D {
 		const stopAt = this.convIndex(layer);
@@ -260,11 +303,11 @@ export class SmallAlexNet {
 	 */
 	forwardFrom(
 		activation: tf.Tensor4D,
-		fromLayer: EncoderLayer,
+		fromLayer: FeatureLayer,
 		options: ForwardOptions
 	): tf.Tensor2D {
 		const fromIndex = this.convIndex(fromLayer);
-		const stopAt = encoderLayers.indexOf(options.layer ?? 'fc8');
+		const stopAt = this.layerIndex(options.layer ?? 'fc8');
 		if (stopAt < fromIndex) {
 			throw new Error(`Cannot run from ${fromLayer} to the earlier block ${options.layer}.`);
 		}
@@ -282,8 +325,41 @@ export class SmallAlexNet {
 		});
 	}
 
+	/** The fc8 output before its L2 normalisation, from the map of conv block `fromLayer`. */
+	rawEmbeddingFrom(activation: tf.Tensor4D, fromLayer: FeatureLayer): tf.Tensor2D {
+		return tf.tidy(() => {
+			const hidden = this.forwardFrom(activation, fromLayer, { training: false, layer: 'fc7' });
+			return tf.add(
+				denseMatMul(hidden, this.weight('fc8/kernel') as tf.Tensor2D, { fewRows: true }),
+				this.weight('fc8/bias')
+			) as tf.Tensor2D;
+		});
+	}
+
+	firstLayerKernel(): tf.Tensor4D {
+		return tf.clone(this.weight('conv1/kernel')) as tf.Tensor4D;
+	}
+
+	channelsAt(layer: FeatureLayer): number {
+		return this.spec.channels[this.convIndex(layer)] as number;
+	}
+
+	weightCount(): number {
+		return parameterCount(this.spec);
+	}
+
+	private layerIndex(layer: FeatureLayer): number {
+		const index = (encoderLayers as readonly string[]).indexOf(layer);
+		if (index < 0) {
+			throw new Error(
+				`SmallAlexNet has no layer ${layer}; its layers are ${encoderLayers.join(', ')}.`
+			);
+		}
+		return index;
+	}
+
 	/** The index of a conv block; throws for fc layers, whose outputs have no spatial map. */
-	private convIndex(layer: EncoderLayer): number {
+	private convIndex(layer: FeatureLayer): number {
 		const index = (convLayers as readonly string[]).indexOf(layer);
 		if (index < 0) throw new Error(`${layer} is not a conv block; it has no spatial map.`);
 		return index;
@@ -348,8 +424,20 @@ export class SmallAlexNet {
 	 * drops them. Only the first group's moments are used: under `nn.DataParallel` (the paper's
 	 * two GPUs) each replica updates its own copy of the buffers and only device 0's copy, which
 	 * saw the first views, survives. Does nothing when nothing was recorded.
+	 *
+	 * `moments` (from {@link takeRecordedMoments} of a replica) replace the recorded ones: the
+	 * leader of a data-parallel step keeps the running statistics of the replicas' passes.
 	 */
-	commitRunningStatistics(): void {
+	commitRunningStatistics(moments?: Readonly<Record<string, BatchMoments>>): void {
+		if (moments) {
+			this.discardRecordedMoments();
+			for (const [layer, { mean, variance }] of Object.entries(moments)) {
+				this.recorded.set(layer, {
+					mean: tf.tensor1d(mean),
+					variance: tf.tensor1d(variance)
+				});
+			}
+		}
 		tf.tidy(() => {
 			for (const [layer, moments] of this.recorded) {
 				const runningMean = this.buffers.get(`${layer}/bn/running_mean`);
@@ -370,6 +458,22 @@ export class SmallAlexNet {
 			}
 		});
 		this.discardRecordedMoments();
+	}
+
+	/**
+	 * The moments the latest training pass recorded, as plain arrays, and forgets them (a
+	 * replica's step hands them to the leader instead of committing them).
+	 */
+	takeRecordedMoments(): Record<string, BatchMoments> {
+		const moments: Record<string, BatchMoments> = {};
+		for (const [layer, recorded] of this.recorded) {
+			moments[layer] = {
+				mean: recorded.mean.dataSync() as Float32Array,
+				variance: recorded.variance.dataSync() as Float32Array
+			};
+		}
+		this.discardRecordedMoments();
+		return moments;
 	}
 
 	/** Frees every tensor this encoder owns. */
@@ -421,6 +525,15 @@ export class SmallAlexNet {
 		const channels = x.shape[x.rank - 1] as number;
 		const rows = x.size / channels;
 		const groupRows = rows / groups;
+		if (this.crossReplica) {
+			const normalised = this.syncedBatchNorm(
+				layer,
+				groups,
+				this.indicator(groups, rows),
+				this.crossReplica
+			)(tf.reshape(x, [rows, channels]), gamma, beta);
+			return tf.reshape(normalised, x.shape) as T;
+		}
 		if (groupRows < 2) {
 			throw new Error(
 				`Batch norm in training mode needs more than one value per channel and group (layer ${layer}: ${groupRows}); use a larger batch.`
@@ -515,6 +628,104 @@ export class SmallAlexNet {
 						perGroup(c)
 					);
 					return [tf.reshape(dx, [rows, channels]), tf.sum(sumDyXhat, 0), tf.sum(sumDy, 0)];
+				}
+			};
+		});
+		return (x, gamma, beta) => op(x, gamma, beta) as tf.Tensor2D;
+	}
+
+	/**
+	 * {@link trainingBatchNorm} on one replica's shard with the statistics of the whole batch:
+	 * the per-group sums of x, of the centred squares and, going back, of dy and dy·x are summed
+	 * over the replicas (three exchanges per layer and step), with the shards' row counts.
+	 * The same formulas, so the result equals one replica's within float rounding.
+	 */
+	private syncedBatchNorm(
+		layer: string,
+		groups: number,
+		indicator: tf.Tensor2D,
+		crossReplica: CrossReplicaSum
+	): (x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor2D {
+		/** Σ over the replicas of `[groups, channels]` sums, and of the appended row count. */
+		const sumOverReplicas = (local: tf.Tensor2D, rowCount: number) => {
+			const values = new Float32Array(local.size + 1);
+			values.set(local.dataSync());
+			values[local.size] = rowCount;
+			const total = crossReplica(values);
+			return {
+				sums: tf.tensor2d(total.subarray(0, local.size), local.shape),
+				rows: total[local.size] as number
+			};
+		};
+		const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+			const [x, gamma, beta, save] = args as [
+				tf.Tensor2D,
+				tf.Tensor1D,
+				tf.Tensor1D,
+				tf.GradSaveFunc
+			];
+			const [rows, channels] = x.shape;
+			const localGroupRows = rows / groups;
+			const grouped = tf.reshape(x, [groups, localGroupRows, channels]);
+			const totals = sumOverReplicas(tf.matMul(indicator, x), localGroupRows);
+			const groupRows = totals.rows;
+			if (groupRows < 2) {
+				throw new Error(
+					`Batch norm in training mode needs more than one value per channel and group (layer ${layer}: ${groupRows}); use a larger batch.`
+				);
+			}
+			const mean = tf.div(totals.sums, groupRows) as tf.Tensor2D;
+			const centredSquares = tf.squaredDifference(grouped, tf.reshape(mean, [groups, 1, channels]));
+			const variance = tf.div(
+				sumOverReplicas(
+					tf.matMul(indicator, tf.reshape(centredSquares, [rows, channels])),
+					localGroupRows
+				).sums,
+				groupRows
+			) as tf.Tensor2D;
+			const rstd = tf.rsqrt(tf.add(variance, batchNormEpsilon));
+			const scale = tf.mul(gamma, rstd);
+			const shift = tf.sub(beta, tf.mul(mean, scale));
+			const value = tf.reshape(
+				tf.add(
+					tf.mul(grouped, tf.reshape(scale, [groups, 1, channels])),
+					tf.reshape(shift, [groups, 1, channels])
+				),
+				[rows, channels]
+			);
+			this.record(layer, mean, variance, groupRows);
+			save([x, mean, rstd, gamma]);
+			return {
+				value,
+				gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+					const [input, savedMean, savedRstd, savedGamma] = saved as [
+						tf.Tensor2D,
+						tf.Tensor2D,
+						tf.Tensor2D,
+						tf.Tensor1D
+					];
+					const dy2d = dy as tf.Tensor2D;
+					const localDy = tf.matMul(indicator, dy2d) as tf.Tensor2D;
+					const localDyX = tf.matMul(indicator, tf.mul(dy2d, input)) as tf.Tensor2D;
+					// One exchange for both sums: [Σdy; Σdy·x] per group.
+					const both = sumOverReplicas(tf.concat2d([localDy, localDyX], 0), localGroupRows).sums;
+					const [sumDy, sumDyX] = tf.split(both, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+					const sumDyXhat = tf.mul(savedRstd, tf.sub(sumDyX, tf.mul(savedMean, sumDy)));
+					const a = tf.mul(savedGamma, savedRstd);
+					const b = tf.div(tf.mul(tf.neg(a), tf.mul(savedRstd, sumDyXhat)), groupRows);
+					const c = tf.sub(tf.div(tf.mul(tf.neg(a), sumDy), groupRows), tf.mul(b, savedMean));
+					const perGroup = (t: tf.Tensor) => tf.reshape(t, [groups, 1, channels]);
+					const dx = tf.add(
+						tf.add(
+							tf.mul(tf.reshape(dy2d, [groups, localGroupRows, channels]), perGroup(a)),
+							tf.mul(tf.reshape(input, [groups, localGroupRows, channels]), perGroup(b))
+						),
+						perGroup(c)
+					);
+					// γ and β are shared: each replica returns its shard's part of their gradient
+					// (the leader sums the replicas' gradients), not the batch's total.
+					const localDyXhat = tf.mul(savedRstd, tf.sub(localDyX, tf.mul(savedMean, localDy)));
+					return [tf.reshape(dx, [rows, channels]), tf.sum(localDyXhat, 0), tf.sum(localDy, 0)];
 				}
 			};
 		});

@@ -24,6 +24,21 @@ export interface TrainOptimizer {
 /** Name of the step counter in {@link TrainOptimizer.state}. */
 export const optimizerStepKey = 'optimizer/step';
 
+const momentumPrefix = 'optimizer/momentum';
+const adamFirstPrefix = 'optimizer/adam_m';
+const adamSecondPrefix = 'optimizer/adam_v';
+
+/**
+ * The slots an optimiser's state holds once it has stepped, one tensor per trainable variable
+ * named `<prefix>/<variable>` with the variable's shape (a checkpoint's layout depends on them).
+ */
+export function optimizerSlotPrefixes(
+	config: Pick<TrainConfig, 'optimizer' | 'momentum'>
+): string[] {
+	if (config.optimizer === 'adam') return [adamFirstPrefix, adamSecondPrefix];
+	return config.momentum > 0 ? [momentumPrefix] : [];
+}
+
 /** Adam's constants: PyTorch's defaults. */
 const adamBeta1 = 0.9;
 const adamBeta2 = 0.999;
@@ -154,7 +169,7 @@ class SgdOptimizer extends NamedOptimizer {
 		weightDecay: number,
 		private readonly momentum: number
 	) {
-		const momentumSlots = new Slots('optimizer/momentum');
+		const momentumSlots = new Slots(momentumPrefix);
 		super(variables, weightDecay, [momentumSlots]);
 		this.momentumSlots = momentumSlots;
 	}
@@ -186,8 +201,8 @@ class AdamOptimizer extends NamedOptimizer {
 	private readonly second: Slots;
 
 	constructor(variables: ReadonlyMap<string, tf.Variable>, weightDecay: number) {
-		const first = new Slots('optimizer/adam_m');
-		const second = new Slots('optimizer/adam_v');
+		const first = new Slots(adamFirstPrefix);
+		const second = new Slots(adamSecondPrefix);
 		super(variables, weightDecay, [first, second]);
 		this.first = first;
 		this.second = second;

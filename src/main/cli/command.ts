@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { createAppContext, type AppContext } from '../app-context';
+import { createAppContext, type AppContext, type AppContextOptions } from '../app-context';
 import { resolveDataDir } from '../paths';
 import { forkNodeWorker } from '../workers/node-launcher';
 
@@ -36,12 +36,24 @@ export interface CliCommand {
 	run(args: CliArgs, env: CliEnvironment): Promise<number>;
 }
 
-/** The app's service layer for a command: the data folder's store, workers as Node children. */
-export function cliAppContext(env: CliEnvironment): AppContext {
+/**
+ * The app's service layer for a command: the data folder's store, workers as Node children.
+ * A command that changes data is the folder's `owner` and holds its lock (throwing
+ * DATA_FOLDER_BUSY, which names the holder, while another process owns it); one that only reads
+ * asks for `read-only` and works beside a running app. A command is the user at this machine, so
+ * it may name any path; `serve` passes its own policy for the browsers it serves.
+ */
+export function cliAppContext(
+	env: CliEnvironment,
+	access: 'owner' | 'read-only' = 'owner',
+	paths: Pick<AppContextOptions, 'pathAccess' | 'tellHost'> = { pathAccess: 'any' }
+): AppContext {
 	return createAppContext({
 		dataDir: resolveDataDir(),
 		launcher: forkNodeWorker,
-		workersDir: path.join(env.distDir, 'workers')
+		workersDir: path.join(env.distDir, 'workers'),
+		access,
+		...paths
 	});
 }
 

@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
 import { appInfo } from '../app-info';
 import type { CliCommand, CliEnvironment } from './command';
+import { joinNegativeValues } from './flags';
+import { datasetCommand } from './commands/dataset';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { generateCommand } from './commands/generate';
+import { exportCommand, importCommand } from './commands/interop';
 import { quickstartCommand } from './commands/quickstart';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
@@ -14,10 +17,13 @@ import { trainCommand } from './commands/train';
 export const commands: readonly CliCommand[] = [
 	doctorCommand,
 	generateCommand,
+	datasetCommand,
 	trainCommand,
 	evalCommand,
 	explainCommand,
 	runsCommand,
+	importCommand,
+	exportCommand,
 	quickstartCommand,
 	serveCommand
 ];
@@ -77,7 +83,7 @@ export async function runCli(argv: readonly string[], env: CliEnvironment): Prom
 	let parsed;
 	try {
 		parsed = parseArgs({
-			args: [...rest],
+			args: joinNegativeValues(rest, command.options),
 			options: { ...command.options, help: { type: 'boolean', short: 'h', default: false } },
 			allowPositionals: command.positionals === true,
 			strict: true

@@ -22,6 +22,7 @@ import { createAppContext, type AppContext } from '../app-context';
 import { resolveDataDir } from '../paths';
 import { contentSecurityPolicy, readStaticFile } from '../server/static-files';
 import { forkUtilityWorker } from '../workers/electron-launcher';
+import { isProjectLink } from './external-links';
 
 const scheme = 'noiselab';
 const appOrigin = `${scheme}://app`;
@@ -31,8 +32,11 @@ protocol.registerSchemesAsPrivileged([
 	{ scheme, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }
 ]);
 
-// One instance owns the database; a second launch focuses the first window instead.
-if (!app.requestSingleInstanceLock()) app.quit();
+// One instance owns the database; a second launch focuses the first window instead. quit() is
+// asynchronous and 'ready' still fires, so the second instance also returns from the ready
+// handler before anything opens the data folder.
+const primaryInstance = app.requestSingleInstanceLock();
+if (!primaryInstance) app.quit();
 
 let context: AppContext | null = null;
 
@@ -73,13 +77,16 @@ function createWindow(): BrowserWindow {
 	});
 	const { webContents } = window;
 	webContents.setWindowOpenHandler(({ url }) => {
-		// Documentation links open in the system browser; nothing opens inside the app.
-		if (url.startsWith('https://')) void shell.openExternal(url);
+		// The project's own links open in the system browser; nothing opens inside the app.
+		if (isProjectLink(url)) void shell.openExternal(url);
 		return { action: 'deny' };
 	});
-	webContents.on('will-navigate', (event, url) => {
+	// The window shows the app and nothing else: no navigation away, by link or by redirect.
+	const stayInApp = (event: { preventDefault(): void }, url: string) => {
 		if (!url.startsWith(`${appOrigin}/`)) event.preventDefault();
-	});
+	};
+	webContents.on('will-navigate', stayInApp);
+	webContents.on('will-redirect', stayInApp);
 	webContents.on('will-attach-webview', (event) => event.preventDefault());
 	const unsubscribe = context?.events.subscribe((apiEvent) => {
 		if (!webContents.isDestroyed()) webContents.send(ipcEventChannel, apiEvent);
@@ -90,9 +97,12 @@ function createWindow(): BrowserWindow {
 }
 
 void app.whenReady().then(() => {
+	if (!primaryInstance) return;
+	// The app needs no permission (camera, notifications, clipboard, …): refuse requests and checks.
 	session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) =>
 		callback(false)
 	);
+	session.defaultSession.setPermissionCheckHandler(() => false);
 	protocol.handle(scheme, async (request) => {
 		const url = new URL(request.url);
 		const file =
@@ -107,11 +117,31 @@ void app.whenReady().then(() => {
 			}
 		});
 	});
-	context = createAppContext({
+	try {
+		context = openAppContext();
+	} catch (error) {
+		// Another process (`noiselab serve`, a training command) owns the data folder.
+		dialog.showErrorBox('NoiseLab cannot open its data folder', (error as Error).message);
+		app.quit();
+		return;
+	}
+	registerIpc(context);
+	createWindow();
+	app.on('activate', () => {
+		if (BrowserWindow.getAllWindows().length === 0) createWindow();
+	});
+});
+
+/** The service layer over the data folder, holding its lock (throws DATA_FOLDER_BUSY). */
+function openAppContext(): AppContext {
+	return createAppContext({
 		dataDir: resolveDataDir({ electronUserData: app.getPath('userData') }),
+		command: 'the NoiseLab desktop app',
 		launcher: forkUtilityWorker,
 		workersDir: path.join(distDir, 'workers'),
 		electronVersion: process.versions.electron ?? null,
+		// The user at this machine, choosing with its native dialogs: any folder.
+		pathAccess: 'any',
 		pickFolder: async (title) => {
 			const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
 			const options = {
@@ -124,12 +154,7 @@ void app.whenReady().then(() => {
 			return choice.canceled ? null : (choice.filePaths[0] ?? null);
 		}
 	});
-	registerIpc(context);
-	createWindow();
-	app.on('activate', () => {
-		if (BrowserWindow.getAllWindows().length === 0) createWindow();
-	});
-});
+}
 
 app.on('second-instance', () => {
 	const [window] = BrowserWindow.getAllWindows();

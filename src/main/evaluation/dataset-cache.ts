@@ -15,6 +15,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { EvalDataset, LabelledSplit } from '../../core/evaluation/dataset';
+import { writeFileDurably } from '../durable-file';
 
 const magic = 'NLDS';
 const formatVersion = 1;
@@ -192,28 +193,20 @@ export async function readCachedDataset(
 }
 
 /**
- * Writes an entry atomically (temporary file, then rename), so a reader in another process never
- * sees half a file. Returns the file, or null when the disk refused: that only costs speed.
+ * Writes an entry durably (every byte, fsync, then rename), so a reader in another process never
+ * sees half a file. Returns the file, or null when the disk refused (full, say): that only costs
+ * speed, and nothing half-written is left in the cache.
  */
-export async function writeCachedDataset(
+export function writeCachedDataset(
 	cacheDir: string,
 	key: DatasetCacheKey,
 	dataset: EvalDataset
-): Promise<string | null> {
+): string | null {
 	const file = cacheFileFor(cacheDir, key.identity);
-	const temporary = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
 	try {
-		await fs.mkdir(cacheDir, { recursive: true });
-		const handle = await fs.open(temporary, 'w');
-		try {
-			for (const part of encodeCacheFile(key, dataset)) await handle.write(part);
-		} finally {
-			await handle.close();
-		}
-		await fs.rename(temporary, file);
+		writeFileDurably(file, encodeCacheFile(key, dataset));
 		return file;
 	} catch {
-		await fs.rm(temporary, { force: true }).catch(() => undefined);
 		return null;
 	}
 }
@@ -231,6 +224,6 @@ export async function withDatasetCache(
 		return { dataset: cached, hit: true, file: cacheFileFor(cacheDir, resolvedKey.identity) };
 	}
 	const dataset = await build();
-	const file = await writeCachedDataset(cacheDir, resolvedKey, dataset);
+	const file = writeCachedDataset(cacheDir, resolvedKey, dataset);
 	return { dataset, hit: false, file };
 }

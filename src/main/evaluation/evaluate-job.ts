@@ -7,7 +7,9 @@ import path from 'node:path';
 import { AppFailure } from '../../core/api/errors';
 import type { EvaluateParams, EvaluationMetrics, EvaluationRole } from '../../core/api/evaluation';
 import type { EvalDataset, LabelledSplit } from '../../core/evaluation/dataset';
-import { extractFeatures, loadEncoder } from '../../core/evaluation/features';
+import { extractFeatures } from '../../core/evaluation/features';
+import type { FeatureLayer } from '../../core/encoders/architecture';
+import { buildEncoder, weightsKey, type EncoderRecipe } from '../../core/encoders/build';
 import { knnClassifyMany } from '../../core/evaluation/knn';
 import { accuracy } from '../../core/evaluation/metrics';
 import { predictProbe, topKAccuracy, trainLinearProbe } from '../../core/evaluation/linear-probe';
@@ -18,7 +20,6 @@ import {
 } from '../../core/evaluation/standardize';
 import { generateStructuredTask, structuredTasks } from '../../core/evaluation/structured-tasks';
 import { Random } from '../../core/generators/random';
-import type { ModelPresetId } from '../../core/training/config';
 import type { BackendPreference } from '../../core/compute/backends';
 import { activateBackend } from '../compute/activate-backend';
 import { gpuChecked } from '../compute/webgpu';
@@ -41,8 +42,10 @@ export const structuredTaskSize = { train: 2000, test: 500, size: 64 } as const;
 export interface EncoderToEvaluate {
 	evaluationId: number;
 	role: EvaluationRole;
-	model: ModelPresetId;
-	seed: number;
+	/** Architecture, normalisation and random-init seed. */
+	recipe: EncoderRecipe;
+	/** The layer read: the request's, or its equivalent in this architecture. */
+	layer: FeatureLayer;
 	/** Null for the random-init control. */
 	checkpoint: { path: string; sha256: string } | null;
 	/**
@@ -234,7 +237,7 @@ async function evaluateEncoder(
 	const tensors = encoder.checkpoint
 		? readCheckpoint(encoder.checkpoint.path, encoder.checkpoint.sha256).tensors
 		: null;
-	const model = loadEncoder(encoder.model, encoder.seed, tensors);
+	const model = buildEncoder(encoder.recipe, tensors);
 	const featureCacheDir =
 		options.cacheDir === null ? null : path.join(path.dirname(options.cacheDir), 'features');
 	try {
@@ -249,7 +252,7 @@ async function evaluateEncoder(
 				phase,
 				done: done + count,
 				total,
-				message: `Extracting ${params.layer} features (${what})`
+				message: `Extracting ${encoder.layer} features (${what})`
 			});
 			// Lets a cancel message in between batches.
 			await new Promise<void>((resolve) => setImmediate(resolve));
@@ -262,14 +265,14 @@ async function evaluateEncoder(
 			const result = await cachedFeatures(
 				featureCacheDir,
 				{
-					encoder: encoder.checkpoint?.sha256 ?? `random-init:${encoder.model}:${encoder.seed}`,
+					encoder: weightsKey(encoder.recipe, encoder.checkpoint),
 					images: splitHash(split),
-					layer: params.layer,
+					layer: encoder.layer,
 					view
 				},
 				() =>
 					extractFeatures(model, split.images, {
-						layer: params.layer,
+						layer: encoder.layer,
 						view,
 						signal,
 						onProgress: progress('features', what)
@@ -355,7 +358,7 @@ async function evaluateEncoder(
 				knn: null
 			},
 			probe: {
-				layer: params.layer,
+				layer: encoder.layer,
 				dim: probe.dim,
 				weight: probe.weight,
 				bias: probe.bias,

@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LabelledSplit } from '../../core/evaluation/dataset';
+import { writeFileDurably } from '../durable-file';
 
 /** The most the feature cache may hold before old files are deleted. */
 const budgetBytes = 2 * 2 ** 30;
@@ -58,21 +59,15 @@ export async function cachedFeatures(
 	}
 	const result = await compute();
 	try {
-		fs.mkdirSync(folder, { recursive: true });
 		const header = Buffer.alloc(4);
 		header.writeUInt32LE(result.dim, 0);
-		const temporary = `${file}.${process.pid}.tmp`;
-		fs.writeFileSync(
-			temporary,
-			Buffer.concat([
-				header,
-				Buffer.from(result.features.buffer, result.features.byteOffset, result.features.byteLength)
-			])
-		);
-		fs.renameSync(temporary, file);
+		writeFileDurably(file, [
+			header,
+			new Uint8Array(result.features.buffer, result.features.byteOffset, result.features.byteLength)
+		]);
 		prune(folder);
 	} catch {
-		// A cache that cannot be written only costs time.
+		// A cache that cannot be written (a full disk) only costs time; nothing half-written stays.
 	}
 	return { ...result, cached: false };
 }

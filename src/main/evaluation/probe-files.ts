@@ -10,16 +10,16 @@
  * everything before it, so a truncated or altered file is refused instead of explaining with
  * garbage weights.
  */
+import { featureLayers, type FeatureLayer } from '../../core/encoders/architecture';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../durable-file';
+import { writeFailure, writeFileDurably } from '../durable-file';
 import { z } from 'zod';
 import { AppFailure } from '../../core/api/errors';
 import { foldStandardization } from '../../core/explain/gradcam';
 import type { LinearProbe } from '../../core/evaluation/linear-probe';
 import type { FeatureStatistics } from '../../core/evaluation/standardize';
-import { encoderLayers, type EncoderLayer } from '../../core/training/encoder-spec';
 
 /** The extension of a probe file. */
 export const probeFileExtension = '.nlprobe';
@@ -32,7 +32,7 @@ const checksumBytes = 32;
 /** A trained linear probe as an evaluation left it, with what it needs to be read back. */
 export interface StoredProbe {
 	/** The features it reads: conv blocks are averaged over H and W. */
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 	/** Feature count. */
 	dim: number;
 	/** `dim × classes`, row-major: `logits = features · weight + bias`. */
@@ -51,7 +51,7 @@ export interface StoredProbe {
 
 const headerSchema = z
 	.object({
-		layer: z.enum(encoderLayers),
+		layer: z.enum(featureLayers),
 		dim: z.number().int().min(1),
 		classes: z.array(z.string()).min(1),
 		dataset: z.string(),
@@ -184,11 +184,7 @@ export function writeProbeFile(file: string, probe: StoredProbe): void {
 	try {
 		writeFileDurably(file, encodeProbeFile(probe));
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new AppFailure(
-			code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',
-			`Cannot write the linear probe ${file}: ${(error as Error).message}`
-		);
+		throw writeFailure(error, `the linear probe ${path.basename(file)}`, path.dirname(file));
 	}
 }
 
@@ -210,7 +206,7 @@ export function readProbeFile(file: string): StoredProbe {
  * The probe as Grad-CAM's `class` target takes it: reading the encoder's raw `layer` features,
  * with the standardisation folded into its weights (see `foldStandardization`).
  */
-export function probeForCam(stored: StoredProbe): { probe: LinearProbe; layer: EncoderLayer } {
+export function probeForCam(stored: StoredProbe): { probe: LinearProbe; layer: FeatureLayer } {
 	const probe: LinearProbe = {
 		dim: stored.dim,
 		classes: stored.classes.length,
@@ -225,6 +221,6 @@ export function probeForCam(stored: StoredProbe): { probe: LinearProbe; layer: E
 }
 
 /** {@link readProbeFile} then {@link probeForCam}. */
-export function readProbeForCam(file: string): { probe: LinearProbe; layer: EncoderLayer } {
+export function readProbeForCam(file: string): { probe: LinearProbe; layer: FeatureLayer } {
 	return probeForCam(readProbeFile(file));
 }

@@ -1,8 +1,9 @@
 /** Which weights and which probe an Explain request means, resolved from the store. */
+import { correspondingLayer, type FeatureLayer } from '../../core/encoders/architecture';
 import type Database from 'better-sqlite3';
 import { AppFailure } from '../../core/api/errors';
+import { recipeOfRun } from '../../core/encoders/build';
 import type { EncoderRef } from '../../core/api/explain';
-import type { EncoderLayer } from '../../core/training/encoder-spec';
 import { findProbe } from '../store/evaluations';
 import { getRun, listCheckpoints } from '../store/runs';
 import type { EncoderSpec } from './explain-session';
@@ -16,7 +17,7 @@ export function resolveEncoders(
 	refs: readonly EncoderRef[],
 	dataset: string | null,
 	/** Probes that read a layer before the map's layer cannot explain it and are skipped. */
-	camLayer?: EncoderLayer
+	camLayer?: FeatureLayer
 ): EncoderSpec[] {
 	return refs.map(({ runId, randomInit }) => {
 		const run = getRun(db, runId);
@@ -30,6 +31,7 @@ export function resolveEncoders(
 				`Run "${run.name}" has no checkpoint yet: train it a little longer, or explain its random init.`
 			);
 		}
+		const recipe = recipeOfRun(run);
 		const probe =
 			dataset === null
 				? null
@@ -38,14 +40,17 @@ export function resolveEncoders(
 						randomInit,
 						checkpointStep: checkpoint?.step ?? null,
 						dataset,
-						...(camLayer ? { camLayer } : {})
+						...(camLayer ? { camLayer: correspondingLayer(recipe.architecture, camLayer) } : {})
 					});
 		return {
 			runId,
 			randomInit,
-			label: randomInit ? `${run.name} (random init)` : `${run.name} @ step ${checkpoint?.step}`,
-			model: run.config.model,
-			seed: run.config.seed,
+			label: randomInit
+				? `${run.name} (random init)`
+				: run.kind === 'imported'
+					? `${run.name} (imported)`
+					: `${run.name} @ step ${checkpoint?.step}`,
+			recipe,
 			checkpoint: checkpoint
 				? { path: checkpoint.path, sha256: checkpoint.sha256, step: checkpoint.step }
 				: null,

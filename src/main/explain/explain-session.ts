@@ -4,6 +4,8 @@
  * Grad-CAM, not a dataset decode and a checkpoint read. Maps are cached per (encoder, image,
  * layer, method, target, probe).
  */
+import { correspondingLayer, type FeatureLayer } from '../../core/encoders/architecture';
+import type { Encoder } from '../../core/encoders/encoder';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { AppFailure } from '../../core/api/errors';
@@ -27,7 +29,8 @@ import type {
 } from '../../core/api/explain';
 import type { BackendPreference } from '../../core/compute/backends';
 import { imageAt, type EvalDataset } from '../../core/evaluation/dataset';
-import { loadEncoder, writeCentreView } from '../../core/evaluation/features';
+import { writeCentreView } from '../../core/evaluation/features';
+import { buildEncoder, weightsKey, type EncoderRecipe } from '../../core/encoders/build';
 import type { LinearProbe } from '../../core/evaluation/linear-probe';
 import { channelActivation } from '../../core/explain/activations';
 import { mapToBytes } from '../../core/explain/colormap';
@@ -36,13 +39,10 @@ import { computeCam, scaleToUnit, upsampleBilinear } from '../../core/explain/gr
 import { deletionInsertion, spearman } from '../../core/explain/sanity';
 import { classMeanEmbedding, resolveTarget } from '../../core/explain/targets';
 import type { SourceImage } from '../../core/training/augment';
-import type { ModelPresetId } from '../../core/training/config';
-import { parameterCount } from '../../core/training/encoder-spec';
-import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
 import { activateBackend } from '../compute/activate-backend';
 import { datasetSeed, openEvalDataset } from '../evaluation/evaluate-job';
 import { readProbeForCam } from '../evaluation/probe-files';
-import { decodeRgb } from '../image-files';
+import { decodeRgb, uploadFormat } from '../image-files';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { runBatch } from './batch';
 import { LruMap } from './lru';
@@ -67,15 +67,15 @@ export interface EncoderSpec {
 	runId: number;
 	randomInit: boolean;
 	label: string;
-	model: ModelPresetId;
-	seed: number;
+	/** Architecture, normalisation and random-init seed. */
+	recipe: EncoderRecipe;
 	/** Null for the random-init encoder. */
 	checkpoint: { path: string; sha256: string; step: number } | null;
 	/** The newest linear probe of this encoder on the request's dataset, if any. */
 	probe: {
 		evaluationId: number;
 		path: string;
-		layer: EncoderLayer;
+		layer: FeatureLayer;
 		accuracy: number | null;
 	} | null;
 }
@@ -113,20 +113,25 @@ interface ResolvedImage {
 }
 
 /** The identity of an encoder's weights, for cache keys. */
-export function encoderKey(spec: Pick<EncoderSpec, 'model' | 'seed' | 'checkpoint'>): string {
-	return spec.checkpoint?.sha256 ?? `random-init:${spec.model}:${spec.seed}`;
+export function encoderKey(spec: Pick<EncoderSpec, 'recipe' | 'checkpoint'>): string {
+	return weightsKey(spec.recipe, spec.checkpoint);
+}
+
+/** The request's layer, or the one at the same depth in this encoder (conv5 ↔ layer4). */
+function layerFor(spec: EncoderSpec, layer: FeatureLayer): FeatureLayer {
+	return correspondingLayer(spec.recipe.architecture, layer);
 }
 
 /** The explainer worker's state; one per worker process. */
 export class ExplainSession {
 	private readonly datasets = new LruMap<string, EvalDataset>(2);
 	/** Weights of the last encoders, up to ~1 GiB of the backend's memory (4 alexnets). */
-	private readonly models = new LruMap<string, SmallAlexNet>(
+	private readonly models = new LruMap<string, Encoder>(
 		encoderCacheBytes,
 		(encoder) => encoder.dispose(),
-		(encoder) => 4 * parameterCount(encoder.spec)
+		(encoder) => 4 * encoder.weightCount()
 	);
-	private readonly probes = new LruMap<string, { probe: LinearProbe; layer: EncoderLayer }>(16);
+	private readonly probes = new LruMap<string, { probe: LinearProbe; layer: FeatureLayer }>(16);
 	private readonly maps = new LruMap<string, CachedMap>(512);
 	private readonly classMeans = new LruMap<string, Float32Array>(64);
 	private activeBackend: BackendPreference | null = null;
@@ -170,6 +175,7 @@ export class ExplainSession {
 			maps.push(result.map);
 			explained.push({
 				label: spec.label,
+				layer: layerFor(spec, params.layer),
 				runId: spec.runId,
 				randomInit: spec.randomInit,
 				map: mapToBytes(result.map),
@@ -285,10 +291,11 @@ export class ExplainSession {
 		const result = [];
 		for (const spec of encoders) {
 			const encoder = await this.encoder(spec);
+			const layer = layerFor(spec, params.layer);
 			const activation = await channelActivation(
 				encoder,
 				centreView(encoder, image.image),
-				params.layer,
+				layer,
 				params.channel,
 				displaySize
 			);
@@ -296,6 +303,7 @@ export class ExplainSession {
 				label: spec.label,
 				runId: spec.runId,
 				randomInit: spec.randomInit,
+				layer,
 				...activation
 			});
 		}
@@ -318,7 +326,7 @@ export class ExplainSession {
 				centreView(encoder, image.image),
 				dataset.train,
 				{
-					layer: params.layer,
+					layer: layerFor(spec, params.layer),
 					k: params.k,
 					maxGallery: params.maxGallery,
 					seed: datasetSeed,
@@ -372,11 +380,12 @@ export class ExplainSession {
 		const probeOverride = options.probe;
 		const withFaithfulness = options.faithfulness ?? true;
 		const probeSpec = probeOverride === undefined ? spec.probe : probeOverride;
+		const layer = layerFor(spec, params.layer);
 		const key = [
 			encoderKey(spec),
 			dataset.name,
 			image.key,
-			params.layer,
+			layer,
 			params.method,
 			JSON.stringify(params.target),
 			probeSpec?.evaluationId ?? 'no-probe'
@@ -391,7 +400,7 @@ export class ExplainSession {
 			encoder,
 			input,
 			probe: probe ? { probe: probe.probe, layer: probe.layer } : null,
-			camLayer: params.layer,
+			camLayer: layer,
 			trueClass: image.labelIndex,
 			classes: dataset.classes,
 			classMean: (classIndex: number) => this.classMean(spec, encoder, dataset, classIndex),
@@ -400,11 +409,11 @@ export class ExplainSession {
 		});
 		const cam = await computeCam(encoder, input, {
 			method: params.method,
-			layer: params.layer,
+			layer,
 			target: resolved.target
 		});
 		const faithfulness = withFaithfulness
-			? await deletionInsertion(encoder, input, cam, resolved.target)
+			? await deletionInsertion(encoder, input, cam, resolved.target, { layer })
 			: null;
 		const result: CachedMap = {
 			map: scaleToUnit(upsampleBilinear(cam.raw, cam.height, cam.width, displaySize)),
@@ -432,12 +441,11 @@ export class ExplainSession {
 		);
 	}
 
-	private async encoder(spec: EncoderSpec): Promise<SmallAlexNet> {
+	private async encoder(spec: EncoderSpec): Promise<Encoder> {
 		await this.backend();
 		return this.models.getOrCreate(encoderKey(spec), () =>
-			loadEncoder(
-				spec.model,
-				spec.seed,
+			buildEncoder(
+				spec.recipe,
 				spec.checkpoint
 					? readCheckpoint(spec.checkpoint.path, spec.checkpoint.sha256).tensors
 					: null
@@ -445,14 +453,14 @@ export class ExplainSession {
 		);
 	}
 
-	private probe(path: string): Promise<{ probe: LinearProbe; layer: EncoderLayer }> {
+	private probe(path: string): Promise<{ probe: LinearProbe; layer: FeatureLayer }> {
 		return this.probes.getOrCreate(path, () => readProbeForCam(path));
 	}
 
 	/** The mean embedding of a class's first training images (the class-mean target). */
 	private async classMean(
 		spec: EncoderSpec,
-		encoder: SmallAlexNet,
+		encoder: Encoder,
 		dataset: EvalDataset,
 		classIndex: number
 	): Promise<Float32Array> {
@@ -505,6 +513,12 @@ export class ExplainSession {
 
 /** An uploaded image's pixels as RGB; a clear failure for anything that is not an image. */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<SourceImage> {
+	if (uploadFormat(bytes) === null) {
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`Could not read ${JSON.stringify(name)} as an image: it is not a JPEG, PNG, WebP, GIF or TIFF file.`
+		);
+	}
 	try {
 		// Oriented as the user sees the photo; never larger than needed for a centre crop.
 		return await decodeRgb(bytes, uploadMaxSide, { orient: true });
@@ -517,8 +531,8 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Sour
 }
 
 /** The encoder's centre view of an image (its input, normalised). */
-function centreView(encoder: SmallAlexNet, image: SourceImage): Float32Array {
-	const size = encoder.spec.inputSize;
+function centreView(encoder: Encoder, image: SourceImage): Float32Array {
+	const size = encoder.inputSize;
 	const input = new Float32Array(size * size * 3);
 	writeCentreView(image, size, input, 0, new Uint8Array(size * size * 3));
 	return input;

@@ -4,18 +4,19 @@
  * gallery, layer) and kept in the on-disk feature cache, so every later query only runs the
  * query image and a cosine scan.
  */
+import { type FeatureLayer } from '../../core/encoders/architecture';
+import type { Encoder } from '../../core/encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { readAndDispose } from '../../core/compute/read';
 import type { LabelledSplit } from '../../core/evaluation/dataset';
 import { extractFeatures } from '../../core/evaluation/features';
-import type { EncoderLayer, SmallAlexNet } from '../../core/training/model';
 import { stratifiedIndices, stratifiedSubset } from '../evaluation/evaluate-job';
 import { cachedFeatures, splitHash } from '../evaluation/feature-cache';
 
 /** Options of {@link nearestNeighbours}. */
 export interface NeighbourOptions {
-	/** Features compared; conv blocks are averaged over H and W (`SmallAlexNet.forward`). */
-	layer: EncoderLayer;
+	/** Features compared; conv blocks are averaged over H and W (`Encoder.forward`). */
+	layer: FeatureLayer;
 	/** How many neighbours. */
 	k: number;
 	/** At most this many training images form the gallery: a stratified subset. */
@@ -60,12 +61,12 @@ export interface NeighbourResult {
  * has similarity 0 to everything.
  */
 export async function nearestNeighbours(
-	encoder: SmallAlexNet,
+	encoder: Encoder,
 	query: Float32Array,
 	gallery: LabelledSplit,
 	options: NeighbourOptions
 ): Promise<NeighbourResult> {
-	const size = encoder.spec.inputSize;
+	const size = encoder.inputSize;
 	if (query.length !== size * size * 3) {
 		throw new RangeError(
 			`The query should be ${size}×${size}×3 = ${size * size * 3} floats; it has ${query.length}.`

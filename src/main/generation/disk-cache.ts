@@ -1,16 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurably } from '../durable-file';
 import {
 	installPersistentCache,
 	type PersistentCache
 } from '../../core/generators/persistent-cache';
+import { installEncoderWeightsSource } from '../../core/generators/trained-encoders';
+import { pinnedEncoderWeights } from './pinned-encoders';
 
 /** The environment variable through which a parent process hands its cache folder to workers. */
 export const cacheDirVariable = 'NOISELAB_CACHE_DIR';
 
 /**
- * A {@link PersistentCache} in a folder. Writes go to a temporary name and are renamed, so
- * parallel workers never read half a file; any error just means "not cached".
+ * A {@link PersistentCache} in a folder. Writes are durable (temporary name, every byte, fsync,
+ * rename), so parallel workers never read half a file; any error just means "not cached".
  */
 export function diskCache(folder: string): PersistentCache {
 	const fileFor = (key: string) => {
@@ -28,20 +31,21 @@ export function diskCache(folder: string): PersistentCache {
 		},
 		write(key, value) {
 			try {
-				const file = fileFor(key);
-				fs.mkdirSync(path.dirname(file), { recursive: true });
-				const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-				fs.writeFileSync(temporary, value);
-				fs.renameSync(temporary, file);
+				writeFileDurably(fileFor(key), value);
 			} catch {
-				// A full or read-only disk only costs speed.
+				// A full or read-only disk only costs speed; nothing half-written is left behind.
 			}
 		}
 	};
 }
 
-/** Installs the disk cache named by NOISELAB_CACHE_DIR, if the parent set one. */
+/**
+ * Installs the disk cache named by NOISELAB_CACHE_DIR, if the parent set one, and the encoders
+ * pinned in it (see `pinned-encoders.ts`) as the source of trained generators' weights.
+ */
 export function installCacheFromEnvironment(): void {
 	const folder = process.env[cacheDirVariable];
-	if (folder) installPersistentCache(diskCache(folder));
+	if (!folder) return;
+	installPersistentCache(diskCache(folder));
+	installEncoderWeightsSource(pinnedEncoderWeights(folder));
 }

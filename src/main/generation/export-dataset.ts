@@ -4,10 +4,10 @@
  * its `manifest.json`; a rerun into the same folder skips complete images and redoes missing or
  * truncated ones, and a folder of another dataset is refused.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
 	AppFailure,
 	fail,
@@ -21,16 +21,22 @@ import {
 	imagePath,
 	imagesPerFolder,
 	layoutDescription,
+	manifestFileName,
+	partRange,
 	sameDataset,
+	shardName,
 	seedScheme,
 	type DatasetManifest,
 	type ImageFormat
 } from '../../core/generators/manifest';
 import { resolveConfig, type ConfigRequest } from '../../core/generators/registry';
 import { appInfo } from '../app-info';
+import { isDiskFull, writeFileDurably } from '../durable-file';
+import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
-import type { RenderJob, ThreadReply } from './thread-protocol';
+import { ThreadPool } from '../threads/pool';
+import type { RenderJob, RenderTask, RenderedImage } from './thread-protocol';
 
 /** What to export. */
 export interface ExportRequest extends ConfigRequest {
@@ -43,6 +49,11 @@ export interface ExportRequest extends ConfigRequest {
 	shards: boolean;
 	/** Worker threads; defaults to the number of cores. */
 	workers?: number;
+	/**
+	 * Render only part `index` (1-based) of `of` contiguous parts of the range (`partRange`),
+	 * with its own manifest (`manifest.part-I-of-N.json`); `mergeDatasetParts` joins them.
+	 */
+	part?: { index: number; of: number };
 }
 
 /** Progress of an export, reported a few times a second. */
@@ -77,7 +88,6 @@ export interface ExportOptions {
 	now?: () => Date;
 }
 
-const manifestName = 'manifest.json';
 const batchSize = 8;
 
 /** Runs an export to completion, cancellation or failure. Never throws. */
@@ -119,6 +129,14 @@ export function planExport(
 		);
 	}
 	const outDir = path.resolve(request.outDir);
+	let range = { startIndex: request.startIndex, count: request.count };
+	if (request.part) {
+		try {
+			range = partRange(request.startIndex, request.count, request.part.index, request.part.of);
+		} catch (error) {
+			return fail('INVALID_REQUEST', (error as Error).message);
+		}
+	}
 	const wanted: DatasetManifest = {
 		kind: 'noiselab-dataset',
 		manifestVersion: 1,
@@ -129,8 +147,8 @@ export function planExport(
 		size: config.size,
 		seed: request.seed,
 		seedScheme,
-		startIndex: request.startIndex,
-		count: request.count,
+		startIndex: range.startIndex,
+		count: range.count,
 		format: request.format,
 		quality: request.quality,
 		layout: layoutDescription,
@@ -138,9 +156,15 @@ export function planExport(
 		complete: false,
 		written: 0,
 		createdAt: now().toISOString(),
-		completedAt: null
+		completedAt: null,
+		part: request.part
+			? { ...request.part, datasetStartIndex: request.startIndex, datasetCount: request.count }
+			: null,
+		shardHashes: {}
 	};
-	const existing = readExistingDataset(outDir);
+	const destination = checkDestination(outDir);
+	if (!destination.ok) return destination;
+	const existing = readExistingDataset(outDir, wanted);
 	if (!existing.ok) return existing;
 	const previous = existing.value;
 	if (previous && !sameDataset(previous, wanted)) {
@@ -174,13 +198,13 @@ async function runExport(
 	report({
 		phase: 'scanning',
 		done: 0,
-		total: request.count,
+		total: manifest.count,
 		skipped: 0,
 		written: 0,
 		imagesPerSecond: 0,
 		etaSeconds: null
 	});
-	const range = Array.from({ length: request.count }, (_, k) => request.startIndex + k);
+	const range = Array.from({ length: manifest.count }, (_, k) => manifest.startIndex + k);
 	const missing = range.filter((index) => !hasCompleteImage(outDir, index, request.format));
 	removeStaleTemporaries(outDir);
 	const skipped = range.length - missing.length;
@@ -228,7 +252,7 @@ async function runExport(
 			imagesPerSecond: 0,
 			etaSeconds: null
 		});
-		writeShards(outDir, manifest);
+		manifest.shardHashes = writeShards(outDir, manifest);
 	}
 	const complete = totalWritten === manifest.count;
 	const final: DatasetManifest = {
@@ -248,41 +272,133 @@ async function runExport(
 	});
 }
 
-/** Reads the folder's manifest: null for an empty or new folder, an error for a foreign one. */
-function readExistingDataset(outDir: string): Result<DatasetManifest | null> {
-	if (!fs.existsSync(outDir)) return ok(null);
-	if (!fs.statSync(outDir).isDirectory())
-		return fail('FOLDER_CONFLICT', `${outDir} is a file, not a folder.`);
-	const entries = fs.readdirSync(outDir);
-	if (entries.length === 0) return ok(null);
-	if (!entries.includes(manifestName)) {
+/**
+ * Kernel filesystems (Linux `statfs` magic numbers) that hold no files of ours: /proc, /sys and
+ * their kin. Node's recursive mkdir spins forever under /proc, so they are refused up front.
+ */
+const virtualFilesystems = new Map<number, string>([
+	[0x9fa0, 'procfs'],
+	[0x62656572, 'sysfs'],
+	[0x64626720, 'debugfs'],
+	[0x74726163, 'tracefs'],
+	[0x73636673, 'securityfs'],
+	[0x27e0eb, 'cgroup'],
+	[0x63677270, 'cgroup2'],
+	[0x1cd1, 'devpts'],
+	[0xcafe4a11, 'bpf'],
+	[0x6165676c, 'pstore'],
+	[0x62656570, 'configfs'],
+	[0xde5e81e4, 'efivarfs'],
+	[0x42494e4d, 'binfmt_misc'],
+	[0x19800202, 'mqueue'],
+	[0x6e736673, 'nsfs']
+]);
+
+/**
+ * Checks, before anything is created, that the destination is (or can become) a folder on a
+ * real filesystem that this process may write: its nearest existing ancestor must be a writable
+ * folder on a disk, not a file and not a kernel filesystem such as /proc.
+ */
+function checkDestination(outDir: string): Result<null> {
+	let existing = outDir;
+	while (!fs.existsSync(existing) && path.dirname(existing) !== existing) {
+		existing = path.dirname(existing);
+	}
+	let stat: fs.Stats;
+	try {
+		stat = fs.statSync(existing);
+	} catch (error) {
+		return fail('IO_ERROR', `Cannot use ${outDir}: ${(error as Error).message}`);
+	}
+	if (!stat.isDirectory()) {
 		return fail(
 			'FOLDER_CONFLICT',
-			`${outDir} is not empty and holds no NoiseLab dataset (no ${manifestName}). Choose an empty or new folder.`
+			`${existing === outDir ? outDir : `${existing}, on the way to ${outDir},`} is a file, not a folder. Choose a folder.`
 		);
+	}
+	if (process.platform === 'linux') {
+		const kind = virtualFilesystems.get(fs.statfsSync(existing).type);
+		if (kind) {
+			return fail(
+				'INVALID_REQUEST',
+				`${outDir} is on ${kind}, a virtual filesystem of the kernel, not on a disk. Choose a folder on a disk, e.g. in your home folder.`
+			);
+		}
 	}
 	try {
-		return ok(
-			datasetManifestSchema.parse(
-				JSON.parse(fs.readFileSync(path.join(outDir, manifestName), 'utf8'))
-			)
+		fs.accessSync(existing, fs.constants.W_OK);
+	} catch {
+		return fail(
+			'IO_ERROR',
+			`Cannot write into ${existing}: permission denied. Choose a folder you can write to.`
 		);
-	} catch (error) {
+	}
+	return ok(null);
+}
+
+/**
+ * Reads the folder's manifest for `wanted` (the whole dataset's, or this part's): null for an
+ * empty or new folder, or one holding only other parts of the same dataset; an error for a
+ * folder of another dataset or of other files.
+ */
+function readExistingDataset(
+	outDir: string,
+	wanted: DatasetManifest
+): Result<DatasetManifest | null> {
+	if (!fs.existsSync(outDir)) return ok(null);
+	const entries = fs.readdirSync(outDir);
+	if (entries.length === 0) return ok(null);
+	const manifests = entries.filter((name) => isManifestName(name));
+	if (manifests.length === 0) {
 		return fail(
 			'FOLDER_CONFLICT',
-			`${path.join(outDir, manifestName)} is not a readable NoiseLab manifest (${(error as Error).message.split('\n')[0]}).`
+			`${outDir} is not empty and holds no NoiseLab dataset (no ${manifestFileName(null)}). Choose an empty or new folder.`
+		);
+	}
+	const own = manifestFileName(wanted.part);
+	let previous: DatasetManifest | null = null;
+	for (const name of manifests) {
+		const read = readManifest(path.join(outDir, name));
+		if (!read.ok) return fail('FOLDER_CONFLICT', read.error.message);
+		if (!sameDataset(read.value, wanted)) {
+			return fail(
+				'FOLDER_CONFLICT',
+				`${outDir} holds another dataset (${read.value.preset ?? read.value.generator.id}, ${read.value.size} px, seed ${read.value.seed}, ${read.value.format}). Choose an empty folder, or repeat that dataset's settings to resume it.`
+			);
+		}
+		if (name === own) previous = read.value;
+	}
+	return ok(previous);
+}
+
+/** Whether a file name is a dataset manifest (whole or part). */
+export function isManifestName(name: string): boolean {
+	return name === manifestFileName(null) || /^manifest\.part-\d{4,}-of-\d{4,}\.json$/.test(name);
+}
+
+/** Reads and validates a manifest file. */
+export function readManifest(file: string): Result<DatasetManifest> {
+	try {
+		return ok(datasetManifestSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8'))));
+	} catch {
+		// The parser's message would quote the file; say what it is not instead.
+		return fail(
+			'INVALID_REQUEST',
+			`${file} is not a readable NoiseLab manifest, so the folder holds something else. Choose an empty or new folder.`
 		);
 	}
 }
 
-/** Writes the manifest atomically, so a crash never leaves half a manifest. */
-function writeManifest(outDir: string, manifest: DatasetManifest): void {
-	const file = path.join(outDir, manifestName);
-	fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, '\t')}\n`);
-	fs.renameSync(`${file}.tmp`, file);
+/** Writes the manifest durably, so a crash or a full disk never leaves half a manifest. */
+export function writeManifest(outDir: string, manifest: DatasetManifest): void {
+	writeFileDurably(
+		path.join(outDir, manifestFileName(manifest.part)),
+		Buffer.from(`${JSON.stringify(manifest, null, '\t')}\n`)
+	);
 }
 
-function hasCompleteImage(outDir: string, index: number, format: ImageFormat): boolean {
+/** Whether image `index` exists under `outDir` and is complete (checks its first and last bytes). */
+export function hasCompleteImage(outDir: string, index: number, format: ImageFormat): boolean {
 	const file = path.join(outDir, imagePath(index, format));
 	let handle: number | undefined;
 	try {
@@ -321,8 +437,12 @@ function removeStaleTemporaries(outDir: string): void {
 	}
 }
 
-/** One WebDataset shard per sub-folder of 1000 images: `shards/shard-000000.tar`. */
-function writeShards(outDir: string, manifest: DatasetManifest): void {
+/**
+ * One WebDataset shard per sub-folder of 1000 images (`shards/shard-000000.tar`, named by the
+ * sub-folder, so parts never collide); returns their SHA-256 by file name.
+ */
+function writeShards(outDir: string, manifest: DatasetManifest): Record<string, string> {
+	const hashes: Record<string, string> = {};
 	const shardDir = path.join(outDir, 'shards');
 	fs.mkdirSync(shardDir, { recursive: true });
 	const end = manifest.startIndex + manifest.count;
@@ -344,86 +464,88 @@ function writeShards(outDir: string, manifest: DatasetManifest): void {
 				data: fs.readFileSync(file)
 			});
 		}
-		const target = path.join(
-			shardDir,
-			`shard-${String(first / imagesPerFolder).padStart(6, '0')}.tar`
-		);
-		fs.writeFileSync(`${target}.tmp`, packTar(entries));
-		fs.renameSync(`${target}.tmp`, target);
+		const name = shardName(first / imagesPerFolder);
+		const target = path.join(shardDir, name);
+		const bytes = packTar(entries);
+		writeFileDurably(target, bytes);
+		hashes[name] = crypto.createHash('sha256').update(bytes).digest('hex');
 	}
+	return hashes;
 }
 
-/** Renders `indices` on a pool of worker threads; resolves with the number written. */
-function renderInThreads(
+/** Renders `indices` on a pool of export threads; resolves with the number written. */
+async function renderInThreads(
 	job: RenderJob,
 	indices: readonly number[],
-	pool: {
+	options: {
 		threads: number;
 		threadFile: string;
 		signal: AbortSignal | undefined;
 		onWritten: (written: number, elapsedSeconds: number) => void;
 	}
 ): Promise<Result<number>> {
-	if (indices.length === 0) return Promise.resolve(ok(0));
+	if (indices.length === 0) return ok(0);
 	const started = performance.now();
+	// Tests hold an export after a known number of images instead of racing the machine.
+	const holdAt = failpoint('export.hold-after-images');
+	let pool: ThreadPool<RenderTask, null, RenderedImage>;
+	try {
+		pool = await ThreadPool.start({
+			file: options.threadFile,
+			size: options.threads,
+			label: 'export thread',
+			init: () => job
+		});
+	} catch (error) {
+		return { ok: false, error: toAppError(error) };
+	}
 	let next = 0;
 	let written = 0;
 	let failure: AppError | null = null;
 	let lastReport = 0;
-	const takeBatch = () => {
-		if (failure || pool.signal?.aborted || next >= indices.length) return null;
-		const batch = indices.slice(next, next + batchSize);
-		next += batch.length;
-		return batch;
-	};
-	const runThread = () =>
-		new Promise<void>((resolve) => {
-			const worker = new Worker(pool.threadFile);
-			const feed = () => {
-				const batch = takeBatch();
-				if (batch) worker.postMessage({ job, indices: batch });
-				else void worker.terminate().then(() => resolve());
-			};
-			worker.on('message', (reply: ThreadReply) => {
-				if (reply.kind === 'rendered') {
-					written++;
-					const elapsed = (performance.now() - started) / 1000;
-					if (elapsed - lastReport > 0.2 || written === indices.length) {
-						lastReport = elapsed;
-						pool.onWritten(written, elapsed);
-					}
-				} else if (reply.kind === 'batch-done') {
-					feed();
-				} else {
-					failure ??= reply.error;
-					feed();
-				}
-			});
-			worker.on('error', (error) => {
-				failure ??= {
-					code: 'WORKER_CRASHED',
-					message: `An export thread failed: ${error.message}`
-				};
-				resolve();
-			});
-			feed();
-		});
-	return Promise.all(Array.from({ length: pool.threads }, runThread)).then(() => {
-		if (failure) return { ok: false, error: failure };
-		if (pool.signal?.aborted) {
-			return fail(
-				'CANCELLED',
-				`Export cancelled after ${written} new images; run the same command again to resume.`
-			);
+	const onEvent = () => {
+		written++;
+		const elapsed = (performance.now() - started) / 1000;
+		if (elapsed - lastReport > 0.2 || written === indices.length || written === holdAt) {
+			lastReport = elapsed;
+			options.onWritten(written, elapsed);
 		}
-		return ok(written);
-	});
+	};
+	// One feeder per thread; cancellation and the first failure stop handing out batches.
+	const feed = async () => {
+		while (!failure && !options.signal?.aborted && next < indices.length) {
+			if (next === holdAt) {
+				await untilAborted(options.signal);
+				continue;
+			}
+			const batch = indices.slice(next, Math.min(next + batchSize, holdAt ?? Infinity));
+			next += batch.length;
+			try {
+				await pool.run(batch, { onEvent });
+			} catch (error) {
+				failure ??= toAppError(error);
+			}
+		}
+	};
+	try {
+		await Promise.all(Array.from({ length: pool.size }, feed));
+	} finally {
+		await pool.close();
+	}
+	if (failure) return { ok: false, error: failure };
+	if (options.signal?.aborted) {
+		return fail(
+			'CANCELLED',
+			`Export cancelled after ${written} new images; run the same command again to resume.`
+		);
+	}
+	return ok(written);
 }
 
 function ioError(error: unknown, outDir: string): AppError {
 	if (error instanceof AppFailure) return error.toError();
 	const code = (error as NodeJS.ErrnoException).code;
-	if (code === 'ENOSPC')
+	if (isDiskFull(error))
 		return { code: 'DISK_FULL', message: `The disk is full (writing into ${outDir}).` };
 	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
 		return { code: 'IO_ERROR', message: `Cannot write into ${outDir}: permission denied.` };

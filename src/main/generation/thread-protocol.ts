@@ -1,7 +1,6 @@
-import type { AppError } from '../../core/api/errors';
 import type { ImageFormat } from '../../core/generators/manifest';
 
-/** What an export job asks every thread to do, apart from the indices. */
+/** What every export thread is set up with: the dataset it renders, apart from the indices. */
 export interface RenderJob {
 	config: { preset?: string; generator?: string; params?: Record<string, unknown>; size?: number };
 	seed: number;
@@ -10,14 +9,11 @@ export interface RenderJob {
 	outDir: string;
 }
 
-/** A batch of images for one thread. */
-export interface RenderBatch {
-	job: RenderJob;
-	indices: number[];
-}
+/** A task of an export thread: the indices to render and write, in order. */
+export type RenderTask = number[];
 
-/** A thread's messages: one per written image, then the end of the batch or its failure. */
-export type ThreadReply =
-	| { kind: 'rendered'; index: number; bytes: number }
-	| { kind: 'batch-done' }
-	| { kind: 'failed'; error: AppError };
+/** The event an export thread emits for each image written. */
+export interface RenderedImage {
+	index: number;
+	bytes: number;
+}

@@ -3,9 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { fail } from '../../core/api/errors';
+import { maxUploadBytes } from '../../core/api/explain';
+import { formatMiB } from '../../core/format';
 import {
 	decodeWireMessage,
 	encodeWireMessage,
+	maxRequestBytes,
+	maxWireMessageBytes,
+	peekRequestId,
 	wireApiPath,
 	wireRequestSchema,
 	type WireServerMessage
@@ -23,6 +28,8 @@ export interface WebServerOptions {
 	context: AppContext;
 	/** The session token; a random one when omitted. */
 	token?: string;
+	/** Where to report a connection that failed (a protocol violation, a server-side error). */
+	log?: (line: string) => void;
 }
 
 /** A running web-mode server. */
@@ -45,11 +52,13 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * Serves the built renderer and the API over WebSocket. The API refuses connections without
  * the session token or from a foreign Origin, and every request is refused unless its Host
- * header names this server, which defeats DNS rebinding.
+ * header names this server, which defeats DNS rebinding. Nothing a client sends can throw out
+ * of a handler: every socket has an error listener, and parsing is guarded.
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
 	const token = options.token ?? crypto.randomBytes(24).toString('base64url');
 	const { context } = options;
+	const log = options.log ?? (() => undefined);
 	let allowedHosts = new Set<string>();
 
 	const server = http.createServer((request, response) => {
@@ -75,15 +84,28 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 				'cache-control': 'no-cache'
 			});
 			response.end(request.method === 'HEAD' ? undefined : file.body);
-		})();
+		})().catch((error: unknown) => {
+			log(`HTTP ${request.method ?? '?'} failed: ${(error as Error).message}`);
+			if (!response.headersSent) response.writeHead(500).end();
+			else response.destroy();
+		});
 	});
 
-	const sockets = new WebSocketServer({ noServer: true, maxPayload: 16 * 2 ** 20 });
+	const sockets = new WebSocketServer({ noServer: true, maxPayload: maxWireMessageBytes });
+	sockets.on('error', (error) => log(`WebSocket server error: ${error.message}`));
 	server.on('upgrade', (request, socket, head) => {
+		// Node hands an upgrade socket over without an error listener: a client that resets it
+		// (even one refused below) would otherwise raise an uncaught ECONNRESET.
+		socket.on('error', () => socket.destroy());
 		const refuse = (status: number, reason: string) => {
 			socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 		};
-		const url = new URL(request.url ?? '/', 'http://placeholder');
+		let url: URL;
+		try {
+			url = new URL(request.url ?? '/', 'http://placeholder');
+		} catch {
+			return refuse(400, 'Bad Request');
+		}
 		const host = request.headers.host ?? '';
 		const origin = request.headers.origin;
 		if (url.pathname !== wireApiPath) return refuse(404, 'Not Found');
@@ -93,11 +115,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 			return refuse(403, 'Forbidden');
 		}
 		if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized');
-		sockets.handleUpgrade(request, socket, head, (ws) => serveConnection(ws, context));
+		sockets.handleUpgrade(request, socket, head, (ws) => serveConnection(ws, context, log));
 	});
 
 	await new Promise<void>((resolve, reject) => {
-		server.once('error', (error: NodeJS.ErrnoException) => {
+		const refused = (error: NodeJS.ErrnoException) => {
 			reject(
 				new Error(
 					error.code === 'EADDRINUSE'
@@ -105,8 +127,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 						: `Cannot listen on ${options.host}:${options.port}: ${error.message}`
 				)
 			);
+		};
+		server.once('error', refused);
+		server.listen(options.port, options.host, () => {
+			server.off('error', refused);
+			// Once listening, a failure to accept one connection (too many open files) is logged.
+			server.on('error', (error) => log(`Web server error: ${error.message}`));
+			resolve();
 		});
-		server.listen(options.port, options.host, resolve);
 	});
 	const { port } = server.address() as AddressInfo;
 	const hostForUrl =
@@ -144,17 +172,48 @@ function toBytes(data: WebSocket.RawData): Uint8Array {
 	return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
 }
 
-function serveConnection(ws: WebSocket, context: AppContext): void {
+function serveConnection(ws: WebSocket, context: AppContext, log: (line: string) => void): void {
 	const send = (message: WireServerMessage) => {
-		if (ws.readyState === ws.OPEN) ws.send(encodeWireMessage(message));
+		if (ws.readyState !== ws.OPEN) return;
+		let encoded: string | Uint8Array;
+		try {
+			encoded = encodeWireMessage(message);
+		} catch (error) {
+			log(`Cannot encode a message for the browser: ${(error as Error).message}`);
+			if (message.kind !== 'response') return;
+			encoded = encodeWireMessage({
+				kind: 'response',
+				id: message.id,
+				result: fail('INTERNAL', 'The answer could not be encoded for the connection.')
+			});
+		}
+		ws.send(encoded);
 	};
 	const unsubscribe = context.events.subscribe((event) => send({ kind: 'event', event }));
 	ws.on('close', unsubscribe);
+	// A protocol violation (bad frame, invalid UTF-8, a message over maxWireMessageBytes) arrives
+	// here after `ws` has closed the connection with the matching status code.
+	ws.on('error', (error: NodeJS.ErrnoException) =>
+		log(`Closed an API connection: ${error.message} (${error.code ?? 'error'}).`)
+	);
 	ws.on('message', (data, isBinary) => {
 		void (async () => {
+			const bytes = toBytes(data);
+			const size = bytes.byteLength;
+			if (size > maxRequestBytes) {
+				send({
+					kind: 'response',
+					id: peekRequestId(isBinary ? bytes : new TextDecoder().decode(bytes.subarray(0, 64))),
+					result: fail(
+						'TOO_LARGE',
+						`The request is ${formatMiB(size)}; a request may be at most ${formatMiB(maxRequestBytes)} (an uploaded image at most ${formatMiB(maxUploadBytes)}).`
+					)
+				});
+				return;
+			}
 			let raw: unknown;
 			try {
-				raw = decodeWireMessage(isBinary ? toBytes(data) : data.toString());
+				raw = decodeWireMessage(isBinary ? bytes : new TextDecoder().decode(bytes));
 			} catch {
 				raw = undefined;
 			}
@@ -174,6 +233,6 @@ function serveConnection(ws: WebSocket, context: AppContext): void {
 			}
 			const { id, method, params } = request.data;
 			send({ kind: 'response', id, result: await context.dispatch(method, params) });
-		})();
+		})().catch((error: unknown) => log(`An API message failed: ${(error as Error).message}`));
 	});
 }

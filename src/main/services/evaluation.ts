@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { AppFailure, toAppError } from '../../core/api/errors';
-import type { ModelPresetId } from '../../core/training/config';
+import type { EncoderRecipe } from '../../core/encoders/build';
 import type {
 	EvalDatasetInfo,
 	EvaluateParams,
@@ -15,6 +15,8 @@ import type {
 } from '../../core/api/evaluation';
 import type { BackendPreference } from '../../core/compute/backends';
 import { structuredTasks } from '../../core/evaluation/structured-tasks';
+import { correspondingLayer, layersOf } from '../../core/encoders/architecture';
+import { recipeOfRun } from '../../core/encoders/build';
 import type { EventBus } from '../events';
 import type { EncoderToEvaluate, EvaluateEvent } from '../evaluation/evaluate-job';
 import { structuredTaskSize } from '../evaluation/evaluate-job';
@@ -42,8 +44,8 @@ interface RunningGroup {
 export interface EvaluationServiceOptions {
 	/** Decoded datasets are cached here (`<data>/cache/datasets`). */
 	cacheDir: string;
-	/** The backend for encoders of `model`: Settings' preference, `auto` measured per model. */
-	backendFor: (model: ModelPresetId) => Promise<BackendPreference>;
+	/** The backend for an encoder: Settings' preference, `auto` measured per model preset. */
+	backendFor: (recipe: EncoderRecipe) => Promise<BackendPreference>;
 }
 
 /** The Evaluate area's service layer. */
@@ -150,12 +152,22 @@ export class EvaluationService {
 			encoders.push({ role: 'real', run: this.requireRun(params.realRunId), trained: true });
 		}
 		const groupId = crypto.randomUUID();
+		// The paper's fc6 for SmallAlexNet, avgpool for a ResNet-50, unless the request names one;
+		// each encoder reads that layer or its equivalent (fc6 ↔ avgpool) in its architecture.
+		const requested = params.layer ?? layersOf(recipeOfRun(run).architecture).probe;
 		const planned = encoders.map(({ role, run: owner, trained }) => {
 			const checkpoint = trained ? latestCheckpoint(db, owner) : null;
-			return { role, owner, checkpoint };
+			const recipe = recipeOfRun(owner);
+			return {
+				role,
+				owner,
+				checkpoint,
+				recipe,
+				layer: correspondingLayer(recipe.architecture, requested)
+			};
 		});
 		const evaluations = db.transaction(() =>
-			planned.map(({ role, owner, checkpoint }) =>
+			planned.map(({ role, owner, checkpoint, layer }) =>
 				createEvaluation(db, {
 					groupId,
 					runId: owner.id,
@@ -163,23 +175,25 @@ export class EvaluationService {
 					checkpointStep: checkpoint?.step ?? null,
 					dataset: params.dataset,
 					protocol: params.protocol,
-					layer: params.layer,
-					config: params
+					layer,
+					config: { ...params, layer: requested }
 				})
 			)
 		)();
-		const jobEncoders: EncoderToEvaluate[] = planned.map(({ role, owner, checkpoint }, index) => {
-			const evaluationId = (evaluations[index] as EvaluationRecord).id;
-			return {
-				evaluationId,
-				role,
-				model: owner.config.model,
-				seed: owner.config.seed,
-				checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null,
-				// In the folder of the run whose encoder it reads: deleting that run removes it too.
-				probePath: params.protocol === 'linear' ? probeFilePath(owner.folder, evaluationId) : null
-			};
-		});
+		const jobEncoders: EncoderToEvaluate[] = planned.map(
+			({ role, owner, checkpoint, recipe, layer }, index) => {
+				const evaluationId = (evaluations[index] as EvaluationRecord).id;
+				return {
+					evaluationId,
+					role,
+					recipe,
+					layer,
+					checkpoint: checkpoint ? { path: checkpoint.path, sha256: checkpoint.sha256 } : null,
+					// In the folder of the run whose encoder it reads: deleting that run removes it too.
+					probePath: params.protocol === 'linear' ? probeFilePath(owner.folder, evaluationId) : null
+				};
+			}
+		);
 		for (const evaluation of evaluations) this.events.emit('evaluations.changed', evaluation);
 
 		const controller = new AbortController();
@@ -191,7 +205,7 @@ export class EvaluationService {
 		const group: RunningGroup = { controller, ended: Promise.resolve() };
 		this.groups.set(groupId, group);
 		group.ended = this.options
-			.backendFor((jobEncoders[0] as EncoderToEvaluate).model)
+			.backendFor((jobEncoders[0] as EncoderToEvaluate).recipe)
 			.then((backend) =>
 				worker.run(
 					'evaluate',

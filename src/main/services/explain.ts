@@ -3,12 +3,12 @@
  * long-lived explainer worker whose session caches datasets, encoders and maps between requests.
  * Requests run one at a time, in order; the worker stops after a few idle minutes.
  */
+import { type FeatureLayer } from '../../core/encoders/architecture';
 import { AppFailure } from '../../core/api/errors';
-import type { ModelPresetId } from '../../core/training/config';
+import type { EncoderRecipe } from '../../core/encoders/build';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import type { EncoderRef } from '../../core/api/explain';
 import type { BackendPreference } from '../../core/compute/backends';
-import type { EncoderLayer } from '../../core/training/encoder-spec';
 import type { EventBus } from '../events';
 import { resolveEncoders } from '../explain/encoders';
 import type { Store } from '../store/database';
@@ -42,8 +42,8 @@ export class ExplainService {
 			cacheDir: string;
 			/** Feature arrays of neighbour galleries. */
 			featureDir: string;
-			/** The backend for encoders of `model`: Settings' preference, `auto` measured per model. */
-			backendFor: (model: ModelPresetId) => Promise<BackendPreference>;
+			/** The backend for an encoder: Settings' preference, `auto` measured per model preset. */
+			backendFor: (recipe: EncoderRecipe | null) => Promise<BackendPreference>;
 		}
 	) {}
 
@@ -94,7 +94,7 @@ export class ExplainService {
 		params: unknown,
 		refs: readonly EncoderRef[],
 		dataset: string | null,
-		camLayer?: EncoderLayer
+		camLayer?: FeatureLayer
 	): Promise<ExplainerTasks[K]['output']> {
 		const next = this.queue.then(() => this.run(task, params, refs, dataset, camLayer));
 		this.queue = next.catch(() => undefined);
@@ -106,11 +106,11 @@ export class ExplainService {
 		params: unknown,
 		refs: readonly EncoderRef[],
 		dataset: string | null,
-		camLayer: EncoderLayer | undefined
+		camLayer: FeatureLayer | undefined
 	): Promise<ExplainerTasks[K]['output']> {
 		const encoders = resolveEncoders(this.store().db, refs, dataset, camLayer);
 		const settings: SessionSettings = {
-			backend: await this.options.backendFor(encoders[0]?.model ?? 'tiny'),
+			backend: await this.options.backendFor(encoders[0]?.recipe ?? null),
 			cacheDir: this.options.cacheDir,
 			featureDir: this.options.featureDir
 		};

@@ -28,6 +28,7 @@ import {
 import { deletePreset, listPresets, renamePreset, savePreset } from '../store/presets';
 import type { GeneratorTasks } from '../workers/entries/generator';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
+import type { TrainedEncoders } from './trained-encoders';
 
 type GeneratorConfig = z.output<typeof generatorConfigSchema>;
 
@@ -51,7 +52,9 @@ export class GeneratorService {
 	constructor(
 		private readonly workers: WorkerFactory,
 		private readonly store: () => Store,
-		private readonly events: EventBus
+		private readonly events: EventBus,
+		/** Pins the trained encoders that configurations name, before any worker sees them. */
+		private readonly encoders: TrainedEncoders
 	) {}
 
 	/** Marks exports that a previous session left running as cancelled. */
@@ -81,6 +84,7 @@ export class GeneratorService {
 	): Promise<ApiResult<'generators.preview'>> {
 		const started = performance.now();
 		const { progressiveId } = request;
+		const config = this.encoders.pin(request.config);
 		// Stream images only once a grid turns out to be slow (streamAfterMs): a fast grid arrives whole.
 		const onProgress =
 			progressiveId === undefined
@@ -93,7 +97,7 @@ export class GeneratorService {
 		const images = await this.inStream(request.stream, (worker, signal) =>
 			worker.run(
 				'preview',
-				{ ...flatten(request.config), seed: request.seed, indices: request.indices },
+				{ ...flatten(config), seed: request.seed, indices: request.indices },
 				{ signal, ...(onProgress ? { onProgress } : {}) }
 			)
 		);
@@ -104,10 +108,11 @@ export class GeneratorService {
 	diagnostics(
 		request: ApiParsedParams<'generators.diagnostics'>
 	): Promise<ApiResult<'generators.diagnostics'>> {
+		const config = this.encoders.pin(request.config);
 		return this.inStream(request.stream, (worker, signal) =>
 			worker.run(
 				'diagnostics',
-				{ ...flatten(request.config), seed: request.seed, count: request.count },
+				{ ...flatten(config), seed: request.seed, count: request.count },
 				{ signal }
 			)
 		);
@@ -118,9 +123,12 @@ export class GeneratorService {
 		return listPresets(this.store().db);
 	}
 
-	/** Saves a preset after checking its params against the generator's schema. */
+	/**
+	 * Saves a preset after checking its params against the generator's schema; an encoder it
+	 * names is saved pinned to its current checkpoint, so the preset keeps drawing the same images.
+	 */
 	savePreset(request: ApiParsedParams<'presets.save'>): UserPreset {
-		const resolved = resolveConfig(request);
+		const resolved = resolveConfig(this.encoders.pin(request));
 		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 		const saved = savePreset(this.store().db, {
 			...request,
@@ -145,6 +153,11 @@ export class GeneratorService {
 		return { deleted };
 	}
 
+	/** What a configuration needs before it can generate (a trained encoder), and whether it is there. */
+	requirements(config: GeneratorConfig): ApiResult<'generators.requirements'> {
+		return this.encoders.requirements(config);
+	}
+
 	/** Exported datasets. */
 	listDatasets(): ApiResult<'datasets.list'> {
 		return listDatasets(this.store().db);
@@ -159,7 +172,7 @@ export class GeneratorService {
 			);
 		}
 		const exportRequest: ExportRequest = {
-			...flatten(request.config),
+			...flatten(this.encoders.pin(request.config)),
 			seed: request.seed,
 			count: request.count,
 			startIndex: 0,

@@ -4,40 +4,85 @@ import type { Result } from '../../core/api/errors';
 import { selectBackend, type BackendPreference } from '../../core/compute/backends';
 import { appInfo, nodeVersionSatisfies } from '../app-info';
 import type { ProbeOutcome } from '../compute/backend-monitor';
+import { describeOwner, type FolderOwner } from '../data-folder-lock';
 import type { DataDir } from '../paths';
 import { databaseFileName, latestSchemaVersion, type Store } from '../store/database';
 import path from 'node:path';
 
-/** The database section of the doctor report. */
-export function describeDatabase(dataDir: DataDir, store: Result<Store>): DatabaseStatus {
+/**
+ * The database section of the doctor report: its schema and journal, whether SQLite finds it
+ * intact (`PRAGMA quick_check`), and which process owns the data folder.
+ */
+export function describeDatabase(
+	dataDir: DataDir,
+	store: Result<Store>,
+	owner: FolderOwner | null = null
+): DatabaseStatus {
 	const latest = latestSchemaVersion();
+	const file = path.join(dataDir.path, databaseFileName);
+	const ownedBy = owner ? `; in use by ${describeOwner(owner)}` : '';
 	if (!store.ok) {
+		// A read-only look at a folder where NoiseLab never ran: nothing is wrong yet.
+		const notYet = store.error.code === 'NOT_FOUND';
 		return {
-			path: path.join(dataDir.path, databaseFileName),
+			path: file,
+			status: notYet ? 'ok' : 'error',
+			schemaVersion: null,
+			latestSchemaVersion: latest,
+			journalMode: null,
+			message: notYet
+				? `not created yet (NoiseLab creates it when it first starts here)`
+				: store.error.message
+		};
+	}
+	const { db } = store.value;
+	try {
+		const version = db.pragma('user_version', { simple: true }) as number;
+		const journalMode = db.pragma('journal_mode', { simple: true }) as string;
+		const problems = (db.pragma('quick_check') as { quick_check: string }[])
+			.map((row) => row.quick_check)
+			.filter((line) => line !== 'ok');
+		if (problems.length > 0) {
+			return {
+				path: store.value.path,
+				status: 'error',
+				schemaVersion: version,
+				latestSchemaVersion: latest,
+				journalMode,
+				message: damaged(store.value.path, problems.slice(0, 3).join('; '))
+			};
+		}
+		return {
+			path: store.value.path,
+			status: 'ok',
+			schemaVersion: version,
+			latestSchemaVersion: latest,
+			journalMode,
+			message: `schema ${version} of ${latest}, ${journalMode.toUpperCase()} journal, integrity ok${ownedBy}`
+		};
+	} catch (error) {
+		// A damaged file often fails the check itself (SQLITE_CORRUPT, "file is not a database").
+		return {
+			path: store.value.path,
 			status: 'error',
 			schemaVersion: null,
 			latestSchemaVersion: latest,
 			journalMode: null,
-			message: store.error.message
+			message: damaged(store.value.path, (error as Error).message)
 		};
 	}
-	const { db } = store.value;
-	const version = db.pragma('user_version', { simple: true }) as number;
-	const journalMode = db.pragma('journal_mode', { simple: true }) as string;
-	return {
-		path: store.value.path,
-		status: 'ok',
-		schemaVersion: version,
-		latestSchemaVersion: latest,
-		journalMode,
-		message: `schema ${version} of ${latest}, ${journalMode.toUpperCase()} journal`
-	};
+}
+
+function damaged(file: string, finding: string): string {
+	return `The database ${file} is damaged (SQLite's quick_check: ${finding}). Stop NoiseLab, keep a copy of the file, and restore it from a backup, or move it aside to start afresh (run folders under runs/ keep their checkpoints).`;
 }
 
 /** Everything the doctor report needs that the caller already holds. */
 export interface DoctorInputs {
 	dataDir: DataDir;
 	store: Result<Store>;
+	/** The process that owns the data folder, if one does. */
+	owner: FolderOwner | null;
 	probe: ProbeOutcome;
 	preference: BackendPreference;
 	electronVersion: string | null;
@@ -60,7 +105,7 @@ export function buildDoctorReport(inputs: DoctorInputs): DoctorReport {
 			memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10
 		},
 		dataDir: inputs.dataDir,
-		database: describeDatabase(inputs.dataDir, inputs.store),
+		database: describeDatabase(inputs.dataDir, inputs.store, inputs.owner),
 		workers: probe.workerError
 			? { ok: false, detail: probe.workerError.message }
 			: { ok: true, detail: 'a worker process started, answered and stopped' },

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppFailure, toAppError, type Result } from '../../core/api/errors';
+import { AppFailure, toAppError, type AppError, type Result } from '../../core/api/errors';
 import {
 	resumableStatuses,
 	type RunDetail,
@@ -17,6 +17,7 @@ import type { BackendPreference } from '../../core/compute/backends';
 import { resolveConfig } from '../../core/generators/registry';
 import type { TrainConfig } from '../../core/training/config';
 import type { BackendChoice } from '../compute/backend-monitor';
+import { isDiskFull } from '../durable-file';
 import type { EventBus } from '../events';
 import type { Store } from '../store/database';
 import {
@@ -38,9 +39,12 @@ import {
 	updateRun,
 	type StoredRun
 } from '../store/runs';
+import type { BundleReaderTasks } from '../workers/entries/bundle-reader';
 import type { TrainerTasks } from '../workers/entries/trainer';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
+import type { RunBundle } from '../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../training/run-bundle';
+import type { TrainedEncoders } from './trained-encoders';
 import type { TrainEvent, TrainOutcome } from '../training/train-loop';
 
 /** A training session in progress. */
@@ -51,12 +55,17 @@ interface Session {
 	controller: AbortController;
 	/** Why the caller stopped it, if it did. */
 	intent: 'pause' | 'cancel' | null;
+	/** Why the service stopped it: recording its progress failed (e.g. the disk is full). */
+	failure: AppError | null;
 	sessionId: number | null;
 	/** The step the session started from, and the latest one it reported. */
 	startStep: number;
 	step: number;
 	ended: Promise<void>;
 }
+
+/** Reading the largest bundle the limits allow (2 GiB) takes seconds; this is for a stuck disk. */
+const bundleReadTimeoutMs = 10 * 60_000;
 
 /** A cancel may land mid-step and is followed by a checkpoint, which for the paper's model is ~0.5 GB. */
 const stopGraceMs = 10 * 60_000;
@@ -66,6 +75,8 @@ export interface TrainingServiceOptions {
 	runsDir: string;
 	/** The backend preference from Settings, applied to runs that say `auto`. */
 	preference: () => BackendPreference;
+	/** The replicas from Settings, for runs that do not choose (null: automatic). */
+	replicas?: () => number | null;
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
@@ -79,6 +90,8 @@ export interface TrainingServiceOptions {
 		batch: number,
 		onMeasure: (message: string) => void
 	) => Promise<BackendChoice>;
+	/** Pins generator sources that name a trained encoder (feature_vis-dead_leaves). */
+	encoders?: TrainedEncoders;
 }
 
 /** The Training lab's service layer. */
@@ -111,10 +124,12 @@ export class TrainingService {
 		};
 	}
 
-	/** Creates a run and starts its first session. */
+	/** Creates a run and starts its first session; a request that cannot train creates nothing. */
 	start(request: { name?: string | undefined; config: TrainConfig }): RunRecord {
 		this.assertIdle();
-		const { config } = request;
+		// The run records the pinned encoder checkpoint, never `newest:…`.
+		const config = this.pinEncoders(request.config);
+		validateSource(config);
 		const run = createRun(
 			this.store().db,
 			{
@@ -125,7 +140,7 @@ export class TrainingService {
 			},
 			(id) => path.join(this.options.runsDir, `run-${id}`)
 		);
-		this.launch(run, null);
+		this.launchOrFail(run, null);
 		this.events.emit('runs.changed', publicRecord(run));
 		return publicRecord(run);
 	}
@@ -151,14 +166,25 @@ export class TrainingService {
 			);
 		}
 		this.assertIdle();
+		// Everything that can refuse the request is checked before the run's state changes.
+		validateSource(run.config);
+		// Its generator's encoder may have left the cache: pin it again from its run.
+		this.pinEncoders(run.config);
 		const db = this.store().db;
-		const checkpoint = listCheckpoints(db, id)
+		const recorded = listCheckpoints(db, id);
+		const checkpoint = [...recorded]
 			.reverse()
 			.find((candidate) => fileHasSize(candidate.path, candidate.bytes));
+		if (!checkpoint && recorded.length > 0) {
+			throw new AppFailure(
+				'NOT_FOUND',
+				`None of the checkpoints of run "${run.name}" is on disk any more (the newest was ${recorded.at(-1)?.path}); resuming would start it over from step 0 and drop its history. Restore the run's folder, or start a new run with the same settings.`
+			);
+		}
 		const from = checkpoint?.step ?? 0;
 		rewindRun(db, id, from);
 		const resumed = setRunStatus(db, id, 'running') as StoredRun;
-		this.launch(
+		this.launchOrFail(
 			resumed,
 			checkpoint
 				? { path: checkpoint.path, sha256: checkpoint.sha256, step: checkpoint.step }
@@ -204,26 +230,46 @@ export class TrainingService {
 		return { deleted };
 	}
 
-	/** Writes a run into one bundle file (an absolute path). */
-	exportBundle(id: number, file: string): { path: string; bytes: number } {
+	/** Writes a run into one bundle file (an absolute path); see {@link exportRunBundle}. */
+	exportBundle(id: number, file: string, overwrite = false): { path: string; bytes: number } {
 		if (!path.isAbsolute(file)) {
 			throw new AppFailure(
 				'INVALID_REQUEST',
 				`Give an absolute file path; got ${JSON.stringify(file)}.`
 			);
 		}
-		return exportRunBundle(this.store().db, id, file);
+		return exportRunBundle(this.store().db, id, file, overwrite);
 	}
 
-	/** Adds the run of a bundle file as a new run. */
-	importBundle(file: string): RunRecord {
-		const run = importRunBundle(this.store().db, file, this.options.runsDir);
+	/**
+	 * Adds the run of a bundle file as a new run. The file is read and checked in a worker
+	 * process (it may be huge, hostile or damaged); only a bundle that passed every check is
+	 * written into the store and the runs folder.
+	 */
+	async importBundle(file: string): Promise<RunRecord> {
+		if (!path.isAbsolute(file)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`Give an absolute file path; got ${JSON.stringify(file)}.`
+			);
+		}
+		const worker = this.workers.start<BundleReaderTasks>('bundle-reader');
+		let bundle: RunBundle;
+		try {
+			const read = await worker.run('read', { path: file }, { timeoutMs: bundleReadTimeoutMs });
+			if (!read.ok) throw new AppFailure(read.error.code, read.error.message);
+			bundle = read.value;
+		} finally {
+			worker.stop();
+		}
+		const run = importRunBundle(this.store().db, bundle, this.options.runsDir, file);
 		this.events.emit('runs.changed', run);
 		return run;
 	}
 
 	/** Measures a configuration in a worker of its own. */
-	async estimate(config: TrainConfig): Promise<RunEstimate> {
+	async estimate(request: TrainConfig): Promise<RunEstimate> {
+		const config = this.pinEncoders(request);
 		validateSource(config);
 		const choice = await this.chooseBackend(config, () => undefined);
 		const worker = this.workers.start<TrainerTasks>('trainer');
@@ -233,6 +279,7 @@ export class TrainingService {
 				{
 					config,
 					backend: choice.backend,
+					replicas: this.replicasFor(config),
 					...(this.options.dataThreads === undefined
 						? {}
 						: { dataThreads: this.options.dataThreads })
@@ -263,11 +310,28 @@ export class TrainingService {
 		this.session?.worker.stop();
 	}
 
+	/**
+	 * Starts a session of a run already marked `running`; if that fails, the run is marked
+	 * `failed` with the reason rather than left `running` with nothing training it.
+	 */
+	private launchOrFail(
+		run: StoredRun,
+		resumeFrom: { path: string; sha256: string; step: number } | null
+	): void {
+		try {
+			this.launch(run, resumeFrom);
+		} catch (error) {
+			if (this.session?.runId === run.id) this.session = null;
+			const failure = toAppError(error);
+			this.changeStatus(run.id, 'failed', `Could not start training: ${failure.message}`);
+			throw new AppFailure(failure.code, failure.message);
+		}
+	}
+
 	private launch(
 		run: StoredRun,
 		resumeFrom: { path: string; sha256: string; step: number } | null
 	): void {
-		validateSource(run.config);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		const controller = new AbortController();
 		const session: Session = {
@@ -276,6 +340,7 @@ export class TrainingService {
 			worker,
 			controller,
 			intent: null,
+			failure: null,
 			sessionId: null,
 			startStep: resumeFrom?.step ?? 0,
 			step: resumeFrom?.step ?? 0,
@@ -310,6 +375,7 @@ export class TrainingService {
 				config: run.config,
 				backend: choice.backend,
 				backendReason: choice.reason,
+				replicas: this.replicasFor(run.config),
 				folder: run.folder,
 				resumeFrom,
 				appVersion: this.options.appVersion,
@@ -323,8 +389,29 @@ export class TrainingService {
 		);
 	}
 
+	/**
+	 * Records a progress event. If the store cannot take it (a full disk refuses SQLite too),
+	 * the session is stopped and the run fails with the reason, rather than training on unrecorded.
+	 */
 	private record(session: Session, event: TrainEvent): void {
-		if (this.closed) return;
+		if (this.closed || session.failure) return;
+		try {
+			this.recordEvent(session, event);
+		} catch (error) {
+			session.failure = isDiskFull(error)
+				? {
+						code: 'DISK_FULL',
+						message: `The disk holding the database is full: cannot record the progress of step ${session.step}.`
+					}
+				: {
+						code: 'IO_ERROR',
+						message: `Cannot record the run's progress: ${toAppError(error).message}`
+					};
+			session.controller.abort();
+		}
+	}
+
+	private recordEvent(session: Session, event: TrainEvent): void {
 		const db = this.store().db;
 		switch (event.kind) {
 			case 'started':
@@ -332,6 +419,7 @@ export class TrainingService {
 					backend: event.backend,
 					backendReason: event.backendReason,
 					adapter: event.adapter,
+					replicas: event.replicas,
 					startStep: event.startStep,
 					parameterCount: event.parameterCount,
 					sourceLabel: event.sourceLabel
@@ -377,7 +465,10 @@ export class TrainingService {
 		if (this.closed) return;
 		let status: RunStatus;
 		let error: string | null = null;
-		if (result.ok) {
+		if (session.failure) {
+			status = 'failed';
+			error = session.failure.message;
+		} else if (result.ok) {
 			const { outcome, message } = result.value;
 			status =
 				outcome === 'completed'
@@ -397,15 +488,13 @@ export class TrainingService {
 			status = 'failed';
 			error = result.error.message;
 		}
+		const outcome = session.failure?.code ?? (result.ok ? result.value.outcome : result.error.code);
 		const db = this.store().db;
-		if (session.sessionId !== null) {
-			endRunSession(
-				db,
-				session.sessionId,
-				session.step,
-				result.ok ? result.value.outcome : result.error.code
-			);
+		if (outcome === 'DISK_FULL') {
+			const kept = listCheckpoints(db, session.runId).at(-1);
+			error = `${error} ${kept ? `Its checkpoint of step ${kept.step} is intact: free some space, then resume the run and it continues from there.` : 'Free some space, then resume the run.'}`;
 		}
+		if (session.sessionId !== null) endRunSession(db, session.sessionId, session.step, outcome);
 		this.changeStatus(session.runId, status, error);
 		// A lost GPU device is usually a driver reset: a session that trained resumes once by
 		// itself, in a fresh worker with a fresh device; one that lost it again without
@@ -463,6 +552,15 @@ export class TrainingService {
 		return this.options.choose
 			? this.options.choose(preference, config.model, config.batch, onMeasure)
 			: Promise.resolve({ backend: preference, reason: null });
+	}
+
+	private pinEncoders(config: TrainConfig): TrainConfig {
+		return this.options.encoders?.pinTrainConfig(config) ?? config;
+	}
+
+	/** The run's own replicas (pinned by its first session), else Settings'. */
+	private replicasFor(config: TrainConfig): number | null {
+		return config.replicas ?? this.options.replicas?.() ?? null;
 	}
 
 	private assertIdle(): void {

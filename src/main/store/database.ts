@@ -68,6 +68,59 @@ export function openStore(
 	return { db, path: file, schemaVersion: latest, close: () => db.close() };
 }
 
+/**
+ * Opens the store without changing anything, for commands that only read (`doctor`, `runs
+ * list`, `explain`) beside a running app: no migration, no pragma that writes, and the file
+ * opened read-only, so even a bug cannot write. A missing database is NOT_FOUND; one that needs
+ * a migration first is STORE_UNAVAILABLE (the next writing start migrates it).
+ */
+export function openStoreReadOnly(
+	dataDir: string,
+	migrations: readonly Migration[] = knownMigrations
+): Store {
+	const latest = migrations.at(-1)?.version ?? 0;
+	const file = path.join(dataDir, databaseFileName);
+	if (!fs.existsSync(file)) {
+		throw new AppFailure(
+			'NOT_FOUND',
+			`There is no database in ${dataDir} yet: NoiseLab creates it when it first starts there.`
+		);
+	}
+	let db: Database.Database;
+	try {
+		db = new Database(file, { readonly: true, fileMustExist: true });
+	} catch (error) {
+		throw new AppFailure(
+			'STORE_UNAVAILABLE',
+			`Cannot open the database ${file}: ${(error as Error).message}.`
+		);
+	}
+	try {
+		db.pragma('busy_timeout = 5000');
+		const found = db.pragma('user_version', { simple: true }) as number;
+		if (found > latest) {
+			throw new AppFailure(
+				'STORE_SCHEMA_TOO_NEW',
+				`The database ${file} has schema version ${found}, but NoiseLab ${appInfo.version} knows versions up to ${latest}: a newer NoiseLab wrote it. Update NoiseLab, or set NOISELAB_HOME to another folder.`
+			);
+		}
+		if (found < latest) {
+			throw new AppFailure(
+				'STORE_UNAVAILABLE',
+				`The database ${file} has schema version ${found}; this NoiseLab reads version ${latest}. Start NoiseLab (the app, \`noiselab serve\` or \`noiselab train\`) once to upgrade it.`
+			);
+		}
+	} catch (error) {
+		db.close();
+		if (error instanceof AppFailure) throw error;
+		throw new AppFailure(
+			'STORE_UNAVAILABLE',
+			`Cannot read the database ${file}: ${(error as Error).message}.`
+		);
+	}
+	return { db, path: file, schemaVersion: latest, close: () => db.close() };
+}
+
 /** The newest schema version this build knows. */
 export function latestSchemaVersion(migrations: readonly Migration[] = knownMigrations): number {
 	return migrations.at(-1)?.version ?? 0;

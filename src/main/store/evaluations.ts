@@ -1,3 +1,4 @@
+import { featureLayers, type FeatureLayer } from '../../core/encoders/architecture';
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import {
@@ -6,7 +7,6 @@ import {
 	type EvaluationRecord,
 	type EvaluationRole
 } from '../../core/api/evaluation';
-import { encoderLayers, type EncoderLayer } from '../../core/training/encoder-spec';
 
 interface EvaluationRow {
 	id: number;
@@ -136,7 +136,7 @@ export interface ProbeQuery {
 	 * Only probes that can explain a map at this conv block: those reading it or a later layer
 	 * (Grad-CAM differentiates the probe's logit back to the block). Absent: any layer.
 	 */
-	camLayer?: EncoderLayer;
+	camLayer?: FeatureLayer;
 }
 
 /** A kept linear probe: the evaluation that trained it and where its file is. */
@@ -178,7 +178,7 @@ export function findProbe(db: Database.Database, query: ProbeQuery): ProbeLocati
 		if (row.probe_path === null || !fs.existsSync(row.probe_path)) continue;
 		if (
 			query.camLayer !== undefined &&
-			encoderLayers.indexOf(row.layer) < encoderLayers.indexOf(query.camLayer)
+			featureLayers.indexOf(row.layer) < featureLayers.indexOf(query.camLayer)
 		) {
 			continue;
 		}

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { gpuAdapterSchema, type BackendId, type GpuAdapter } from '../../core/compute/backends';
 import type { CheckpointRecord, MetricPoint, RunRecord, RunStatus } from '../../core/api/training';
+import { importedEncoderSchema, type ImportedEncoder } from '../../core/api/interop';
 import { trainConfigSchema, type TrainConfig } from '../../core/training/config';
 
 interface RunRow {
@@ -25,6 +26,8 @@ interface RunRow {
 	created_at: string;
 	updated_at: string;
 	finished_at: string | null;
+	kind: 'trained' | 'imported';
+	imported: string | null;
 }
 
 /** A run as stored: the API record plus the folder that holds its checkpoints. */
@@ -39,6 +42,8 @@ function toRun(row: RunRow): StoredRun {
 		id: row.id,
 		name: row.name,
 		status: row.status,
+		kind: row.kind,
+		imported: row.imported === null ? null : importedEncoderSchema.parse(JSON.parse(row.imported)),
 		// Parsing fills defaults added by later versions, so old rows stay readable.
 		config: trainConfigSchema.parse(JSON.parse(row.config)),
 		sourceLabel: row.source_label,
@@ -93,20 +98,29 @@ export function getRun(db: Database.Database, id: number): StoredRun | undefined
 /** Creates a run in `running` state; `folderFor` names its folder from the new id. */
 export function createRun(
 	db: Database.Database,
-	run: { name: string | null; config: TrainConfig; sourceLabel: string; appVersion: string },
+	run: {
+		name: string | null;
+		config: TrainConfig;
+		sourceLabel: string;
+		appVersion: string;
+		/** An external encoder's record; the run is then of kind `imported`. */
+		imported?: ImportedEncoder | null;
+	},
 	folderFor: (id: number) => string
 ): StoredRun {
 	return db.transaction(() => {
 		const { lastInsertRowid } = db
 			.prepare(
-				`INSERT INTO runs (name, status, config, source_label, steps, app_version, folder)
-				 VALUES ('', 'running', @config, @sourceLabel, @steps, @appVersion, '')`
+				`INSERT INTO runs (name, status, config, source_label, steps, app_version, folder, kind, imported)
+				 VALUES ('', 'running', @config, @sourceLabel, @steps, @appVersion, '', @kind, @imported)`
 			)
 			.run({
 				config: JSON.stringify(run.config),
 				sourceLabel: run.sourceLabel,
 				steps: run.config.steps,
-				appVersion: run.appVersion
+				appVersion: run.appVersion,
+				kind: run.imported ? 'imported' : 'trained',
+				imported: run.imported ? JSON.stringify(run.imported) : null
 			});
 		const id = Number(lastInsertRowid);
 		db.prepare('UPDATE runs SET name = ?, folder = ? WHERE id = ?').run(
@@ -165,6 +179,8 @@ export function startRunSession(
 		backend: BackendId;
 		backendReason: string;
 		adapter: GpuAdapter | null;
+		/** Kept in the run's config: later sessions train with the same replicas. */
+		replicas: number;
 		startStep: number;
 		parameterCount: number;
 		sourceLabel: string;
@@ -174,9 +190,16 @@ export function startRunSession(
 	return db.transaction(() => {
 		db.prepare(
 			`UPDATE runs SET backend = ?, adapter = ?, parameter_count = ?, source_label = ?,
-			   updated_at = ${now}
+			   config = json_set(config, '$.replicas', ?), updated_at = ${now}
 			 WHERE id = ?`
-		).run(session.backend, adapter, session.parameterCount, session.sourceLabel, runId);
+		).run(
+			session.backend,
+			adapter,
+			session.parameterCount,
+			session.sourceLabel,
+			session.replicas,
+			runId
+		);
 		const { lastInsertRowid } = db
 			.prepare(
 				`INSERT INTO run_sessions (run_id, backend, backend_reason, adapter, start_step)

@@ -1,10 +1,5 @@
 import type Database from 'better-sqlite3';
-import {
-	appSettingsSchema,
-	defaultSettings,
-	type AppSettings,
-	type AppSettingsUpdate
-} from '../../core/api/settings';
+import { appSettingsSchema, defaultSettings, type AppSettings } from '../../core/api/settings';
 
 /**
  * Reads all settings. A stored value that no longer validates (written by another version, or
@@ -33,8 +28,12 @@ export function readSettings(db: Database.Database): AppSettings {
 	return appSettingsSchema.parse(settings);
 }
 
-/** Writes the given settings in one transaction and returns the full result. */
-export function writeSettings(db: Database.Database, update: AppSettingsUpdate): AppSettings {
+/**
+ * Writes the given settings in one transaction and returns the full result. The API's
+ * `settings.update` passes only what `appSettingsUpdateSchema` allows; the main process may
+ * write any setting (the allowed folders go through the host-path policy).
+ */
+export function writeSettings(db: Database.Database, update: Partial<AppSettings>): AppSettings {
 	const upsert = db.prepare(
 		`INSERT INTO settings (key, value) VALUES (?, ?)
 		 ON CONFLICT(key) DO UPDATE SET value = excluded.value,

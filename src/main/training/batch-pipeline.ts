@@ -8,8 +8,7 @@
  * the batch stays full, and the failure is counted and reported for the UI.
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { AppFailure, type AppError } from '../../core/api/errors';
+import { AppFailure } from '../../core/api/errors';
 import { Random } from '../../core/generators/random';
 import { augmentView, type SourceImage } from '../../core/training/augment';
 import type { AugmentConfig, TrainSource } from '../../core/training/config';
@@ -20,6 +19,7 @@ import {
 	scanImageFolder,
 	type TrainDataSource
 } from './data-source';
+import { ThreadPool } from '../threads/pool';
 
 /** One step's data. */
 export interface TrainBatch {
@@ -152,37 +152,27 @@ async function loadWithSubstitutes(
 	);
 }
 
-/** Messages to a data thread. */
-export type DataThreadRequest =
-	| {
-			kind: 'init';
-			source: TrainSource;
-			/** A folder source's scanned file list, so every thread agrees on the indices. */
-			files: string[] | null;
-			augment: AugmentConfig;
-			inputSize: number;
-			seed: number;
-	  }
-	| {
-			kind: 'job';
-			id: number;
-			step: number;
-			firstSlot: number;
-			indices: Int32Array;
-			/** Unreadable images found since this thread's previous job. */
-			newlyBad: [number, string][];
-	  };
+/** The setup of a data thread. */
+export interface DataThreadInit {
+	source: TrainSource;
+	/** A folder source's scanned file list, so every thread agrees on the indices. */
+	files: string[] | null;
+	augment: AugmentConfig;
+	inputSize: number;
+	seed: number;
+}
 
-/** Messages from a data thread. */
-export type DataThreadReply =
-	| { kind: 'ready' }
-	| { kind: 'done'; id: number; result: SlotResult }
-	| { kind: 'failed'; id: number | null; error: AppError };
+/** A task of a data thread: consecutive slots of one step. */
+export interface DataThreadTask {
+	step: number;
+	firstSlot: number;
+	indices: Int32Array;
+	/** Unreadable images found since this thread's previous task. */
+	newlyBad: [number, string][];
+}
 
 /** Opens the source for a data thread from its init message. */
-export async function openThreadSource(
-	request: Extract<DataThreadRequest, { kind: 'init' }>
-): Promise<TrainDataSource> {
+export async function openThreadSource(request: DataThreadInit): Promise<TrainDataSource> {
 	if (request.source.kind === 'folder' && request.files) {
 		return folderDataSource(request.source.path, request.files, request.source.maxSide);
 	}
@@ -190,7 +180,6 @@ export async function openThreadSource(
 }
 
 interface Chunk {
-	id: number;
 	batch: PendingBatch;
 	firstSlot: number;
 	indices: Int32Array;
@@ -210,7 +199,6 @@ interface PendingBatch {
 }
 
 interface DataThread {
-	worker: Worker;
 	busy: Chunk | null;
 	/** How much of the pipeline's bad list this thread has been sent. */
 	badSent: number;
@@ -224,15 +212,14 @@ export class BatchPipeline {
 	/** Bad indices in the order found, to send each thread only what it has not seen. */
 	private readonly badOrder: [number, string][] = [];
 	private readonly reported = new Set<number>();
-	private nextChunkId = 0;
 	private broken: AppFailure | null = null;
 	private closed = false;
-	private exited = 0;
+	private pool: ThreadPool<DataThreadTask, SlotResult> | null = null;
+	private readonly threads: DataThread[] = [];
 
 	private constructor(
 		private readonly options: Required<BatchPipelineOptions>,
-		private readonly source: TrainDataSource,
-		private readonly threads: DataThread[]
+		private readonly source: TrainDataSource
 	) {}
 
 	/** Opens the source (failing early on a bad config or folder) and starts the threads. */
@@ -262,8 +249,7 @@ export class BatchPipeline {
 		} else {
 			source = await openDataSource(options.source);
 		}
-		const threads: DataThread[] = [];
-		const pipeline = new BatchPipeline(full, source, threads);
+		const pipeline = new BatchPipeline(full, source);
 		if (options.threads > 0) {
 			await pipeline.startThreads(files);
 		}
@@ -282,7 +268,7 @@ export class BatchPipeline {
 
 	/** Data threads that have started and not exited yet (0 after {@link close}). */
 	get liveThreads(): number {
-		return this.threads.length - this.exited;
+		return this.pool?.live ?? 0;
 	}
 
 	/** Distinct images found unreadable so far. */
@@ -325,7 +311,7 @@ export class BatchPipeline {
 			batch.reject(new AppFailure('CANCELLED', 'The batch pipeline was closed.'));
 		}
 		this.pending.clear();
-		await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
+		await this.pool?.close();
 	}
 
 	private async buildInline(step: number): Promise<TrainBatch> {
@@ -347,54 +333,23 @@ export class BatchPipeline {
 
 	private async startThreads(files: string[] | null): Promise<void> {
 		const { options } = this;
-		const ready = Array.from({ length: options.threads }, () => {
-			const worker = new Worker(options.threadFile);
-			const thread: DataThread = { worker, busy: null, badSent: 0 };
-			this.threads.push(thread);
-			return new Promise<void>((resolve, reject) => {
-				const onStartFailure = (error: Error) => reject(error);
-				worker.once('error', onStartFailure);
-				worker.on('message', (reply: DataThreadReply) => {
-					if (reply.kind === 'ready') {
-						worker.off('error', onStartFailure);
-						resolve();
-					} else if (reply.kind === 'failed' && reply.id === null) {
-						reject(new AppFailure(reply.error.code, reply.error.message));
-					} else this.onReply(thread, reply);
-				});
-				worker.on('error', (error) =>
-					this.crash(`A training data thread failed: ${error.message}`)
-				);
-				worker.on('messageerror', (error) =>
-					this.crash(`A training data thread sent an unreadable message: ${error.message}`)
-				);
-				worker.on('exit', (code) => {
-					this.exited++;
-					if (!this.closed) this.crash(`A training data thread stopped (exit code ${code}).`);
-				});
-				const init: DataThreadRequest = {
-					kind: 'init',
-					source: options.source,
-					files,
-					augment: options.augment,
-					inputSize: options.inputSize,
-					seed: options.seed
-				};
-				worker.postMessage(init);
-			});
+		const init: DataThreadInit = {
+			source: options.source,
+			files,
+			augment: options.augment,
+			inputSize: options.inputSize,
+			seed: options.seed
+		};
+		this.pool = await ThreadPool.start<DataThreadTask, SlotResult>({
+			file: options.threadFile,
+			size: options.threads,
+			label: 'training data thread',
+			init: () => init
 		});
-		try {
-			await Promise.all(ready);
-		} catch (error) {
-			await this.close();
-			if (error instanceof AppFailure) throw error;
-			throw new AppFailure(
-				'WORKER_CRASHED',
-				`A training data thread could not start: ${(error as Error).message}`
-			);
+		this.pool.onCrash((failure) => this.crash(failure));
+		for (let index = 0; index < options.threads; index++) {
+			this.threads.push({ busy: null, badSent: 0 });
 		}
-		// Idle threads must not keep the process alive; a thread with work holds a reference.
-		for (const thread of this.threads) thread.worker.unref();
 	}
 
 	private schedule(step: number): void {
@@ -425,7 +380,6 @@ export class BatchPipeline {
 			const firstSlot = Math.floor((c * planned.length) / chunkCount);
 			const end = Math.floor(((c + 1) * planned.length) / chunkCount);
 			const chunk: Chunk = {
-				id: this.nextChunkId++,
 				batch,
 				firstSlot,
 				indices: planned.slice(firstSlot, end)
@@ -446,61 +400,66 @@ export class BatchPipeline {
 	}
 
 	private dispatch(): void {
-		for (const thread of this.threads) {
+		const pool = this.pool;
+		if (!pool) return;
+		for (const [index, thread] of this.threads.entries()) {
 			if (thread.busy) continue;
 			const chunk = this.queue.shift();
 			if (!chunk) return;
 			thread.busy = chunk;
 			const newlyBad = this.badOrder.slice(thread.badSent);
 			thread.badSent = this.badOrder.length;
-			const job: DataThreadRequest = {
-				kind: 'job',
-				id: chunk.id,
+			const task: DataThreadTask = {
 				step: chunk.batch.step,
 				firstSlot: chunk.firstSlot,
 				indices: chunk.indices,
 				newlyBad
 			};
-			thread.worker.ref();
-			thread.worker.postMessage(job);
+			pool.run(task, { thread: index }).then(
+				(result) => this.onResult(thread, chunk, result),
+				(error: unknown) => this.onFailure(thread, chunk, error)
+			);
 		}
 	}
 
-	private onReply(thread: DataThread, reply: Exclude<DataThreadReply, { kind: 'ready' }>): void {
-		const chunk = thread.busy;
+	private onResult(thread: DataThread, chunk: Chunk, result: SlotResult): void {
 		thread.busy = null;
-		thread.worker.unref();
-		if (!chunk || chunk.id !== reply.id) {
-			this.crash('A training data thread answered a job it was not given.');
-			return;
-		}
 		const { batch } = chunk;
-		const live = this.pending.get(batch.step) === batch;
-		if (reply.kind === 'failed') {
-			if (live) {
-				this.pending.delete(batch.step);
-				for (let i = this.queue.length - 1; i >= 0; i--) {
-					if (this.queue[i]?.batch === batch) this.queue.splice(i, 1);
-				}
-				batch.reject(new AppFailure(reply.error.code, reply.error.message));
+		for (const { index, reason } of result.failures) this.markBad(index, reason);
+		if (this.pending.get(batch.step) === batch) {
+			batch.results[batch.chunks.indexOf(chunk)] = result;
+			batch.remaining--;
+			if (batch.remaining === 0) {
+				batch.resolve(
+					this.finish(
+						batch.step,
+						batch.chunks.map((c, i) => ({
+							firstSlot: c.firstSlot,
+							result: batch.results[i] as SlotResult
+						}))
+					)
+				);
 			}
-		} else {
-			for (const { index, reason } of reply.result.failures) this.markBad(index, reason);
-			if (live) {
-				batch.results[batch.chunks.indexOf(chunk)] = reply.result;
-				batch.remaining--;
-				if (batch.remaining === 0) {
-					batch.resolve(
-						this.finish(
-							batch.step,
-							batch.chunks.map((c, i) => ({
-								firstSlot: c.firstSlot,
-								result: batch.results[i] as SlotResult
-							}))
-						)
-					);
-				}
+		}
+		this.dispatch();
+	}
+
+	/** A chunk's own failure (no readable image for a slot) fails its batch only. */
+	private onFailure(thread: DataThread, chunk: Chunk, error: unknown): void {
+		thread.busy = null;
+		// A dead thread or a closed pipeline: crash() and close() have settled every batch.
+		if (this.broken || this.closed || this.pool?.failure) return;
+		const { batch } = chunk;
+		if (this.pending.get(batch.step) === batch) {
+			this.pending.delete(batch.step);
+			for (let i = this.queue.length - 1; i >= 0; i--) {
+				if (this.queue[i]?.batch === batch) this.queue.splice(i, 1);
 			}
+			batch.reject(
+				error instanceof AppFailure
+					? error
+					: new AppFailure('INTERNAL', `A training data thread failed: ${String(error)}`)
+			);
 		}
 		this.dispatch();
 	}
@@ -544,20 +503,17 @@ export class BatchPipeline {
 		return { step, views, indices, skipped, skippedExamples };
 	}
 
-	private crash(message: string): void {
+	private crash(failure: AppFailure): void {
 		if (this.closed || this.broken) return;
-		this.broken = new AppFailure('WORKER_CRASHED', message);
+		this.broken = failure;
 		this.queue.length = 0;
-		for (const batch of this.pending.values()) batch.reject(this.broken);
+		for (const batch of this.pending.values()) batch.reject(failure);
 		this.pending.clear();
-		void Promise.all(this.threads.map((thread) => thread.worker.terminate()));
 	}
 }
 
 /** Builds the context a data thread renders with, from its init message. */
-export async function threadContext(
-	request: Extract<DataThreadRequest, { kind: 'init' }>
-): Promise<SlotContext> {
+export async function threadContext(request: DataThreadInit): Promise<SlotContext> {
 	return {
 		source: await openThreadSource(request),
 		augment: request.augment,

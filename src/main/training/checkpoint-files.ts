@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileDurably } from '../durable-file';
+import { mebibytes, writeFailure, writeFileDurably } from '../durable-file';
 import { AppFailure } from '../../core/api/errors';
 import type { CheckpointRecord } from '../../core/api/training';
 import {
@@ -19,7 +19,11 @@ export function checkpointFileName(step: number): string {
 	return `step-${String(step).padStart(8, '0')}.nlck`;
 }
 
-/** Writes a checkpoint so that a crash at any moment leaves either the old or the new file. */
+/**
+ * Writes a checkpoint so that a crash at any moment leaves either the old or the new file, and
+ * returns its record only once the file on disk holds every byte with the right SHA-256. A disk
+ * that is full fails with DISK_FULL (a short or refused write), anything else with IO_ERROR.
+ */
 export function writeCheckpoint(
 	folder: string,
 	step: number,
@@ -27,27 +31,13 @@ export function writeCheckpoint(
 ): Omit<CheckpointRecord, 'createdAt'> {
 	const bytes = encodeCheckpoint(contents);
 	const target = path.join(folder, checkpointFileName(step));
+	const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
 	try {
-		writeFileDurably(target, bytes);
+		writeFileDurably(target, bytes, { sha256 });
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		if (code === 'ENOSPC') {
-			throw new AppFailure(
-				'DISK_FULL',
-				`The disk is full: cannot write a ${(bytes.length / 2 ** 20).toFixed(0)} MiB checkpoint into ${folder}.`
-			);
-		}
-		throw new AppFailure(
-			'IO_ERROR',
-			`Cannot write a checkpoint into ${folder}: ${(error as Error).message}`
-		);
+		throw writeFailure(error, `the ${mebibytes(bytes.length)} checkpoint of step ${step}`, folder);
 	}
-	return {
-		step,
-		path: target,
-		bytes: bytes.length,
-		sha256: crypto.createHash('sha256').update(bytes).digest('hex')
-	};
+	return { step, path: target, bytes: bytes.length, sha256 };
 }
 
 /** Reads and verifies a checkpoint; a missing, truncated or altered file is a clear error. */

@@ -12,12 +12,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import { AppFailure } from '../../core/api/errors';
-import { evaluationRecordSchema, type EvaluationRecord } from '../../core/api/evaluation';
-import { metricPointSchema, runRecordSchema, type RunRecord } from '../../core/api/training';
-import { decodeCheckpoint, encodeCheckpoint } from '../../core/training/checkpoint';
-import { writeFileDurably } from '../durable-file';
+import type { EvaluationRecord } from '../../core/api/evaluation';
+import type { RunRecord } from '../../core/api/training';
+import { checkpointMagic, encodeCheckpoint } from '../../core/training/checkpoint';
+import { writeFailure, writeFileDurably } from '../durable-file';
+import { writeNewFile } from '../new-file';
 import { decodeProbeFile, probeFilePath } from '../evaluation/probe-files';
 import {
 	createEvaluation,
@@ -35,23 +35,10 @@ import {
 	publicRecord,
 	setRunStatus
 } from '../store/runs';
+import { bundleFormat, dataSectionSha256, type BundleMeta, type RunBundle } from './bundle-reader';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-files';
 
-const bundleFormat = 'noiselab-run-bundle';
-
-const bundleMetaSchema = z.object({
-	format: z.literal(bundleFormat),
-	version: z.literal(1),
-	run: runRecordSchema,
-	metrics: z.array(metricPointSchema),
-	evaluations: z.array(evaluationRecordSchema),
-	checkpointStep: z.number().int(),
-	checkpointMeta: z.record(z.string(), z.unknown()),
-	/** The probe files of `evaluations`, by the exporting store's evaluation id. */
-	probes: z.array(z.object({ evaluationId: z.number().int(), base64: z.string() })).optional()
-});
-
-type BundleProbe = NonNullable<z.infer<typeof bundleMetaSchema>['probes']>[number];
+type BundleProbe = NonNullable<BundleMeta['probes']>[number];
 
 /**
  * The kept probe files of `evaluations` that can still be read and decode. A missing or damaged
@@ -83,11 +70,16 @@ function describeEvaluation(evaluation: EvaluationRecord): string {
 	return `${evaluation.dataset}, ${evaluation.layer}, ${encoder}`;
 }
 
-/** Writes run `runId` into `file` (atomically). */
+/**
+ * Writes run `runId` into `file` (atomically) and returns the path written: `file`, or when a
+ * file of that name exists, `file (2)…` beside it. With `overwrite`, an existing run bundle is
+ * replaced; any other existing file never is.
+ */
 export function exportRunBundle(
 	db: Database.Database,
 	runId: number,
-	file: string
+	file: string,
+	overwrite = false
 ): { path: string; bytes: number } {
 	const run = getRun(db, runId);
 	if (!run) throw new AppFailure('NOT_FOUND', `There is no run ${runId}.`);
@@ -108,47 +100,73 @@ export function exportRunBundle(
 			evaluations,
 			checkpointStep: checkpoint.step,
 			checkpointMeta: contents.meta,
+			dataSha256: dataSectionSha256(contents.tensors),
 			probes: collectProbes(db, evaluations)
 		},
 		tensors: contents.tensors
 	});
-	const target = path.resolve(file);
-	const temporary = `${target}.${process.pid}.tmp`;
-	try {
-		fs.writeFileSync(temporary, bytes);
-		fs.renameSync(temporary, target);
-	} catch (error) {
-		fs.rmSync(temporary, { force: true });
-		throw new AppFailure('IO_ERROR', `Cannot write ${target}: ${(error as Error).message}`);
-	}
-	return { path: target, bytes: bytes.length };
+	const written = writeNewFile(path.resolve(file), bytes, {
+		overwrite,
+		isReplaceable: isRunBundleFile,
+		what: 'run bundle'
+	});
+	return { path: written, bytes: bytes.length };
 }
 
 /**
- * Reads a bundle into the store as a new run (named "… (imported)"); returns its record. Each
- * carried probe is written into the new run's folder under its new evaluation's id; one that
- * does not decode is dropped and the run's notes say so (the evaluation's figures still come).
+ * Whether `file` starts as the bundles this code writes do: the checkpoint signature, then a
+ * header whose first field is the bundle format. The only files `overwrite` may replace.
  */
-export function importRunBundle(db: Database.Database, file: string, runsDir: string): RunRecord {
-	let meta: z.infer<typeof bundleMetaSchema>;
-	let tensors: ReturnType<typeof decodeCheckpoint>['tensors'];
+export function isRunBundleFile(file: string): boolean {
+	const expected = Buffer.from(`{"meta":{"format":"${bundleFormat}"`);
+	const head = Buffer.alloc(12 + expected.length);
+	let fd: number | null = null;
 	try {
-		const bytes = fs.readFileSync(file);
-		const decoded = decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-		const parsed = bundleMetaSchema.safeParse(decoded.meta);
-		if (!parsed.success) {
-			throw new Error(
-				decoded.meta.format === bundleFormat
-					? `its header does not validate (${parsed.error.issues[0]?.message ?? 'unknown'})`
-					: 'it is not a NoiseLab run bundle (a checkpoint, perhaps?)'
-			);
-		}
-		meta = parsed.data;
-		tensors = decoded.tensors;
-	} catch (error) {
-		if (error instanceof AppFailure) throw error;
-		throw new AppFailure('INVALID_REQUEST', `Cannot import ${file}: ${(error as Error).message}`);
+		fd = fs.openSync(file, 'r');
+		const read = fs.readSync(fd, head, 0, head.length, 0);
+		return (
+			read === head.length &&
+			head.toString('latin1', 0, 4) === checkpointMagic &&
+			head.subarray(12).equals(expected)
+		);
+	} catch {
+		return false;
+	} finally {
+		if (fd !== null) fs.closeSync(fd);
 	}
+}
+
+/**
+ * Adds a bundle that {@link readRunBundle} read and checked to the store as a new run (named
+ * "… (imported)") and returns its record. Each carried probe is written into the new run's
+ * folder under its new evaluation's id; one that does not decode is dropped and the run's notes
+ * say so (the evaluation's figures still come). `file` names the bundle in notes. If writing
+ * fails (a full disk), nothing of the run is left: not its row, not its folder.
+ */
+export function importRunBundle(
+	db: Database.Database,
+	bundle: RunBundle,
+	runsDir: string,
+	file: string
+): RunRecord {
+	const { meta, tensors } = bundle;
+	let folder: string | null = null;
+	try {
+		return addBundleRun(db, meta, tensors, runsDir, file, (created) => (folder = created));
+	} catch (error) {
+		if (folder !== null) fs.rmSync(folder, { recursive: true, force: true });
+		throw error;
+	}
+}
+
+function addBundleRun(
+	db: Database.Database,
+	meta: BundleMeta,
+	tensors: RunBundle['tensors'],
+	runsDir: string,
+	file: string,
+	onFolder: (folder: string) => void
+): RunRecord {
 	const { run } = meta;
 	return db.transaction(() => {
 		const created = createRun(
@@ -157,10 +175,12 @@ export function importRunBundle(db: Database.Database, file: string, runsDir: st
 				name: `${run.name} (imported)`,
 				config: run.config,
 				sourceLabel: run.sourceLabel,
-				appVersion: run.appVersion
+				appVersion: run.appVersion,
+				imported: run.imported
 			},
 			(id) => path.join(runsDir, `run-${id}`)
 		);
+		onFolder(created.folder);
 		const checkpoint = writeCheckpoint(
 			path.join(created.folder, 'checkpoints'),
 			meta.checkpointStep,
@@ -245,10 +265,6 @@ function writeProbe(file: string, bytes: Uint8Array): void {
 	try {
 		writeFileDurably(file, bytes);
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new AppFailure(
-			code === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR',
-			`Cannot write the linear probe ${file}: ${(error as Error).message}`
-		);
+		throw writeFailure(error, `the linear probe ${path.basename(file)}`, path.dirname(file));
 	}
 }

@@ -11,13 +11,17 @@ import type { CheckpointRecord, MetricPoint, RunEstimate } from '../../core/api/
 import type { BackendId, BackendPreference, GpuAdapter } from '../../core/compute/backends';
 import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
-import { ContrastiveTrainer } from '../../core/training/trainer';
+import { replicasFor } from '../../core/training/parallelism';
+import { ContrastiveTrainer, type StepMetrics } from '../../core/training/trainer';
 import { activateBackend, backendVariable, type ActiveBackend } from '../compute/activate-backend';
 import { gpuChecked, GpuMemoryFailure, unlessDeviceLost } from '../compute/webgpu';
+import { failpoint, untilAborted } from '../failpoints';
 import { BatchPipeline } from './batch-pipeline';
 import { checkBatchFits, probeBatchAfterOutOfMemory } from './batch-fit';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
+import { DataParallelTrainer } from './data-parallel';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** What the trainer worker is asked to do. */
@@ -31,8 +35,11 @@ export interface TrainJob {
 	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
 	folder: string;
 	resumeFrom: { path: string; sha256: string; step: number } | null;
-	threadFile: string;
+	/** The built data-thread and replica-thread entries. */
+	threadFiles: ThreadFiles;
 	dataThreads: number;
+	/** Replicas asked for (the run's own, else Settings'); null: the cores the data threads leave. */
+	replicas: number | null;
 	appVersion: string;
 	/** How many of the newest checkpoints to keep on disk (the final one is always kept). */
 	keepCheckpoints?: number;
@@ -46,6 +53,8 @@ export type TrainEvent =
 			backendReason: string;
 			/** The WebGPU adapter, on `webgpu`. */
 			adapter: GpuAdapter | null;
+			/** Data-parallel replicas this session trains with (1: the step runs in the worker). */
+			replicas: number;
 			parameterCount: number;
 			sourceLabel: string;
 			count: number;
@@ -85,6 +94,7 @@ export async function runTraining(
 	const backend = await prepareBackend(job.backend, config);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
+	let engine: StepEngine | null = null;
 	let trainerAlive = true;
 	try {
 		let step = 0;
@@ -94,19 +104,28 @@ export async function runTraining(
 			step = job.resumeFrom.step;
 		}
 		pipeline = await openPipeline(config, trainer, job);
+		const steps = await openEngine(trainer, config, backend.id, job);
+		engine = steps;
 		emit({
 			kind: 'started',
 			backend: backend.id,
-			backendReason:
-				job.backendReason && backend.id === job.backend ? job.backendReason : backend.reason,
+			backendReason: `${
+				job.backendReason && backend.id === job.backend ? job.backendReason : backend.reason
+			}${steps.reason}`,
 			adapter: backend.adapter,
+			replicas: steps.replicas,
 			parameterCount: trainer.parameterCount,
 			sourceLabel: pipeline.label,
 			count: pipeline.count,
 			startStep: step
 		});
 
-		const checkpoints = new CheckpointWriter(job, backend.id, trainer, emit);
+		const checkpoints = new CheckpointWriter(
+			{ ...job, config: { ...config, replicas: steps.replicas } },
+			backend.id,
+			trainer,
+			emit
+		);
 		let lastCheckpoint = step;
 		let pending: MetricPoint[] = [];
 		let pendingSeconds = 0;
@@ -114,6 +133,7 @@ export async function runTraining(
 		let skippedExamples: string[] = [];
 		let secondsPerStep: number | null = null;
 		let lastReport = performance.now();
+		const holdAfterStep = failpoint('train.hold-after-step');
 		const report = () => {
 			if (pending.length === 0 && pendingSkipped === 0) return;
 			emit({
@@ -139,7 +159,7 @@ export async function runTraining(
 			const metrics = await guardMemory(config, () =>
 				gpuChecked(
 					`a training step of ${config.model} at batch ${config.batch}`,
-					trainer.step(batch.views, step)
+					steps.step(batch.views, step)
 				)
 			);
 			const seconds = (performance.now() - started) / 1000;
@@ -173,6 +193,10 @@ export async function runTraining(
 				await checkpoints.write(step);
 				lastCheckpoint = step;
 			}
+			if (step === holdAfterStep) {
+				report();
+				await untilAborted(signal);
+			}
 		}
 		report();
 		if (step > lastCheckpoint) await checkpoints.write(step);
@@ -180,6 +204,8 @@ export async function runTraining(
 	} catch (error) {
 		if (!(error instanceof GpuMemoryFailure) || !backend.adapter) throw error;
 		// Free this session's GPU memory first: the probe needs it.
+		await engine?.close();
+		engine = null;
 		await pipeline?.close();
 		pipeline = null;
 		disposeQuietly(trainer);
@@ -187,6 +213,7 @@ export async function runTraining(
 		const advice = await probeBatchAfterOutOfMemory(config, backend.adapter, config.batch);
 		throw new GpuMemoryFailure(`${error.message} ${advice}`);
 	} finally {
+		await engine?.close();
 		await pipeline?.close();
 		if (trainerAlive) disposeQuietly(trainer);
 	}
@@ -212,8 +239,9 @@ export async function estimateRun(
 	config: TrainConfig,
 	options: {
 		backend: BackendPreference;
-		threadFile: string;
+		threadFiles: ThreadFiles;
 		dataThreads: number;
+		replicas: number | null;
 		signal: AbortSignal;
 		maxSeconds?: number;
 	}
@@ -222,16 +250,19 @@ export async function estimateRun(
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
 	const what = `a training step of ${config.model} at batch ${config.batch}`;
+	let engine: StepEngine | null = null;
 	try {
 		pipeline = await openPipeline(config, trainer, options);
+		const open = await openEngine(trainer, config, backend.id, options);
+		engine = open;
 		const warmUp = await pipeline.next(0);
-		await guardMemory(config, () => gpuChecked(what, trainer.step(warmUp.views, 0)));
+		await guardMemory(config, () => gpuChecked(what, open.step(warmUp.views, 0)));
 		const budget = (options.maxSeconds ?? 8) * 1000;
 		const started = performance.now();
 		let measured = 0;
 		while (measured < 5 && !options.signal.aborted) {
 			const batch = await pipeline.next(measured + 1);
-			await guardMemory(config, () => gpuChecked(what, trainer.step(batch.views, measured + 1)));
+			await guardMemory(config, () => gpuChecked(what, open.step(batch.views, measured + 1)));
 			measured++;
 			if (performance.now() - started > budget) break;
 		}
@@ -239,6 +270,7 @@ export async function estimateRun(
 		const secondsPerStep = (performance.now() - started) / 1000 / measured;
 		return {
 			backend: backend.id,
+			replicas: open.replicas,
 			parameterCount: trainer.parameterCount,
 			secondsPerStep,
 			imagesPerSecond: config.batch / secondsPerStep,
@@ -246,16 +278,85 @@ export async function estimateRun(
 			measuredSteps: measured
 		};
 	} finally {
+		await engine?.close();
 		await pipeline?.close();
 		disposeQuietly(trainer);
 	}
+}
+
+/** The built thread entries a session starts. */
+export interface ThreadFiles {
+	/** `train-data-thread.cjs`. */
+	data: string;
+	/** `train-replica.cjs`. */
+	replica: string;
+}
+
+/** What runs a session's steps: the trainer itself, or its data-parallel replicas. */
+interface StepEngine {
+	replicas: number;
+	/** Appended to the backend's reason: how many replicas and why. */
+	reason: string;
+	step(views: Float32Array, step: number): Promise<StepMetrics>;
+	close(): Promise<void>;
+}
+
+/**
+ * Replicas on wasm when more than one is asked for or the cores allow it; the trainer alone
+ * otherwise (TensorFlow backends use every core by themselves).
+ */
+async function openEngine(
+	trainer: ContrastiveTrainer,
+	config: TrainConfig,
+	backend: BackendId,
+	options: { threadFiles: ThreadFiles; dataThreads: number; replicas: number | null }
+): Promise<StepEngine> {
+	const single = (reason: string): StepEngine => ({
+		replicas: 1,
+		reason,
+		step: (views, step) => trainer.step(views, step),
+		close: () => Promise.resolve()
+	});
+	if (backend !== 'wasm') {
+		return single(
+			options.replicas !== null && options.replicas > 1
+				? ` Replicas apply to wasm only; ${backend} uses every core itself.`
+				: ''
+		);
+	}
+	const cores = os.availableParallelism();
+	const replicas = replicasFor({
+		requested: options.replicas,
+		cores,
+		dataThreads: options.dataThreads,
+		batch: config.batch
+	});
+	const why =
+		options.replicas === null
+			? `${cores} cores, ${options.dataThreads} data thread${options.dataThreads === 1 ? '' : 's'}`
+			: 'as asked';
+	if (replicas === 1) return single(` 1 replica (${why}).`);
+	const parallel = await guardMemory(config, () =>
+		DataParallelTrainer.start({
+			trainer,
+			config,
+			replicas,
+			threadFile: options.threadFiles.replica
+		})
+	);
+	return {
+		replicas,
+		reason: ` ${replicas} replicas (${why}).`,
+		step: (views, step) => parallel.step(views, step),
+		close: () => parallel.close()
+	};
 }
 
 /** The batch stream of a run: its source and augmentations at the encoder's input size. */
 function openPipeline(
 	config: TrainConfig,
 	trainer: ContrastiveTrainer,
-	threads: { dataThreads: number; threadFile: string }
+	threads: { dataThreads: number; threadFiles: ThreadFiles }
 ): Promise<BatchPipeline> {
 	return BatchPipeline.open({
 		source: config.source,
@@ -264,7 +365,7 @@ function openPipeline(
 		batch: config.batch,
 		seed: config.seed,
 		threads: threads.dataThreads,
-		threadFile: threads.threadFile
+		threadFile: threads.threadFiles.data
 	});
 }
 

@@ -1,6 +1,6 @@
 /**
- * chart.js with the parts NoiseLab's charts use registered once (line and bar charts, linear,
- * logarithmic and category scales, legend, tooltip). Components import `Chart` from here.
+ * chart.js with the parts NoiseLab's charts use registered once (line, bar and scatter charts,
+ * linear, logarithmic and category scales, legend, tooltip). Components import `Chart` from here.
  */
 import {
 	BarController,
@@ -13,6 +13,7 @@ import {
 	LineElement,
 	LogarithmicScale,
 	PointElement,
+	ScatterController,
 	Tooltip
 } from 'chart.js';
 
@@ -26,6 +27,7 @@ Chart.register(
 	LineElement,
 	LogarithmicScale,
 	PointElement,
+	ScatterController,
 	Tooltip
 );
 

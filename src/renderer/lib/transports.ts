@@ -13,9 +13,11 @@ import { fail, type Result } from '../../core/api/errors';
 import {
 	decodeWireMessage,
 	encodeWireMessage,
+	maxRequestBytes,
 	wireApiPath,
 	type WireServerMessage
 } from '../../core/api/wire';
+import { formatMiB } from '../../core/format';
 
 declare global {
 	interface Window {
@@ -60,8 +62,23 @@ class WebSocketTransport implements ApiTransport {
 		return new Promise((resolve) => {
 			const send = () => {
 				const id = this.nextId++;
+				const message = encodeWireMessage({ id, method, params });
+				const size =
+					typeof message === 'string'
+						? new TextEncoder().encode(message).byteLength
+						: message.byteLength;
+				// The server would answer TOO_LARGE too; refusing here spares sending the bytes.
+				if (size > maxRequestBytes) {
+					resolve(
+						fail(
+							'TOO_LARGE',
+							`The request is ${formatMiB(size)}; a request may be at most ${formatMiB(maxRequestBytes)}.`
+						)
+					);
+					return;
+				}
 				this.pending.set(id, resolve);
-				this.socket?.send(encodeWireMessage({ id, method, params }));
+				this.socket?.send(message);
 			};
 			if (this.socket?.readyState === WebSocket.OPEN) send();
 			else this.waiting.push(send);

@@ -1,3 +1,4 @@
+import type { FeatureLayer } from '../../../src/core/encoders/architecture';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -50,7 +51,7 @@ function probeOn(layer: EncoderLayer, seed: number): ExplainProbe {
 	return { probe, layer };
 }
 
-function features(input: Float32Array, layer: EncoderLayer): Float32Array {
+function features(input: Float32Array, layer: FeatureLayer): Float32Array {
 	return tf.tidy(() =>
 		encoder
 			.forward(tf.tensor4d(input, [1, microSpec.inputSize, microSpec.inputSize, 3]), {

@@ -217,6 +217,25 @@ describe('pink noise', () => {
 		expect(band(2, 4)).toBeGreaterThan(4 * band(16, 32));
 	});
 
+	it('inverts a Hermitian spectrum with the half-work real inverse as the full inverse does', () => {
+		for (const size of [2, 8, 64]) {
+			// The spectrum of a random real image is Hermitian.
+			const random = new Random(size);
+			const image = Float64Array.from({ length: size * size }, () => random.normal());
+			const re = image.slice();
+			const im = new Float64Array(size * size);
+			const fft = new Fft2d(size);
+			fft.forward(re, im);
+			const full = { re: re.slice(), im: im.slice() };
+			fft.inverse(full.re, full.im);
+			fft.inverseReal(re, im);
+			for (let i = 0; i < image.length; i++) {
+				expect(re[i]).toBeCloseTo(image[i] as number, 12);
+				expect(re[i]).toBeCloseTo(full.re[i] as number, 12);
+			}
+		}
+	});
+
 	it('Lanczos upscaling reproduces a constant and interpolates the samples', () => {
 		const flat = lanczosResize(new Float64Array(16).fill(2.5), 4, 32);
 		for (const v of flat) expect(v).toBeCloseTo(2.5, 5);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluationRecord } from '../../../src/core/api/evaluation';
+import { parseCsv } from '../../support/csv';
 import { evaluateParamsSchema } from '../../../src/core/api/evaluation';
 import type { RunRecord } from '../../../src/core/api/training';
 import { trainConfigSchema, type TrainConfigInput } from '../../../src/core/training/config';
@@ -17,6 +18,7 @@ import {
 import {
 	csvField,
 	csvLines,
+	csvNumber,
 	exportFileName,
 	latexEscape,
 	runsToCsv,
@@ -44,6 +46,8 @@ function run(
 		id,
 		name: `run ${id}`,
 		status: 'completed',
+		kind: 'trained',
+		imported: null,
 		config: trainConfigSchema.parse({
 			source: { kind: 'folder', path: '/data/noise' },
 			steps: 100,
@@ -309,6 +313,43 @@ describe('CSV export', () => {
 				['1', 'x,y']
 			])
 		).toBe('a,b\r\n1,"x,y"\r\n');
+	});
+
+	it('neutralises text a spreadsheet would run as a formula, and strips NUL (OWASP)', () => {
+		expect(csvField('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
+		expect(csvField('@SUM(1+1)')).toBe("'@SUM(1+1)");
+		expect(csvField('-2+3')).toBe("'-2+3");
+		expect(csvField('+1')).toBe("'+1");
+		expect(csvField('\tcmd')).toBe("'\tcmd");
+		expect(csvField('\r=1')).toBe(`"'\r=1"`);
+		expect(csvField('a\0b')).toBe('ab');
+		expect(csvField('\0=1')).toBe("'=1");
+		// Text that only contains such characters later on is left alone.
+		expect(csvField('a-b=c')).toBe('a-b=c');
+		// Numbers we formatted keep their sign: -0.5 in a number column stays a number.
+		expect(csvField(csvNumber(-0.5))).toBe('-0.5');
+		expect(csvField(csvNumber(-2, 6))).toBe('-2.000000');
+		// Non-finite values are text, and neutralised like text.
+		expect(csvField(csvNumber(-Infinity))).toBe("'-Infinity");
+	});
+
+	it('neutralises formula payloads in every text column of the runs table', () => {
+		const evaluations = [evaluation(1, 0.5)];
+		const runs = [
+			run(1, {
+				name: '=HYPERLINK("http://x","y")',
+				tags: ['@SUM(1+1)'],
+				notes: '-2+3',
+				lastLoss: -0.5
+			})
+		];
+		const csv = runsToCsv(buildRows(runs, evaluations), accuracyColumns(evaluations));
+		const record = parseCsv(csv)[1] ?? [];
+		expect(record[1]).toBe(`'=HYPERLINK("http://x","y")`);
+		expect(record[7]).toBe('-0.500000');
+		expect(record.at(-2)).toBe("'@SUM(1+1)");
+		expect(record.at(-1)).toBe("'-2+3");
+		for (const cell of record) expect(cell).not.toMatch(/^[=+@\t\r]/);
 	});
 
 	it('writes the table with one column per accuracy in percent', () => {

@@ -59,7 +59,13 @@ describe('checkpoint format', () => {
 		const bytes = encodeCheckpoint(contents);
 		const badMagic = bytes.slice();
 		badMagic[0] = 'P'.charCodeAt(0);
-		expect(() => decodeCheckpoint(badMagic)).toThrow(/Not a checkpoint.*"PLCK"/);
+		// The message never quotes the file's first bytes: any file on the machine may be named.
+		expect(() => decodeCheckpoint(badMagic)).toThrow(
+			/^Not a checkpoint: the file does not start with "NLCK"\.$/
+		);
+		const secret = new TextEncoder().encode('root:$6$secret-hash:19000:0:99999:7:::\n');
+		expect(() => decodeCheckpoint(secret)).toThrow(/^Not a checkpoint: the file does not start/);
+		expect(() => decodeCheckpoint(secret)).not.toThrow(/root/);
 		const newer = bytes.slice();
 		new DataView(newer.buffer).setUint32(4, checkpointFormatVersion + 1, true);
 		expect(() => decodeCheckpoint(newer)).toThrow(/version 2 is not supported/);
@@ -81,7 +87,7 @@ describe('checkpoint format', () => {
 		const bytes = encodeCheckpoint(contents);
 		const corrupt = bytes.slice();
 		corrupt[12] = '}'.charCodeAt(0);
-		expect(() => decodeCheckpoint(corrupt)).toThrow(/header is corrupt/);
+		expect(() => decodeCheckpoint(corrupt)).toThrow(/^The checkpoint header is not valid JSON\.$/);
 
 		const header = JSON.stringify({
 			meta: {},

@@ -134,7 +134,8 @@ const networkSpec: ChoiceSpec<RandomNetworkKind> = {
 	default: 'resnet50'
 };
 
-const stepsSpec: IntegerSpec = {
+/** Adam steps per image; shared with the trained-encoder generator. */
+export const stepsSpec: IntegerSpec = {
 	kind: 'integer',
 	label: 'Steps',
 	help: 'Adam steps per image (the paper: 128). Time grows linearly with it; fewer steps give smoother, less structured images.',
@@ -144,7 +145,8 @@ const stepsSpec: IntegerSpec = {
 	default: 128
 };
 
-const learningRateSpec: NumberSpec = {
+/** Adam's learning rate; shared with the trained-encoder generator. */
+export const learningRateSpec: NumberSpec = {
 	kind: 'number',
 	label: 'Learning rate',
 	help: 'Adam learning rate on the spectrum parameters (the paper: 0.05).',
@@ -154,7 +156,8 @@ const learningRateSpec: NumberSpec = {
 	default: 0.05
 };
 
-const transformsSpec: BooleanSpec = {
+/** The random transforms switch; shared with the trained-encoder generator. */
+export const transformsSpec: BooleanSpec = {
 	kind: 'boolean',
 	label: 'Random transforms',
 	help: 'Pad, jitter, scale and rotate the image randomly at every step, as the paper (Lucent’s standard transforms). Off optimises the plain image, which gives high-frequency patterns.',

@@ -1,6 +1,7 @@
 /**
- * Feature visualisation (§2.4): the generator, its presets, and the pieces a trained-encoder
- * variant will reuse (implement {@link FeatureNetwork} and call {@link renderFeatureVis}).
+ * Feature visualisation (§2.4): the generator over a random ResNet, the one over a trained
+ * encoder, their presets, and the shared pieces (a {@link FeatureNetwork} is what
+ * {@link renderFeatureVis} optimises for).
  */
 export {
 	featureVis,
@@ -25,3 +26,18 @@ export {
 	type NetworkLease,
 	type RandomNetworkKind
 } from './random-cnn';
+export {
+	createTrainedFeatureVisGenerator,
+	deadLeavesEncoderPreset,
+	trainedFeatureVisPresets
+} from './trained-feature-vis';
+export {
+	acquireTrainedNetwork,
+	areaResize,
+	clearTrainedNetworkCache,
+	stl10Normalisation,
+	TrainedEncoderNetwork,
+	trainedFeatureLayers,
+	type TrainedFeatureLayer,
+	type TrainedNetworkLease
+} from './trained-network';

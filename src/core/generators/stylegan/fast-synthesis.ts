@@ -118,12 +118,184 @@ function layerForm(network: StyleganNetwork, layer: ConvLayer, plan: ImagePlan):
 	};
 }
 
+/** What a conv layer reads: input planes, and per output map the 3×3 kernel for each plane. */
+interface ConvInput {
+	planes: Float64Array[];
+	kernels: (Filter3x3 | null)[][];
+}
+
+/** The nine 3×3 unit impulses: a conv with them sums nine shifted planes. */
+const impulses: Filter3x3[] = Array.from({ length: 9 }, (_, t) => {
+	const kernel = new Float64Array(9);
+	kernel[t] = 1;
+	return kernel;
+});
+
 /**
- * Sums channels into the next layer's groups and, when `toRgb` is given (3×C weights with the
- * style folded in), into the three ToRGB planes, one pixel at a time. ReLU is computed
- * branch-free as (v + |v|)/2, since the sign of v is unpredictable from channel to channel.
+ * Sums a layer's channels into what the next conv layer reads (`next`, null for the last layer)
+ * and, when `toRgb` is given (3×C weights with the style folded in), adds the ToRGB output into
+ * `rgb`. Where a layer is one map and that is cheaper, sums by thresholds
+ * ({@link gatherByThresholds}); then, when the next layer has more filter groups than its
+ * kernels have taps, the sums are per tap (plane t = Σ_groups kernel_g[t]·group_g, convolved
+ * with unit impulses), which leaves nine planes to sum and shift instead of one per group.
  */
 function gather(
+	input: ImplicitActivations,
+	next: LayerForm | null,
+	toRgb: Float64Array | null,
+	rgb: Float64Array[]
+): ConvInput {
+	const channels = input.coef.length;
+	const pixels = input.size * input.size;
+	const grouping = next?.grouping ?? null;
+	const groupCount = grouping ? grouping.groupCount : 0;
+	const byTap = next !== null && next.kernels.length === 1 && groupCount > impulses.length;
+	const sums = byTap ? impulses.length : groupCount;
+	const columns = sums + (toRgb ? 3 : 0);
+	if (input.maps.length !== 1 || !thresholdsPayOff(pixels, channels, columns)) {
+		const groups = Array.from({ length: groupCount }, () => new Float64Array(pixels));
+		gatherByChannel(input, grouping, toRgb, groups, rgb);
+		return { planes: groups, kernels: next?.kernels ?? [] };
+	}
+	// Column weights per channel: the sums for the next layer, then red, green, blue.
+	const weights = new Float64Array(channels * columns);
+	for (let o = 0; o < channels; o++) {
+		const row = o * columns;
+		if (grouping) {
+			const group = grouping.groupOf[o] as number;
+			const weight = grouping.weight[o] as number;
+			if (byTap) {
+				const kernel = (next?.kernels[0]?.[group] ?? null) as Filter3x3 | null;
+				if (kernel)
+					for (let t = 0; t < sums; t++) weights[row + t] = weight * (kernel[t] as number);
+			} else {
+				weights[row + group] = weight;
+			}
+		}
+		if (toRgb)
+			for (let c = 0; c < 3; c++) weights[row + sums + c] = toRgb[c * channels + o] as number;
+	}
+	const outputs = gatherByThresholds(input, weights, columns);
+	const planes = Array.from({ length: sums }, (_, j) => {
+		const plane = new Float64Array(pixels);
+		for (let p = 0; p < pixels; p++) plane[p] = outputs[p * columns + j] as number;
+		return plane;
+	});
+	if (toRgb) {
+		for (let c = 0; c < 3; c++) {
+			const plane = rgb[c] as Float64Array;
+			for (let p = 0; p < pixels; p++)
+				plane[p] = (plane[p] as number) + (outputs[p * columns + sums + c] as number);
+		}
+	}
+	return { planes, kernels: byTap ? [impulses] : (next?.kernels ?? []) };
+}
+
+/**
+ * Whether the threshold tables (about 6·C·columns values to build, then 2·log₂C + 6·columns
+ * steps per pixel) cost less than the channel loop (about 8·C per pixel). Only the layer's
+ * shape decides, so the choice, and with it the rounding, is fixed per layer.
+ */
+function thresholdsPayOff(pixels: number, channels: number, columns: number): boolean {
+	const thresholds = 6 * channels * columns + pixels * (2 * Math.log2(channels + 1) + 6 * columns);
+	return thresholds < 8 * pixels * channels;
+}
+
+/**
+ * Column j of the result at pixel p (interleaved, p·columns + j) is Σ_o weights[o·columns + j]·
+ * √2·max(0, v_o), for a one-map layer, without a loop over channels. Channel o's pre-activation
+ * is v_o = c_o·M + N + b_o, with M the map and N the noise at the pixel, and every c_o is ±1/√Q
+ * up to the demodulation's 1e-8 (relative 1e-8/(g_o²Q), far below the rounding of the sums).
+ * Within one sign class, channel o is therefore active exactly when b_o exceeds the pixel's
+ * threshold −N − c·M: sorted by bias, the active channels are a suffix, and a column's sum
+ * Σ_active w_o·√2·v_o = M·Σ √2·w_o·c_o + Σ √2·w_o·b_o + N·Σ √2·w_o comes from three suffix sums
+ * at the threshold's rank: a binary search per class and six reads per column, per pixel.
+ */
+function gatherByThresholds(
+	input: ImplicitActivations,
+	weights: Float64Array,
+	columns: number
+): Float64Array {
+	const channels = input.coef.length;
+	const pixels = input.size * input.size;
+	const outputs = new Float64Array(pixels * columns);
+	const map = input.maps[0] as Float64Array;
+	const noise = input.noise ?? new Float64Array(pixels);
+	const biasOf = (o: number) => (input.bias ? (input.bias[o] as number) : 0);
+	for (const sign of [1, -1, 0]) {
+		const members: number[] = [];
+		for (let o = 0; o < channels; o++) {
+			if (Math.sign(input.coef[o] as number) === sign) members.push(o);
+		}
+		if (members.length === 0) continue;
+		members.sort((a, b) => biasOf(a) - biasOf(b) || a - b);
+		const count = members.length;
+		// suffix[r·stride + 3j + (0, 1, 2)]: Σ over ranks ≥ r of √2·w_oj·(c_o, b_o, 1).
+		const stride = 3 * columns;
+		const suffix = new Float64Array((count + 1) * stride);
+		for (let r = count - 1; r >= 0; r--) {
+			const o = members[r] as number;
+			const coef = input.coef[o] as number;
+			const bias = biasOf(o);
+			const row = r * stride;
+			for (let j = 0; j < columns; j++) {
+				const w = Math.SQRT2 * (weights[o * columns + j] as number);
+				const at = row + 3 * j;
+				suffix[at] = (suffix[at + stride] as number) + w * coef;
+				suffix[at + 1] = (suffix[at + 1 + stride] as number) + w * bias;
+				suffix[at + 2] = (suffix[at + 2 + stride] as number) + w;
+			}
+		}
+		const sortedBias = Float64Array.from(members, biasOf);
+		const coef = input.coef[members[0] as number] as number;
+		thresholdKernel(pixels, map, noise, coef, sortedBias, suffix, columns, outputs);
+	}
+	return outputs;
+}
+
+/** The per-pixel loop of {@link gatherByThresholds} for one sign class; adds into `outputs`. */
+function thresholdKernel(
+	pixels: number,
+	map: Float64Array,
+	noise: Float64Array,
+	coef: number,
+	sortedBias: Float64Array,
+	suffix: Float64Array,
+	columns: number,
+	outputs: Float64Array
+): void {
+	const count = sortedBias.length;
+	const stride = 3 * columns;
+	for (let p = 0; p < pixels; p++) {
+		const m = map[p] as number;
+		const n = noise[p] as number;
+		const threshold = -n - coef * m;
+		let low = 0;
+		let high = count;
+		while (low < high) {
+			const middle = (low + high) >> 1;
+			if ((sortedBias[middle] as number) <= threshold) low = middle + 1;
+			else high = middle;
+		}
+		if (low === count) continue;
+		const row = low * stride;
+		const base = p * columns;
+		for (let j = 0; j < columns; j++) {
+			const at = row + 3 * j;
+			outputs[base + j] =
+				(outputs[base + j] as number) +
+				(suffix[at] as number) * m +
+				(suffix[at + 1] as number) +
+				(suffix[at + 2] as number) * n;
+		}
+	}
+}
+
+/**
+ * {@link gather} one pixel and one channel at a time. ReLU is computed branch-free as
+ * (v + |v|)/2, since the sign of v is unpredictable from channel to channel.
+ */
+function gatherByChannel(
 	input: ImplicitActivations,
 	grouping: InputGrouping | null,
 	toRgb: Float64Array | null,
@@ -207,7 +379,7 @@ function gather(
 }
 
 /**
- * The hot loop of {@link gather}, on typed arrays only so it stays monomorphic. Outputs are
+ * The hot loop of {@link gatherByChannel}, on typed arrays only so it stays monomorphic. Outputs are
  * interleaved: groupSums[p·groupCount + g] and rgbSums[p·3 + c] (empty when there is no ToRGB).
  */
 function gatherKernel(
@@ -273,16 +445,12 @@ function gatherKernel(
 }
 
 /** Runs a conv layer on its group sums: maps at the layer's resolution. */
-function convolveGroups(
-	form: LayerForm,
-	layer: ConvLayer,
-	groups: Float64Array[],
-	inSize: number
-): Float64Array[] {
+function convolveGroups(input: ConvInput, layer: ConvLayer, inSize: number): Float64Array[] {
+	const groups = input.planes;
 	const size = layer.resolution;
 	const transposed = layer.up ? new Float64Array((2 * inSize + 1) ** 2) : null;
 	const rows = layer.up ? new Float64Array((2 * inSize + 1) * 2 * inSize) : null;
-	return form.kernels.map((kernels) => {
+	return input.kernels.map((kernels) => {
 		const map = new Float64Array(size * size);
 		if (transposed && rows) transposed.fill(0);
 		kernels.forEach((kernel, g) => {
@@ -326,20 +494,21 @@ export function synthesizeFast(network: StyleganNetwork, plan: ImagePlan): Float
 	if (!first || !firstForm) throw new RangeError('A network needs at least one conv layer');
 
 	// The constant input is explicit: group it directly.
-	let groups = Array.from({ length: firstForm.grouping.groupCount }, () => new Float64Array(16));
+	const groups = Array.from({ length: firstForm.grouping.groupCount }, () => new Float64Array(16));
 	for (let i = 0; i < first.inChannels; i++) {
 		const plane = groups[firstForm.grouping.groupOf[i] as number] as Float64Array;
 		const weight = firstForm.grouping.weight[i] as number;
 		for (let p = 0; p < 16; p++)
 			plane[p] = (plane[p] as number) + weight * (constInput[i * 16 + p] as number);
 	}
-	let groupSize = 4;
+	let input: ConvInput = { planes: groups, kernels: firstForm.kernels };
+	let inputSize = 4;
 	let image: Float64Array[] | null = null;
 	for (let l = 0; l < convLayers.length; l++) {
 		const layer = convLayers[l] as ConvLayer;
 		const form = forms[l] as LayerForm;
 		const layerPlan = plan.conv[l];
-		const maps = convolveGroups(form, layer, groups, groupSize);
+		const maps = convolveGroups(input, layer, inputSize);
 		const activations: ImplicitActivations = {
 			size: layer.resolution,
 			maps,
@@ -363,14 +532,9 @@ export function synthesizeFast(network: StyleganNetwork, plan: ImagePlan): Float
 			}
 			rgbWeights = toRgbWeights(plan, blockIndex, layer.outChannels);
 		}
-		const nextForm = forms[l + 1];
-		const nextGroups = nextForm
-			? Array.from({ length: nextForm.grouping.groupCount }, () => new Float64Array(pixels))
-			: [];
-		gather(activations, nextForm?.grouping ?? null, rgbWeights, nextGroups, rgb);
+		input = gather(activations, forms[l + 1] ?? null, rgbWeights, rgb);
 		if (blockIndex >= 0) image = rgb;
-		groups = nextGroups;
-		groupSize = size;
+		inputSize = size;
 	}
 	if (!image) throw new RangeError('No image produced');
 	return image;

@@ -252,11 +252,25 @@ function styles(
 ): Float64Array {
 	const out = new Float64Array(channels);
 	const gain = 1 / Math.sqrt(wDim);
+	const wEnd = wDim - (wDim % 4);
 	for (let i = 0; i < channels; i++) {
-		let sum = 0;
+		// Four partial sums break the chain of dependent additions, which bounds this loop.
+		let s0 = 0;
+		let s1 = 0;
+		let s2 = 0;
+		let s3 = 0;
 		const row = i * wDim;
-		for (let j = 0; j < wDim; j++) sum += (affine[row + j] as number) * (w[wOffset + j] as number);
-		out[i] = (sum * gain + 1) * scale;
+		let j = 0;
+		for (; j < wEnd; j += 4) {
+			const a = row + j;
+			const b = wOffset + j;
+			s0 += (affine[a] as number) * (w[b] as number);
+			s1 += (affine[a + 1] as number) * (w[b + 1] as number);
+			s2 += (affine[a + 2] as number) * (w[b + 2] as number);
+			s3 += (affine[a + 3] as number) * (w[b + 3] as number);
+		}
+		for (; j < wDim; j++) s0 += (affine[row + j] as number) * (w[wOffset + j] as number);
+		out[i] = ((s0 + s1 + (s2 + s3)) * gain + 1) * scale;
 	}
 	return out;
 }

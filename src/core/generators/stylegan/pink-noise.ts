@@ -104,27 +104,23 @@ export function pinkNoise(random: Random, size: number, envelope: boolean): Floa
 	const alpha = random.range(0.5, 1.5);
 	const re = new Float64Array(size * size);
 	const im = new Float64Array(size * size);
-	const half = size / 2;
-	// Frequency index k of DFT bin j, and the reference's radial coordinate 2|k|/S.
-	const frequency = (j: number) => (j < half ? j : j - size);
+	const logRadius = logRadiusFor(size);
+	const twoPi = 2 * Math.PI;
 	for (let y = 0; y < size; y++) {
-		const ky = frequency(y);
 		const mirrorY = (size - y) % size;
 		for (let x = 0; x < size; x++) {
 			const at = y * size + x;
 			const mirror = mirrorY * size + ((size - x) % size);
 			// Each Hermitian pair is drawn once; its phase is the difference of two uniform phases.
-			if (mirror < at) continue;
-			const kx = frequency(x);
-			if (kx === 0 && ky === 0) continue;
-			const radius = (2 * Math.sqrt(kx * kx + ky * ky)) / size;
-			const amplitude = 2 * Math.pow(radius, -alpha);
+			if (mirror < at || at === 0) continue;
+			// 2·radius^−α, with ln(radius) from the table (exp is cheaper than pow).
+			const amplitude = 2 * Math.exp(-alpha * (logRadius[at] as number));
 			if (mirror === at) {
 				// Self-conjugate bins (Nyquist): the antisymmetrised phase is exactly 0.
 				re[at] = amplitude;
 				continue;
 			}
-			const phase = 2 * Math.PI * (random.uniform() - random.uniform());
+			const phase = twoPi * (random.uniform() - random.uniform());
 			const real = amplitude * Math.cos(phase);
 			const imaginary = amplitude * Math.sin(phase);
 			re[at] = real;
@@ -133,7 +129,7 @@ export function pinkNoise(random: Random, size: number, envelope: boolean): Floa
 			im[mirror] = -imaginary;
 		}
 	}
-	fftFor(size).inverse(re, im);
+	fftFor(size).inverseReal(re, im);
 	const count = size * size;
 	let mean = 0;
 	for (let i = 0; i < count; i++) mean += re[i] as number;
@@ -159,6 +155,29 @@ export function pinkNoise(random: Random, size: number, envelope: boolean): Floa
 	return map;
 }
 
+const logRadii = new Map<number, Float64Array>();
+
+/** ln of the reference's radial coordinate 2|k|/S at every DFT bin of an S×S grid (DC: 0). */
+function logRadiusFor(size: number): Float64Array {
+	let table = logRadii.get(size);
+	if (!table) {
+		table = new Float64Array(size * size);
+		const half = size / 2;
+		// Frequency index k of DFT bin j.
+		const frequency = (j: number) => (j < half ? j : j - size);
+		for (let y = 0; y < size; y++) {
+			const ky = frequency(y);
+			for (let x = 0; x < size; x++) {
+				const kx = frequency(x);
+				if (kx !== 0 || ky !== 0)
+					table[y * size + x] = Math.log((2 * Math.sqrt(kx * kx + ky * ky)) / size);
+			}
+		}
+		logRadii.set(size, table);
+	}
+	return table;
+}
+
 /** Block-average downsampling (PyTorch `interpolate(mode='area')` for an integer factor). */
 export function areaDownsample(map: Float32Array, size: number, target: number): Float64Array {
 	const factor = size / target;
@@ -168,10 +187,12 @@ export function areaDownsample(map: Float32Array, size: number, target: number):
 	const out = new Float64Array(target * target);
 	const norm = 1 / (factor * factor);
 	for (let y = 0; y < size; y++) {
-		const row = ((y / factor) | 0) * target;
-		for (let x = 0; x < size; x++) {
-			const at = row + ((x / factor) | 0);
-			out[at] = (out[at] as number) + (map[y * size + x] as number);
+		const row = Math.floor(y / factor) * target;
+		let from = y * size;
+		for (let x = 0; x < target; x++) {
+			let sum = 0;
+			for (let j = 0; j < factor; j++) sum += map[from++] as number;
+			out[row + x] = (out[row + x] as number) + sum;
 		}
 	}
 	for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * norm;

@@ -64,7 +64,8 @@ export const doctorCommand: CliCommand = {
 	flagHelp: { json: 'print the report as JSON' },
 	options: { json: { type: 'boolean', default: false } },
 	async run(args, env) {
-		const context = cliAppContext(env);
+		// Read-only: beside a running app it must not change anything (a run it trains stays running).
+		const context = cliAppContext(env, 'read-only');
 		try {
 			const report = unwrap(await context.dispatch('system.doctor', {})) as DoctorReport;
 			env.stdout(args.values.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));

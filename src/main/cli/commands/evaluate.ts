@@ -3,8 +3,9 @@ import type { ApiEvent } from '../../../core/api/contract';
 import { evaluateParamsSchema, type EvaluationRecord } from '../../../core/api/evaluation';
 import { gapClosed } from '../../../core/evaluation/metrics';
 import { formatDuration } from '../../../core/format';
-import { encoderLayers } from '../../../core/training/model';
+import { featureLayers } from '../../../core/encoders/architecture';
 import { cliAppContext, formatPercent, type CliCommand, type CliEnvironment } from '../command';
+import { flagProblems, shownValue } from '../flags';
 
 /** The result lines of one evaluation group: each encoder's accuracy and the gap closed. */
 export function evaluationSummary(evaluations: readonly EvaluationRecord[]): string {
@@ -56,6 +57,18 @@ function followProgress(env: CliEnvironment, groupId: string) {
 	};
 }
 
+/** The flag that sets each field of the evaluation request, for messages. */
+const evalFlags: Record<string, string> = {
+	runId: 'run',
+	dataset: 'dataset',
+	protocol: 'protocol',
+	layer: 'layer',
+	realRunId: 'real-run',
+	epochs: 'epochs',
+	views: 'views',
+	maxTrain: 'max-train'
+};
+
 /** `noiselab eval`: measures a run's encoder (and controls) on a dataset. */
 export const evalCommand: CliCommand = {
 	name: 'eval',
@@ -67,7 +80,7 @@ export const evalCommand: CliCommand = {
 		dataset:
 			'fashion-mnist-mini (bundled), fashion-mnist (Debian package), structured:count-shapes|position-x|orientation|size, or a folder',
 		protocol: 'linear (default, the paper’s probe) or knn',
-		layer: `features from ${encoderLayers.join(', ')} (default fc6, as the paper)`,
+		layer: `features from ${featureLayers.join(', ')} (default fc6 as the paper; avgpool for a ResNet-50)`,
 		'real-run': 'also evaluate this run trained on real images (the upper control)',
 		'no-random-init': 'skip the random-init control',
 		epochs: 'linear-probe epochs (default 100, as the paper)',
@@ -109,12 +122,19 @@ export const evalCommand: CliCommand = {
 			...(values.views === undefined ? {} : { views: number('views') }),
 			...(values['max-train'] === undefined ? {} : { maxTrain: number('max-train') })
 		});
-		if (!parsed.success) {
-			env.stderr(
-				parsed.error.issues
-					.map((issue) => `--${String(issue.path[0] ?? 'run')}: ${issue.message}`)
-					.join('\n')
-			);
+		const problems = parsed.success
+			? [
+					// Run ids start at 1; the schema leaves that to the store, which would say "no run -3".
+					...(parsed.data.runId < 1
+						? [`--run must be at least 1; got ${shownValue(values.run)}.`]
+						: []),
+					...(parsed.data.realRunId !== null && parsed.data.realRunId < 1
+						? [`--real-run must be at least 1; got ${shownValue(values['real-run'])}.`]
+						: [])
+				]
+			: flagProblems(parsed.error.issues, evalFlags, values);
+		if (!parsed.success || problems.length > 0) {
+			env.stderr(problems.join('\n'));
 			return 2;
 		}
 		const context = cliAppContext(env);
@@ -133,7 +153,7 @@ export const evalCommand: CliCommand = {
 				.reverse();
 			if (values.json) env.stdout(JSON.stringify(evaluations, null, '\t'));
 			env.stderr(
-				`${parsed.data.protocol === 'linear' ? 'Linear probe' : 'kNN'} on ${parsed.data.dataset}, ${parsed.data.layer} features:\n${evaluationSummary(evaluations)}`
+				`${parsed.data.protocol === 'linear' ? 'Linear probe' : 'kNN'} on ${parsed.data.dataset}, ${evaluations[0]?.layer ?? parsed.data.layer ?? 'default'} features:\n${evaluationSummary(evaluations)}`
 			);
 			return evaluations.every((evaluation) => evaluation.status === 'completed') ? 0 : 1;
 		} catch (error) {

@@ -12,6 +12,7 @@ import {
 import { colormapNames, type ColormapName } from '../../../core/explain/colormap';
 import { explainGridPng } from '../../explain/explain-image';
 import { cliAppContext, type CliCommand } from '../command';
+import { fileProblem } from '../flags';
 
 /** Parses `--target`: predicted, true, embedding, class:N or class-mean:N. */
 export function parseTarget(text: string): ExplainTarget | null {
@@ -34,7 +35,7 @@ export const explainCommand: CliCommand = {
 			'the dataset (as for eval): its test image --index, and its classes for probe targets (default fashion-mnist-mini)',
 		index: 'the test image index (default 0)',
 		method: `${camMethods.map((method) => method.id).join(', ')} (as pytorch-grad-cam's classes; default gradcam)`,
-		layer: `the conv block to explain: ${camLayers.join(', ')} (default conv5)`,
+		layer: `the layer to explain: ${camLayers.join(', ')} (default conv5; a ResNet-50 uses the same depth, layer4)`,
 		target:
 			'predicted (default: the probe’s class, else the own embedding), true, embedding, class:N or class-mean:N',
 		colormap: `${colormapNames.join(', ')} (default jet)`,
@@ -80,8 +81,11 @@ export const explainCommand: CliCommand = {
 			problems.push(`--colormap must be one of ${colormapNames.join(', ')}; got ${colormap}.`);
 		if (!(opacity >= 0 && opacity <= 1))
 			problems.push(`--opacity must be 0–1; got ${values.opacity}.`);
-		if (values.image !== undefined && !fs.existsSync(path.resolve(String(values.image))))
-			problems.push(`--image: there is no file at ${path.resolve(String(values.image))}.`);
+		const imageProblem =
+			values.image === undefined
+				? null
+				: fileProblem('image', path.resolve(String(values.image)), 'an image file');
+		if (imageProblem) problems.push(imageProblem);
 		if (!Number.isInteger(index) || index < 0)
 			problems.push(`--index must be a whole number ≥ 0; got ${values.index}.`);
 		const encoders = String(values.runs ?? '')
@@ -97,7 +101,8 @@ export const explainCommand: CliCommand = {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
-		const context = cliAppContext(env);
+		// Explaining only reads runs and probes (caches are safe to share): it works beside the app.
+		const context = cliAppContext(env, 'read-only');
 		try {
 			const upload =
 				values.image === undefined

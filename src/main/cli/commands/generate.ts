@@ -1,12 +1,29 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { AppFailure } from '../../../core/api/errors';
 import { formatDuration } from '../../../core/format';
 import { imageFormats, type ImageFormat } from '../../../core/generators/manifest';
 import { describeRange, parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset, generators, presets } from '../../../core/generators/registry';
 import { cacheDirVariable } from '../../generation/disk-cache';
+import { TrainedEncoders } from '../../services/trained-encoders';
+import { openStoreReadOnly, type Store } from '../../store/database';
 import { exportDataset, type ExportProgress } from '../../generation/export-dataset';
 import { resolveDataDir } from '../../paths';
 import type { CliCommand, CliEnvironment } from '../command';
+
+/** The data folder's store, read-only; a folder without one has no runs to name an encoder. */
+function openRuns(dataDir: string): Store {
+	try {
+		return openStoreReadOnly(dataDir);
+	} catch (error) {
+		if (!(error instanceof AppFailure) || error.code !== 'NOT_FOUND') throw error;
+		throw new AppFailure(
+			'NOT_FOUND',
+			`There are no runs in ${dataDir} yet to take a trained encoder from: train one first (noiselab train --preset dead_leaves-mixed), or set NOISELAB_HOME to the data folder that has it.`
+		);
+	}
+}
 
 /** The catalogue `--list` prints: presets, then every generator with its parameters. */
 function catalogue(): string {
@@ -78,7 +95,7 @@ export const generateCommand: CliCommand = {
 	name: 'generate',
 	summary: 'Export a dataset of noise images (paper layout, manifest, resumable).',
 	usage:
-		'--preset NAME | --generator ID [--param k=v ...] --count N --out DIR [--size S] [--seed S] [--format jpg|png] [--quality Q] [--start-index I] [--workers W] [--shards]\n       noiselab generate --list',
+		'--preset NAME | --generator ID [--param k=v ...] --count N --out DIR [--size S] [--seed S] [--format jpg|png] [--quality Q] [--start-index I] [--workers W] [--shards] [--part I/N]\n       noiselab generate --list',
 	flagHelp: {
 		preset: 'a preset, e.g. dead_leaves-mixed (see --list)',
 		generator: 'a generator id, with its defaults (see --list)',
@@ -92,6 +109,7 @@ export const generateCommand: CliCommand = {
 		'start-index': 'first image index (default 0)',
 		workers: 'worker threads (default: all cores)',
 		shards: 'also write WebDataset tar shards (one per 1000 images)',
+		part: 'render only part I of N (1-based) of the range, for one task of a cluster array; then noiselab dataset merge DIR',
 		list: 'list presets, generators and their parameters'
 	},
 	options: {
@@ -107,6 +125,7 @@ export const generateCommand: CliCommand = {
 		'start-index': { type: 'string', default: '0' },
 		workers: { type: 'string' },
 		shards: { type: 'boolean', default: false },
+		part: { type: 'string' },
 		list: { type: 'boolean', default: false }
 	},
 	async run(args, env) {
@@ -122,6 +141,9 @@ export const generateCommand: CliCommand = {
 			problems.push('Name a --preset or a --generator (see noiselab generate --list).');
 		if (values.count === undefined) problems.push('--count is required.');
 		if (values.out === undefined) problems.push('--out is required.');
+		else if (fs.statSync(path.resolve(String(values.out)), { throwIfNoEntry: false })?.isFile()) {
+			problems.push(`--out: ${path.resolve(String(values.out))} is a file, not a folder.`);
+		}
 		const format = String(values.format) as ImageFormat;
 		if (!imageFormats.includes(format))
 			problems.push(`--format must be jpg or png; got ${JSON.stringify(values.format)}.`);
@@ -135,6 +157,12 @@ export const generateCommand: CliCommand = {
 				values.workers === undefined ? undefined : integerFlag(values.workers, 'workers', 1, 64)
 		};
 		for (const value of Object.values(numbers)) if (typeof value === 'string') problems.push(value);
+		const partMatch = values.part === undefined ? null : /^(\d+)\/(\d+)$/.exec(String(values.part));
+		if (values.part !== undefined && !partMatch) {
+			problems.push(
+				`--part must be I/N, e.g. 3/8 (the third of eight parts); got ${JSON.stringify(values.part)}.`
+			);
+		}
 		const schemaOwner = presetName
 			? findGenerator(findPreset(presetName)?.generator ?? '')
 			: findGenerator(generatorId ?? '');
@@ -149,8 +177,27 @@ export const generateCommand: CliCommand = {
 			env.stderr(problems.join('\n'));
 			return 2;
 		}
-		// Export threads share the generator cache (texture pool, fractal categories) in the data folder.
-		process.env[cacheDirVariable] ??= path.join(resolveDataDir().path, 'cache');
+		// Export threads share the generator cache (texture pool, fractal categories, pinned
+		// encoders) in the data folder.
+		const dataDir = resolveDataDir().path;
+		const cacheDir = (process.env[cacheDirVariable] ??= path.join(dataDir, 'cache'));
+		let config = {
+			preset: presetName,
+			generator: presetName ? undefined : generatorId,
+			params,
+			size: numbers.size as number | undefined
+		};
+		// A trained encoder (feature_vis-dead_leaves) is resolved from the runs and pinned; the
+		// store is opened only then, read-only (beside a running app, without its lock).
+		let store: Store | null = null;
+		try {
+			config = new TrainedEncoders(() => (store ??= openRuns(dataDir)).db, cacheDir).pin(config);
+		} catch (error) {
+			env.stderr((error as Error).message);
+			return 1;
+		} finally {
+			(store as Store | null)?.close();
+		}
 		const controller = new AbortController();
 		const onInterrupt = () => {
 			if (controller.signal.aborted) process.exit(130);
@@ -161,10 +208,7 @@ export const generateCommand: CliCommand = {
 		const interactive = process.stderr.isTTY === true;
 		const result = await exportDataset(
 			{
-				preset: presetName,
-				generator: presetName ? undefined : generatorId,
-				params,
-				size: numbers.size as number | undefined,
+				...config,
 				seed: numbers.seed as number,
 				count: numbers.count as number,
 				startIndex: numbers.startIndex as number,
@@ -172,7 +216,8 @@ export const generateCommand: CliCommand = {
 				format,
 				quality: numbers.quality as number,
 				shards: values.shards === true,
-				workers: numbers.workers as number | undefined
+				workers: numbers.workers as number | undefined,
+				...(partMatch ? { part: { index: Number(partMatch[1]), of: Number(partMatch[2]) } } : {})
 			},
 			{
 				threadFile: path.join(env.distDir, 'workers', 'generate-thread.cjs'),
@@ -190,6 +235,9 @@ export const generateCommand: CliCommand = {
 		const rate = summary.written / Math.max(summary.seconds, 1e-3);
 		env.stdout(
 			`${summary.manifest.complete ? 'Done' : 'Stopped'}: ${summary.outDir} holds ${summary.manifest.written} of ${summary.manifest.count} images` +
+				(summary.manifest.part
+					? ` of part ${summary.manifest.part.index}/${summary.manifest.part.of} (indices ${summary.manifest.startIndex}–${summary.manifest.startIndex + summary.manifest.count - 1})`
+					: '') +
 				` (${summary.written} written now at ${rate.toFixed(1)} img/s, ${summary.skipped} already there${summary.resumed ? ', resumed' : ''}).`
 		);
 		return 0;

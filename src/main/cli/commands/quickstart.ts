@@ -1,6 +1,7 @@
 import { quickstartDefaults, quickstartParamsSchema } from '../../../core/api/quickstart';
 import { formatDuration } from '../../../core/format';
 import { cliAppContext, formatPercent, type CliCommand } from '../command';
+import { flagProblems } from '../flags';
 
 /** `noiselab quickstart`: the paper's loop in a few minutes. */
 export const quickstartCommand: CliCommand = {
@@ -27,11 +28,8 @@ export const quickstartCommand: CliCommand = {
 			...(values.epochs === undefined ? {} : { epochs: Number(values.epochs) })
 		});
 		if (!parsed.success) {
-			env.stderr(
-				parsed.error.issues
-					.map((issue) => `--${String(issue.path[0])}: ${issue.message}`)
-					.join('\n')
-			);
+			const flags = { steps: 'steps', batch: 'batch', epochs: 'epochs' };
+			env.stderr(flagProblems(parsed.error.issues, flags, values).join('\n'));
 			return 2;
 		}
 		const context = cliAppContext(env);

@@ -2,13 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeAdapter } from '../../../core/compute/backends';
 import { formatDuration } from '../../../core/format';
+import { engineLabel } from '../../../core/training/parallelism';
 import { configDiff } from '../../../core/history/config-diff';
 import { runsToCsv, runsToLatex } from '../../../core/history/export';
-import { accuracyColumns, accuracyTitle, buildRows } from '../../../core/history/table';
+import { accuracyColumns, accuracyTitle, buildRows, modelLabel } from '../../../core/history/table';
+import { describeArchitecture } from '../../../core/encoders/architecture';
 import { listEvaluations } from '../../store/evaluations';
+import { readRunBundle } from '../../training/bundle-reader';
 import { exportRunBundle, importRunBundle } from '../../training/run-bundle';
 import type { RunDetail, RunRecord } from '../../../core/api/training';
-import { openStore } from '../../store/database';
+import { AppFailure } from '../../../core/api/errors';
+import { lockDataFolder, type DataFolderLock } from '../../data-folder-lock';
+import { openStore, openStoreReadOnly } from '../../store/database';
 import { getRun, listCheckpoints, listMetrics, listRuns, publicRecord } from '../../store/runs';
 import { resolveDataDir } from '../../paths';
 import type { CliCommand } from '../command';
@@ -20,7 +25,8 @@ function table(runs: readonly RunRecord[]): string {
 		run.name,
 		run.status,
 		`${run.step}/${run.steps}`,
-		run.config.model,
+		modelLabel(run),
+		run.kind,
 		run.sourceLabel,
 		run.lastLoss === null ? '–' : run.lastLoss.toFixed(4),
 		run.backend ?? '–',
@@ -33,6 +39,7 @@ function table(runs: readonly RunRecord[]): string {
 		'status',
 		'step',
 		'model',
+		'kind',
 		'source',
 		'loss',
 		'backend',
@@ -56,8 +63,15 @@ function details(detail: RunDetail): string {
 	return [
 		`Run ${run.id} "${run.name}" — ${run.status}${run.error ? `: ${run.error}` : ''}`,
 		`  source      ${run.sourceLabel}`,
-		`  model       ${run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
-		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ?? '–'}${run.adapter ? ` (${describeAdapter(run.adapter)})` : ''}`,
+		`  model       ${run.imported ? describeArchitecture(run.imported.architecture) : run.config.model} (${run.parameterCount?.toLocaleString('en-US') ?? '?'} parameters)`,
+		...(run.imported
+			? [
+					`  imported    ${run.imported.fileName} (${run.imported.format}), SHA-256 ${run.imported.sha256}`,
+					`  from        ${run.imported.sourceName || '–'}; licence ${run.imported.licence || '–'}`,
+					...run.imported.notes.map((note) => `              ${note}`)
+				]
+			: []),
+		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ? engineLabel(run.backend, run.config.replicas) : '–'}${run.adapter ? ` (${describeAdapter(run.adapter)})` : ''}`,
 		`  optimiser   ${run.config.optimizer}, batch ${run.config.batch}, lr ${run.config.lr ?? 'paper rule'}, BN ${run.config.bnPerView ? 'per view' : 'shared'}`,
 		last
 			? `  last step   loss ${last.loss.toFixed(4)}, align ${last.align.toFixed(4)}, uniform ${last.uniform.toFixed(4)}, lr ${last.lr.toPrecision(3)}, ${last.imagesPerSecond.toFixed(0)} img/s`
@@ -111,16 +125,19 @@ export const runsCommand: CliCommand = {
 	name: 'runs',
 	summary: 'List, show, compare or export training runs (with --json for scripts).',
 	usage:
-		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]\n       noiselab runs bundle ID --out FILE.nlrun\n       noiselab runs import FILE.nlrun',
+		'list [--json]\n       noiselab runs show ID [--json]\n       noiselab runs compare ID ID ...\n       noiselab runs export [--format csv|latex] [--out FILE]\n       noiselab runs bundle ID --out FILE.nlrun [--overwrite]\n       noiselab runs import FILE.nlrun',
 	flagHelp: {
 		json: 'machine-readable output',
 		format: 'export format: csv (default) or latex (a booktabs tabular)',
-		out: 'export into this file instead of printing it'
+		out: 'export into this file instead of printing it',
+		overwrite:
+			'bundle: replace an existing bundle at --out (default: write beside it as "name (2)")'
 	},
 	options: {
 		json: { type: 'boolean', default: false },
 		format: { type: 'string', default: 'csv' },
-		out: { type: 'string' }
+		out: { type: 'string' },
+		overwrite: { type: 'boolean', default: false }
 	},
 	positionals: true,
 	async run(args, env) {
@@ -141,16 +158,36 @@ export const runsCommand: CliCommand = {
 		) {
 			return usage();
 		}
+		const badId = (action === 'import' ? [] : ids).find((id) => !/^[1-9]\d*$/.test(id));
+		if (badId !== undefined) {
+			env.stderr(
+				`noiselab runs ${action} takes run ids (see noiselab runs list); got ${JSON.stringify(badId)}.`
+			);
+			return 2;
+		}
 		const format = String(args.values.format);
 		if (format !== 'csv' && format !== 'latex') {
 			env.stderr(`--format must be csv or latex; got ${JSON.stringify(format)}.`);
 			return 2;
 		}
 		const id = ids[0];
+		const dataDir = resolveDataDir().path;
+		// Only `import` changes the data folder: it takes the folder's lock. The rest read it
+		// read-only, so they work beside a running app and never disturb it.
+		let lock: DataFolderLock | null = null;
 		let store;
 		try {
-			store = openStore(resolveDataDir().path);
+			if (action === 'import') {
+				lock = lockDataFolder(dataDir, `noiselab runs import ${String(id)}`);
+				store = openStore(dataDir);
+			} else store = openStoreReadOnly(dataDir);
 		} catch (error) {
+			lock?.release();
+			const nothingYet = error instanceof AppFailure && error.code === 'NOT_FOUND';
+			if (nothingYet && action === 'list') {
+				env.stdout(args.values.json ? '[]' : table([]));
+				return 0;
+			}
 			env.stderr((error as Error).message);
 			return 1;
 		}
@@ -161,18 +198,22 @@ export const runsCommand: CliCommand = {
 				return 0;
 			}
 			if (action === 'bundle') {
-				const written = exportRunBundle(store.db, Number(id), String(args.values.out));
+				const written = exportRunBundle(
+					store.db,
+					Number(id),
+					String(args.values.out),
+					args.values.overwrite === true
+				);
 				env.stderr(
 					`Wrote run ${id} to ${written.path} (${(written.bytes / 2 ** 20).toFixed(1)} MiB).`
 				);
 				return 0;
 			}
 			if (action === 'import') {
-				const imported = importRunBundle(
-					store.db,
-					path.resolve(String(id)),
-					path.join(resolveDataDir().path, 'runs')
-				);
+				const file = path.resolve(String(id));
+				// Read and checked in full (streamed, within limits) before anything is written.
+				const bundle = await readRunBundle(file);
+				const imported = importRunBundle(store.db, bundle, path.join(dataDir, 'runs'), file);
 				env.stderr(`Imported run ${imported.id} "${imported.name}" (${imported.status}).`);
 				if (args.values.json) env.stdout(JSON.stringify(imported, null, '\t'));
 				return 0;
@@ -230,6 +271,7 @@ export const runsCommand: CliCommand = {
 			return 1;
 		} finally {
 			store.close();
+			lock?.release();
 		}
 	}
 };

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { installLastResortHandler } from '../../server/last-resort';
 import { isLoopbackHost, startWebServer } from '../../server/web-server';
 import { cliAppContext, type CliCommand } from '../command';
+import { folderProblem } from '../flags';
 
 /** The port `serve` uses unless told otherwise. */
 export const defaultServePort = 5177;
@@ -10,14 +12,20 @@ export const defaultServePort = 5177;
 export const serveCommand: CliCommand = {
 	name: 'serve',
 	summary: 'Run NoiseLab in your browser: serves the app and its API on this machine.',
-	usage: '[--host 127.0.0.1] [--port 5177]',
+	usage: '[--host 127.0.0.1] [--port 5177] [--allow-folder DIR ...] [--allow-any-path]',
 	flagHelp: {
 		host: 'address to listen on (default 127.0.0.1, this machine only)',
-		port: `port to listen on (default ${defaultServePort}; 0 picks a free one)`
+		port: `port to listen on (default ${defaultServePort}; 0 picks a free one)`,
+		'allow-folder':
+			'let the browser use this folder besides the data folder (repeatable; kept in Settings → Folders)',
+		'allow-any-path':
+			'let the browser read and write any path this user can (power users; off by default)'
 	},
 	options: {
 		host: { type: 'string', default: '127.0.0.1' },
-		port: { type: 'string', default: String(defaultServePort) }
+		port: { type: 'string', default: String(defaultServePort) },
+		'allow-folder': { type: 'string', multiple: true },
+		'allow-any-path': { type: 'boolean', default: false }
 	},
 	async run(args, env) {
 		const host = String(args.values.host);
@@ -33,12 +41,28 @@ export const serveCommand: CliCommand = {
 			env.stderr(`The app is not built (${rendererDir} is missing). Run \`npm run build\` first.`);
 			return 1;
 		}
-		const context = cliAppContext(env);
+		const anyPath = args.values['allow-any-path'] === true;
+		const folders = ((args.values['allow-folder'] as string[] | undefined) ?? []).map((folder) =>
+			path.resolve(folder)
+		);
+		const missing = folders.map((folder) => folderProblem('allow-folder', folder)).find(Boolean);
+		if (missing) {
+			env.stderr(missing);
+			return 2;
+		}
+		const removeLastResort = installLastResortHandler(env.stderr);
+		const context = cliAppContext(env, 'owner', {
+			pathAccess: anyPath ? 'any' : 'confined',
+			// Folder confirmation codes appear here, where only the person at the host sees them.
+			tellHost: env.stderr
+		});
+		if (context.store.ok) for (const folder of folders) context.hostPaths.allowOnHost(folder);
 		let server;
 		try {
-			server = await startWebServer({ host, port, rendererDir, context });
+			server = await startWebServer({ host, port, rendererDir, context, log: env.stderr });
 		} catch (error) {
 			context.close();
+			removeLastResort();
 			env.stderr((error as Error).message);
 			return 1;
 		}
@@ -47,12 +71,18 @@ export const serveCommand: CliCommand = {
 				`Warning: listening on ${host} makes NoiseLab reachable from other machines. Anyone who has the URL below can use it and read and write your data folder. Prefer the default 127.0.0.1 with an SSH tunnel (ssh -L ${server.port}:127.0.0.1:${server.port} this-machine).`
 			);
 		}
+		if (anyPath) {
+			env.stderr(
+				'Warning: --allow-any-path lets anyone with the URL below read and write every file this user can. Prefer --allow-folder DIR.'
+			);
+		}
 		if (!context.store.ok) env.stderr(`Warning: ${context.store.error.message}`);
 		env.stdout(
 			[
 				'NoiseLab web mode',
 				`  Open:        ${server.url}`,
 				`  Data folder: ${context.dataDir.path}`,
+				`  Folders:     ${anyPath ? 'any path (--allow-any-path)' : describeFolders(context.hostPaths.roots().length - 1)}`,
 				'  Press Ctrl-C to stop.'
 			].join('\n')
 		);
@@ -65,7 +95,12 @@ export const serveCommand: CliCommand = {
 		});
 		await running.close();
 		context.close();
+		removeLastResort();
 		env.stdout('Stopped.');
 		return 0;
 	}
 };
+
+function describeFolders(allowed: number): string {
+	return `the data folder${allowed === 0 ? '' : ` and ${allowed} allowed folder${allowed === 1 ? '' : 's'}`} (Settings → Folders)`;
+}

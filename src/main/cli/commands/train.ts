@@ -3,10 +3,17 @@ import { formatDuration } from '../../../core/format';
 import type { RunProgress, RunRecord } from '../../../core/api/training';
 import { parseParamAssignments } from '../../../core/generators/params';
 import { findGenerator, findPreset } from '../../../core/generators/registry';
-import { modelPresetIds, trainConfigSchema } from '../../../core/training/config';
+import {
+	maxReplicas,
+	modelPresetIds,
+	trainConfigSchema,
+	type TrainConfig
+} from '../../../core/training/config';
+import { engineLabel } from '../../../core/training/parallelism';
 import { backendPreferences } from '../../../core/compute/backends';
 import type { AppContext } from '../../app-context';
 import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } from '../command';
+import { flagProblems, folderProblem } from '../flags';
 
 /** A progress line: bar, step, loss terms, throughput and ETA. */
 export function trainProgressLine(progress: RunProgress): string {
@@ -27,14 +34,9 @@ export function configFromFlags(
 	values: CliArgs['values']
 ): { config: unknown } | { problems: string[] } {
 	const problems: string[] = [];
-	const number = (name: string): number | undefined => {
-		const value = values[name];
-		if (value === undefined) return undefined;
-		const parsed = Number(value);
-		if (!Number.isFinite(parsed))
-			problems.push(`--${name} must be a number; got ${JSON.stringify(value)}.`);
-		return parsed;
-	};
+	// Not-a-number stays NaN, which the schema refuses against the flag's name.
+	const number = (name: string): number | undefined =>
+		values[name] === undefined ? undefined : Number(values[name]);
 	const preset = values.preset as string | undefined;
 	const generator = values.generator as string | undefined;
 	const folder = values.folder as string | undefined;
@@ -43,6 +45,8 @@ export function configFromFlags(
 	}
 	let source: unknown;
 	if (folder) {
+		const problem = folderProblem('folder', path.resolve(folder));
+		if (problem) problems.push(problem);
 		source = {
 			kind: 'folder',
 			path: path.resolve(folder),
@@ -82,20 +86,35 @@ export function configFromFlags(
 		...optional('lr', 'lr', number('lr')),
 		...optional('seed', 'seed', number('seed')),
 		...optional('backend', 'backend', values.backend),
+		...optional('replicas', 'replicas', number('replicas')),
 		...optional('checkpoint-every', 'checkpointEvery', number('checkpoint-every')),
 		...(values['bn-shared'] ? { bnPerView: false } : {})
 	};
 	if (problems.length > 0) return { problems };
 	const parsed = trainConfigSchema.safeParse(raw);
-	if (!parsed.success) {
-		return {
-			problems: parsed.error.issues.map(
-				(issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'config'}: ${issue.message}`
-			)
-		};
-	}
+	if (!parsed.success) return { problems: flagProblems(parsed.error.issues, trainFlags, values) };
 	return { config: parsed.data };
 }
+
+/** The flag that sets each field of the run configuration, for messages. */
+const trainFlags: Record<string, string> = {
+	'source.path': 'folder',
+	'source.maxSide': 'max-side',
+	'source.count': 'count',
+	'source.seed': 'data-seed',
+	'source.config.preset': 'preset',
+	'source.config.generator': 'generator',
+	'source.config.params': 'param',
+	'source.config.size': 'size',
+	steps: 'steps',
+	model: 'model',
+	batch: 'batch',
+	optimizer: 'optimizer',
+	lr: 'lr',
+	seed: 'seed',
+	backend: 'backend',
+	checkpointEvery: 'checkpoint-every'
+};
 
 /** `noiselab train`: a contrastive pretraining run, recorded in the app's database. */
 export const trainCommand: CliCommand = {
@@ -103,7 +122,7 @@ export const trainCommand: CliCommand = {
 	summary:
 		'Pretrain an encoder on noise (or an image folder) with the alignment + uniformity loss.',
 	usage:
-		'(--preset NAME | --generator ID [--param k=v ...] | --folder DIR) --steps N [--model tiny|small|alexnet] [--batch B] [--lr LR] [--optimizer sgd|adam] [--name NAME] [--backend auto|wasm|…]\n       noiselab train --resume RUN_ID',
+		'(--preset NAME | --generator ID [--param k=v ...] | --folder DIR) --steps N [--model tiny|small|alexnet] [--batch B] [--lr LR] [--optimizer sgd|adam] [--name NAME] [--backend auto|wasm|…] [--replicas K]\n       noiselab train --resume RUN_ID',
 	flagHelp: {
 		preset: 'generator preset to stream on the fly, e.g. dead_leaves-mixed',
 		generator: 'generator id (with --param overrides)',
@@ -120,6 +139,7 @@ export const trainCommand: CliCommand = {
 		lr: 'base learning rate (default 0.12·batch/256 for SGD, 1e-3 for Adam)',
 		seed: 'run seed: weights, data order and augmentations (default 0)',
 		backend: `${backendPreferences.join(', ')} (default: Settings)`,
+		replicas: `data-parallel wasm replicas, 1–${maxReplicas} (default: Settings, else the cores the data threads leave)`,
 		'checkpoint-every': 'steps between checkpoints (default 200)',
 		'bn-shared': 'batch-norm statistics over both views (default: per view, as the paper)',
 		name: 'run name (default run-ID)',
@@ -142,6 +162,7 @@ export const trainCommand: CliCommand = {
 		lr: { type: 'string' },
 		seed: { type: 'string' },
 		backend: { type: 'string' },
+		replicas: { type: 'string' },
 		'checkpoint-every': { type: 'string' },
 		'bn-shared': { type: 'boolean', default: false },
 		name: { type: 'string' },
@@ -150,32 +171,38 @@ export const trainCommand: CliCommand = {
 	},
 	async run(args, env) {
 		const { values } = args;
+		// Everything the flags can get wrong is refused before the data folder is touched.
+		let request: { resume: number } | { config: TrainConfig };
+		if (values.resume !== undefined) {
+			const id = Number(values.resume);
+			if (!Number.isInteger(id) || id < 1) {
+				env.stderr(
+					`--resume takes a run id (see noiselab runs list); got ${JSON.stringify(values.resume)}.`
+				);
+				return 2;
+			}
+			request = { resume: id };
+		} else {
+			const built = configFromFlags(values);
+			if ('problems' in built) {
+				env.stderr(built.problems.join('\n'));
+				return 2;
+			}
+			request = { config: trainConfigSchema.parse(built.config) };
+		}
 		const context = cliAppContext(env);
 		try {
 			if (!context.store.ok) {
 				env.stderr(context.store.error.message);
 				return 1;
 			}
-			let run: RunRecord;
-			if (values.resume !== undefined) {
-				const id = Number(values.resume);
-				if (!Number.isInteger(id) || id < 1) {
-					env.stderr(
-						`--resume takes a run id (see noiselab runs list); got ${JSON.stringify(values.resume)}.`
-					);
-					return 2;
-				}
-				run = context.training.resume(id);
-			} else {
-				const built = configFromFlags(values);
-				if ('problems' in built) {
-					env.stderr(built.problems.join('\n'));
-					return 2;
-				}
-				const config = trainConfigSchema.parse(built.config);
-				const name = values.name as string | undefined;
-				run = context.training.start({ name, config });
-			}
+			const run =
+				'resume' in request
+					? context.training.resume(request.resume)
+					: context.training.start({
+							name: values.name as string | undefined,
+							config: request.config
+						});
 			return await follow(context, run, env, Boolean(values.json));
 		} catch (error) {
 			env.stderr((error as Error).message);
@@ -237,7 +264,7 @@ async function follow(
 	const summary =
 		`Run ${final.id} "${final.name}" ${final.status} at step ${final.step}/${final.steps}` +
 		(final.lastLoss === null ? '' : `, loss ${final.lastLoss.toFixed(4)}`) +
-		` on ${final.backend ?? 'no backend'} in ${formatDuration(final.trainSeconds)}.`;
+		` on ${final.backend ? engineLabel(final.backend, final.config.replicas) : 'no backend'} in ${formatDuration(final.trainSeconds)}.`;
 	env.stderr(final.error ? `${summary}\n${final.error}` : summary);
 	switch (final.status) {
 		case 'completed':

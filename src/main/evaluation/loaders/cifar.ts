@@ -111,8 +111,9 @@ export function parseCifarBatch(
 		const label = bytes[start + labelOffset] as number;
 		if (label >= classCount) {
 			throw invalidDataset(
-				`${file}: record ${record} has label ${label}, but ${variant.toUpperCase()} labels ` +
-					`go from 0 to ${classCount - 1}.` +
+				// CIFAR files have no signature: the label byte could be any file's, so it is not quoted.
+				`${file}: record ${record} has a label outside 0–${classCount - 1}, the ` +
+					`${variant.toUpperCase()} labels.` +
 					(variant === 'cifar-10' ? ' Is this a CIFAR-100 file?' : '')
 			);
 		}

@@ -80,9 +80,7 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
 	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	const rank = bytes[3] as number;
 	if (bytes[0] !== 0 || bytes[1] !== 0 || rank === 0) {
-		throw invalidDataset(
-			`${file} is not an IDX file: its magic number is 0x${view.getUint32(0).toString(16)}.`
-		);
+		throw invalidDataset(`${file} is not an IDX file: it does not start with an IDX magic number.`);
 	}
 	if (bytes[2] !== unsignedByteType) {
 		throw invalidDataset(

@@ -144,7 +144,7 @@ export async function planImageFolder(root: string): Promise<ImageFolderPlan | n
 	const empty = classes.filter((_, index) => train[index]?.length === 0);
 	if (classes.length > 0 && empty.length === classes.length && topFolders.length > 0) {
 		throw invalidDataset(
-			`${classRoot} has sub-folders (${listSome(classes)}) but none holds images ` +
+			`${classRoot} has ${plural(classes.length, 'sub-folder')} but none holds images ` +
 				`(${[...imageExtensions].join(' ')}). Expected one sub-folder of images per class.`
 		);
 	}

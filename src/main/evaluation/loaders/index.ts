@@ -159,17 +159,28 @@ function contextFrom(options: LoadOptions): LoaderContext {
 	};
 }
 
-/** "3 files (a.txt, b.csv, c.json) and no sub-folders", for the "not a dataset" message. */
-async function describeFolder(folder: string, fileNames: readonly string[]): Promise<string> {
+/**
+ * "3 files (2 .txt, 1 .json) and no sub-folders", for the "not a dataset" message: counts and
+ * extensions, never the names, so an error cannot list a folder's contents.
+ */
+function describeFolder(fileNames: readonly string[]): string {
 	const images = fileNames.filter((name) => imageExtensions.has(path.extname(name).toLowerCase()));
 	if (fileNames.length === 0) return 'it is empty';
 	if (images.length > 0) {
 		return (
-			`it holds ${plural(images.length, 'image')} directly (${listSome(images)}) but no class ` +
-			'sub-folders; put each class in its own sub-folder (e.g. cat/1.jpg, dog/2.jpg)'
+			`it holds ${plural(images.length, 'image')} directly but no class sub-folders; put ` +
+			'each class in its own sub-folder (e.g. cat/1.jpg, dog/2.jpg)'
 		);
 	}
-	return `it holds ${plural(fileNames.length, 'file')} (${listSome(fileNames)}) and no sub-folders`;
+	const extensions = new Map<string, number>();
+	for (const name of fileNames) {
+		const extension = path.extname(name).toLowerCase() || '(no extension)';
+		extensions.set(extension, (extensions.get(extension) ?? 0) + 1);
+	}
+	const kinds = [...extensions]
+		.sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
+		.map(([extension, count]) => `${count} ${extension}`);
+	return `it holds ${plural(fileNames.length, 'file')} (${listSome(kinds)}) and no sub-folders`;
 }
 
 async function detectSource(folder: string): Promise<Source> {
@@ -207,7 +218,7 @@ async function detectSource(folder: string): Promise<Source> {
 	const plan = await planImageFolder(folder);
 	if (plan) return { format: 'image-folder', folder, plan };
 	throw invalidDataset(
-		`${folder} is not a dataset NoiseLab can read: ${await describeFolder(folder, fileNames)}. ` +
+		`${folder} is not a dataset NoiseLab can read: ${describeFolder(fileNames)}. ` +
 			'Expected one sub-folder of images per class (optionally inside train/ and val/), ' +
 			'CIFAR-10/100 binary files (data_batch_1.bin… or train.bin/test.bin) or MNIST-format ' +
 			'IDX files (train-images-idx3-ubyte[.gz]…).'

@@ -3,7 +3,8 @@ import presetsAndDatasets from './0002-presets-and-datasets';
 import runs from './0003-runs';
 import evaluations from './0004-evaluations';
 import probes from './0005-probes';
-import gpuAdapters from './0006-gpu-adapters';
+import externalEncoders from './0006-external-encoders';
+import gpuAdapters from './0007-gpu-adapters';
 
 /** One schema change. `version` is what `PRAGMA user_version` holds after it ran. */
 export interface Migration {
@@ -22,5 +23,6 @@ export const migrations: readonly Migration[] = [
 	runs,
 	evaluations,
 	probes,
+	externalEncoders,
 	gpuAdapters
 ];

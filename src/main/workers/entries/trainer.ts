@@ -9,30 +9,45 @@ import type { RunEstimate } from '../../../core/api/training';
 import type { BackendPreference } from '../../../core/compute/backends';
 import type { TrainConfig } from '../../../core/training/config';
 import type { TaskSpec } from '../../../core/workers/protocol';
+import type { PrecisionRecallResult } from '../../../core/api/analysis';
 import { runEvaluation, type EvaluateEvent, type EvaluateJob } from '../../evaluation/evaluate-job';
+import {
+	runPrecisionRecall,
+	type PrecisionRecallEvent,
+	type PrecisionRecallJob
+} from '../../evaluation/precision-recall-job';
 import { loadDataset } from '../../evaluation/loaders/index';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
+import { defaultDataThreads } from '../../../core/training/parallelism';
 import {
 	estimateRun,
 	runTraining,
+	type ThreadFiles,
 	type TrainEvent,
 	type TrainJob,
 	type TrainOutcome
 } from '../../training/train-loop';
 import { serveWorker } from '../runtime';
 
-/** What the service sends; the worker fills in where its data threads live. */
-export type TrainRequest = Omit<TrainJob, 'threadFile' | 'dataThreads'> & { dataThreads?: number };
+/** What the service sends; the worker fills in where its threads live and how many by default. */
+export type TrainRequest = Omit<TrainJob, 'threadFiles' | 'dataThreads'> & { dataThreads?: number };
 
 /** The trainer worker's tasks. */
 export type TrainerTasks = {
 	train: TaskSpec<TrainRequest, TrainOutcome, TrainEvent>;
 	estimate: TaskSpec<
-		{ config: TrainConfig; backend: BackendPreference; dataThreads?: number },
+		{
+			config: TrainConfig;
+			backend: BackendPreference;
+			replicas: number | null;
+			dataThreads?: number;
+		},
 		RunEstimate,
 		never
 	>;
 	evaluate: TaskSpec<EvaluateJob, null, EvaluateEvent>;
+	/** Improved precision and recall of noise images against a dataset's real ones. */
+	precisionRecall: TaskSpec<PrecisionRecallJob, PrecisionRecallResult, PrecisionRecallEvent>;
 	/** Loads a dataset folder to check it: its classes, counts and what was skipped. */
 	inspectDataset: TaskSpec<
 		{ path: string; cacheDir: string | null },
@@ -41,11 +56,13 @@ export type TrainerTasks = {
 	>;
 };
 
-const threadFile = path.join(__dirname, 'train-data-thread.cjs');
+const threadFiles: ThreadFiles = {
+	data: path.join(__dirname, 'train-data-thread.cjs'),
+	replica: path.join(__dirname, 'train-replica.cjs')
+};
 
-/** One data thread per spare core: the training step keeps this thread's core busy. */
-function defaultDataThreads(): number {
-	return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+function dataThreads(requested: number | undefined): number {
+	return requested ?? defaultDataThreads(os.availableParallelism());
 }
 
 installCacheFromEnvironment();
@@ -53,20 +70,23 @@ installCacheFromEnvironment();
 serveWorker<TrainerTasks>({
 	train: (request, { signal, progress }) =>
 		runTraining(
-			{ ...request, threadFile, dataThreads: request.dataThreads ?? defaultDataThreads() },
+			{ ...request, threadFiles, dataThreads: dataThreads(request.dataThreads) },
 			{ signal, emit: progress }
 		),
 	estimate: (request, { signal }) =>
 		estimateRun(request.config, {
 			backend: request.backend,
-			threadFile,
-			dataThreads: request.dataThreads ?? defaultDataThreads(),
+			threadFiles,
+			dataThreads: dataThreads(request.dataThreads),
+			replicas: request.replicas,
 			signal
 		}),
 	evaluate: async (job, { signal, progress }) => {
 		await runEvaluation(job, { signal, emit: progress });
 		return null;
 	},
+	precisionRecall: (job, { signal, progress }) =>
+		runPrecisionRecall(job, { signal, emit: progress }),
 	inspectDataset: async ({ path: folder, cacheDir }, { signal, progress }) => {
 		const dataset = await loadDataset(folder, {
 			cacheDir,

@@ -10,7 +10,7 @@ import {
 	type EvaluateParams
 } from '../../../core/api/evaluation';
 import type { RunRecord, RunStatus } from '../../../core/api/training';
-import type { EncoderLayer } from '../../../core/training/encoder-spec';
+import type { FeatureLayer } from '../../../core/encoders/architecture';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
 export const defaultDatasetName = 'fashion-mnist-mini';
@@ -20,7 +20,7 @@ export interface EvalFormState {
 	runId: number | null;
 	dataset: string;
 	protocol: EvaluateParams['protocol'];
-	layer: EncoderLayer;
+	layer: FeatureLayer;
 	randomInit: boolean;
 	/** A run trained on a real image folder, evaluated alongside as the upper control. */
 	realRunId: number | null;
@@ -91,9 +91,15 @@ export function pickDefaultDataset(datasets: readonly EvalDatasetInfo[]): string
 	return datasets.find((dataset) => dataset.available)?.name ?? defaultDatasetName;
 }
 
-/** Runs trained on a real image folder: the candidates for the real-data control. */
+/**
+ * The candidates for the real-data control: runs trained on a real image folder, and imported
+ * encoders (an ImageNet ResNet-50 is the classic real-data reference).
+ */
 export function realDataRuns(runs: readonly RunRecord[], excludeId: number | null): RunRecord[] {
-	return runs.filter((run) => run.config.source.kind === 'folder' && run.id !== excludeId);
+	return runs.filter(
+		(run) =>
+			(run.kind === 'imported' || run.config.source.kind === 'folder') && run.id !== excludeId
+	);
 }
 
 /** A fresh form with the schema's defaults, proposing the given run and dataset. */
@@ -106,7 +112,7 @@ export function defaultEvalForm(
 		runId,
 		dataset,
 		protocol: defaults.protocol,
-		layer: defaults.layer,
+		layer: defaults.layer ?? 'fc6',
 		randomInit: defaults.randomInit,
 		realRunId: defaults.realRunId,
 		epochs: defaults.epochs,

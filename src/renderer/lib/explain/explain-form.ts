@@ -13,7 +13,13 @@ import type {
 	ExplainResult,
 	ExplainTarget
 } from '../../../core/api/explain';
-import { camLayers, camMethods, randomisationLimit } from '../../../core/api/explain';
+import {
+	camLayers,
+	camMethods,
+	maxUploadBytes,
+	randomisationLimit
+} from '../../../core/api/explain';
+import { formatMiB } from '../../../core/format';
 import type { RunRecord } from '../../../core/api/training';
 import { pickDefaultRun } from '../evaluation/eval-form';
 import type { ShownError } from '../training/training.svelte';
@@ -96,9 +102,6 @@ export interface ImageChoice {
 	index: number;
 	upload: UploadChoice | null;
 }
-
-/** Uploads larger than this are refused before sending (they travel in one message). */
-export const maxUploadBytes = 20 * 1024 * 1024;
 
 /** A built request, or what is missing to send it. */
 export type Built<T> = { ok: true; params: T } | { ok: false; error: ShownError };
@@ -350,7 +353,7 @@ export function checkUpload(file: { name: string; size: number }): ShownError | 
 	if (file.size === 0) return { message: `${file.name} is empty.`, hint: 'Choose an image file.' };
 	if (file.size > maxUploadBytes) {
 		return {
-			message: `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; at most ${maxUploadBytes / 1024 / 1024} MB.`,
+			message: `${file.name} is ${formatMiB(file.size)}; uploads may be at most ${formatMiB(maxUploadBytes)}.`,
 			hint: 'Explain works at 64 px or less: a smaller copy of the image gives the same map.'
 		};
 	}

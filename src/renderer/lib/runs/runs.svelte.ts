@@ -5,6 +5,7 @@
  */
 import type { ApiClient } from '../../../core/api/client';
 import type { EvaluationRecord } from '../../../core/api/evaluation';
+import type { ExportEncoderResult, ImportEncoderParams } from '../../../core/api/interop';
 import type { MetricPoint, RunRecord } from '../../../core/api/training';
 import { describeError } from '../training/run-format';
 import type { ShownError } from '../training/training.svelte';
@@ -232,6 +233,22 @@ export class RunsState {
 		// `runs.changed` brings the run, but nothing announces the evaluations the bundle carried.
 		await this.load();
 		return { ok: true, value: run };
+	}
+
+	/** Imports a PyTorch or safetensors checkpoint as an external encoder; the list then shows it. */
+	async importEncoder(params: ImportEncoderParams): Promise<BundleOutcome<RunRecord>> {
+		const result = await this.api.call('runs.importEncoder', params);
+		if (!result.ok) return { ok: false, error: describeError(result.error) };
+		const run = result.value;
+		if (!this.runs.some((candidate) => candidate.id === run.id)) this.runs = [run, ...this.runs];
+		return { ok: true, value: run };
+	}
+
+	/** Writes run `id`'s encoder for PyTorch into `folder` (absolute, new or empty). */
+	async exportEncoder(id: number, folder: string): Promise<BundleOutcome<ExportEncoderResult>> {
+		const result = await this.api.call('runs.exportEncoder', { id, folder });
+		if (!result.ok) return { ok: false, error: describeError(result.error) };
+		return { ok: true, value: result.value };
 	}
 
 	private async update(

@@ -3,6 +3,8 @@
  * each parameter kind gets, so every generator's panel is derived, never hand-written.
  */
 import type { GeneratorInfo } from '../../../core/api/generators';
+import type { RunRecord } from '../../../core/api/training';
+import { parseEncoderReference } from '../../../core/generators/trained-encoders';
 
 type Spec = GeneratorInfo['params'][string];
 
@@ -35,7 +37,8 @@ export type ParamControl =
 			help: string;
 			options: string[];
 			defaultValue: string[];
-	  };
+	  }
+	| { name: string; kind: 'encoder'; label: string; help: string; defaultValue: string };
 
 /** The controls of a schema, in declaration order. */
 export function controlsFor(params: GeneratorInfo['params']): ParamControl[] {
@@ -83,7 +86,57 @@ function controlFor(name: string, spec: Spec): ParamControl {
 				options: spec.options,
 				defaultValue: [...spec.default]
 			};
+		case 'encoder':
+			return {
+				name,
+				kind: 'encoder',
+				label: spec.label,
+				help: spec.help,
+				defaultValue: spec.default
+			};
 	}
+}
+
+/** One entry of an encoder picker. */
+export interface EncoderChoice {
+	value: string;
+	label: string;
+}
+
+/**
+ * The encoders a parameter can name: its default (`newest:PRESET`), every run that has trained
+ * at least one step (its newest checkpoint, `run:ID`), and the current value when it is none of
+ * these (a pinned checkpoint of a saved preset).
+ */
+export function encoderChoices(
+	control: Extract<ParamControl, { kind: 'encoder' }>,
+	runs: readonly RunRecord[],
+	current: string
+): EncoderChoice[] {
+	const choices: EncoderChoice[] = [
+		{ value: control.defaultValue, label: describeEncoder(control.defaultValue) }
+	];
+	for (const run of runs) {
+		if (run.step === 0) continue;
+		choices.push({
+			value: `run:${run.id}`,
+			label: `Run ${run.id} · ${run.name} (${run.config.model}, step ${run.step})`
+		});
+	}
+	if (!choices.some((choice) => choice.value === current)) {
+		choices.push({ value: current, label: describeEncoder(current) });
+	}
+	return choices;
+}
+
+/** A short description of an encoder reference, for labels and the value column. */
+export function describeEncoder(value: string): string {
+	const reference = parseEncoderReference(value);
+	if (!reference) return value;
+	if (reference.kind === 'newest') return `Newest run on ${reference.preset}`;
+	return reference.sha256 === null
+		? `Run ${reference.runId} (newest checkpoint)`
+		: `Run ${reference.runId} @ ${reference.sha256.slice(0, 8)}…`;
 }
 
 /** Clamps and rounds a slider value typed by hand (the number field accepts anything). */
@@ -109,6 +162,7 @@ export function formatValue(control: ParamControl, value: unknown): string {
 	}
 	if (control.kind === 'switch') return value ? 'on' : 'off';
 	if (control.kind === 'checkboxes') return (value as string[]).join(', ');
+	if (control.kind === 'encoder') return describeEncoder(String(value));
 	return String(value);
 }
 

@@ -10,7 +10,13 @@ import type {
 	PreviewImageData,
 	UserPreset
 } from '../../../core/api/generators';
+import type {
+	GeneratorRequirement,
+	GeneratorRequirements
+} from '../../../core/api/trained-encoders';
+import type { RunRecord } from '../../../core/api/training';
 import type { DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
+import { PrecisionRecallState } from '../analysis/precision-recall.svelte';
 
 /** What the sidebar has selected. */
 export type StudioSelection = { kind: 'preset'; name: string } | { kind: 'user'; id: number };
@@ -57,6 +63,14 @@ export class StudioState {
 	diagnostics = $state.raw<DatasetDiagnostics | null>(null);
 	measuring = $state(false);
 	diagnosticsError = $state<string | null>(null);
+	/** Runs, for generators that visualise a trained encoder (loaded only for those). */
+	runs = $state.raw<RunRecord[]>([]);
+	/** What the configuration needs (a trained encoder) and whether it is there; null when nothing. */
+	requirements = $state.raw<GeneratorRequirements | null>(null);
+	/** Realism and diversity against real images (the diagnostics panel's last section). */
+	readonly precisionRecall: PrecisionRecallState;
+	/** The outcome of starting a suggested training run. */
+	trainingNotice = $state<{ ok: boolean; text: string } | null>(null);
 	/** Bumped on every change, so a late answer for an old configuration is dropped. */
 	private version = 0;
 	private renderTimer: ReturnType<typeof setTimeout> | null = null;
@@ -67,8 +81,17 @@ export class StudioState {
 	private diagnosticsTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(private readonly api: ApiClient) {
+		this.precisionRecall = new PrecisionRecallState(api);
 		api.on('presets.changed', (presets) => {
 			this.userPresets = presets;
+		});
+		// A run that starts or finishes may be the encoder a trained generator needs.
+		api.on('runs.changed', (run) => {
+			if (!this.needsEncoder) return;
+			this.runs = [run, ...this.runs.filter((other) => other.id !== run.id)].sort(
+				(a, b) => b.id - a.id
+			);
+			void this.checkRequirements();
 		});
 		// A slow grid streams in image by image, replacing the outdated image at each position.
 		api.on('generators.previewImage', ({ progressiveId, image }) => {
@@ -84,9 +107,39 @@ export class StudioState {
 		return this.generators.find((generator) => generator.id === this.generatorId);
 	}
 
+	/** Whether the generator names a trained encoder (feature_vis-dead_leaves). */
+	get needsEncoder(): boolean {
+		return Object.values(this.generator?.params ?? {}).some((spec) => spec.kind === 'encoder');
+	}
+
+	/**
+	 * The current configuration and seed as a noise source for precision and recall, naming the
+	 * selected built-in preset so that the result is labelled with it.
+	 */
+	get noiseSource(): {
+		kind: 'generator';
+		config: StudioState['config'] & { preset?: string };
+		seed: number;
+	} {
+		const preset = this.selection?.kind === 'preset' ? { preset: this.selection.name } : {};
+		return { kind: 'generator', config: { ...this.config, ...preset }, seed: this.seed };
+	}
+
 	/** The configuration as the API takes it. */
 	get config(): { generator: string; params: Record<string, unknown>; size: number } {
 		return { generator: this.generatorId, params: $state.snapshot(this.params), size: this.size };
+	}
+
+	/**
+	 * The parameters as they reproduce the images: an encoder named `newest:…` or `run:ID` is
+	 * shown as the checkpoint it resolved to (`run:ID@SHA256`).
+	 */
+	get reproducibleParams(): Record<string, unknown> {
+		const params = this.config.params;
+		for (const requirement of this.requirements?.requirements ?? []) {
+			if (requirement.encoder) params[requirement.param] = requirement.encoder.reference;
+		}
+		return params;
 	}
 
 	/** Loads the catalogue and presets, then selects the first preset. */
@@ -101,6 +154,7 @@ export class StudioState {
 		}
 		this.generators = catalogue.value.generators;
 		this.presets = catalogue.value.presets;
+		void this.precisionRecall.load();
 		if (presets.ok) this.userPresets = presets.value;
 		if (!this.selection) {
 			const first = this.presets[0];
@@ -199,6 +253,36 @@ export class StudioState {
 		return deleted.ok ? null : deleted.error.message;
 	}
 
+	/** Asks what the configuration needs; clears it for generators that need nothing. */
+	async checkRequirements(): Promise<void> {
+		if (!this.needsEncoder) {
+			this.requirements = null;
+			return;
+		}
+		const version = this.version;
+		const [requirements, runs] = await Promise.all([
+			this.api.call('generators.requirements', { config: this.config }),
+			this.api.call('runs.list', {})
+		]);
+		if (version !== this.version) return;
+		if (runs.ok) this.runs = runs.value;
+		this.requirements = requirements.ok ? requirements.value : null;
+		if (!requirements.ok) this.error = requirements.error.message;
+	}
+
+	/** Starts the training run a missing requirement suggests (through the ordinary runs.start). */
+	async trainFor(requirement: GeneratorRequirement): Promise<void> {
+		if (!requirement.training) return;
+		const started = await this.api.call('runs.start', requirement.training);
+		this.trainingNotice = started.ok
+			? {
+					ok: true,
+					text: `Started run ${started.value.id} “${started.value.name}” (see Train). This preset uses it once it completes.`
+				}
+			: { ok: false, text: started.error.message };
+		if (started.ok) void this.checkRequirements();
+	}
+
 	/** Measures diagnostics of the current settings now. */
 	async measure(count = 64): Promise<void> {
 		const version = this.version;
@@ -216,9 +300,15 @@ export class StudioState {
 	}
 
 	private apply(generator: GeneratorInfo, params: Record<string, unknown>, size: number): void {
-		// A slow generator starts on a 2×2 grid: 16 images would take minutes.
-		if (generator.speed === 'slow' && this.generator?.speed !== 'slow') this.gridSide = 2;
+		// A slow generator starts on a 2×2 grid (16 images would take minutes), and measures
+		// precision and recall on 16 images per side instead of 500.
+		if (generator.speed !== this.generator?.speed) {
+			if (generator.speed === 'slow') this.gridSide = 2;
+			this.precisionRecall.form.samples = generator.speed === 'slow' ? 16 : 500;
+		}
 		this.generatorId = generator.id;
+		// A measurement of other settings would read as this selection's.
+		this.precisionRecall.clearResult();
 		this.baseParams = $state.snapshot(params);
 		this.params = params;
 		this.size = size;
@@ -228,8 +318,10 @@ export class StudioState {
 
 	private changed(): void {
 		this.version++;
+		this.trainingNotice = null;
 		this.scheduleRender();
 		this.scheduleDiagnostics();
+		void this.checkRequirements();
 	}
 
 	/** Renders the grid now (the button that slow generators need). */

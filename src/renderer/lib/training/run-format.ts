@@ -7,6 +7,7 @@ import {
 	type RunStatus
 } from '../../../core/api/training';
 import { formatDuration } from '../../../core/format';
+import { engineLabel } from '../../../core/training/parallelism';
 
 /**
  * Each status as words and a symbol, so that a badge never relies on its colour alone. `tone`
@@ -62,10 +63,14 @@ export function formatRate(imagesPerSecond: number): string {
 	return `${imagesPerSecond.toFixed(digits)} img/s`;
 }
 
-/** The result of `runs.estimate` in one line: `≈ 12 min on wasm (210 img/s)`. */
+/**
+ * The result of `runs.estimate` in one line: `≈ 12 min on wasm (210 img/s)`, or
+ * `… on wasm, 2 replicas (…)`.
+ */
 export function formatEstimate(estimate: RunEstimate): string {
 	const rate = formatRate(estimate.imagesPerSecond);
-	return `≈ ${formatApproxDuration(estimate.totalSeconds)} on ${estimate.backend} (${rate})`;
+	const engine = engineLabel(estimate.backend, estimate.replicas);
+	return `≈ ${formatApproxDuration(estimate.totalSeconds)} on ${engine} (${rate})`;
 }
 
 /** A file size: `812 B`, `4.2 MB`, `1.3 GB` (powers of 1000, as file managers show). */
@@ -106,4 +111,10 @@ export function progressFraction(run: Pick<RunRecord, 'step' | 'steps'>): number
 /** An API failure as the forms show it: the message and what to do next. */
 export function describeError(error: AppError): { message: string; hint: string } {
 	return { message: error.message, hint: errorCodes[error.code].hint };
+}
+
+/** A run as a picker option: "name — completed, 1,200 steps", or "name — imported resnet50". */
+export function runOptionLabel(run: RunRecord): string {
+	if (run.imported) return `${run.name} — imported ${run.imported.architecture.kind}`;
+	return `${run.name} — ${statusPresentation[run.status].label.toLowerCase()}, ${run.step.toLocaleString()} steps`;
 }

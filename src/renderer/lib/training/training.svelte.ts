@@ -69,6 +69,8 @@ export class TrainingState {
 	/** Whether the selected run's whole history has been fetched once (live points may precede it). */
 	private historyComplete = false;
 	private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+	/** A checkpoint is being written: the next training progress means it is recorded. */
+	private checkpointPending = false;
 
 	constructor(private readonly api: ApiClient) {
 		this.folderPickerSupported = api.transport === 'electron';
@@ -253,8 +255,14 @@ export class TrainingState {
 		}
 		if (this.view.kind !== 'run' || this.view.id !== progress.runId) return;
 		if (progress.points.length > 0) this.metrics = mergeMetrics(this.metrics, progress.points);
-		// The checkpoint list changes only after a checkpoint, so it is fetched then, not per step.
-		if (progress.phase === 'checkpointing') this.scheduleRefresh(1500);
+		// The checkpoint list changes only after a checkpoint, so it is fetched then, not per step:
+		// at the first progress after "checkpointing", which the trainer sends only once the file
+		// is written and the service has recorded it (a timer could fire before that on a slow disk).
+		if (progress.phase === 'checkpointing') this.checkpointPending = true;
+		else if (this.checkpointPending && progress.phase === 'training') {
+			this.checkpointPending = false;
+			this.scheduleRefresh(0);
+		}
 	}
 
 	private scheduleRefresh(delayMs: number): void {

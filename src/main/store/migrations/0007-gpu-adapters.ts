@@ -4,7 +4,7 @@
  * other backends and for runs from before this version.
  */
 export default {
-	version: 6,
+	version: 7,
 	name: 'gpu-adapters',
 	sql: `
 		ALTER TABLE runs ADD COLUMN adapter TEXT;
