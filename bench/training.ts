@@ -24,7 +24,7 @@ import {
 import { defaultDataThreads } from '../src/core/training/parallelism';
 import { ContrastiveTrainer } from '../src/core/training/trainer';
 import type { BackendPreference } from '../src/core/compute/backends';
-import { activateTrainingBackend } from '../src/main/compute/training-backend';
+import { activateBackend } from '../src/main/compute/activate-backend';
 import { BatchPipeline } from '../src/main/training/batch-pipeline';
 import { DataParallelTrainer } from '../src/main/training/data-parallel';
 
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
 		}
 	});
 	const seconds = Number(values.seconds);
-	const backend = await activateTrainingBackend(values.backend as BackendPreference);
+	const backend = await activateBackend(values.backend as BackendPreference);
 	const load = os.loadavg()[0] ?? 0;
 	console.log(
 		`Contrastive training throughput on ${backend.id} (${backend.reason}); Node ${process.versions.node}, ` +

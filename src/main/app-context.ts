@@ -4,9 +4,12 @@ import { AppFailure, toAppError, type Result } from '../core/api/errors';
 import { defaultSettings, type AppSettings, type HostPathAccess } from '../core/api/settings';
 import type { StudySpec } from '../core/api/studies';
 import type { TrainConfig } from '../core/training/config';
+import { presetOfArchitecture, type EncoderRecipe } from '../core/encoders/build';
 import { createDispatcher, type ApiHandlers, type Dispatch } from './api/dispatcher';
 import { appInfo } from './app-info';
-import { BackendMonitor } from './compute/backend-monitor';
+import { backendVariable } from './compute/activate-backend';
+import { BackendMonitor, speedProbeBatch } from './compute/backend-monitor';
+import { SpeedCache } from './compute/speed-cache';
 import { EventBus } from './events';
 import { HostPaths } from './host-paths';
 import { cacheDirVariable } from './generation/disk-cache';
@@ -109,7 +112,20 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		}
 	};
 	const workers = new WorkerFactory(options.launcher, options.workersDir);
-	const backends = new BackendMonitor(workers, () => settings().backend, events);
+	const backends = new BackendMonitor(
+		workers,
+		() => settings().backend,
+		events,
+		SpeedCache.in(path.join(dataDir.path, 'cache'))
+	);
+	// `auto` measures on model presets; other encoders (ResNet-50) take the default order.
+	const backendFor = async (recipe: EncoderRecipe | null) => {
+		const model = recipe && presetOfArchitecture(recipe.architecture);
+		if (!model) return settings().backend;
+		return (await backends.choose(settings().backend, model, speedProbeBatch)).backend;
+	};
+	// Generator workers and their threads read it (feature visualisation computes with tfjs).
+	process.env[backendVariable] = settings().backend;
 	// Pinned where the workers look: the cache folder they inherit.
 	const encoders = new TrainedEncoders(() => requireStore().db, cacheDir);
 	const generators = new GeneratorService(workers, requireStore, events, encoders);
@@ -117,6 +133,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		runsDir: path.join(dataDir.path, 'runs'),
 		encoders,
 		preference: () => settings().backend,
+		choose: (preference, model, batch, onMeasure) =>
+			backends.choose(preference, model, batch, onMeasure),
 		replicas: () => settings().replicas,
 		appVersion: appInfo.version
 	});
@@ -126,7 +144,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	});
 	const evaluation = new EvaluationService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
-		preference: () => settings().backend
+		backendFor
 	});
 	const queue = new QueueService(
 		requireStore,
@@ -149,7 +167,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
-		preference: () => settings().backend
+		backendFor
 	});
 	const hostPaths = new HostPaths({
 		access: options.pathAccess,
@@ -230,7 +248,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'settings.update': (update) => {
 			const next = writeSettings(requireStore().db, update);
 			events.emit('settings.changed', next);
-			if (update.backend !== undefined) backends.preferenceChanged();
+			if (update.backend !== undefined) {
+				process.env[backendVariable] = next.backend;
+				generators.backendChanged();
+				backends.preferenceChanged();
+			}
 			return next;
 		},
 		'settings.allowFolder': ({ path: folder, code }) => ({

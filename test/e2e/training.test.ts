@@ -1,4 +1,4 @@
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/core/api/training';
 import { TestApiClient } from '../support/api-client';
@@ -7,37 +7,7 @@ import { launchChromium, screenshot, watchForErrors } from '../support/browser';
 import { failpointsVariable } from '../../src/main/failpoints';
 import { temporaryFolder } from '../support/paths';
 import { spawnServe, type ServeProcess } from '../support/serve-process';
-
-/** What the New run form is filled with: cheap enough for a few steps per second on two cores. */
-interface TinyRun {
-	name: string;
-	steps: number;
-	checkpointEvery: number;
-}
-
-/** Fills the New run form field by field, as a person would, and starts the run. */
-async function startFromForm(page: Page, run: TinyRun): Promise<void> {
-	await page.getByRole('heading', { name: 'New training run' }).waitFor();
-	const preset = page.getByLabel('Generator preset');
-	// The presets arrive with the catalogue; until then the select holds only the default.
-	await preset.locator('option[value="dead_leaves-squares"]').waitFor({ state: 'attached' });
-	await preset.selectOption('dead_leaves-squares');
-	await fill(page.getByLabel('Image size (px)'), 64);
-	await fill(page.getByLabel('Dataset size (images)'), 256);
-	await page.getByRole('radio', { name: /^Tiny/ }).check();
-	await page.getByLabel('Name', { exact: true }).fill(run.name);
-	await fill(page.getByLabel('Steps', { exact: true }), run.steps);
-	await fill(page.getByLabel('Batch (pairs)'), 8);
-	await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
-	await fill(page.getByLabel('Checkpoint every (steps)'), run.checkpointEvery);
-	await page.getByRole('button', { name: 'Start training' }).click();
-	await page.getByTestId('run-dashboard').getByRole('heading', { name: run.name }).waitFor();
-}
-
-async function fill(field: Locator, value: number): Promise<void> {
-	await field.fill(String(value));
-	await field.press('Tab');
-}
+import { startFromForm } from '../support/run-form';
 
 /** The step the dashboard shows, from "step 1,234 / 2,000 (61.7%)". */
 async function shownStep(page: Page): Promise<number> {

@@ -61,6 +61,7 @@ describe('the noiselab CLI', () => {
 		expect(report.workers.ok).toBe(true);
 		expect(report.backends.map((probe) => probe.id)).toEqual([
 			'tfjs-node-gpu',
+			'webgpu',
 			'tfjs-node',
 			'wasm',
 			'cpu'

@@ -9,7 +9,7 @@ import { predictProbe, topKAccuracy } from '../../src/core/evaluation/linear-pro
 import { standardizeInPlace } from '../../src/core/evaluation/standardize';
 import { trainConfigSchema } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
-import { activateTrainingBackend } from '../../src/main/compute/training-backend';
+import { activateBackend } from '../../src/main/compute/activate-backend';
 import { datasetSeed, openEvalDataset } from '../../src/main/evaluation/evaluate-job';
 import { readProbeFile, readProbeForCam } from '../../src/main/evaluation/probe-files';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
@@ -67,7 +67,7 @@ describe('linear probes kept by evaluations (real trainer workers on wasm)', () 
 			.list(runId)
 			.filter((e) => e.groupId === started.groupId)
 			.sort((a, b) => a.id - b.id);
-		await activateTrainingBackend('wasm');
+		await activateBackend('wasm');
 	}, 120_000);
 
 	afterAll(() => {
@@ -153,7 +153,7 @@ describe('linear probes kept by evaluations (real trainer workers on wasm)', () 
 			const standardized = features.slice();
 			if (stored.standardization)
 				standardizeInPlace(standardized, stored.dim, stored.standardization);
-			const asTrained = predictProbe(
+			const asTrained = await predictProbe(
 				{ dim: stored.dim, classes, weight: stored.weight, bias: stored.bias, lossHistory: [] },
 				standardized
 			);
@@ -161,7 +161,7 @@ describe('linear probes kept by evaluations (real trainer workers on wasm)', () 
 				evaluation.metrics?.top1
 			);
 			// As Grad-CAM reads it: raw features, the standardisation folded into the weights.
-			const folded = predictProbe(readProbeForCam(location.path).probe, features);
+			const folded = await predictProbe(readProbeForCam(location.path).probe, features);
 			const agreement =
 				folded.predicted.filter((label, i) => label === asTrained.predicted[i]).length /
 				folded.predicted.length;

@@ -118,7 +118,7 @@ describe('the probe worker', () => {
 		probe.stop();
 		expect(result.ok).toBe(true);
 		if (!result.ok) return;
-		expect(seen).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+		expect(seen).toEqual(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']);
 		const byId = Object.fromEntries(result.value.map((entry) => [entry.id, entry]));
 		expect(byId.wasm).toMatchObject({ available: true, version: '4.22.0' });
 		expect(byId.cpu).toMatchObject({ available: true, version: '4.22.0' });
@@ -128,5 +128,26 @@ describe('the probe worker', () => {
 			if (entry?.available) continue;
 			expect(entry?.detail).toMatch(/not installed|failed to load|already provides/);
 		}
+		// Where Dawn finds an adapter it is described, also when it is software (lavapipe in CI).
+		if (byId.webgpu?.available) expect(byId.webgpu.adapter?.description).toBeTruthy();
+		else expect(byId.webgpu?.detail).toMatch(/no WebGPU adapter|failed to load/);
+	});
+
+	it('measures a backend’s training speed on a model for auto (a few steps of tiny on wasm)', async () => {
+		const probe = new WorkerFactory(
+			forkNodeWorker,
+			path.join(distDir, 'workers')
+		).start<ProbeTasks>('probe');
+		const result = await probe.run('speed', {
+			backend: 'wasm',
+			model: 'tiny',
+			batch: 4,
+			seconds: 1
+		});
+		probe.stop();
+		expect(result.ok).toBe(true);
+		if (!result.ok) return;
+		expect(result.value.backend).toBe('wasm');
+		expect(result.value.imagesPerSecond).toBeGreaterThan(0);
 	});
 });

@@ -119,7 +119,7 @@ describe('probe files', () => {
 		);
 	});
 
-	it('give Grad-CAM a probe on raw features with the logits of the standardised one', () => {
+	it('give Grad-CAM a probe on raw features with the logits of the standardised one', async () => {
 		const dim = 12;
 		const stored = sampleProbe(true);
 		const file = probeFilePath(folder.path, 3);
@@ -136,8 +136,8 @@ describe('probe files', () => {
 			bias: stored.bias,
 			lossHistory: []
 		};
-		const expected = predictProbe(original, standardized);
-		const actual = predictProbe(folded, raw);
+		const expected = await predictProbe(original, standardized);
+		const actual = await predictProbe(folded, raw);
 		for (let i = 0; i < expected.logits.length; i++) {
 			expect(actual.logits[i]).toBeCloseTo(expected.logits[i] as number, 4);
 		}

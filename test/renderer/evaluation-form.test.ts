@@ -31,6 +31,7 @@ function run(id: number, status: RunStatus, createdAt: string, folder = false): 
 		config: folder ? folderConfig : generatorConfig,
 		sourceLabel: '',
 		backend: 'wasm',
+		adapter: null,
 		step: status === 'running' ? 3 : 10,
 		steps: 10,
 		parameterCount: null,

@@ -55,6 +55,7 @@ export function tinyBundleParts(): BundleParts {
 		config: tinyBundleConfig,
 		sourceLabel: 'dead_leaves-squares · virtual · 64 images',
 		backend: 'wasm',
+		adapter: null,
 		step: 8,
 		steps: 8,
 		parameterCount: 1_803_768,

@@ -72,6 +72,10 @@ export const errorCodes = {
 		status: 409,
 		hint: 'Wait for the running job to finish, or pause it first.'
 	},
+	GPU_DEVICE_LOST: {
+		status: 503,
+		hint: 'The GPU was reset or removed. Resume the run: it continues from its last checkpoint.'
+	},
 	OUT_OF_MEMORY: {
 		status: 507,
 		hint: 'Use a smaller batch or model preset, or close other programs, then resume the run.'

@@ -1,6 +1,6 @@
 /** Contract types of the Training lab: runs, their live progress, metrics and checkpoints. */
 import { z } from 'zod';
-import { backendIds } from '../compute/backends';
+import { backendIds, gpuAdapterSchema } from '../compute/backends';
 import { trainConfigSchema } from '../training/config';
 import { importedEncoderSchema } from './interop';
 
@@ -42,6 +42,8 @@ export const runRecordSchema = z.object({
 	sourceLabel: z.string(),
 	/** The backend of the latest session; null before the first one started. */
 	backend: z.enum(backendIds).nullable(),
+	/** The WebGPU adapter of the latest session, when it ran on `webgpu`. */
+	adapter: gpuAdapterSchema.nullable().default(null),
 	step: z.number().int(),
 	steps: z.number().int(),
 	parameterCount: z.number().int().nullable(),

@@ -6,9 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { HostTensor } from '../interop/tensors';
 import { modelPresets, type EncoderSpec } from '../training/encoder-spec';
-import type { ModelPresetId } from '../training/config';
+import { modelPresetIds, type ModelPresetId } from '../training/config';
 import { SmallAlexNet } from '../training/model';
-import { encoderArchitectureSchema, normalisationSchema, stl10Normalisation } from './architecture';
+import {
+	encoderArchitectureSchema,
+	normalisationSchema,
+	stl10Normalisation,
+	type EncoderArchitecture
+} from './architecture';
 import { withInputNormalisation, type Encoder } from './encoder';
 import { ResNetEncoder } from './resnet';
 
@@ -37,6 +42,25 @@ export function presetRecipe(model: ModelPresetId, seed: number): EncoderRecipe 
 		normalisation: stl10Normalisation,
 		seed
 	};
+}
+
+/**
+ * The model preset whose architecture `architecture` is (a run's own encoder, or an imported
+ * SmallAlexNet of a preset's shape), or null for any other (ResNet-50, a custom width). `auto`
+ * measures backends on presets only: its speed probe trains a preset.
+ */
+export function presetOfArchitecture(architecture: EncoderArchitecture): ModelPresetId | null {
+	if (architecture.kind !== 'smallalexnet') return null;
+	const id = modelPresetIds.find((preset) => {
+		const spec = modelPresets[preset];
+		return (
+			spec.inputSize === architecture.inputSize &&
+			spec.fcWidth === architecture.fcWidth &&
+			spec.embeddingDim === architecture.embeddingDim &&
+			spec.channels.every((width, index) => width === architecture.channels[index])
+		);
+	});
+	return id ?? null;
 }
 
 /**

@@ -42,33 +42,34 @@ const normEpsilon = 1e-12;
  * Classifies `test` (`M × dim`) by weighted kNN over `train` (`N × dim`, labels in
  * `[0, classes)`). See the module comment for the rule.
  */
-export function knnClassify(
+export async function knnClassify(
 	train: Float32Array,
 	trainLabels: Int32Array,
 	test: Float32Array,
 	dim: number,
 	classes: number,
 	options: KnnOptions
-): KnnResult {
+): Promise<KnnResult> {
 	const { k, ...rest } = options;
-	return knnClassifyMany(train, trainLabels, test, dim, classes, {
+	const [result] = await knnClassifyMany(train, trainLabels, test, dim, classes, {
 		...rest,
 		ks: [k]
-	})[0] as KnnResult;
+	});
+	return result as KnnResult;
 }
 
 /**
  * {@link knnClassify} for several k at once (one result per entry of `ks`, in order), sharing
  * the similarity products, which are nearly all of the cost.
  */
-export function knnClassifyMany(
+export async function knnClassifyMany(
 	train: Float32Array,
 	trainLabels: Int32Array,
 	test: Float32Array,
 	dim: number,
 	classes: number,
 	options: Omit<KnnOptions, 'k'> & { ks: readonly number[] }
-): KnnResult[] {
+): Promise<KnnResult[]> {
 	const trainCount = rowCount(train, dim, 'training features');
 	const testCount = rowCount(test, dim, 'test features');
 	if (trainCount === 0) throw new RangeError('kNN needs at least one training sample');
@@ -123,7 +124,8 @@ export function knnClassifyMany(
 				tf.matMul(normalisedTrain, tf.tensor2d(chunkT.subarray(0, dim * rows), [dim, rows]))
 			);
 			// trainCount × rows: column r holds test row r's similarities.
-			const similarities = product.dataSync() as Float32Array;
+			// Read asynchronously: a GPU backend cannot read synchronously in Node.
+			const similarities = (await product.data()) as Float32Array;
 			product.dispose();
 			for (let r = 0; r < rows; r++) {
 				for (let i = 0; i < trainCount; i++) row[i] = similarities[i * rows + r] as number;

@@ -271,10 +271,10 @@ const predictChunkRows = 1024;
  * The probe's logits (`N × classes`) on `N × dim` features, and each row's arg-max (the lowest
  * class index wins a tie).
  */
-export function predictProbe(
+export async function predictProbe(
 	probe: LinearProbe,
 	features: Float32Array
-): { logits: Float32Array; predicted: Int32Array } {
+): Promise<{ logits: Float32Array; predicted: Int32Array }> {
 	const { dim, classes } = probe;
 	const count = rowCount(features, dim);
 	const logits = new Float32Array(count * classes);
@@ -287,7 +287,8 @@ export function predictProbe(
 				const x = tf.tensor2d(features.subarray(start * dim, (start + rows) * dim), [rows, dim]);
 				return tf.add(tf.matMul(x, weight), bias);
 			});
-			logits.set(chunk.dataSync() as Float32Array, start * classes);
+			// Read asynchronously: a GPU backend cannot read synchronously in Node.
+			logits.set((await chunk.data()) as Float32Array, start * classes);
 			chunk.dispose();
 		}
 	} finally {

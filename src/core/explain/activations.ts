@@ -6,6 +6,7 @@ import { type FeatureLayer } from '../encoders/architecture';
 import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
 import { upsampleBilinear } from './gradcam';
+import { readAndDispose } from '../compute/read';
 
 /** One channel's activation map and every channel's strength. */
 export interface ChannelActivation {
@@ -29,13 +30,13 @@ export interface ChannelActivation {
  * The map is scaled from 0, not from its minimum: the block ends in a ReLU, so 0 means "silent"
  * and stays black, and the share of the maximum is comparable across images.
  */
-export function channelActivation(
+export async function channelActivation(
 	encoder: Encoder,
 	input: Float32Array,
 	layer: FeatureLayer,
 	channel: number | undefined,
 	size: number
-): ChannelActivation {
+): Promise<ChannelActivation> {
 	const inputSize = encoder.inputSize;
 	if (input.length !== inputSize * inputSize * 3) {
 		throw new RangeError(
@@ -62,8 +63,7 @@ export function channelActivation(
 		})
 	);
 	const [, height, width, channels] = output.shape;
-	const activation = output.dataSync<'float32'>();
-	output.dispose();
+	const activation = await readAndDispose(output);
 	const pixels = height * width;
 	const sums = new Float64Array(channels);
 	for (let p = 0; p < pixels; p++) {

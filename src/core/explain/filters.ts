@@ -4,6 +4,7 @@
  * for at the pixel level.
  */
 import type { Encoder } from '../encoders/encoder';
+import { readAndDispose } from '../compute/read';
 
 /** conv1's filters as images. */
 export interface FirstLayerFilters {
@@ -28,11 +29,10 @@ export interface FirstLayerFilters {
  * shared scale would leave most filters flat grey. The price is that the figure shows each
  * filter's pattern, not its strength. A constant filter becomes mid-grey (128).
  */
-export function firstLayerFilters(encoder: Encoder): FirstLayerFilters {
+export async function firstLayerFilters(encoder: Encoder): Promise<FirstLayerFilters> {
 	const variable = encoder.firstLayerKernel();
 	const [kernel, kernelWidth, inputs, count] = variable.shape as [number, number, number, number];
-	const weights = variable.dataSync<'float32'>();
-	variable.dispose();
+	const weights = await readAndDispose(variable);
 	if (kernel !== kernelWidth || inputs !== 3) {
 		throw new Error(
 			`The first conv kernel should be [k, k, 3, filters]; it is [${variable.shape.join(', ')}].`

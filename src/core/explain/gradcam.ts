@@ -13,6 +13,7 @@
 import { correspondingLayer, featureLayers, type FeatureLayer } from '../encoders/architecture';
 import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../compute/read';
 import type { CamMethod } from '../api/explain';
 import type { LinearProbe } from '../evaluation/linear-probe';
 import { denseMatMul } from '../training/model';
@@ -235,7 +236,11 @@ export function scaleToUnit(map: Float32Array): Float32Array {
  * `options.target` at conv block `options.layer`, on the active backend, in eval mode.
  * Gradients need `registerAllGradients()` (tfjs-core's CJS build registers none).
  */
-export function computeCam(encoder: Encoder, image: Float32Array, options: CamOptions): CamResult {
+export async function computeCam(
+	encoder: Encoder,
+	image: Float32Array,
+	options: CamOptions
+): Promise<CamResult> {
 	const layer = options.layer ?? correspondingLayer(encoder.architecture, 'conv5');
 	const size = encoder.inputSize;
 	if (image.length !== size * size * 3) {
@@ -243,7 +248,7 @@ export function computeCam(encoder: Encoder, image: Float32Array, options: CamOp
 			`expected ${size}×${size}×3 = ${size * size * 3} floats, got ${image.length}`
 		);
 	}
-	const parts = camParts(encoder, image, { ...options, layer });
+	const parts = await camParts(encoder, image, { ...options, layer });
 	const { height, width, channels, activation, weights, elementwise } = parts;
 	const raw = new Float32Array(height * width);
 	for (let p = 0; p < raw.length; p++) {
@@ -286,11 +291,11 @@ export interface CamParts {
  * gradient of the target's score with respect to it (tfjs autodiff on the active backend), and
  * the method's channel weights.
  */
-export function camParts(
+export async function camParts(
 	encoder: Encoder,
 	image: Float32Array,
 	options: Required<CamOptions>
-): CamParts {
+): Promise<CamParts> {
 	const { layer, target, method } = options;
 	const size = encoder.inputSize;
 	if (image.length !== size * size * 3) {
@@ -308,11 +313,10 @@ export function camParts(
 		const weights = camWeights(method, activation, grad as tf.Tensor4D);
 		return [activation, grad, weights, value];
 	});
-	const [activation, gradient, weights, score] = tensors.map((t) =>
-		t.dataSync<'float32'>().slice()
-	) as [Float32Array, Float32Array, Float32Array, Float32Array];
 	const [, height, width, channels] = (tensors[0] as tf.Tensor4D).shape;
-	tf.dispose(tensors);
+	const [activation, gradient, weights, score] = (await Promise.all(
+		tensors.map((t) => readAndDispose(t))
+	)) as [Float32Array, Float32Array, Float32Array, Float32Array];
 	return {
 		height,
 		width,

@@ -6,6 +6,7 @@
 import { correspondingLayer, type FeatureLayer } from '../encoders/architecture';
 import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../compute/read';
 import { Random } from '../generators/random';
 import { targetScores, type CamResult, type CamTarget } from './gradcam';
 
@@ -145,13 +146,13 @@ function areaUnder(curve: Float32Array): number {
  * percentage grid, least-relevant-first is replaced by insertion, and no class probability is
  * taken (the raw target score is integrated).
  */
-export function deletionInsertion(
+export async function deletionInsertion(
 	encoder: Encoder,
 	image: Float32Array,
 	cam: CamResult,
 	target: CamTarget,
 	options: DeletionInsertionOptions = {}
-): DeletionInsertionResult {
+): Promise<DeletionInsertionResult> {
 	const steps = options.steps ?? 16;
 	const size = encoder.inputSize;
 	const pixels = size * size;
@@ -194,12 +195,10 @@ export function deletionInsertion(
 			const activation = encoder.convActivation(input, layer, { training: false });
 			return targetScores(encoder, activation, layer, target);
 		});
-		const values = scores.dataSync<'float32'>().slice();
-		scores.dispose();
-		return values;
+		return readAndDispose(scores);
 	};
-	const deletionCurve = scoresOf(deleted);
-	const insertionCurve = scoresOf(inserted);
+	const deletionCurve = await scoresOf(deleted);
+	const insertionCurve = await scoresOf(inserted);
 	return {
 		deletion: areaUnder(deletionCurve),
 		insertion: areaUnder(insertionCurve),

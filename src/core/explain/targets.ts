@@ -6,6 +6,7 @@
 import { featureLayers, type FeatureLayer } from '../encoders/architecture';
 import type { Encoder } from '../encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../compute/read';
 import type { z } from 'zod';
 import { AppFailure } from '../api/errors';
 import type { ExplainTarget, predictionSchema, resolvedTargetSchema } from '../api/explain';
@@ -44,19 +45,18 @@ function checkInput(encoder: Encoder, input: Float32Array, what = 'image'): void
  * NHWC), the encoder in eval mode reading `layer`'s features. Float64 softmax: a confident
  * probe's small probabilities stay meaningful.
  */
-export function probeProbabilities(
+export async function probeProbabilities(
 	encoder: Encoder,
 	input: Float32Array,
 	probe: LinearProbe,
 	layer: FeatureLayer
-): Float64Array {
+): Promise<Float64Array> {
 	checkInput(encoder, input);
 	const size = encoder.inputSize;
 	const features = tf.tidy(() =>
 		encoder.forward(tf.tensor4d(input, [1, size, size, 3]), { training: false, layer })
 	);
-	const values = features.dataSync<'float32'>().slice();
-	features.dispose();
+	const values = await readAndDispose(features);
 	if (values.length !== probe.dim) {
 		throw new AppFailure(
 			'INVALID_REQUEST',
@@ -81,7 +81,7 @@ export function probeProbabilities(
 }
 
 /** The image's unit-norm fc8 embedding, as the contrastive loss sees it. */
-export function ownEmbedding(encoder: Encoder, input: Float32Array): Float32Array {
+export function ownEmbedding(encoder: Encoder, input: Float32Array): Promise<Float32Array> {
 	return classMeanEmbedding(encoder, [input]);
 }
 
@@ -90,7 +90,10 @@ export function ownEmbedding(encoder: Encoder, input: Float32Array): Float32Arra
  * contrastive loss compares them); the reference of a `class-mean` target. Not renormalised:
  * the target's cosine does not depend on the reference's length.
  */
-export function classMeanEmbedding(encoder: Encoder, inputs: Float32Array[]): Float32Array {
+export async function classMeanEmbedding(
+	encoder: Encoder,
+	inputs: Float32Array[]
+): Promise<Float32Array> {
 	if (inputs.length === 0) {
 		throw new AppFailure(
 			'INVALID_REQUEST',
@@ -111,11 +114,10 @@ export function classMeanEmbedding(encoder: Encoder, inputs: Float32Array[]): Fl
 		const output = tf.tidy(() =>
 			encoder.forward(tf.tensor4d(stacked, [batch.length, size, size, 3]), { training: false })
 		);
-		const values = output.dataSync<'float32'>();
+		const values = await readAndDispose(output);
 		for (let i = 0; i < values.length; i++) {
 			sum[i % dim] = (sum[i % dim] as number) + (values[i] as number);
 		}
-		output.dispose();
 	}
 	return Float32Array.from(sum, (value) => value / inputs.length);
 }
@@ -134,7 +136,7 @@ export interface TargetContext {
 	/** The dataset's class names. */
 	classes: readonly string[];
 	/** The mean embedding of a class's training images ({@link classMeanEmbedding}). */
-	classMean: (classIndex: number) => Float32Array;
+	classMean: (classIndex: number) => Promise<Float32Array>;
 	/** Names the encoder in messages, e.g. 'run "noise-1"'. Default 'this encoder'. */
 	encoderLabel?: string;
 	/** Names the dataset in messages. Default 'this dataset'. */
@@ -168,7 +170,10 @@ function predictionOf(probabilities: Float64Array): Prediction {
  * what to do, when the target needs a probe or a label that is not there, names a class the
  * dataset lacks, or needs a probe that reads a layer before the CAM layer.
  */
-export function resolveTarget(request: ExplainTarget, context: TargetContext): TargetResolution {
+export async function resolveTarget(
+	request: ExplainTarget,
+	context: TargetContext
+): Promise<TargetResolution> {
 	const { encoder, input, probe, classes } = context;
 	const who = context.encoderLabel ?? 'this encoder';
 	const where = context.dataset ?? 'this dataset';
@@ -180,7 +185,7 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 		);
 	}
 	const prediction = probe
-		? predictionOf(probeProbabilities(encoder, input, probe.probe, probe.layer))
+		? predictionOf(await probeProbabilities(encoder, input, probe.probe, probe.layer))
 		: null;
 	const name = (classIndex: number) => JSON.stringify(classes[classIndex] ?? String(classIndex));
 	const checkClass = (classIndex: number) => {
@@ -215,9 +220,13 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 			prediction
 		};
 	};
-	const ownTarget = (description: string): TargetResolution => ({
+	const ownTarget = async (description: string): Promise<TargetResolution> => ({
 		// Projection, not cosine: the cosine to itself is at its maximum and has no gradient.
-		target: { kind: 'embedding', reference: ownEmbedding(encoder, input), measure: 'projection' },
+		target: {
+			kind: 'embedding',
+			reference: await ownEmbedding(encoder, input),
+			measure: 'projection'
+		},
 		resolved: { kind: 'embedding', classIndex: null, description },
 		prediction
 	});
@@ -242,7 +251,7 @@ export function resolveTarget(request: ExplainTarget, context: TargetContext): T
 			return ownTarget('own embedding');
 		case 'class-mean': {
 			checkClass(request.classIndex);
-			const reference = context.classMean(request.classIndex);
+			const reference = await context.classMean(request.classIndex);
 			return {
 				target: { kind: 'embedding', reference, measure: 'cosine' },
 				resolved: {

@@ -129,6 +129,30 @@ export function parameterCount(spec: EncoderSpec): number {
 }
 
 /**
+ * Bytes of the largest activation one training pair (two views) adds to a step, float32: the
+ * widest conv output before its pool. A step's largest tensor at batch B is about
+ * `max(B · this, largestWeightBytes)`; a GPU adapter must bind it in one buffer.
+ */
+export function activationBytesPerPair(spec: EncoderSpec): number {
+	const sides = [spec.inputSize, ...featureMapSizes(spec).slice(0, 4)];
+	let widest = 0;
+	for (const [index, channels] of spec.channels.entries()) {
+		const side = sides[index] as number;
+		widest = Math.max(widest, side * side * channels);
+	}
+	return 2 * widest * 4;
+}
+
+/** Bytes of the encoder's largest weight tensor (fc6's kernel), float32. */
+export function largestWeightBytes(spec: EncoderSpec): number {
+	let largest = 0;
+	for (const entry of trainablePlan(spec)) {
+		largest = Math.max(largest, entry.shape.reduce((a, b) => a * b, 1) * 4);
+	}
+	return largest;
+}
+
+/**
  * The encoder's weights as a checkpoint stores them, by name: every trainable tensor and each
  * batch-norm layer's running mean and variance (shaped like its γ).
  */

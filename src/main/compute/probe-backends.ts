@@ -1,7 +1,14 @@
 import { createRequire } from 'node:module';
 import type * as TfjsCore from '@tensorflow/tfjs-core';
-import { backendIds, type BackendId, type BackendProbe } from '../../core/compute/backends';
+import {
+	backendIds,
+	describeAdapter,
+	type BackendId,
+	type BackendProbe,
+	type GpuAdapter
+} from '../../core/compute/backends';
 import { installTfjsNodeShim } from './tfjs-node-shim';
+import { noAdapterAdvice, requestAdapter, webgpuBackendPackage } from './webgpu';
 
 type Tfjs = typeof TfjsCore;
 
@@ -12,6 +19,7 @@ const load = createRequire(__filename);
 const packages: Record<BackendId, string> = {
 	'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu',
 	'tfjs-node': '@tensorflow/tfjs-node',
+	webgpu: webgpuBackendPackage,
 	wasm: '@tensorflow/tfjs-backend-wasm',
 	cpu: '@tensorflow/tfjs-backend-cpu'
 };
@@ -49,12 +57,14 @@ async function probeOne(
 	id: BackendId,
 	tensorflowLoadedBy: BackendId | null
 ): Promise<BackendProbe> {
+	let adapter: GpuAdapter | null = null;
 	const unavailable = (detail: string): BackendProbe => ({
 		id,
 		available: false,
 		detail,
 		version: null,
-		probeMs: null
+		probeMs: null,
+		adapter
 	});
 	const started = performance.now();
 	let version: string | null;
@@ -71,6 +81,12 @@ async function probeOne(
 			const tfnode = load(packages[id]) as { version?: Record<string, string> };
 			version = tfnode.version?.['tfjs-node'] ?? null;
 			tfBackendName = 'tensorflow';
+		} else if (id === 'webgpu') {
+			adapter = await requestAdapter();
+			if (!adapter) return unavailable(`no WebGPU adapter: ${noAdapterAdvice()}`);
+			load(packages.webgpu);
+			version = (load(`${packages.webgpu}/package.json`) as { version: string }).version;
+			tfBackendName = 'webgpu';
 		} else if (id === 'wasm') {
 			load(packages.wasm);
 			version = (load(`${packages.wasm}/package.json`) as { version: string }).version;
@@ -97,16 +113,22 @@ async function probeOne(
 		return {
 			id,
 			available: true,
-			detail: await describe(tf, id),
+			detail: await describe(tf, id, adapter),
 			version,
-			probeMs: Math.round(performance.now() - started)
+			probeMs: Math.round(performance.now() - started),
+			adapter
 		};
 	} catch (error) {
 		return unavailable(`failed to load: ${firstLine((error as Error).message)}`);
 	}
 }
 
-async function describe(tf: Tfjs, id: BackendId): Promise<string> {
+async function describe(tf: Tfjs, id: BackendId, adapter: GpuAdapter | null): Promise<string> {
+	if (id === 'webgpu' && adapter) {
+		return adapter.software
+			? `ready on a software adapter (a CPU rasteriser, slower than wasm): used only when chosen`
+			: `ready on ${describeAdapter(adapter)}`;
+	}
 	if (id === 'wasm') {
 		const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
 		const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');

@@ -21,7 +21,8 @@ import {
 import { generateStructuredTask, structuredTasks } from '../../core/evaluation/structured-tasks';
 import { Random } from '../../core/generators/random';
 import type { BackendPreference } from '../../core/compute/backends';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend } from '../compute/activate-backend';
+import { gpuChecked } from '../compute/webgpu';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { cachedFeatures, splitHash } from './feature-cache';
 import { loadDataset } from './loaders/index';
@@ -163,7 +164,7 @@ export async function runEvaluation(
 		total: 1,
 		message: `Loading ${params.dataset}…`
 	});
-	await activateTrainingBackend(job.backend);
+	await activateBackend(job.backend);
 	const dataset = await openEvalDataset(params.dataset, {
 		seed: datasetSeed,
 		cacheDir: job.cacheDir,
@@ -178,12 +179,13 @@ export async function runEvaluation(
 		if (signal.aborted) return;
 		const started = performance.now();
 		try {
-			const { metrics, probe } = await evaluateEncoder(
-				encoder,
-				{ ...dataset, train },
-				classes,
-				params,
-				{ signal, emit, cacheDir: job.cacheDir }
+			const { metrics, probe } = await gpuChecked(
+				`the evaluation of the ${encoder.role} encoder`,
+				evaluateEncoder(encoder, { ...dataset, train }, classes, params, {
+					signal,
+					emit,
+					cacheDir: job.cacheDir
+				})
 			);
 			let probePath: string | null = null;
 			let probeError: string | null = null;
@@ -296,7 +298,7 @@ async function evaluateEncoder(
 				total: 1,
 				message: 'kNN voting'
 			});
-			const results = knnClassifyMany(
+			const results = await knnClassifyMany(
 				train.features,
 				dataset.train.labels,
 				test.features,
@@ -346,7 +348,7 @@ async function evaluateEncoder(
 					message: 'Training the linear probe'
 				})
 		});
-		const { logits } = predictProbe(probe, test.features);
+		const { logits } = await predictProbe(probe, test.features);
 		const top1 = topKAccuracy(logits, dataset.test.labels, classes, 1);
 		return {
 			metrics: {

@@ -22,7 +22,7 @@ import { resolveConfig } from '../../core/generators/registry';
 import { Random } from '../../core/generators/random';
 import type { SourceImage } from '../../core/training/augment';
 import type { ModelPresetId } from '../../core/training/config';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend } from '../compute/activate-backend';
 import { readCheckpoint } from '../training/checkpoint-files';
 import { folderDataSource, scanImageFolder } from '../training/data-source';
 import { datasetSeed, openEvalDataset, stratifiedSubset } from './evaluate-job';
@@ -62,7 +62,7 @@ export async function runPrecisionRecall(
 		if (signal.aborted) throw new AppFailure('CANCELLED', 'Precision and recall were cancelled.');
 	};
 	emit({ phase: 'loading', done: 0, total: 1, message: `Loading ${params.dataset}…` });
-	await activateTrainingBackend(job.backend);
+	await activateBackend(job.backend);
 	const noise = await openNoise(params);
 	const dataset = await openEvalDataset(params.dataset, {
 		seed: datasetSeed,

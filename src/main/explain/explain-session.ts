@@ -39,7 +39,7 @@ import { computeCam, scaleToUnit, upsampleBilinear } from '../../core/explain/gr
 import { deletionInsertion, spearman } from '../../core/explain/sanity';
 import { classMeanEmbedding, resolveTarget } from '../../core/explain/targets';
 import type { SourceImage } from '../../core/training/augment';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend } from '../compute/activate-backend';
 import { datasetSeed, openEvalDataset } from '../evaluation/evaluate-job';
 import { readProbeForCam } from '../evaluation/probe-files';
 import { decodeRgb, uploadFormat } from '../image-files';
@@ -268,7 +268,7 @@ export class ExplainSession {
 	}: SessionRequest<unknown>): Promise<z.infer<typeof explainFiltersResultSchema>> {
 		const result = [];
 		for (const spec of encoders) {
-			const filters = firstLayerFilters(await this.encoder(spec));
+			const filters = await firstLayerFilters(await this.encoder(spec));
 			result.push({
 				label: spec.label,
 				runId: spec.runId,
@@ -292,7 +292,7 @@ export class ExplainSession {
 		for (const spec of encoders) {
 			const encoder = await this.encoder(spec);
 			const layer = layerFor(spec, params.layer);
-			const activation = channelActivation(
+			const activation = await channelActivation(
 				encoder,
 				centreView(encoder, image.image),
 				layer,
@@ -396,7 +396,7 @@ export class ExplainSession {
 		const encoder = await this.encoder(spec);
 		const input = centreView(encoder, image.image);
 		const probe = probeSpec ? await this.probe(probeSpec.path) : null;
-		const resolved = resolveTarget(params.target, {
+		const resolved = await resolveTarget(params.target, {
 			encoder,
 			input,
 			probe: probe ? { probe: probe.probe, layer: probe.layer } : null,
@@ -407,13 +407,13 @@ export class ExplainSession {
 			encoderLabel: spec.label,
 			dataset: dataset.name
 		});
-		const cam = computeCam(encoder, input, {
+		const cam = await computeCam(encoder, input, {
 			method: params.method,
 			layer,
 			target: resolved.target
 		});
 		const faithfulness = withFaithfulness
-			? deletionInsertion(encoder, input, cam, resolved.target, { layer })
+			? await deletionInsertion(encoder, input, cam, resolved.target, { layer })
 			: null;
 		const result: CachedMap = {
 			map: scaleToUnit(upsampleBilinear(cam.raw, cam.height, cam.width, displaySize)),
@@ -431,7 +431,7 @@ export class ExplainSession {
 
 	private async backend(): Promise<void> {
 		if (this.activeBackend === this.options.backend) return;
-		await activateTrainingBackend(this.options.backend);
+		await activateBackend(this.options.backend);
 		this.activeBackend = this.options.backend;
 	}
 
@@ -458,12 +458,12 @@ export class ExplainSession {
 	}
 
 	/** The mean embedding of a class's first training images (the class-mean target). */
-	private classMean(
+	private async classMean(
 		spec: EncoderSpec,
 		encoder: Encoder,
 		dataset: EvalDataset,
 		classIndex: number
-	): Float32Array {
+	): Promise<Float32Array> {
 		const key = `${encoderKey(spec)}|${dataset.name}|${classIndex}`;
 		const cached = this.classMeans.get(key);
 		if (cached) return cached;
@@ -478,7 +478,7 @@ export class ExplainSession {
 		for (let i = 0; i < labels.length && inputs.length < classMeanImages; i++) {
 			if (labels[i] === classIndex) inputs.push(centreView(encoder, imageAt(images, i)));
 		}
-		const mean = classMeanEmbedding(encoder, inputs);
+		const mean = await classMeanEmbedding(encoder, inputs);
 		this.classMeans.set(key, mean);
 		return mean;
 	}

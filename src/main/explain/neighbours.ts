@@ -7,6 +7,7 @@
 import { type FeatureLayer } from '../../core/encoders/architecture';
 import type { Encoder } from '../../core/encoders/encoder';
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../core/compute/read';
 import type { LabelledSplit } from '../../core/evaluation/dataset';
 import { extractFeatures } from '../../core/evaluation/features';
 import { stratifiedIndices, stratifiedSubset } from '../evaluation/evaluate-job';
@@ -95,8 +96,7 @@ export async function nearestNeighbours(
 	const queryFeatures = tf.tidy(() =>
 		encoder.forward(tf.tensor4d(query, [1, size, size, 3]), { training: false, layer })
 	);
-	const queryValues = queryFeatures.dataSync<'float32'>();
-	queryFeatures.dispose();
+	const queryValues = await readAndDispose(queryFeatures);
 	if (queryValues.length !== dim) {
 		throw new Error(
 			`The cached gallery has ${dim} features per image but ${layer} gives ${queryValues.length}; clear the feature cache.`

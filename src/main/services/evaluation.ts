@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { AppFailure } from '../../core/api/errors';
+import { AppFailure, toAppError } from '../../core/api/errors';
+import type { EncoderRecipe } from '../../core/encoders/build';
 import type {
 	EvalDatasetInfo,
 	EvaluateParams,
@@ -44,7 +45,8 @@ interface RunningGroup {
 export interface EvaluationServiceOptions {
 	/** Decoded datasets are cached here (`<data>/cache/datasets`). */
 	cacheDir: string;
-	preference: () => BackendPreference;
+	/** The backend for an encoder: Settings' preference, `auto` measured per model preset. */
+	backendFor: (recipe: EncoderRecipe) => Promise<BackendPreference>;
 }
 
 /** The Evaluate area's service layer. */
@@ -212,21 +214,24 @@ export class EvaluationService {
 		);
 		const group: RunningGroup = { controller, ended: Promise.resolve() };
 		this.groups.set(groupId, group);
-		group.ended = worker
-			.run(
-				'evaluate',
-				{
-					params,
-					encoders: jobEncoders,
-					backend: options.backend ?? this.options.preference(),
-					cacheDir: this.options.cacheDir
-				},
-				{
-					signal: controller.signal,
-					cancelGraceMs: 60_000,
-					onProgress: (event) => this.record(groupId, event, started, finished)
-				}
+		// A queue lane may pin its backend (the accelerator lane); otherwise Settings decide, `auto`
+		// measured per model preset.
+		const backend = options.backend
+			? Promise.resolve(options.backend)
+			: this.options.backendFor((jobEncoders[0] as EncoderToEvaluate).recipe);
+		group.ended = backend
+			.then((backend) =>
+				worker.run(
+					'evaluate',
+					{ params, encoders: jobEncoders, backend, cacheDir: this.options.cacheDir },
+					{
+						signal: controller.signal,
+						cancelGraceMs: 60_000,
+						onProgress: (event) => this.record(groupId, event, started, finished)
+					}
+				)
 			)
+			.catch((error: unknown) => ({ ok: false as const, error: toAppError(error) }))
 			.then((result) => {
 				if (this.closed) return;
 				// Whatever did not report a result ended with the group: failed, cancelled or crashed.

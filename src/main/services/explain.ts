@@ -5,6 +5,7 @@
  */
 import { type FeatureLayer } from '../../core/encoders/architecture';
 import { AppFailure } from '../../core/api/errors';
+import type { EncoderRecipe } from '../../core/encoders/build';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import type { EncoderRef } from '../../core/api/explain';
 import type { BackendPreference } from '../../core/compute/backends';
@@ -41,7 +42,8 @@ export class ExplainService {
 			cacheDir: string;
 			/** Feature arrays of neighbour galleries. */
 			featureDir: string;
-			preference: () => BackendPreference;
+			/** The backend for an encoder: Settings' preference, `auto` measured per model preset. */
+			backendFor: (recipe: EncoderRecipe | null) => Promise<BackendPreference>;
 		}
 	) {}
 
@@ -108,7 +110,7 @@ export class ExplainService {
 	): Promise<ExplainerTasks[K]['output']> {
 		const encoders = resolveEncoders(this.store().db, refs, dataset, camLayer);
 		const settings: SessionSettings = {
-			backend: this.options.preference(),
+			backend: await this.options.backendFor(encoders[0]?.recipe ?? null),
 			cacheDir: this.options.cacheDir,
 			featureDir: this.options.featureDir
 		};

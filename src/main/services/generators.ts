@@ -296,6 +296,15 @@ export class GeneratorService {
 		return { cancelled: true };
 	}
 
+	/**
+	 * The compute backend changed in Settings: the preview worker read the old one from its
+	 * environment (feature visualisation computes with tfjs), so the next preview starts a new one.
+	 */
+	backendChanged(): void {
+		this.previewWorker?.stop();
+		this.previewWorker = null;
+	}
+
 	/** Stops every worker (the app is closing). */
 	close(): void {
 		this.closed = true;

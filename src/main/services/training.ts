@@ -18,6 +18,7 @@ import {
 import type { BackendPreference } from '../../core/compute/backends';
 import { resolveConfig } from '../../core/generators/registry';
 import type { TrainConfig } from '../../core/training/config';
+import type { BackendChoice } from '../compute/backend-monitor';
 import { isDiskFull } from '../durable-file';
 import type { EventBus } from '../events';
 import type { Store } from '../store/database';
@@ -59,7 +60,11 @@ interface Session {
 	/** Why the service stopped it: recording its progress failed (e.g. the disk is full). */
 	failure: AppError | null;
 	sessionId: number | null;
+	/** The step the session started from, and the latest one it reported. */
+	startStep: number;
 	step: number;
+	/** The queue lane's backend it runs on (null: the run's own), to resume on the same lane. */
+	laneBackend: BackendPreference | null;
 	ended: Promise<void>;
 }
 
@@ -79,6 +84,16 @@ export interface TrainingServiceOptions {
 	appVersion: string;
 	/** Data threads per session; default: one per spare core. */
 	dataThreads?: number;
+	/**
+	 * Turns a preference into the backend a run's model should use (BackendMonitor.choose: `auto`
+	 * measures the candidates); default: the preference as it is.
+	 */
+	choose?: (
+		preference: BackendPreference,
+		model: TrainConfig['model'],
+		batch: number,
+		onMeasure: (message: string) => void
+	) => Promise<BackendChoice>;
 	/** Pins generator sources that name a trained encoder (feature_vis-dead_leaves). */
 	encoders?: TrainedEncoders;
 }
@@ -292,13 +307,14 @@ export class TrainingService {
 	async estimate(request: TrainConfig): Promise<RunEstimate> {
 		const config = this.pinEncoders(request);
 		validateSource(config);
+		const choice = await this.chooseBackend(config, null, () => undefined);
 		const worker = this.workers.start<TrainerTasks>('trainer');
 		try {
 			const result = await worker.run(
 				'estimate',
 				{
 					config,
-					backend: this.backendFor(config),
+					backend: choice.backend,
 					replicas: this.replicasFor(config),
 					...(this.options.dataThreads === undefined
 						? {}
@@ -313,14 +329,21 @@ export class TrainingService {
 		}
 	}
 
-	/** Resolves when every current session has ended and been recorded. */
+	/**
+	 * Resolves when no session is running: every current one has ended and been recorded, and
+	 * so has any session one of them resumed by itself (after a lost GPU device).
+	 */
 	async idle(): Promise<void> {
-		await Promise.all([...this.sessions.values()].map((session) => session.ended));
+		while (this.sessions.size > 0) {
+			await Promise.all([...this.sessions.values()].map((session) => session.ended));
+		}
 	}
 
-	/** Resolves when the run's current session (if any) has ended and been recorded. */
+	/** Resolves when the run has no session any more (including one it resumed by itself). */
 	async ended(id: number): Promise<void> {
-		await this.sessions.get(id)?.ended;
+		for (let session = this.sessions.get(id); session; session = this.sessions.get(id)) {
+			await session.ended;
+		}
 	}
 
 	/** Whether the run is training in this process. */
@@ -394,34 +417,52 @@ export class TrainingService {
 			intent: null,
 			failure: null,
 			sessionId: null,
+			startStep: resumeFrom?.step ?? 0,
 			step: resumeFrom?.step ?? 0,
+			laneBackend: backend,
 			ended: Promise.resolve()
 		};
 		this.sessions.set(run.id, session);
 		this.emitProgress(session, 'starting', null, null, 'Starting the trainer…');
-		session.ended = worker
-			.run(
-				'train',
-				{
-					runId: run.id,
-					config: run.config,
-					backend: backend ?? this.backendFor(run.config),
-					replicas: this.replicasFor(run.config),
-					folder: run.folder,
-					resumeFrom,
-					appVersion: this.options.appVersion,
-					...(this.options.dataThreads === undefined
-						? {}
-						: { dataThreads: this.options.dataThreads })
-				},
-				{
-					signal: controller.signal,
-					cancelGraceMs: stopGraceMs,
-					onProgress: (event) => this.record(session, event)
-				}
+		session.ended = this.chooseBackend(run.config, backend, (message) =>
+			this.emitProgress(session, 'starting', null, null, message)
+		)
+			.then((choice): Promise<Result<TrainOutcome>> | Result<TrainOutcome> =>
+				controller.signal.aborted
+					? { ok: false, error: { code: 'CANCELLED', message: 'Stopped before it started.' } }
+					: this.train(session, run, resumeFrom, choice)
 			)
+			.catch((error: unknown): Result<TrainOutcome> => ({ ok: false, error: toAppError(error) }))
 			.then((result) => this.finish(session, result))
 			.finally(() => worker.stop());
+	}
+
+	/** Runs the session's worker task on the chosen backend. */
+	private train(
+		session: Session,
+		run: StoredRun,
+		resumeFrom: { path: string; sha256: string; step: number } | null,
+		choice: BackendChoice
+	): Promise<Result<TrainOutcome>> {
+		return session.worker.run(
+			'train',
+			{
+				runId: run.id,
+				config: run.config,
+				backend: choice.backend,
+				backendReason: choice.reason,
+				replicas: this.replicasFor(run.config),
+				folder: run.folder,
+				resumeFrom,
+				appVersion: this.options.appVersion,
+				...(this.options.dataThreads === undefined ? {} : { dataThreads: this.options.dataThreads })
+			},
+			{
+				signal: session.controller.signal,
+				cancelGraceMs: stopGraceMs,
+				onProgress: (event) => this.record(session, event)
+			}
+		);
 	}
 
 	/**
@@ -453,6 +494,7 @@ export class TrainingService {
 				session.sessionId = startRunSession(db, session.runId, {
 					backend: event.backend,
 					backendReason: event.backendReason,
+					adapter: event.adapter,
 					replicas: event.replicas,
 					startStep: event.startStep,
 					parameterCount: event.parameterCount,
@@ -515,7 +557,7 @@ export class TrainingService {
 			error = message;
 		} else if (result.error.code === 'CANCELLED' && session.intent !== null) {
 			status = session.intent === 'cancel' ? 'cancelled' : 'paused';
-		} else if (result.error.code === 'WORKER_CRASHED') {
+		} else if (result.error.code === 'WORKER_CRASHED' || result.error.code === 'GPU_DEVICE_LOST') {
 			status = 'interrupted';
 			error = `${result.error.message} Resume continues from the last checkpoint.`;
 		} else {
@@ -530,6 +572,16 @@ export class TrainingService {
 		}
 		if (session.sessionId !== null) endRunSession(db, session.sessionId, session.step, outcome);
 		this.changeStatus(session.runId, status, error);
+		// A lost GPU device is usually a driver reset: a session that trained resumes once by
+		// itself, in a fresh worker with a fresh device; one that lost it again without
+		// progress stays interrupted for the user.
+		if (!result.ok && result.error.code === 'GPU_DEVICE_LOST' && session.step > session.startStep) {
+			try {
+				this.resume(session.runId, { backend: session.laneBackend });
+			} catch {
+				// The run stays interrupted; the user's Resume reports why it cannot continue.
+			}
+		}
 	}
 
 	private changeStatus(id: number, status: RunStatus, error: string | null): RunRecord | undefined {
@@ -567,12 +619,21 @@ export class TrainingService {
 		});
 	}
 
-	private pinEncoders(config: TrainConfig): TrainConfig {
-		return this.options.encoders?.pinTrainConfig(config) ?? config;
+	/** The run's backend, or Settings' when the run says `auto`, through `options.choose`. */
+	private chooseBackend(
+		config: TrainConfig,
+		lanePreference: BackendPreference | null,
+		onMeasure: (message: string) => void
+	): Promise<BackendChoice> {
+		const preference =
+			lanePreference ?? (config.backend === 'auto' ? this.options.preference() : config.backend);
+		return this.options.choose
+			? this.options.choose(preference, config.model, config.batch, onMeasure)
+			: Promise.resolve({ backend: preference, reason: null });
 	}
 
-	private backendFor(config: TrainConfig): BackendPreference {
-		return config.backend === 'auto' ? this.options.preference() : config.backend;
+	private pinEncoders(config: TrainConfig): TrainConfig {
+		return this.options.encoders?.pinTrainConfig(config) ?? config;
 	}
 
 	/** The run's own replicas (pinned by its first session), else Settings'. */

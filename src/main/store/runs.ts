@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { BackendId } from '../../core/compute/backends';
+import { gpuAdapterSchema, type BackendId, type GpuAdapter } from '../../core/compute/backends';
 import {
 	resumableStatuses,
 	type CheckpointRecord,
@@ -17,6 +17,7 @@ interface RunRow {
 	config: string;
 	source_label: string;
 	backend: BackendId | null;
+	adapter: string | null;
 	step: number;
 	steps: number;
 	parameter_count: number | null;
@@ -63,6 +64,7 @@ function toRun(row: RunRow): StoredRun {
 		config: trainConfigSchema.parse(JSON.parse(row.config)),
 		sourceLabel: row.source_label,
 		backend: row.backend,
+		adapter: parseAdapter(row.adapter),
 		step: row.step,
 		steps: row.steps,
 		parameterCount: row.parameter_count,
@@ -79,6 +81,17 @@ function toRun(row: RunRow): StoredRun {
 		folder: row.folder,
 		queued: row.queued === 1
 	};
+}
+
+/** A stored adapter, or null when there is none or it no longer validates. */
+function parseAdapter(json: string | null): GpuAdapter | null {
+	if (json === null) return null;
+	try {
+		const parsed = gpuAdapterSchema.safeParse(JSON.parse(json));
+		return parsed.success ? parsed.data : null;
+	} catch {
+		return null;
+	}
 }
 
 /**
@@ -195,6 +208,7 @@ export function startRunSession(
 	session: {
 		backend: BackendId;
 		backendReason: string;
+		adapter: GpuAdapter | null;
 		/** Kept in the run's config: later sessions train with the same replicas. */
 		replicas: number;
 		startStep: number;
@@ -202,17 +216,26 @@ export function startRunSession(
 		sourceLabel: string;
 	}
 ): number {
+	const adapter = session.adapter ? JSON.stringify(session.adapter) : null;
 	return db.transaction(() => {
 		db.prepare(
-			`UPDATE runs SET backend = ?, parameter_count = ?, source_label = ?,
+			`UPDATE runs SET backend = ?, adapter = ?, parameter_count = ?, source_label = ?,
 			   config = json_set(config, '$.replicas', ?), updated_at = ${now}
 			 WHERE id = ?`
-		).run(session.backend, session.parameterCount, session.sourceLabel, session.replicas, runId);
+		).run(
+			session.backend,
+			adapter,
+			session.parameterCount,
+			session.sourceLabel,
+			session.replicas,
+			runId
+		);
 		const { lastInsertRowid } = db
 			.prepare(
-				`INSERT INTO run_sessions (run_id, backend, backend_reason, start_step) VALUES (?, ?, ?, ?)`
+				`INSERT INTO run_sessions (run_id, backend, backend_reason, adapter, start_step)
+				 VALUES (?, ?, ?, ?, ?)`
 			)
-			.run(runId, session.backend, session.backendReason, session.startStep);
+			.run(runId, session.backend, session.backendReason, adapter, session.startStep);
 		return Number(lastInsertRowid);
 	})();
 }

@@ -10,7 +10,7 @@ import { AppFailure } from '../../core/api/errors';
 import { resolveConfig } from '../../core/generators/registry';
 import type { SourceImage } from '../../core/training/augment';
 import type { TrainSource } from '../../core/training/config';
-import { ensureTfjsBackend } from '../compute/tfjs-runtime';
+import { activateGeneratorBackend } from '../compute/activate-backend';
 
 /** A dataset of `count` images addressed by index. */
 export interface TrainDataSource {
@@ -47,7 +47,7 @@ function openGeneratorSource(source: Extract<TrainSource, { kind: 'generator' }>
 			checkIndex(index, count);
 			// Only on first use: the training process opens sources for their count and label and
 			// must not have its own tfjs backend switched by a source it never loads from.
-			if (generator.family === 'feature_vis') await ensureTfjsBackend();
+			if (generator.family === 'feature_vis') await activateGeneratorBackend();
 			const image = await generator.generate(params, seed, index, size);
 			return { width: image.size, height: image.size, data: image.data };
 		}

@@ -5,7 +5,7 @@
  */
 import { AppFailure } from '../../core/api/errors';
 import { ContrastiveTrainer, replicaShard } from '../../core/training/trainer';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend } from '../compute/activate-backend';
 import { GroupMember } from '../threads/replica-group';
 import type { ThreadHandlers } from '../threads/serve';
 import type { ReplicaInit, ReplicaReply, ReplicaTask } from './data-parallel';
@@ -20,7 +20,7 @@ export interface Replica {
 /** The handlers of a replica thread. */
 export const replicaThread: ThreadHandlers<ReplicaInit, Replica, ReplicaTask, ReplicaReply> = {
 	setup: async (init) => {
-		const backend = await activateTrainingBackend('wasm');
+		const backend = await activateBackend('wasm');
 		if (backend.id !== 'wasm') {
 			throw new AppFailure(
 				'BACKEND_UNAVAILABLE',

@@ -193,8 +193,15 @@ function addBundleRun(
 			skippedImages: run.skippedImages
 		});
 		db.prepare(
-			'UPDATE runs SET backend = ?, parameter_count = ?, tags = ?, notes = ? WHERE id = ?'
-		).run(run.backend, run.parameterCount, JSON.stringify(run.tags), run.notes, created.id);
+			'UPDATE runs SET backend = ?, adapter = ?, parameter_count = ?, tags = ?, notes = ? WHERE id = ?'
+		).run(
+			run.backend,
+			run.adapter ? JSON.stringify(run.adapter) : null,
+			run.parameterCount,
+			JSON.stringify(run.tags),
+			run.notes,
+			created.id
+		);
 		// A run that was training when it was exported continues from its checkpoint here.
 		const status = run.status === 'running' ? 'interrupted' : run.status;
 		setRunStatus(db, created.id, status, run.error);

@@ -8,14 +8,16 @@
  */
 import { AppFailure } from '../../core/api/errors';
 import type { CheckpointRecord, MetricPoint, RunEstimate } from '../../core/api/training';
-import type { BackendId, BackendPreference } from '../../core/compute/backends';
+import type { BackendId, BackendPreference, GpuAdapter } from '../../core/compute/backends';
 import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
 import { replicasFor } from '../../core/training/parallelism';
 import { ContrastiveTrainer, type StepMetrics } from '../../core/training/trainer';
-import { activateTrainingBackend } from '../compute/training-backend';
+import { activateBackend, backendVariable, type ActiveBackend } from '../compute/activate-backend';
+import { gpuChecked, GpuMemoryFailure, unlessDeviceLost } from '../compute/webgpu';
 import { failpoint, untilAborted } from '../failpoints';
 import { BatchPipeline } from './batch-pipeline';
+import { checkBatchFits, probeBatchAfterOutOfMemory } from './batch-fit';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint-files';
 import { DataParallelTrainer } from './data-parallel';
 import fs from 'node:fs';
@@ -28,6 +30,8 @@ export interface TrainJob {
 	config: TrainConfig;
 	/** The backend preference after applying Settings to the run's own choice. */
 	backend: BackendPreference;
+	/** Why `auto` chose `backend` (its measured speeds), to record instead of the worker's reason. */
+	backendReason?: string | null;
 	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
 	folder: string;
 	resumeFrom: { path: string; sha256: string; step: number } | null;
@@ -47,6 +51,8 @@ export type TrainEvent =
 			kind: 'started';
 			backend: BackendId;
 			backendReason: string;
+			/** The WebGPU adapter, on `webgpu`. */
+			adapter: GpuAdapter | null;
 			/** Data-parallel replicas this session trains with (1: the step runs in the worker). */
 			replicas: number;
 			parameterCount: number;
@@ -85,10 +91,11 @@ export async function runTraining(
 ): Promise<TrainOutcome> {
 	const { config } = job;
 	const { signal, emit } = options;
-	const backend = await activateTrainingBackend(job.backend);
+	const backend = await prepareBackend(job.backend, config);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
 	let engine: StepEngine | null = null;
+	let trainerAlive = true;
 	try {
 		let step = 0;
 		if (job.resumeFrom) {
@@ -102,7 +109,10 @@ export async function runTraining(
 		emit({
 			kind: 'started',
 			backend: backend.id,
-			backendReason: `${backend.reason}${steps.reason}`,
+			backendReason: `${
+				job.backendReason && backend.id === job.backend ? job.backendReason : backend.reason
+			}${steps.reason}`,
+			adapter: backend.adapter,
 			replicas: steps.replicas,
 			parameterCount: trainer.parameterCount,
 			sourceLabel: pipeline.label,
@@ -148,7 +158,12 @@ export async function runTraining(
 		while (step < config.steps && !signal.aborted) {
 			const started = performance.now();
 			const batch = await pipeline.next(step);
-			const metrics = await guardMemory(config, () => steps.step(batch.views, step));
+			const metrics = await guardMemory(config, () =>
+				gpuChecked(
+					`a training step of ${config.model} at batch ${config.batch}`,
+					steps.step(batch.views, step)
+				)
+			);
 			const seconds = (performance.now() - started) / 1000;
 			if (!Number.isFinite(metrics.loss)) {
 				report();
@@ -188,11 +203,37 @@ export async function runTraining(
 		report();
 		if (step > lastCheckpoint) await checkpoints.write(step);
 		return { step, outcome: step >= config.steps ? 'completed' : 'stopped', message: null };
+	} catch (error) {
+		if (!(error instanceof GpuMemoryFailure) || !backend.adapter) throw error;
+		// Free this session's GPU memory first: the probe needs it.
+		await engine?.close();
+		engine = null;
+		await pipeline?.close();
+		pipeline = null;
+		disposeQuietly(trainer);
+		trainerAlive = false;
+		const advice = await probeBatchAfterOutOfMemory(config, backend.adapter, config.batch);
+		throw new GpuMemoryFailure(`${error.message} ${advice}`);
 	} finally {
 		await engine?.close();
 		await pipeline?.close();
-		disposeQuietly(trainer);
+		if (trainerAlive) disposeQuietly(trainer);
 	}
+}
+
+/**
+ * Activates the session's backend and tells the data threads (which may run the
+ * feature-visualisation generator) to use it too; on webgpu, refuses a batch the adapter cannot
+ * hold before anything trains.
+ */
+async function prepareBackend(
+	preference: BackendPreference,
+	config: TrainConfig
+): Promise<ActiveBackend> {
+	const backend = await activateBackend(preference);
+	process.env[backendVariable] = backend.id;
+	if (backend.id === 'webgpu' && backend.adapter) await checkBatchFits(config, backend.adapter);
+	return backend;
 }
 
 /** Measures a configuration: one warm-up step, then up to a few timed steps. */
@@ -207,22 +248,23 @@ export async function estimateRun(
 		maxSeconds?: number;
 	}
 ): Promise<RunEstimate> {
-	const backend = await activateTrainingBackend(options.backend);
+	const backend = await prepareBackend(options.backend, config);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
+	const what = `a training step of ${config.model} at batch ${config.batch}`;
 	let engine: StepEngine | null = null;
 	try {
 		pipeline = await openPipeline(config, trainer, options);
 		const open = await openEngine(trainer, config, backend.id, options);
 		engine = open;
 		const warmUp = await pipeline.next(0);
-		await guardMemory(config, () => open.step(warmUp.views, 0));
+		await guardMemory(config, () => gpuChecked(what, open.step(warmUp.views, 0)));
 		const budget = (options.maxSeconds ?? 8) * 1000;
 		const started = performance.now();
 		let measured = 0;
 		while (measured < 5 && !options.signal.aborted) {
 			const batch = await pipeline.next(measured + 1);
-			await guardMemory(config, () => open.step(batch.views, measured + 1));
+			await guardMemory(config, () => gpuChecked(what, open.step(batch.views, measured + 1)));
 			measured++;
 			if (performance.now() - started > budget) break;
 		}
@@ -352,7 +394,7 @@ class CheckpointWriter {
 
 	async write(step: number): Promise<void> {
 		this.emit({ kind: 'checkpointing', step });
-		const tensors = await this.trainer.snapshot();
+		const tensors = await unlessDeviceLost(this.trainer.snapshot());
 		const checkpoint = writeCheckpoint(this.folder(), step, {
 			meta: {
 				format: 'noiselab-checkpoint',

@@ -80,10 +80,10 @@ describe.each(['cpu', 'wasm'])('weighted kNN on %s', (backend) => {
 		await tf.setBackend('cpu');
 	});
 
-	it.each([1, 5, 20])('matches the brute-force reference for k = %i', (k) => {
+	it.each([1, 5, 20])('matches the brute-force reference for k = %i', async (k) => {
 		const before = tf.memory().numTensors;
 		// A chunk that does not divide the test set, to cover the last partial chunk.
-		const result = knnClassify(train.features, train.labels, test.features, dim, classes, {
+		const result = await knnClassify(train.features, train.labels, test.features, dim, classes, {
 			k,
 			chunk: 32
 		});
@@ -91,27 +91,31 @@ describe.each(['cpu', 'wasm'])('weighted kNN on %s', (backend) => {
 		expectMatches(result, bruteForce(train.features, train.labels, test.features, k, 0.07));
 	});
 
-	it('weights votes by exp(similarity / T)', () => {
-		const warm = knnClassify(train.features, train.labels, test.features, dim, classes, {
+	it('weights votes by exp(similarity / T)', async () => {
+		const warm = await knnClassify(train.features, train.labels, test.features, dim, classes, {
 			k: 20,
 			temperature: 0.5
 		});
 		expectMatches(warm, bruteForce(train.features, train.labels, test.features, 20, 0.5));
-		const cold = knnClassify(train.features, train.labels, test.features, dim, classes, { k: 20 });
+		const cold = await knnClassify(train.features, train.labels, test.features, dim, classes, {
+			k: 20
+		});
 		// The temperature changes the votes, not only their scale.
 		expect([...warm.predicted]).not.toEqual([...cold.predicted]);
 	});
 
-	it('computes several k in one pass, equal to one k at a time', () => {
-		const many = knnClassifyMany(train.features, train.labels, test.features, dim, classes, {
+	it('computes several k in one pass, equal to one k at a time', async () => {
+		const many = await knnClassifyMany(train.features, train.labels, test.features, dim, classes, {
 			ks: [...defaultKnnKs, 3]
 		});
 		expect(defaultKnnKs).toEqual([20, 200]);
-		[20, 200, 3].forEach((k, index) => {
-			const single = knnClassify(train.features, train.labels, test.features, dim, classes, { k });
+		for (const [index, k] of [20, 200, 3].entries()) {
+			const single = await knnClassify(train.features, train.labels, test.features, dim, classes, {
+				k
+			});
 			expect(many[index]?.scores).toEqual(single.scores);
 			expect(many[index]?.predicted).toEqual(single.predicted);
-		});
+		}
 	});
 });
 
@@ -120,25 +124,25 @@ describe('weighted kNN edge cases', () => {
 		expect(await tf.setBackend('cpu')).toBe(true);
 	});
 
-	it('breaks similarity ties by the lower training index and score ties by the lower class', () => {
+	it('breaks similarity ties by the lower training index and score ties by the lower class', async () => {
 		// Four training points in 2-d: index 1 and 2 are the same point (tie), of classes 1 and 0.
 		const points = Float32Array.from([0, 1, 1, 0, 1, 0, -1, 0]);
 		const labels = Int32Array.from([2, 1, 0, 2]);
 		const query = Float32Array.from([2, 0]);
-		const one = knnClassify(points, labels, query, 2, 3, { k: 1 });
+		const one = await knnClassify(points, labels, query, 2, 3, { k: 1 });
 		expect([...one.predicted]).toEqual([1]);
 		expect(one.scores[1]).toBeCloseTo(Math.exp(1 / 0.07), -1);
 		expect(one.scores[0]).toBe(0);
 		// k = 2 takes both tied points: classes 0 and 1 score the same, the lower class wins.
-		const two = knnClassify(points, labels, query, 2, 3, { k: 2 });
+		const two = await knnClassify(points, labels, query, 2, 3, { k: 2 });
 		expect(two.scores[0]).toBe(two.scores[1]);
 		expect([...two.predicted]).toEqual([0]);
 	});
 
-	it('scales away the feature norms, lets a zero vector vote with similarity 0, clamps k', () => {
+	it('scales away the feature norms, lets a zero vector vote with similarity 0, clamps k', async () => {
 		const points = Float32Array.from([10, 0, 0, 0.1, 0, 0]);
 		const labels = Int32Array.from([0, 1, 2]);
-		const result = knnClassify(points, labels, Float32Array.from([0, 3]), 2, 3, {
+		const result = await knnClassify(points, labels, Float32Array.from([0, 3]), 2, 3, {
 			k: 10,
 			temperature: 1
 		});
@@ -148,22 +152,24 @@ describe('weighted kNN edge cases', () => {
 		expect([...result.predicted]).toEqual([1]);
 	});
 
-	it('rejects bad input', () => {
+	it('rejects bad input', async () => {
 		const points = new Float32Array(4 * 2);
 		const labels = Int32Array.from([0, 1, 0, 1]);
 		const query = new Float32Array(2);
-		expect(() => knnClassify(points, labels, query, 2, 2, { k: 0 })).toThrow(/k must be/);
-		expect(() => knnClassify(points, labels, query, 2, 1, { k: 1 })).toThrow(/outside \[0, 1\)/);
-		expect(() => knnClassify(points, labels.subarray(1), query, 2, 2, { k: 1 })).toThrow(
+		await expect(knnClassify(points, labels, query, 2, 2, { k: 0 })).rejects.toThrow(/k must be/);
+		await expect(knnClassify(points, labels, query, 2, 1, { k: 1 })).rejects.toThrow(
+			/outside \[0, 1\)/
+		);
+		await expect(knnClassify(points, labels.subarray(1), query, 2, 2, { k: 1 })).rejects.toThrow(
 			/4 training labels/
 		);
-		expect(() => knnClassify(points, labels, new Float32Array(3), 2, 2, { k: 1 })).toThrow(
+		await expect(knnClassify(points, labels, new Float32Array(3), 2, 2, { k: 1 })).rejects.toThrow(
 			/multiple of dim/
 		);
-		expect(() =>
+		await expect(
 			knnClassify(Float32Array.from([0, Number.NaN, 1, 1]), labels.subarray(2), query, 2, 2, {
 				k: 1
 			})
-		).toThrow(/row 0 holds NaN/);
+		).rejects.toThrow(/row 0 holds NaN/);
 	});
 });

@@ -55,7 +55,7 @@ describe('linear probe training', () => {
 			seed: 7
 		});
 		expect(tf.memory().numTensors).toBe(before);
-		const { logits, predicted } = predictProbe(probe, test.features);
+		const { logits, predicted } = await predictProbe(probe, test.features);
 		expect(tf.memory().numTensors).toBe(before);
 		expect(logits).toHaveLength(1000 * classes);
 		expect(accuracy(predicted, test.labels)).toBeGreaterThan(0.95);
@@ -72,7 +72,7 @@ describe('linear probe training', () => {
 			epochs: 10,
 			seed: 7
 		});
-		const held = accuracy(predictProbe(probe, test.features).predicted, test.labels);
+		const held = accuracy((await predictProbe(probe, test.features)).predicted, test.labels);
 		// Shuffled labels carry no information about the features, so held-out accuracy is a
 		// Binomial(2000, 1/4) fraction: within 4 standard deviations of 1/4.
 		const sigma = Math.sqrt((0.25 * 0.75) / 2000);
@@ -82,7 +82,9 @@ describe('linear probe training', () => {
 			epochs: 10,
 			seed: 7
 		});
-		expect(accuracy(predictProbe(real, test.features).predicted, test.labels)).toBeGreaterThan(0.9);
+		expect(
+			accuracy((await predictProbe(real, test.features)).predicted, test.labels)
+		).toBeGreaterThan(0.9);
 	});
 
 	it('is deterministic for a seed and differs across seeds', async () => {

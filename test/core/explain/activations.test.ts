@@ -56,10 +56,10 @@ describe('channelActivation (wasm, constructed encoder)', () => {
 	const image = patchImage();
 	const reference = referenceChannelZero(image);
 
-	it('shows the red-patch channel where the patch is, scaled 0 … its maximum', () => {
-		channelActivation(encoder, image, 'conv1', 0, 64);
+	it('shows the red-patch channel where the patch is, scaled 0 … its maximum', async () => {
+		await channelActivation(encoder, image, 'conv1', 0, 64);
 		const before = tf.memory().numTensors;
-		const result = channelActivation(encoder, image, 'conv1', 0, 64);
+		const result = await channelActivation(encoder, image, 'conv1', 0, 64);
 		expect(tf.memory().numTensors).toBe(before);
 
 		expect(result.channels).toBe(modelPresets.tiny.channels[0]);
@@ -86,14 +86,14 @@ describe('channelActivation (wasm, constructed encoder)', () => {
 		expect(result.map[patchCentre * 64 + patchCentre]).toBeGreaterThan(200);
 	});
 
-	it('moves with the patch', () => {
+	it('moves with the patch', async () => {
 		const moved = patchImage(5, { y: 22, x: 22 });
-		const result = channelActivation(encoder, moved, 'conv1', 0, 32);
+		const result = await channelActivation(encoder, moved, 'conv1', 0, 32);
 		expect(quadrantShare(Float32Array.from(result.map), 32, 'bottom-right')).toBe(1);
 	});
 
-	it('shows the channel with the largest mean activation by default', () => {
-		const result = channelActivation(encoder, image, 'conv1', undefined, 32);
+	it('shows the channel with the largest mean activation by default', async () => {
+		const result = await channelActivation(encoder, image, 'conv1', undefined, 32);
 		const strongest = result.strengths.indexOf(Math.max(...result.strengths));
 		expect(result.channel).toBe(strongest);
 		// The patch detector outshines the random channels, whose weights are ~N(0, 0.02²).
@@ -107,7 +107,7 @@ describe('channelActivation (wasm, constructed encoder)', () => {
 			const shifted = saved.slice();
 			shifted[7] = 10;
 			tf.tidy(() => beta.assign(tf.tensor1d(shifted)));
-			const switched = channelActivation(encoder, image, 'conv1', undefined, 32);
+			const switched = await channelActivation(encoder, image, 'conv1', undefined, 32);
 			expect(switched.channel).toBe(7);
 			expect(switched.strengths[7]).toBeGreaterThan(9);
 			// On everywhere: the map has no silent pixel.
@@ -117,20 +117,24 @@ describe('channelActivation (wasm, constructed encoder)', () => {
 		}
 	});
 
-	it('works at deeper blocks, whose maps are smaller', () => {
-		const result = channelActivation(encoder, image, 'conv5', 0, 32);
+	it('works at deeper blocks, whose maps are smaller', async () => {
+		const result = await channelActivation(encoder, image, 'conv5', 0, 32);
 		expect(result.channels).toBe(modelPresets.tiny.channels[4]);
 		expect(result.max).toBeGreaterThan(0);
 		expect(quadrantShare(Float32Array.from(result.map), 32)).toBeGreaterThan(0.5);
 	});
 
-	it('rejects a channel the layer does not have, and non-conv layers', () => {
-		expect(() => channelActivation(encoder, image, 'conv1', 24, 32)).toThrow(
+	it('rejects a channel the layer does not have, and non-conv layers', async () => {
+		await expect(channelActivation(encoder, image, 'conv1', 24, 32)).rejects.toThrow(
 			/Channel 24 does not exist: conv1 has channels 0 to 23/
 		);
-		expect(() => channelActivation(encoder, image, 'conv2', -1, 32)).toThrow(RangeError);
-		expect(() => channelActivation(encoder, image, 'conv1', 1.5, 32)).toThrow(RangeError);
-		expect(() => channelActivation(encoder, image, 'fc6', 0, 32)).toThrow(/not a conv block/);
-		expect(() => channelActivation(encoder, image.subarray(3), 'conv1', 0, 32)).toThrow(RangeError);
+		await expect(channelActivation(encoder, image, 'conv2', -1, 32)).rejects.toThrow(RangeError);
+		await expect(channelActivation(encoder, image, 'conv1', 1.5, 32)).rejects.toThrow(RangeError);
+		await expect(channelActivation(encoder, image, 'fc6', 0, 32)).rejects.toThrow(
+			/not a conv block/
+		);
+		await expect(channelActivation(encoder, image.subarray(3), 'conv1', 0, 32)).rejects.toThrow(
+			RangeError
+		);
 	});
 });

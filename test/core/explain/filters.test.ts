@@ -44,9 +44,9 @@ describe('firstLayerFilters', () => {
 		encoder.trainable.get('conv1/kernel')?.assign(tf.tensor4d(weights, [3, 3, 3, filterCount]))
 	);
 
-	it('returns every conv1 filter as a 3×3 RGB image, each scaled on its own min and max', () => {
+	it('returns every conv1 filter as a 3×3 RGB image, each scaled on its own min and max', async () => {
 		const before = tf.memory().numTensors;
-		const filters = firstLayerFilters(encoder);
+		const filters = await firstLayerFilters(encoder);
 		expect(tf.memory().numTensors).toBe(before);
 		expect(filters.kernel).toBe(3);
 		expect(filters.count).toBe(filterCount);
@@ -75,8 +75,8 @@ describe('firstLayerFilters', () => {
 		}
 	});
 
-	it('puts the input channels in R, G, B order and keeps row-major taps', () => {
-		const tile = firstLayerFilters(encoder).rgb.subarray(2 * 27, 3 * 27);
+	it('puts the input channels in R, G, B order and keeps row-major taps', async () => {
+		const tile = (await firstLayerFilters(encoder)).rgb.subarray(2 * 27, 3 * 27);
 		// Filter 2: red = x − 1 ∈ {−1, 0, 1}, green and blue 0; min −1, max 1.
 		for (let y = 0; y < 3; y++) {
 			expect(Array.from(tile.subarray(y * 9, y * 9 + 9))).toEqual([
@@ -85,8 +85,8 @@ describe('firstLayerFilters', () => {
 		}
 	});
 
-	it('shows a constant filter as mid-grey', () => {
-		const tile = firstLayerFilters(encoder).rgb.subarray(27, 54);
+	it('shows a constant filter as mid-grey', async () => {
+		const tile = (await firstLayerFilters(encoder)).rgb.subarray(27, 54);
 		expect(new Set(tile)).toEqual(new Set([128]));
 	});
 });

@@ -37,7 +37,7 @@ afterAll(async () => {
 	await tf.setBackend('cpu');
 });
 
-describe.each(['cpu', 'wasm'])('Grad-CAM on a constructed encoder (%s)', (backend) => {
+describe.each(['cpu', 'wasm'])('Grad-CAM on a constructed encoder (%s)', async (backend) => {
 	beforeAll(async () => {
 		expect(await tf.setBackend(backend)).toBe(true);
 	});
@@ -53,12 +53,12 @@ describe.each(['cpu', 'wasm'])('Grad-CAM on a constructed encoder (%s)', (backen
 		['hirescam', 'conv4'],
 		['layercam', 'conv5'],
 		['layercam', 'conv4']
-	])('%s at %s puts the mass on the top-left patch the target detects', (method, layer) => {
+	])('%s at %s puts the mass on the top-left patch the target detects', async (method, layer) => {
 		const encoder = constructedEncoder();
 		const probe = constructedProbe();
 		const image = patchImage();
 		const before = tf.memory().numTensors;
-		const cam = computeCam(encoder, image, {
+		const cam = await computeCam(encoder, image, {
 			method,
 			layer,
 			target: { kind: 'class', probe, probeLayer: 'conv5', classIndex: 0 }
@@ -74,10 +74,10 @@ describe.each(['cpu', 'wasm'])('Grad-CAM on a constructed encoder (%s)', (backen
 		encoder.dispose();
 	});
 
-	it('follows the patch when it moves to the bottom-right corner', () => {
+	it('follows the patch when it moves to the bottom-right corner', async () => {
 		const encoder = constructedEncoder();
 		for (const method of camMethods.map((entry) => entry.id)) {
-			const cam = computeCam(encoder, patchImage(6, { y: 24, x: 24 }), {
+			const cam = await computeCam(encoder, patchImage(6, { y: 24, x: 24 }), {
 				method,
 				layer: 'conv4',
 				target: { kind: 'class', probe: constructedProbe(), probeLayer: 'conv5', classIndex: 0 }
@@ -106,118 +106,121 @@ describe('Grad-CAM against finite differences (cpu, 16 px encoder)', () => {
 		]
 	];
 
-	it.each(targets)('%s: autodiff gradients and weights match central differences', (_, target) => {
-		const encoder = microEncoder(4);
-		const image = normals(16 * 16 * 3, 5);
-		const grad = camParts(encoder, image, { method: 'gradcam', layer, target });
-		const plus = camParts(encoder, image, { method: 'gradcam++', layer, target });
-		const { height, width, channels, activation } = grad;
-		expect([height, width, channels]).toEqual([3, 3, 8]);
-		// Every element of A perturbed by ±ε, all 2·H·W·K copies scored in one batch through the
-		// forward-from-layer path.
-		const elements = activation.length;
-		const epsilon = 1e-2;
-		const perturbed = new Float32Array(2 * elements * elements);
-		for (let e = 0; e < elements; e++) {
-			for (const [sign, row] of [
-				[1, 2 * e],
-				[-1, 2 * e + 1]
-			] as const) {
-				perturbed.set(activation, row * elements);
-				perturbed[row * elements + e] = (activation[e] as number) + sign * epsilon;
+	it.each(targets)(
+		'%s: autodiff gradients and weights match central differences',
+		async (_, target) => {
+			const encoder = microEncoder(4);
+			const image = normals(16 * 16 * 3, 5);
+			const grad = await camParts(encoder, image, { method: 'gradcam', layer, target });
+			const plus = await camParts(encoder, image, { method: 'gradcam++', layer, target });
+			const { height, width, channels, activation } = grad;
+			expect([height, width, channels]).toEqual([3, 3, 8]);
+			// Every element of A perturbed by ±ε, all 2·H·W·K copies scored in one batch through the
+			// forward-from-layer path.
+			const elements = activation.length;
+			const epsilon = 1e-2;
+			const perturbed = new Float32Array(2 * elements * elements);
+			for (let e = 0; e < elements; e++) {
+				for (const [sign, row] of [
+					[1, 2 * e],
+					[-1, 2 * e + 1]
+				] as const) {
+					perturbed.set(activation, row * elements);
+					perturbed[row * elements + e] = (activation[e] as number) + sign * epsilon;
+				}
 			}
-		}
-		const scores = tf.tidy(() =>
-			targetScores(
-				encoder,
-				tf.tensor4d(perturbed, [2 * elements, height, width, channels]),
-				layer,
-				target
-			).dataSync()
-		);
-		const numeric = Float32Array.from(
-			{ length: elements },
-			(_, e) => ((scores[2 * e] as number) - (scores[2 * e + 1] as number)) / (2 * epsilon)
-		);
-		const scale = Math.max(...numeric.map(Math.abs));
-		expect(scale).toBeGreaterThan(1e-3);
-		for (let e = 0; e < elements; e++) {
-			expect(Math.abs((grad.gradient[e] as number) - (numeric[e] as number))).toBeLessThan(
-				0.02 * scale
+			const scores = tf.tidy(() =>
+				targetScores(
+					encoder,
+					tf.tensor4d(perturbed, [2 * elements, height, width, channels]),
+					layer,
+					target
+				).dataSync()
 			);
-		}
-		// Grad-CAM's α_k: the mean gradient of channel k; Grad-CAM++ from pytorch-grad-cam's
-		// formula, both from the numeric gradient.
-		for (let k = 0; k < channels; k++) {
-			let mean = 0;
-			let sumA = 0;
-			for (let p = 0; p < height * width; p++) {
-				mean += (numeric[p * channels + k] as number) / (height * width);
-				sumA += activation[p * channels + k] as number;
+			const numeric = Float32Array.from(
+				{ length: elements },
+				(_, e) => ((scores[2 * e] as number) - (scores[2 * e + 1] as number)) / (2 * epsilon)
+			);
+			const scale = Math.max(...numeric.map(Math.abs));
+			expect(scale).toBeGreaterThan(1e-3);
+			for (let e = 0; e < elements; e++) {
+				expect(Math.abs((grad.gradient[e] as number) - (numeric[e] as number))).toBeLessThan(
+					0.02 * scale
+				);
 			}
-			let plusWeight = 0;
-			for (let p = 0; p < height * width; p++) {
-				const g = grad.gradient[p * channels + k] as number;
-				const alpha = g === 0 ? 0 : (g * g) / (2 * g * g + sumA * g ** 3 + 1e-6);
-				plusWeight += alpha * Math.max(g, 0);
-			}
-			expect(Math.abs((grad.weights[k] as number) - mean)).toBeLessThan(0.02 * scale);
-			expect(plus.weights[k]).toBeCloseTo(plusWeight, 4);
-		}
-		// The map is ReLU(Σ_k α_k A_k).
-		const cam = computeCam(encoder, image, { method: 'gradcam', layer, target });
-		for (let p = 0; p < height * width; p++) {
-			let sum = 0;
+			// Grad-CAM's α_k: the mean gradient of channel k; Grad-CAM++ from pytorch-grad-cam's
+			// formula, both from the numeric gradient.
 			for (let k = 0; k < channels; k++) {
-				sum += (grad.weights[k] as number) * (activation[p * channels + k] as number);
-			}
-			expect(cam.raw[p]).toBeCloseTo(Math.max(0, sum), 4);
-		}
-		expect(cam.score).toBeCloseTo(grad.score, 5);
-		// The other methods from the same (checked) gradient, by pytorch-grad-cam's formulas:
-		// XGrad-CAM Σ_p g·A / Σ_p A per channel, HiResCAM Σ_k g·A and LayerCAM Σ_k ReLU(g)·A
-		// per position, each map ReLU'd.
-		const { gradient } = grad;
-		const at = (values: Float32Array, p: number, k: number) => values[p * channels + k] as number;
-		const expected: Record<'xgradcam' | 'hirescam' | 'layercam', (p: number) => number> = {
-			xgradcam: (p) => {
-				let sum = 0;
-				for (let k = 0; k < channels; k++) {
-					let weighted = 0;
-					let total = 0;
-					for (let q = 0; q < height * width; q++) {
-						weighted += at(gradient, q, k) * at(activation, q, k);
-						total += at(activation, q, k);
-					}
-					sum += (weighted / (total + 1e-7)) * at(activation, p, k);
+				let mean = 0;
+				let sumA = 0;
+				for (let p = 0; p < height * width; p++) {
+					mean += (numeric[p * channels + k] as number) / (height * width);
+					sumA += activation[p * channels + k] as number;
 				}
-				return sum;
-			},
-			hirescam: (p) => {
-				let sum = 0;
-				for (let k = 0; k < channels; k++) sum += at(gradient, p, k) * at(activation, p, k);
-				return sum;
-			},
-			layercam: (p) => {
-				let sum = 0;
-				for (let k = 0; k < channels; k++) {
-					sum += Math.max(0, at(gradient, p, k)) * at(activation, p, k);
+				let plusWeight = 0;
+				for (let p = 0; p < height * width; p++) {
+					const g = grad.gradient[p * channels + k] as number;
+					const alpha = g === 0 ? 0 : (g * g) / (2 * g * g + sumA * g ** 3 + 1e-6);
+					plusWeight += alpha * Math.max(g, 0);
 				}
-				return sum;
+				expect(Math.abs((grad.weights[k] as number) - mean)).toBeLessThan(0.02 * scale);
+				expect(plus.weights[k]).toBeCloseTo(plusWeight, 4);
 			}
-		};
-		for (const [method, formula] of Object.entries(expected)) {
-			const other = computeCam(encoder, image, {
-				method: method as CamMethod,
-				layer,
-				target
-			});
+			// The map is ReLU(Σ_k α_k A_k).
+			const cam = await computeCam(encoder, image, { method: 'gradcam', layer, target });
 			for (let p = 0; p < height * width; p++) {
-				expect(other.raw[p]).toBeCloseTo(Math.max(0, formula(p)), 4);
+				let sum = 0;
+				for (let k = 0; k < channels; k++) {
+					sum += (grad.weights[k] as number) * (activation[p * channels + k] as number);
+				}
+				expect(cam.raw[p]).toBeCloseTo(Math.max(0, sum), 4);
 			}
+			expect(cam.score).toBeCloseTo(grad.score, 5);
+			// The other methods from the same (checked) gradient, by pytorch-grad-cam's formulas:
+			// XGrad-CAM Σ_p g·A / Σ_p A per channel, HiResCAM Σ_k g·A and LayerCAM Σ_k ReLU(g)·A
+			// per position, each map ReLU'd.
+			const { gradient } = grad;
+			const at = (values: Float32Array, p: number, k: number) => values[p * channels + k] as number;
+			const expected: Record<'xgradcam' | 'hirescam' | 'layercam', (p: number) => number> = {
+				xgradcam: (p) => {
+					let sum = 0;
+					for (let k = 0; k < channels; k++) {
+						let weighted = 0;
+						let total = 0;
+						for (let q = 0; q < height * width; q++) {
+							weighted += at(gradient, q, k) * at(activation, q, k);
+							total += at(activation, q, k);
+						}
+						sum += (weighted / (total + 1e-7)) * at(activation, p, k);
+					}
+					return sum;
+				},
+				hirescam: (p) => {
+					let sum = 0;
+					for (let k = 0; k < channels; k++) sum += at(gradient, p, k) * at(activation, p, k);
+					return sum;
+				},
+				layercam: (p) => {
+					let sum = 0;
+					for (let k = 0; k < channels; k++) {
+						sum += Math.max(0, at(gradient, p, k)) * at(activation, p, k);
+					}
+					return sum;
+				}
+			};
+			for (const [method, formula] of Object.entries(expected)) {
+				const other = await computeCam(encoder, image, {
+					method: method as CamMethod,
+					layer,
+					target
+				});
+				for (let p = 0; p < height * width; p++) {
+					expect(other.raw[p]).toBeCloseTo(Math.max(0, formula(p)), 4);
+				}
+			}
+			encoder.dispose();
 		}
-		encoder.dispose();
-	});
+	);
 
 	it('forwardFrom(convActivation(x)) reproduces forward(x) at every later layer', () => {
 		const encoder = microEncoder(6);
@@ -236,7 +239,7 @@ describe('Grad-CAM against finite differences (cpu, 16 px encoder)', () => {
 		encoder.dispose();
 	});
 
-	it('a probe folded from standardised features scores the same logits', () => {
+	it('a probe folded from standardised features scores the same logits', async () => {
 		const encoder = microEncoder(8);
 		const image = normals(16 * 16 * 3, 9);
 		const statistics = { mean: normals(16, 10), std: normals(16, 11).map((v) => 0.5 + v * v) };
@@ -246,7 +249,7 @@ describe('Grad-CAM against finite differences (cpu, 16 px encoder)', () => {
 				.forward(tf.tensor4d(image, [1, 16, 16, 3]), { training: false, layer: 'fc7' })
 				.dataSync()
 		);
-		const cam = computeCam(encoder, image, {
+		const cam = await computeCam(encoder, image, {
 			method: 'gradcam',
 			layer,
 			target: { kind: 'class', probe: folded, probeLayer: 'fc7', classIndex: 1 }

@@ -64,18 +64,18 @@ describe('deletion and insertion (wasm, constructed encoder)', () => {
 
 	it.each(['mean', 'blur'] as const)(
 		'the CAM order beats a random order (%s baseline)',
-		(baseline) => {
+		async (baseline) => {
 			const encoder = constructedEncoder();
 			const image = patchImage();
-			const cam = computeCam(encoder, image, { method: 'gradcam', layer: 'conv4', target });
+			const cam = await computeCam(encoder, image, { method: 'gradcam', layer: 'conv4', target });
 			const random = new Random(21);
 			const shuffled: CamResult = {
 				...cam,
 				map: Float32Array.from({ length: constructedSize ** 2 }, () => random.uniform())
 			};
 			const before = tf.memory().numTensors;
-			const faithful = deletionInsertion(encoder, image, cam, target, { baseline });
-			const control = deletionInsertion(encoder, image, shuffled, target, { baseline });
+			const faithful = await deletionInsertion(encoder, image, cam, target, { baseline });
+			const control = await deletionInsertion(encoder, image, shuffled, target, { baseline });
 			expect(tf.memory().numTensors).toBe(before);
 			expect(faithful.deletionCurve).toHaveLength(17);
 			// Both curves start from the image's score (deletion) or the baseline's (insertion).
@@ -111,28 +111,30 @@ describe('model randomisation (wasm, tiny encoder after 20 training steps)', () 
 		}
 		for (let step = 0; step < 20; step++) await trainer.step(views, step);
 		const initial = SmallAlexNet.create(modelPresets.tiny, config.seed);
-		const agreement = (a: SmallAlexNet, b: SmallAlexNet) => {
+		const agreement = async (a: SmallAlexNet, b: SmallAlexNet) => {
 			let total = 0;
 			for (let i = 0; i < 6; i++) {
 				const image = images.subarray(i * imageFloats, (i + 1) * imageFloats);
-				const cam = (encoder: SmallAlexNet) => {
+				const cam = async (encoder: SmallAlexNet) => {
 					const embedding = tf.tidy(() =>
 						encoder
 							.forward(tf.tensor4d(image, [1, 32, 32, 3]), { training: false })
 							.dataSync<'float32'>()
 					);
-					return computeCam(encoder, image, {
-						method: 'gradcam',
-						layer: 'conv4',
-						target: { kind: 'embedding', reference: embedding, measure: 'projection' }
-					}).map;
+					return (
+						await computeCam(encoder, image, {
+							method: 'gradcam',
+							layer: 'conv4',
+							target: { kind: 'embedding', reference: embedding, measure: 'projection' }
+						})
+					).map;
 				};
-				total += spearman(cam(a), cam(b));
+				total += spearman(await cam(a), await cam(b));
 			}
 			return total / 6;
 		};
-		expect(agreement(trainer.model, trainer.model)).toBe(1);
-		const acrossTraining = agreement(trainer.model, initial);
+		expect(await agreement(trainer.model, trainer.model)).toBe(1);
+		const acrossTraining = await agreement(trainer.model, initial);
 		expect(acrossTraining).toBeLessThan(0.6);
 		initial.dispose();
 		trainer.dispose();

@@ -81,9 +81,9 @@ function context(overrides: Partial<TargetContext> = {}): TargetContext {
 	};
 }
 
-function failure(run: () => unknown): AppFailure {
+async function failure(run: () => Promise<unknown>): Promise<AppFailure> {
 	try {
-		run();
+		await run();
 	} catch (error) {
 		expect(error).toBeInstanceOf(AppFailure);
 		return error as AppFailure;
@@ -92,14 +92,14 @@ function failure(run: () => unknown): AppFailure {
 }
 
 describe('probe probabilities', () => {
-	it('are the softmax of the probe logits on the layer features', () => {
+	it('are the softmax of the probe logits on the layer features', async () => {
 		const input = normals(pixels, 41);
 		const { probe, layer } = probeOn('fc6', 51);
-		probeProbabilities(encoder, input, probe, layer);
+		await probeProbabilities(encoder, input, probe, layer);
 		const before = tf.memory().numTensors;
-		const probabilities = probeProbabilities(encoder, input, probe, layer);
+		const probabilities = await probeProbabilities(encoder, input, probe, layer);
 		expect(tf.memory().numTensors).toBe(before);
-		const { logits } = predictProbe(probe, features(input, layer));
+		const { logits } = await predictProbe(probe, features(input, layer));
 		const exps = Array.from(logits, (value) => Math.exp(value));
 		const total = exps.reduce((a, b) => a + b, 0);
 		expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
@@ -108,17 +108,19 @@ describe('probe probabilities', () => {
 		expect(Math.max(...probabilities) - Math.min(...probabilities)).toBeGreaterThan(0.05);
 	});
 
-	it('refuse a probe of another width, saying what to do', () => {
+	it('refuse a probe of another width, saying what to do', async () => {
 		const { probe } = probeOn('conv5', 52);
-		const error = failure(() => probeProbabilities(encoder, normals(pixels, 1), probe, 'fc6'));
+		const error = await failure(() =>
+			probeProbabilities(encoder, normals(pixels, 1), probe, 'fc6')
+		);
 		expect(error.message).toMatch(/reads 6 fc6 features, but this encoder has 16/);
 	});
 });
 
 describe('class-mean embedding', () => {
-	it('averages unit-norm embeddings in batches', () => {
+	it('averages unit-norm embeddings in batches', async () => {
 		const inputs = Array.from({ length: 70 }, (_, i) => normals(pixels, 100 + i));
-		const mean = classMeanEmbedding(encoder, inputs);
+		const mean = await classMeanEmbedding(encoder, inputs);
 		const expected = new Float64Array(microSpec.embeddingDim);
 		for (const input of inputs) {
 			const embedding = features(input, 'fc8');
@@ -128,14 +130,14 @@ describe('class-mean embedding', () => {
 			embedding.forEach((value, d) => (expected[d] = (expected[d] as number) + value / 70));
 		}
 		expected.forEach((value, d) => expect(mean[d]).toBeCloseTo(value, 6));
-		expect(() => classMeanEmbedding(encoder, [])).toThrow(/at least one image/);
+		await expect(classMeanEmbedding(encoder, [])).rejects.toThrow(/at least one image/);
 	});
 });
 
 describe('resolveTarget', () => {
-	it('explains the own embedding (projection) when asked for the prediction without a probe', () => {
+	it('explains the own embedding (projection) when asked for the prediction without a probe', async () => {
 		const ctx = context({ probe: null });
-		const { target, resolved, prediction } = resolveTarget({ kind: 'predicted' }, ctx);
+		const { target, resolved, prediction } = await resolveTarget({ kind: 'predicted' }, ctx);
 		resolvedTargetSchema.parse(resolved);
 		expect(resolved.kind).toBe('embedding');
 		expect(resolved.classIndex).toBeNull();
@@ -145,18 +147,18 @@ describe('resolveTarget', () => {
 		expect(target.measure).toBe('projection');
 		expect(Array.from(target.reference)).toEqual(Array.from(features(ctx.input, 'fc8')));
 		// The same target as asking for the embedding itself.
-		expect(resolveTarget({ kind: 'embedding' }, ctx).target).toEqual(target);
+		expect((await resolveTarget({ kind: 'embedding' }, ctx)).target).toEqual(target);
 	});
 
-	it('takes the probe argmax as the predicted class and fills the prediction', () => {
+	it('takes the probe argmax as the predicted class and fills the prediction', async () => {
 		for (const seed of [60, 61, 62, 63]) {
 			const { probe } = probeOn('fc6', seed);
 			const ctx = context({ probe: { probe, layer: 'fc6' }, input: normals(pixels, seed) });
-			const probabilities = probeProbabilities(encoder, ctx.input, probe, 'fc6');
+			const probabilities = await probeProbabilities(encoder, ctx.input, probe, 'fc6');
 			const order = Array.from(probabilities.keys()).sort(
 				(a, b) => (probabilities[b] as number) - (probabilities[a] as number)
 			);
-			const { target, resolved, prediction } = resolveTarget({ kind: 'predicted' }, ctx);
+			const { target, resolved, prediction } = await resolveTarget({ kind: 'predicted' }, ctx);
 			predictionSchema.parse(prediction);
 			expect(prediction?.classIndex).toBe(order[0]);
 			expect(prediction?.confidence).toBeCloseTo(probabilities[order[0] as number] as number, 12);
@@ -168,50 +170,56 @@ describe('resolveTarget', () => {
 				description: `probe class "${classes[order[0] as number]}" (predicted)`
 			});
 			// The map's score is that class's logit.
-			const cam = computeCam(encoder, ctx.input, { method: 'gradcam', layer: 'conv5', target });
-			const { logits } = predictProbe(probe, features(ctx.input, 'fc6'));
+			const cam = await computeCam(encoder, ctx.input, {
+				method: 'gradcam',
+				layer: 'conv5',
+				target
+			});
+			const { logits } = await predictProbe(probe, features(ctx.input, 'fc6'));
 			expect(cam.score).toBeCloseTo(logits[order[0] as number] as number, 4);
 		}
 	});
 
-	it('explains the true class through the probe, and says what is missing when it cannot', () => {
-		const resolved = resolveTarget({ kind: 'true' }, context());
+	it('explains the true class through the probe, and says what is missing when it cannot', async () => {
+		const resolved = await resolveTarget({ kind: 'true' }, context());
 		expect(resolved.target).toMatchObject({ kind: 'class', classIndex: 2 });
 		expect(resolved.resolved.description).toBe('probe class "star" (true label)');
 		expect(resolved.prediction).not.toBeNull();
-		const noLabel = failure(() => resolveTarget({ kind: 'true' }, context({ trueClass: null })));
+		const noLabel = await failure(() =>
+			resolveTarget({ kind: 'true' }, context({ trueClass: null }))
+		);
 		expect(noLabel.code).toBe('INVALID_REQUEST');
 		expect(noLabel.message).toMatch(/uploaded image has no label/);
-		const noProbe = failure(() => resolveTarget({ kind: 'true' }, context({ probe: null })));
+		const noProbe = await failure(() => resolveTarget({ kind: 'true' }, context({ probe: null })));
 		expect(noProbe.code).toBe('INVALID_REQUEST');
 		expect(noProbe.message).toMatch(
 			/evaluate run "noise" on structured:shapes with the linear probe first/
 		);
 	});
 
-	it('range-checks a class and refuses a probe that reads a layer before the CAM layer', () => {
-		const chosen = resolveTarget({ kind: 'class', classIndex: 4 }, context());
+	it('range-checks a class and refuses a probe that reads a layer before the CAM layer', async () => {
+		const chosen = await resolveTarget({ kind: 'class', classIndex: 4 }, context());
 		expect(chosen.resolved).toEqual({
 			kind: 'class',
 			classIndex: 4,
 			description: 'probe class "ring"'
 		});
 		expect(
-			failure(() => resolveTarget({ kind: 'class', classIndex: 5 }, context())).message
+			(await failure(() => resolveTarget({ kind: 'class', classIndex: 5 }, context()))).message
 		).toMatch(/has 5 classes \(0–4\); class 5 does not exist/);
 		const early = context({ probe: probeOn('conv5', 70), camLayer: 'conv5' });
-		expect(resolveTarget({ kind: 'predicted' }, early).target.kind).toBe('class');
-		const tooEarly = failure(() =>
+		expect((await resolveTarget({ kind: 'predicted' }, early)).target.kind).toBe('class');
+		const tooEarly = await failure(() =>
 			resolveTarget({ kind: 'predicted' }, { ...early, probe: probeOn('conv4', 71) })
 		);
 		expect(tooEarly.message).toMatch(/reads conv4, before the CAM layer conv5/);
-		const mismatch = failure(() =>
+		const mismatch = await failure(() =>
 			resolveTarget({ kind: 'embedding' }, context({ classes: classes.slice(0, 3) }))
 		);
 		expect(mismatch.message).toMatch(/has 5 classes but structured:shapes has 3/);
 	});
 
-	it('takes the cosine to the class mean, which is 1 for the mean of the image itself', () => {
+	it('takes the cosine to the class mean, which is 1 for the mean of the image itself', async () => {
 		const input = normals(pixels, 80);
 		const asked: number[] = [];
 		const ctx = context({
@@ -221,7 +229,7 @@ describe('resolveTarget', () => {
 				return classMeanEmbedding(encoder, [input]);
 			}
 		});
-		const { target, resolved, prediction } = resolveTarget(
+		const { target, resolved, prediction } = await resolveTarget(
 			{ kind: 'class-mean', classIndex: 1 },
 			ctx
 		);
@@ -233,27 +241,27 @@ describe('resolveTarget', () => {
 		});
 		expect(prediction).not.toBeNull();
 		expect(target).toMatchObject({ kind: 'embedding', measure: 'cosine' });
-		const cam = computeCam(encoder, input, { method: 'gradcam', layer: 'conv5', target });
+		const cam = await computeCam(encoder, input, { method: 'gradcam', layer: 'conv5', target });
 		expect(cam.score).toBeCloseTo(1, 5);
 		// Another image is less similar to it.
-		const other = computeCam(encoder, normals(pixels, 81), {
+		const other = await computeCam(encoder, normals(pixels, 81), {
 			method: 'gradcam',
 			layer: 'conv5',
 			target
 		});
 		expect(other.score).toBeLessThan(0.999);
 		expect(
-			failure(() => resolveTarget({ kind: 'class-mean', classIndex: 9 }, ctx)).message
+			(await failure(() => resolveTarget({ kind: 'class-mean', classIndex: 9 }, ctx))).message
 		).toMatch(/class 9 does not exist/);
 	});
 
-	it('leaves no tensors behind', () => {
+	it('leaves no tensors behind', async () => {
 		const ctx = context();
-		resolveTarget({ kind: 'predicted' }, ctx);
+		await resolveTarget({ kind: 'predicted' }, ctx);
 		const before = tf.memory().numTensors;
-		resolveTarget({ kind: 'predicted' }, ctx);
-		resolveTarget({ kind: 'embedding' }, ctx);
-		resolveTarget({ kind: 'true' }, ctx);
+		await resolveTarget({ kind: 'predicted' }, ctx);
+		await resolveTarget({ kind: 'embedding' }, ctx);
+		await resolveTarget({ kind: 'true' }, ctx);
 		expect(tf.memory().numTensors).toBe(before);
 	});
 });

@@ -55,6 +55,7 @@ function run(
 		}),
 		sourceLabel: 'folder /data/noise',
 		backend: 'wasm',
+		adapter: null,
 		step: 100,
 		steps: 100,
 		parameterCount: 1000,

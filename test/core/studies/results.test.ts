@@ -63,6 +63,7 @@ function run(seed: number, status: RunRecord['status'] = 'completed'): RunRecord
 		}),
 		sourceLabel: 'x',
 		backend: 'wasm',
+		adapter: null,
 		step: 10,
 		steps: 10,
 		parameterCount: 1,

@@ -1,6 +1,6 @@
 import type { DoctorReport } from '../../../core/api/contract';
 import { unwrap } from '../../../core/api/errors';
-import { backendIds } from '../../../core/compute/backends';
+import { adapterFacts, backendIds, describeAdapter } from '../../../core/compute/backends';
 import { doctorProblems } from '../../services/system';
 import { cliAppContext, type CliCommand } from '../command';
 
@@ -44,6 +44,10 @@ export function formatDoctorReport(report: DoctorReport): string {
 		if (!probe) continue;
 		const extra = probe.available ? ` — ${probe.version ?? '?'}, ${probe.probeMs} ms` : '';
 		lines.push(row(probe.available, id, `${probe.detail}${extra}`));
+		if (probe.adapter) {
+			lines.push(`    ${' '.repeat(15)} adapter: ${describeAdapter(probe.adapter)}`);
+			lines.push(`    ${' '.repeat(15)} ${adapterFacts(probe.adapter)}`);
+		}
 	}
 	lines.push(
 		'',

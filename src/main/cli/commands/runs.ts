@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeAdapter } from '../../../core/compute/backends';
 import { formatDuration } from '../../../core/format';
 import { engineLabel } from '../../../core/training/parallelism';
 import { configDiff } from '../../../core/history/config-diff';
@@ -70,7 +71,7 @@ function details(detail: RunDetail): string {
 					...run.imported.notes.map((note) => `              ${note}`)
 				]
 			: []),
-		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ? engineLabel(run.backend, run.config.replicas) : '–'}`,
+		`  progress    step ${run.step}/${run.steps}, ${formatDuration(run.trainSeconds)} of training on ${run.backend ? engineLabel(run.backend, run.config.replicas) : '–'}${run.adapter ? ` (${describeAdapter(run.adapter)})` : ''}`,
 		`  optimiser   ${run.config.optimizer}, batch ${run.config.batch}, lr ${run.config.lr ?? 'paper rule'}, BN ${run.config.bnPerView ? 'per view' : 'shared'}`,
 		last
 			? `  last step   loss ${last.loss.toFixed(4)}, align ${last.align.toFixed(4)}, uniform ${last.uniform.toFixed(4)}, lr ${last.lr.toPrecision(3)}, ${last.imagesPerSecond.toFixed(0)} img/s`

@@ -5,6 +5,7 @@ import evaluations from './0004-evaluations';
 import probes from './0005-probes';
 import externalEncoders from './0006-external-encoders';
 import studiesAndQueue from './0007-studies-and-queue';
+import gpuAdapters from './0008-gpu-adapters';
 
 /** One schema change. `version` is what `PRAGMA user_version` holds after it ran. */
 export interface Migration {
@@ -24,5 +25,6 @@ export const migrations: readonly Migration[] = [
 	evaluations,
 	probes,
 	externalEncoders,
-	studiesAndQueue
+	studiesAndQueue,
+	gpuAdapters
 ];

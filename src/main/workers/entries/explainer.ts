@@ -15,6 +15,7 @@ import type { ApiParsedParams, ApiResult } from '../../../core/api/contract';
 import type { BackendPreference } from '../../../core/compute/backends';
 import type { TaskSpec } from '../../../core/workers/protocol';
 import { ExplainSession, type SessionRequest } from '../../explain/explain-session';
+import { gpuChecked } from '../../compute/webgpu';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { serveWorker } from '../runtime';
 
@@ -72,18 +73,25 @@ function sessionFor(settings: SessionSettings): ExplainSession {
 installCacheFromEnvironment();
 
 serveWorker<ExplainerTasks>({
-	compute: (request) => sessionFor(request.settings).compute(request),
+	compute: (request) => gpuChecked('a Grad-CAM map', sessionFor(request.settings).compute(request)),
 	batch: (request, { signal, progress }) =>
-		sessionFor(request.settings).batch(request, {
-			signal,
-			onProgress: (done, total, message) => progress({ done, total, message })
-		}),
+		gpuChecked(
+			'a batch of Grad-CAM maps',
+			sessionFor(request.settings).batch(request, {
+				signal,
+				onProgress: (done, total, message) => progress({ done, total, message })
+			})
+		),
 	images: (request) => sessionFor(request.settings).images(request.params),
-	filters: (request) => sessionFor(request.settings).filters(request),
-	activations: (request) => sessionFor(request.settings).activations(request),
+	filters: (request) => gpuChecked('the filters', sessionFor(request.settings).filters(request)),
+	activations: (request) =>
+		gpuChecked('an activation map', sessionFor(request.settings).activations(request)),
 	neighbours: (request, { signal, progress }) =>
-		sessionFor(request.settings).neighbours(request, {
-			signal,
-			onProgress: (done, total, message) => progress({ done, total, message })
-		})
+		gpuChecked(
+			'the neighbour search',
+			sessionFor(request.settings).neighbours(request, {
+				signal,
+				onProgress: (done, total, message) => progress({ done, total, message })
+			})
+		)
 });

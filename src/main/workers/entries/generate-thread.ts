@@ -7,7 +7,7 @@ import path from 'node:path';
 import { AppFailure, toAppError } from '../../../core/api/errors';
 import { imagePath } from '../../../core/generators/manifest';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
-import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { activateGeneratorBackend } from '../../compute/activate-backend';
 import { isDiskFull } from '../../durable-file';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { encodeImage } from '../../generation/encode';
@@ -29,7 +29,7 @@ serveThread<RenderJob, ExportThread, RenderTask, null, RenderedImage>({
 	},
 	run: async ({ job, config }, indices, { emit }) => {
 		try {
-			if (config.generator.family === 'feature_vis') await ensureTfjsBackend();
+			if (config.generator.family === 'feature_vis') await activateGeneratorBackend();
 			for (const index of indices) {
 				const image = await config.generator.generate(config.params, job.seed, index, config.size);
 				const bytes = await encodeImage(image, job.format, job.quality);

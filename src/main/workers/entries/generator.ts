@@ -18,7 +18,7 @@ import {
 	type ExportRequest,
 	type ExportSummary
 } from '../../generation/export-dataset';
-import { ensureTfjsBackend } from '../../compute/tfjs-runtime';
+import { activateGeneratorBackend } from '../../compute/activate-backend';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { serveWorker } from '../runtime';
 
@@ -70,7 +70,7 @@ export type GeneratorTasks = {
 async function resolveOrFail(request: ConfigRequest): Promise<ResolvedConfig> {
 	const resolved = resolveConfig(request);
 	if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
-	if (resolved.value.generator.family === 'feature_vis') await ensureTfjsBackend();
+	if (resolved.value.generator.family === 'feature_vis') await activateGeneratorBackend();
 	return resolved.value;
 }
 
