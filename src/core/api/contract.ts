@@ -69,7 +69,11 @@ import {
 	startRunParamsSchema
 } from './training';
 import { trainConfigSchema } from '../training/config';
-import { generatorRequirementsSchema, requirementsParamsSchema } from './trained-encoders';
+import {
+	generatorRequirementSchema,
+	generatorRequirementsSchema,
+	requirementsParamsSchema
+} from './trained-encoders';
 import {
 	analysisProgressSchema,
 	precisionRecallParamsSchema,
@@ -454,7 +458,15 @@ export const apiMethods = {
 					label: z.string(),
 					description: z.string(),
 					datasets: z.array(z.string()),
-					sources: z.array(z.object({ preset: z.string(), unavailable: z.string().nullable() }))
+					sources: z.array(
+						z.object({
+							preset: z.string(),
+							/** What it lacks on this machine, or null when it can be used. */
+							unavailable: z.string().nullable(),
+							/** The training that would make it usable (start it with runs.start), or null. */
+							training: generatorRequirementSchema.shape.training
+						})
+					)
 				})
 			),
 			budgets: z.array(

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppFailure } from '../../core/api/errors';
 import type { EvalDatasetInfo, EvaluationRecord } from '../../core/api/evaluation';
+import type { GeneratorRequirement } from '../../core/api/trained-encoders';
 import { evaluateParamsSchema } from '../../core/api/evaluation';
 import {
 	studySpecSchema,
@@ -122,12 +123,12 @@ export class StudyService {
 				label: template.label,
 				description: template.description,
 				datasets: [...template.datasets],
-				sources: template.sources.map((source) => ({
-					preset: source.preset,
-					unavailable:
-						templateSourceUnavailable(source) ??
-						this.missingRequirement({ preset: source.preset, params: {} })
-				}))
+				sources: template.sources.map((source) => {
+					const missing = templateSourceUnavailable(source);
+					return missing === null
+						? { preset: source.preset, ...this.availability(source.preset) }
+						: { preset: source.preset, unavailable: missing, training: null };
+				})
 			})),
 			budgets: budgetPresets.map((budget) => ({
 				id: budget.id,
@@ -771,8 +772,28 @@ export class StudyService {
 	}
 
 	/**
-	 * What a generator needs and lacks (a run trained on dead leaves, for feature visualisations
-	 * of a trained encoder), in words, or null when it can generate.
+	 * Whether a preset can generate on this machine now: what it lacks in words (a run trained on
+	 * dead leaves, for feature visualisations of a trained encoder), and the training that would
+	 * provide it (to queue with `runs.start`), or nulls when it can.
+	 */
+	availability(preset: string): {
+		unavailable: string | null;
+		training: GeneratorRequirement['training'];
+	} {
+		const resolved = resolveConfig({ preset, params: {} });
+		if (!resolved.ok) return { unavailable: resolved.message, training: null };
+		const { ready, requirements } = this.generators.requirements({ preset, params: {} });
+		if (ready) return { unavailable: null, training: null };
+		const missing = requirements.filter((requirement) => !requirement.available);
+		return {
+			unavailable: missing.map((requirement) => requirement.message).join(' '),
+			training: missing.find((requirement) => requirement.training)?.training ?? null
+		};
+	}
+
+	/**
+	 * What a generator needs and lacks, in words, or null when it can generate (see
+	 * {@link availability}).
 	 */
 	private missingRequirement(
 		config: Extract<StudySource, { kind: 'generator' }>['config']

@@ -280,12 +280,29 @@ describe('templates and budgets', () => {
 	});
 
 	it('marks a source this build lacks as unavailable, naming what it needs', () => {
-		const missing = paperSmallTemplate.sources.find((s) => s.preset === 'feature_vis-dead_leaves');
-		expect(missing).toBeDefined();
-		const reason = missing ? templateSourceUnavailable(missing) : null;
-		if (reason !== null) expect(reason).toContain('dead_leaves-mixed');
+		expect(templateSourceUnavailable({ preset: 'no-such-preset', needs: 'a generator X' })).toBe(
+			'Not available in this build: needs a generator X.'
+		);
 		const present = paperSmallTemplate.sources.find((s) => s.preset === 'dead_leaves-mixed');
 		expect(present && templateSourceUnavailable(present)).toBeNull();
+	});
+
+	it('leaves out the template’s sources that cannot generate yet, and refuses them when named', () => {
+		const sketch = findBudget('sketch');
+		if (!sketch) throw new Error('no sketch budget');
+		const unavailable = { 'feature_vis-dead_leaves': 'No run has trained on dead_leaves-mixed.' };
+		const all = specFromTemplate(paperSmallTemplate, sketch, { unavailable });
+		const keys = all.sources.map((source) => source.key);
+		expect(keys).not.toContain('feature_vis-dead_leaves');
+		expect(keys).toHaveLength(paperSmallTemplate.sources.length - 1);
+		expect(() =>
+			specFromTemplate(paperSmallTemplate, sketch, {
+				unavailable,
+				only: ['dead_leaves-mixed', 'feature_vis-dead_leaves']
+			})
+		).toThrow(
+			'feature_vis-dead_leaves cannot be used yet: No run has trained on dead_leaves-mixed.'
+		);
 	});
 
 	it('builds valid specs from every budget, the paper budget at the paper’s scale', () => {

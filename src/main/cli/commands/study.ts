@@ -18,7 +18,7 @@ import {
 	specFromTemplate,
 	studyTemplates
 } from '../../../core/studies/templates';
-import { modelPresetIds } from '../../../core/training/config';
+import { modelPresetIds, type TrainConfig } from '../../../core/training/config';
 import type { AppContext } from '../../app-context';
 import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } from '../command';
 
@@ -135,9 +135,13 @@ async function withContext(
 	}
 }
 
-/** Builds the spec from flags; returns problems instead when there are any. */
+/**
+ * Builds the spec from flags; returns problems instead when there are any. `unavailable` names
+ * presets that cannot generate yet (preset → why): a template's are left out, named ones refused.
+ */
 export function specFromFlags(
-	values: CliArgs['values']
+	values: CliArgs['values'],
+	unavailable: Readonly<Record<string, string>> = {}
 ): { spec: StudySpecInput } | { problems: string[] } {
 	const problems: string[] = [];
 	const text = (name: string) => values[name] as string | undefined;
@@ -173,13 +177,19 @@ export function specFromFlags(
 		);
 	}
 	const datasets = list('eval');
+	for (const preset of sources ?? []) {
+		if (Object.hasOwn(unavailable, preset)) {
+			problems.push(`${preset} cannot be used yet: ${unavailable[preset]}`);
+		}
+	}
 	if (problems.length > 0 || !budget) return { problems };
 	let spec: StudySpecInput;
 	try {
 		spec = template
 			? specFromTemplate(template, budget, {
 					...(list('only') ? { only: list('only') } : {}),
-					...(datasets ? { datasets } : {})
+					...(datasets ? { datasets } : {}),
+					unavailable
 				})
 			: {
 					name: `Study of ${sources?.length ?? 0} sources · ${budget.label.toLowerCase()}`,
@@ -235,16 +245,55 @@ async function create(args: CliArgs, env: CliEnvironment): Promise<number> {
 		return 2;
 	}
 	return withContext(env, async (context) => {
+		// What cannot generate yet is known before anything is measured.
+		const presets = new Set([
+			...studyTemplates.flatMap((template) => template.sources.map((source) => source.preset)),
+			...built.spec.sources.flatMap((source) => (source.kind === 'generator' ? [source.key] : []))
+		]);
+		const availability = new Map(
+			[...presets].map((preset) => [preset, context.studies.availability(preset)])
+		);
+		const unavailable: Record<string, string> = {};
+		for (const [preset, { unavailable: why }] of availability) {
+			if (why !== null) unavailable[preset] = why;
+		}
+		const checked = specFromFlags(args.values, unavailable);
+		if ('problems' in checked) {
+			env.stderr(checked.problems.join('\n'));
+			return 2;
+		}
+		const spec = checked.spec;
+		const leftOut = built.spec.sources.filter(
+			(source) => !spec.sources.some((kept) => kept.key === source.key)
+		);
+		for (const source of leftOut) {
+			const training = availability.get(source.key)?.training;
+			env.stderr(
+				`Left out ${source.key}: ${unavailable[source.key] ?? 'not available'}${training ? ` To include it, train that encoder first (it goes through the work queue): ${trainCommand(training)}; then create the study again.` : ''}`
+			);
+		}
 		env.stderr('Measuring the budget’s training speed and each generator (this takes a minute)…');
-		const estimate = await context.studies.estimate(built.spec, (done, total, message) =>
+		const estimate = await context.studies.estimate(spec, (done, total, message) =>
 			env.stderr(`  [${done}/${total}] ${message}`)
 		);
-		const detail = await context.studies.create(built.spec, estimate);
+		const detail = await context.studies.create(spec, estimate);
 		env.stderr(planText(detail.study.id, estimate, detail));
 		if (args.values.json) env.stdout(JSON.stringify(detail, null, '\t'));
 		else env.stdout(String(detail.study.id));
 		return 0;
 	});
+}
+
+/** The `noiselab train` command line of a suggested training. */
+function trainCommand(training: { name: string; config: TrainConfig }): string {
+	const { source, model, steps, batch, optimizer } = training.config;
+	const preset = source.kind === 'generator' ? source.config.preset : undefined;
+	return [
+		'noiselab train',
+		...(preset ? [`--preset ${preset}`] : []),
+		`--model ${model} --optimizer ${optimizer} --steps ${steps} --batch ${batch}`,
+		`--name "${training.name}"`
+	].join(' ');
 }
 
 function planText(id: number, estimate: StudyEstimate, detail: StudyDetail): string {

@@ -54,6 +54,8 @@ export class StudiesState {
 	creating = $state(false);
 	createError = $state<ShownError | null>(null);
 	actionError = $state<ShownError | null>(null);
+	/** What became of queuing the training an unavailable source needs, by preset. */
+	trainingNotices = $state<Record<string, { ok: boolean; text: string }>>({});
 
 	private detailTimer: ReturnType<typeof setTimeout> | null = null;
 	private detailTicket = 0;
@@ -71,7 +73,14 @@ export class StudiesState {
 			if (this.estimating) this.estimateProgress = progress;
 		});
 		api.on('evaluations.changed', () => this.scheduleRefresh());
-		api.on('runs.changed', () => this.scheduleRefresh());
+		api.on('runs.changed', (run) => {
+			this.scheduleRefresh();
+			// A completed run may be what an unavailable source waited for.
+			const waiting = this.templates.some((template) =>
+				template.sources.some((source) => source.unavailable !== null)
+			);
+			if (run.status === 'completed' && waiting) void this.loadTemplates();
+		});
 	}
 
 	/** The selected template, budget and the spec the form builds (or its errors). */
@@ -91,19 +100,10 @@ export class StudiesState {
 
 	/** Loads templates, datasets, studies and the queue; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [templates, datasets] = await Promise.all([
-			this.api.call('studies.templates', {}),
+		const [, datasets] = await Promise.all([
+			this.loadTemplates(),
 			this.api.call('evaluations.datasets', {})
 		]);
-		if (templates.ok) {
-			this.templates = templates.value.templates;
-			this.budgets = templates.value.budgets;
-			const [template] = this.templates;
-			const budget = this.budgets.find((candidate) => candidate.id === 'sketch') ?? this.budgets[0];
-			if (!this.form && template && budget) this.form = defaultStudyForm(template, budget);
-		} else {
-			this.loadError = describeError(templates.error);
-		}
 		if (datasets.ok) this.datasets = datasets.value;
 		await Promise.all([this.loadList(), this.loadQueue()]);
 		this.loaded = true;
@@ -271,6 +271,47 @@ export class StudiesState {
 		const budget = this.budget;
 		if (!this.form || !template || !budget) return null;
 		return buildStudySpec($state.snapshot(this.form), template, budget);
+	}
+
+	/**
+	 * Queues the training an unavailable source needs (an encoder trained on dead leaves, for
+	 * `feature_vis-dead_leaves`); the source becomes available once that run completes.
+	 */
+	async queueTraining(preset: string): Promise<void> {
+		const training = this.template?.sources.find((source) => source.preset === preset)?.training;
+		if (!training) return;
+		const started = await this.api.call('runs.start', training);
+		this.trainingNotices = {
+			...this.trainingNotices,
+			[preset]: started.ok
+				? {
+						ok: true,
+						text: `Queued run ${started.value.id} “${started.value.name}” (see Queue); ${preset} can be chosen once it completes.`
+					}
+				: { ok: false, text: started.error.message }
+		};
+	}
+
+	/** The templates (with each source's availability now) and budgets. */
+	private async loadTemplates(): Promise<void> {
+		const templates = await this.api.call('studies.templates', {});
+		if (!templates.ok) {
+			this.loadError = describeError(templates.error);
+			return;
+		}
+		this.templates = templates.value.templates;
+		this.budgets = templates.value.budgets;
+		const [template] = this.templates;
+		const budget = this.budgets.find((candidate) => candidate.id === 'sketch') ?? this.budgets[0];
+		if (!this.form && template && budget) this.form = defaultStudyForm(template, budget);
+		// A source that became available starts unticked; the notice about it is done.
+		for (const source of this.template?.sources ?? []) {
+			if (source.unavailable === null && this.trainingNotices[source.preset]) {
+				const { [source.preset]: done, ...rest } = this.trainingNotices;
+				void done;
+				this.trainingNotices = rest;
+			}
+		}
 	}
 
 	private async loadList(): Promise<void> {
