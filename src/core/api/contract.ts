@@ -50,6 +50,7 @@ import {
 } from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
 import {
+	measureRealismParamsSchema,
 	queueItemSchema,
 	queueStateSchema,
 	studyBudgetSchema,
@@ -503,6 +504,12 @@ export const apiMethods = {
 		summary:
 			'A study with its plan, runs, queue items and results (table and agreement with the paper).',
 		params: z.object({ id: z.number().int() }).strict(),
+		result: studyDetailSchema
+	}),
+	'studies.measureRealism': method({
+		summary:
+			'Measures each source’s realism and diversity (improved precision and recall against the first target’s real images, k-NN manifolds, one feature space for all sources: the study’s encoder at initialisation by default) and stores them with the study; progress arrives as analysis.progress (job study-ID-realism).',
+		params: measureRealismParamsSchema,
 		result: studyDetailSchema
 	}),
 	'studies.requeue': method({

@@ -23,8 +23,15 @@ import {
 	type StudySource,
 	type StudySpec,
 	type StudyTarget,
+	type MeasureRealismParams,
 	type studyExportFormats
 } from '../../core/api/studies';
+import {
+	precisionRecallParamsSchema,
+	type AnalysisProgress,
+	type PrecisionRecallParams
+} from '../../core/api/analysis';
+import { realismColumns } from '../../core/studies/realism';
 import {
 	studyExportFileName,
 	studyResultsToCsv,
@@ -58,6 +65,7 @@ import {
 	getStudy,
 	linkStudyRun,
 	listStudies,
+	updateSourcePlan,
 	listStudyRuns,
 	type StoredStudy,
 	type StudyRunRow
@@ -67,6 +75,7 @@ import {
 	importStudyBundle,
 	type StudyBundleSummary
 } from '../studies/study-bundle';
+import type { AnalysisService } from './analysis';
 import type { GeneratorService } from './generators';
 import type { QueueService } from './queue';
 import type { TrainingService } from './training';
@@ -81,6 +90,8 @@ export interface StudyServiceOptions {
 	cores?: number;
 	/** The datasets evaluations can use (`evaluations.datasets`), to check targets early. */
 	datasets: () => Promise<EvalDatasetInfo[]>;
+	/** Measures realism and diversity (`measureRealism`). */
+	analysis: Pick<AnalysisService, 'precisionRecall'>;
 }
 
 /** Steady generation measured per source, after its first image. */
@@ -415,10 +426,87 @@ export class StudyService {
 		return studyFigureSvg(buildStudyFigure(results, key));
 	}
 
+	/**
+	 * Measures each source's realism and diversity: improved precision and recall of its images
+	 * (its cached dataset where there is one) against the first target's real images, in one
+	 * feature space for all sources (by default the study's encoder at initialisation), and
+	 * stores them with the study: the table shows them as two columns, beside a scatter of
+	 * recall against accuracy. Progress goes to `onProgress` and `analysis.progress` (job
+	 * `study-ID-realism`, which `analysis.cancel` stops).
+	 */
+	async measureRealism(
+		params: MeasureRealismParams,
+		onProgress: (done: number, total: number, message: string) => void = () => {}
+	): Promise<StudyDetail> {
+		const study = this.require(params.id);
+		const { spec } = study;
+		const target = spec.evaluation.targets[0];
+		if (!target) throw new AppFailure('INVALID_REQUEST', `Study ${study.id} has no target.`);
+		const encoder = params.encoder ?? {
+			kind: 'random-init' as const,
+			model: spec.budget.model,
+			seed: spec.seed
+		};
+		const jobId = `study-${study.id}-realism`;
+		const sources = spec.sources.flatMap((source) => {
+			const plan = study.plan.find((candidate) => candidate.key === source.key);
+			return plan && plan.unavailable === null ? [{ source, plan }] : [];
+		});
+		for (const [index, { source, plan }] of sources.entries()) {
+			onProgress(index, sources.length, `Measuring ${source.label}…`);
+			const result = await this.options.analysis.precisionRecall(
+				precisionRecallParamsSchema.parse({
+					noise: this.realismNoise(spec, source, plan),
+					dataset: target.dataset,
+					encoder,
+					layer: target.layer,
+					samples: params.samples,
+					k: params.k,
+					jobId
+				}),
+				{
+					onProgress: (progress: AnalysisProgress) =>
+						onProgress(index, sources.length, `${source.label}: ${progress.message}`)
+				}
+			);
+			updateSourcePlan(this.store().db, study.id, {
+				...plan,
+				realism: {
+					precision: result.precision,
+					recall: result.recall,
+					k: result.k,
+					samples: Math.min(result.noiseCount, result.realCount),
+					dataset: result.dataset,
+					layer: result.layer,
+					encoderLabel: result.encoderLabel,
+					measuredAt: new Date().toISOString()
+				}
+			});
+			this.events.emit('studies.changed', { id: study.id, deleted: false });
+		}
+		onProgress(sources.length, sources.length, 'Measured.');
+		return this.get(study.id);
+	}
+
+	/** The images of a source that realism is measured on: its cached dataset when complete. */
+	private realismNoise(
+		spec: StudySpec,
+		source: StudySource,
+		plan: SourcePlan
+	): PrecisionRecallParams['noise'] {
+		if (source.kind === 'folder') return { kind: 'folder', path: path.resolve(source.path) };
+		const cached = plan.data === 'cache' ? this.cacheFolder(spec, source) : null;
+		if (cached && datasetComplete(cached)) return { kind: 'folder', path: cached };
+		return { kind: 'generator', config: source.config, seed: spec.dataSeed };
+	}
+
 	private results(study: StoredStudy, links: StudyRunLink[]) {
 		const runIds = [...new Set(links.map((link) => link.run.id))];
 		const evaluations = listEvaluationsOfRuns(this.store().db, runIds);
-		const extra = this.extraColumns.flatMap((provider) => provider(study, links));
+		const extra = [
+			...realismColumns(study.plan),
+			...this.extraColumns.flatMap((provider) => provider(study, links))
+		];
 		return buildStudyResults(study.spec, links, evaluations, extra);
 	}
 

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type {
-	QueueItem,
-	StudyDetail,
-	StudyEstimate,
-	StudySpecInput,
-	StudyTargetInput
+import {
+	measureRealismParamsSchema,
+	type QueueItem,
+	type StudyDetail,
+	type StudyEstimate,
+	type StudySpecInput,
+	type StudyTargetInput
 } from '../../../core/api/studies';
 import { formatDuration } from '../../../core/format';
 import { agreementSentence } from '../../../core/studies/export';
@@ -28,6 +29,7 @@ const usage = [
 	'       [--eval DATASET,DATASET] [--protocol linear|knn] [--layer L] [--epochs E] [--views V] [--name NAME]',
 	'       noiselab study run ID',
 	'       noiselab study show ID [--json]',
+	'       noiselab study realism ID [--samples N] [--k K]',
 	'       noiselab study export ID --format csv|latex|svg|json|bundle [--out PATH] [--target KEY]',
 	'       noiselab study list'
 ].join('\n');
@@ -59,6 +61,8 @@ export const studyCommand: CliCommand = {
 		format: 'export: csv, latex, svg (the figure), json, or bundle (a folder)',
 		out: 'export: the file (or bundle folder) to write; default stdout (bundle: required)',
 		target: 'export svg: the target shown (a column key, e.g. fashion-mnist-mini|linear|fc6)',
+		samples: 'realism: images per side (default 500)',
+		k: 'realism: neighbourhood size of the k-NN manifolds (default 3)',
 		json: 'print JSON on stdout'
 	},
 	options: {
@@ -81,13 +85,15 @@ export const studyCommand: CliCommand = {
 		format: { type: 'string' },
 		out: { type: 'string' },
 		target: { type: 'string' },
+		samples: { type: 'string' },
+		k: { type: 'string' },
 		json: { type: 'boolean', default: false }
 	},
 	async run(args, env) {
 		const [action, id] = args.positionals;
 		if (action === 'create') return create(args, env);
 		if (action === 'list') return withContext(env, (context) => list(context, env), 'read-only');
-		if (action === 'run' || action === 'show' || action === 'export') {
+		if (action === 'run' || action === 'show' || action === 'export' || action === 'realism') {
 			const studyId = Number(id);
 			if (!Number.isInteger(studyId) || studyId < 1) {
 				env.stderr(
@@ -96,6 +102,9 @@ export const studyCommand: CliCommand = {
 				return 2;
 			}
 			if (action === 'run') return withContext(env, (context) => run(context, studyId, env));
+			if (action === 'realism') {
+				return withContext(env, (context) => realism(context, studyId, args, env));
+			}
 			if (action === 'show') {
 				return withContext(
 					env,
@@ -326,6 +335,36 @@ async function list(context: AppContext, env: CliEnvironment): Promise<number> {
 	return 0;
 }
 
+/** `study realism ID`: measures and stores each source's precision and recall, then shows the table. */
+async function realism(
+	context: AppContext,
+	studyId: number,
+	args: CliArgs,
+	env: CliEnvironment
+): Promise<number> {
+	const parsed = measureRealismParamsSchema.safeParse({
+		id: studyId,
+		...(args.values.samples === undefined ? {} : { samples: Number(args.values.samples) }),
+		...(args.values.k === undefined ? {} : { k: Number(args.values.k) })
+	});
+	if (!parsed.success) {
+		env.stderr(
+			parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n')
+		);
+		return 2;
+	}
+	const started = performance.now();
+	let last = '';
+	const detail = await context.studies.measureRealism(parsed.data, (done, total, message) => {
+		const line = `[${done}/${total}] ${message}`;
+		if (line !== last) env.stderr(line);
+		last = line;
+	});
+	env.stderr(`Measured in ${formatDuration((performance.now() - started) / 1000)}.`);
+	env.stdout(showStudy(detail));
+	return 0;
+}
+
 /** A queue item as one progress line. */
 function itemLine(item: QueueItem, index: number, total: number): string {
 	const progress = item.progress
@@ -408,6 +447,7 @@ export function showStudy(detail: StudyDetail): string {
 	const header = ['source', 'paper', ...results.targets.map((target) => target.label)];
 	const hasGap = results.rows.some((row) => row.kind === 'real');
 	if (hasGap) header.push(...results.targets.map((target) => `gap closed (${target.label})`));
+	header.push(...results.extraColumns.map((column) => column.label));
 	const rows = results.rows.map((row) => [
 		`${row.label}${row.paper?.match === 'approximate' ? ' †' : ''}`,
 		row.paper ? row.paper.top1.toFixed(1) : '–',
@@ -422,7 +462,8 @@ export function showStudy(detail: StudyDetail): string {
 						percent(row.cells[target.key]?.gapClosed, 0) +
 						(row.cells[target.key]?.gapClosed == null ? '' : '%')
 				)
-			: [])
+			: []),
+		...results.extraColumns.map((column) => column.values[row.key]?.toFixed(2) ?? '–')
 	]);
 	const widths = header.map((title, column) =>
 		Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length))
@@ -447,6 +488,7 @@ export function showStudy(detail: StudyDetail): string {
 		...results.targets.map(
 			(target) => `${target.label}: ${agreementSentence(results, target.key)}.`
 		),
+		...realismNote(detail),
 		`† approximate match of the paper's dataset. Paper: ${paperCitation.short}; ${paperCitation.source}`,
 		...(failed.length > 0
 			? [
@@ -459,6 +501,16 @@ export function showStudy(detail: StudyDetail): string {
 				]
 			: [])
 	].join('\n');
+}
+
+/** What the realism columns were measured with, when they are shown. */
+function realismNote(detail: StudyDetail): string[] {
+	const measured = detail.plan.flatMap((source) => (source.realism ? [source.realism] : []));
+	const [first] = measured;
+	if (!first) return [];
+	return [
+		`precision (realism) and recall (diversity): improved precision and recall of ${measured.length} source${measured.length === 1 ? '' : 's'}' images against ${first.dataset} (k = ${first.k}, ${first.samples} images per side, ${first.layer} of ${first.encoderLabel}).`
+	];
 }
 
 async function exportStudy(

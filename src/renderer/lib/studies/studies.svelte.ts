@@ -54,6 +54,13 @@ export class StudiesState {
 	creating = $state(false);
 	createError = $state<ShownError | null>(null);
 	actionError = $state<ShownError | null>(null);
+	/** A realism-and-diversity measurement of a study in progress, or its last error. */
+	realism = $state<{
+		studyId: number;
+		measuring: boolean;
+		message: string;
+		error: ShownError | null;
+	} | null>(null);
 	/** What became of queuing the training an unavailable source needs, by preset. */
 	trainingNotices = $state<Record<string, { ok: boolean; text: string }>>({});
 
@@ -73,6 +80,12 @@ export class StudiesState {
 			if (this.estimating) this.estimateProgress = progress;
 		});
 		api.on('evaluations.changed', () => this.scheduleRefresh());
+		api.on('analysis.progress', (progress) => {
+			const realism = this.realism;
+			if (realism?.measuring && progress.jobId === realismJob(realism.studyId)) {
+				this.realism = { ...realism, message: progress.message };
+			}
+		});
 		api.on('runs.changed', (run) => {
 			this.scheduleRefresh();
 			// A completed run may be what an unavailable source waited for.
@@ -274,6 +287,29 @@ export class StudiesState {
 	}
 
 	/**
+	 * Measures a study's realism and diversity (precision and recall of each source against
+	 * real images); the table and the scatter show them once stored.
+	 */
+	async measureRealism(studyId: number): Promise<void> {
+		this.realism = { studyId, measuring: true, message: 'Starting…', error: null };
+		const result = await this.api.call('studies.measureRealism', { id: studyId });
+		this.realism = {
+			studyId,
+			measuring: false,
+			message: '',
+			error: result.ok || result.error.code === 'CANCELLED' ? null : describeError(result.error)
+		};
+		if (result.ok && this.view.kind === 'study' && this.view.id === studyId) {
+			this.detail = result.value;
+		}
+	}
+
+	/** Stops a running realism measurement. */
+	async cancelRealism(studyId: number): Promise<void> {
+		await this.api.call('analysis.cancel', { jobId: realismJob(studyId) });
+	}
+
+	/**
 	 * Queues the training an unavailable source needs (an encoder trained on dead leaves, for
 	 * `feature_vis-dead_leaves`); the source becomes available once that run completes.
 	 */
@@ -339,4 +375,9 @@ export class StudiesState {
 			void this.refreshDetail();
 		}, 400);
 	}
+}
+
+/** The analysis job id of a study's realism measurement (as the service names it). */
+function realismJob(studyId: number): string {
+	return `study-${studyId}-realism`;
 }
