@@ -229,6 +229,10 @@ export function specFromFlags(
 	})) as StudyTargetInput[];
 	spec = {
 		...spec,
+		// A template's default name carries its budget's; an edited budget is "custom".
+		...(customised && text('name') === undefined && template
+			? { name: `${template.label} · custom` }
+			: {}),
 		...(text('name') === undefined ? {} : { name: text('name') }),
 		...(text('repeats') === undefined ? {} : { repeats: number('repeats') }),
 		budget: {
