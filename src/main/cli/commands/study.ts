@@ -26,7 +26,7 @@ import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } fro
 const usage = [
 	'create (--template paper-small [--only PRESET,…] | --sources PRESET,PRESET,…) [--budget sketch|overnight|paper]',
 	'       [--model M] [--steps N] [--batch B] [--optimizer sgd|adam] [--images N] [--repeats R]',
-	'       [--eval DATASET,DATASET] [--protocol linear|knn] [--layer L] [--epochs E] [--views V] [--name NAME]',
+	'       [--eval DATASET,DATASET] [--protocol linear|knn] [--layer L] [--epochs E] [--views V] [--max-train N] [--name NAME]',
 	'       noiselab study run ID',
 	'       noiselab study show ID [--json]',
 	'       noiselab study realism ID [--samples N] [--k K]',
@@ -57,6 +57,7 @@ export const studyCommand: CliCommand = {
 		layer: 'the encoder layer probed, for every target (default fc6)',
 		epochs: 'linear-probe epochs (overrides the budget)',
 		views: 'augmented views per training image for the probe (overrides the budget)',
+		'max-train': 'at most this many probe training images, stratified (default: all)',
 		name: 'study name',
 		format: 'export: csv, latex, svg (the figure), json, or bundle (a folder)',
 		out: 'export: the file (or bundle folder) to write; default stdout (bundle: required)',
@@ -81,6 +82,7 @@ export const studyCommand: CliCommand = {
 		layer: { type: 'string' },
 		epochs: { type: 'string' },
 		views: { type: 'string' },
+		'max-train': { type: 'string' },
 		name: { type: 'string' },
 		format: { type: 'string' },
 		out: { type: 'string' },
@@ -244,7 +246,8 @@ export function specFromFlags(
 			...spec.evaluation,
 			targets,
 			...(text('epochs') === undefined ? {} : { epochs: number('epochs') }),
-			...(text('views') === undefined ? {} : { views: number('views') })
+			...(text('views') === undefined ? {} : { views: number('views') }),
+			...(text('max-train') === undefined ? {} : { maxTrain: number('max-train') })
 		}
 	};
 	if (problems.length > 0) return { problems };
@@ -316,7 +319,7 @@ function planText(id: number, estimate: StudyEstimate, detail: StudyDetail): str
 		`Training: ${estimate.secondsPerStep.toFixed(2)} s/step on ${estimate.backend}, consuming ${estimate.trainingImagesPerSecond.toFixed(0)} img/s.`,
 		...estimate.sources.map(
 			(source) =>
-				`  ${source.label.padEnd(26)} ${source.data.padEnd(6)} ${source.why}${source.generationSeconds > 0 ? ` Generation ≈ ${formatDuration(source.generationSeconds)}.` : ''}`
+				`  ${source.label.padEnd(26)} ${source.data.padEnd(6)} ${source.why}${source.generationSeconds > 0 ? ` Generation ${source.slowerThanLimit ? '>' : '≈'} ${formatDuration(source.generationSeconds)}.` : ''}`
 		),
 		`${estimate.reusedRuns} of ${estimate.trainings} trainings reuse existing runs. ${estimate.evaluationBasis}`,
 		`Estimated total: ${formatDuration(estimate.totalSeconds)}. ${detail.items.length} items queued; run them with: noiselab study run ${id}`
