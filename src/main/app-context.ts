@@ -153,17 +153,18 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		() => queueLanes(backends.selection()?.active ?? null, os.availableParallelism())
 	);
 	const runs = new QueuedRuns(queue, training, requireStore, events);
-	const studies = new StudyService(requireStore, events, queue, training, generators, {
-		datasetsDir: path.join(dataDir.path, 'study-datasets'),
-		runsDir: path.join(dataDir.path, 'runs'),
-		datasets: () => evaluation.datasets()
-	});
-	const quickstart = new QuickstartService(runs, queue, training, evaluation, events);
 	const analysis = new AnalysisService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		preference: () => settings().backend,
 		encoders
 	});
+	const studies = new StudyService(requireStore, events, queue, training, generators, {
+		datasetsDir: path.join(dataDir.path, 'study-datasets'),
+		runsDir: path.join(dataDir.path, 'runs'),
+		datasets: () => evaluation.datasets(),
+		analysis
+	});
+	const quickstart = new QuickstartService(runs, queue, training, evaluation, events);
 	const explain = new ExplainService(workers, requireStore, events, {
 		cacheDir: path.join(dataDir.path, 'cache', 'datasets'),
 		featureDir: path.join(dataDir.path, 'cache', 'features'),
@@ -332,6 +333,11 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'studies.create': ({ spec, estimate }) => studies.create(withStudyPaths(spec), estimate),
 		'studies.list': () => studies.list(),
 		'studies.get': ({ id }) => studies.get(id),
+		'studies.measureRealism': ({ encoder, ...params }) =>
+			studies.measureRealism({
+				...params,
+				...(encoder === undefined ? {} : { encoder })
+			}),
 		'studies.requeue': ({ id }) => studies.requeue(id),
 		'studies.delete': ({ id }) => studies.delete(id),
 		'studies.export': ({ id, format, target }) => studies.exportText(id, format, target),

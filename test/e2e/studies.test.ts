@@ -52,6 +52,8 @@ describe('the Studies area in Chromium (web mode)', () => {
 			expect(
 				await page.getByRole('checkbox', { name: 'feature_vis-dead_leaves' }).isDisabled()
 			).toBe(true);
+			// …and offers to queue the training it lacks (not taken here: it would hold the queue).
+			expect(await page.getByRole('button', { name: /^Queue its training: tiny/ }).count()).toBe(1);
 			await screenshot(page, 'studies-new-1280');
 
 			await page.getByRole('button', { name: 'None' }).click();
@@ -76,7 +78,7 @@ describe('the Studies area in Chromium (web mode)', () => {
 			await page.getByRole('button', { name: 'Measure estimate' }).click();
 			const estimate = page.getByTestId('study-estimate');
 			await estimate.waitFor({ timeout: 120_000 });
-			expect(await estimate.locator('tbody tr').count()).toBe(3);
+			expect(await estimate.locator('tbody tr[data-source]').count()).toBe(3);
 			expect(await estimate.getByText('on the fly', { exact: true }).count()).toBe(3);
 			expect(await page.getByTestId('study-estimate-total').textContent()).toMatch(/^≈ \d/);
 			await screenshot(page, 'studies-estimate-1280');
@@ -136,6 +138,21 @@ describe('the Studies area in Chromium (web mode)', () => {
 			expect(await canvas.getAttribute('data-ours')).toBe('4');
 			await page.getByTestId('study-figure').scrollIntoViewIfNeeded();
 			await screenshot(page, 'studies-figure-1280');
+
+			// Realism and diversity of each source: two more columns and recall against accuracy.
+			await page.getByRole('button', { name: 'Measure realism and diversity' }).click();
+			await page
+				.getByTestId('recall-accuracy-scatter')
+				.locator('canvas')
+				.waitFor({ timeout: 240_000 });
+			expect(
+				await table.getByRole('columnheader', { name: 'recall (diversity)', exact: true }).count()
+			).toBe(1);
+			expect(
+				await table.locator('tr[data-row="dead_leaves-mixed"] td').last().textContent()
+			).toMatch(/^\s*[01]\.\d{3}\s*$/);
+			await page.getByTestId('study-realism').scrollIntoViewIfNeeded();
+			await screenshot(page, 'studies-realism-1280');
 
 			// CSV, as a spreadsheet would read it.
 			const [download] = await Promise.all([

@@ -218,6 +218,27 @@ describe('a study through the work queue', () => {
 				results.rows.map((row) => row.cells[key]?.mean)
 			);
 
+			// Realism and diversity: each source's precision and recall against the real images,
+			// stored with the study and shown as two columns (random init has no images).
+			const measured = await api.call('studies.measureRealism', {
+				id: study.study.id,
+				samples: 24
+			});
+			if (!measured.ok) throw new Error(measured.error.message);
+			const columns = measured.value.results.extraColumns;
+			expect(columns.map((column) => column.key)).toEqual(['realism-precision', 'realism-recall']);
+			for (const column of columns) {
+				expect(column.values['random-init'] ?? null).toBeNull();
+				for (const source of spec.sources) {
+					const value = column.values[source.key];
+					expect(value).toBeGreaterThanOrEqual(0);
+					expect(value).toBeLessThanOrEqual(1);
+				}
+			}
+			expect(measured.value.plan.map((source) => source.realism?.samples)).toEqual([24, 24, 24]);
+			const reread = await api.call('studies.get', { id: study.study.id });
+			expect(reread.ok && reread.value.results.extraColumns).toEqual(columns);
+
 			// A study bundle carries every run and evaluation into a study of its own.
 			const bundle = await api.call('studies.exportBundle', {
 				id: study.study.id,
@@ -235,6 +256,7 @@ describe('a study through the work queue', () => {
 			expect(imported.value.results.rows.map((row) => row.cells[key]?.mean)).toEqual(
 				results.rows.map((row) => row.cells[key]?.mean)
 			);
+			expect(imported.value.results.extraColumns).toEqual(columns);
 			api.close();
 		}
 	);

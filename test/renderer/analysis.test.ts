@@ -8,7 +8,7 @@ import {
 	explainScores,
 	precisionRecallRequest
 } from '../../src/renderer/lib/analysis/precision-recall';
-import { recallAccuracyChart } from '../../src/renderer/lib/analysis/scatter';
+import { placeLabels, recallAccuracyChart } from '../../src/renderer/lib/analysis/scatter';
 
 const run = (id: number, step: number) =>
 	({
@@ -72,6 +72,32 @@ describe('the recall-against-accuracy scatter', () => {
 			title: { text: 'fashion-mnist-mini top-1 (%)' }
 		});
 		expect(config.plugins?.map((plugin) => plugin.id)).toEqual(['noiselabPointLabels']);
+	});
+
+	it('places the labels of crowded points so that none overlaps another', () => {
+		const area = { left: 0, right: 400, top: 0, bottom: 200 };
+		// Three sources at almost the same scores, and one near the right edge.
+		const labels = [
+			{ x: 10, y: 100, width: 80, height: 12 },
+			{ x: 12, y: 101, width: 90, height: 12 },
+			{ x: 11, y: 99, width: 70, height: 12 },
+			{ x: 390, y: 50, width: 60, height: 12 }
+		];
+		const placed = placeLabels(labels, area).map((place, index) => ({
+			...place,
+			right: place.left + (labels[index]?.width ?? 0),
+			bottom: place.top + 12
+		}));
+		// The first keeps the right of its point; the last goes left, inside the area.
+		expect(placed[0]).toMatchObject({ left: 16, top: 94 });
+		expect(placed[3]?.right).toBeLessThanOrEqual(area.right);
+		for (const [i, a] of placed.entries()) {
+			for (const b of placed.slice(i + 1)) {
+				const apart =
+					a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+				expect(apart).toBe(true);
+			}
+		}
 	});
 
 	it('plots precision instead when asked, leaving out sources without one', () => {

@@ -22,7 +22,8 @@ const template: TemplateInfo = {
 	datasets: [...paperSmallTemplate.datasets],
 	sources: paperSmallTemplate.sources.map((source) => ({
 		preset: source.preset,
-		unavailable: templateSourceUnavailable(source)
+		unavailable: templateSourceUnavailable(source),
+		training: null
 	}))
 };
 const budgets: BudgetInfo[] = budgetPresets.map((budget) => ({ ...budget }));

@@ -50,6 +50,7 @@ import {
 } from './explain';
 import { quickstartParamsSchema, quickstartStateSchema } from './quickstart';
 import {
+	measureRealismParamsSchema,
 	queueItemSchema,
 	queueStateSchema,
 	studyBudgetSchema,
@@ -69,7 +70,11 @@ import {
 	startRunParamsSchema
 } from './training';
 import { trainConfigSchema } from '../training/config';
-import { generatorRequirementsSchema, requirementsParamsSchema } from './trained-encoders';
+import {
+	generatorRequirementSchema,
+	generatorRequirementsSchema,
+	requirementsParamsSchema
+} from './trained-encoders';
 import {
 	analysisProgressSchema,
 	precisionRecallParamsSchema,
@@ -454,7 +459,15 @@ export const apiMethods = {
 					label: z.string(),
 					description: z.string(),
 					datasets: z.array(z.string()),
-					sources: z.array(z.object({ preset: z.string(), unavailable: z.string().nullable() }))
+					sources: z.array(
+						z.object({
+							preset: z.string(),
+							/** What it lacks on this machine, or null when it can be used. */
+							unavailable: z.string().nullable(),
+							/** The training that would make it usable (start it with runs.start), or null. */
+							training: generatorRequirementSchema.shape.training
+						})
+					)
 				})
 			),
 			budgets: z.array(
@@ -491,6 +504,12 @@ export const apiMethods = {
 		summary:
 			'A study with its plan, runs, queue items and results (table and agreement with the paper).',
 		params: z.object({ id: z.number().int() }).strict(),
+		result: studyDetailSchema
+	}),
+	'studies.measureRealism': method({
+		summary:
+			'Measures each source’s realism and diversity (improved precision and recall against the first target’s real images, k-NN manifolds, one feature space for all sources: the study’s encoder at initialisation by default) and stores them with the study; progress arrives as analysis.progress (job study-ID-realism).',
+		params: measureRealismParamsSchema,
 		result: studyDetailSchema
 	}),
 	'studies.requeue': method({

@@ -56,6 +56,7 @@ export const apiMethodNames = [
 	'studies.create',
 	'studies.list',
 	'studies.get',
+	'studies.measureRealism',
 	'studies.requeue',
 	'studies.delete',
 	'studies.export',

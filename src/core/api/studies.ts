@@ -9,6 +9,8 @@ import { encoderLayers } from '../training/encoder-spec';
 import { modelPresetIds } from '../training/config';
 import { evalProtocols } from './evaluation';
 import { generatorConfigSchema } from './generators';
+import { analysisEncoderSchema, maxPrecisionRecallSamples } from './analysis';
+import { defaultPrecisionRecallK } from '../evaluation/precision-recall';
 
 const seedSchema = z
 	.number()
@@ -172,6 +174,44 @@ export function targetKey(target: StudyTarget): string {
 }
 
 /** How one source will be fed, and the measurements behind the decision. */
+/**
+ * Improved precision (realism) and recall (diversity) of a study source against real images
+ * (Kynkäänniemi et al. 2019), with what it was measured with.
+ */
+export const sourceRealismSchema = z.object({
+	precision: z.number(),
+	recall: z.number(),
+	k: z.number().int(),
+	/** Images per side. */
+	samples: z.number().int(),
+	dataset: z.string(),
+	layer: z.enum(encoderLayers),
+	/** The feature space, e.g. `random init (tiny, seed 0)`. */
+	encoderLabel: z.string(),
+	measuredAt: z.string()
+});
+
+/** See {@link sourceRealismSchema}. */
+export type SourceRealism = z.infer<typeof sourceRealismSchema>;
+
+/** A study's realism measurement request: defaults to 500 images per side, k = 3, random init. */
+export const measureRealismParamsSchema = z
+	.object({
+		id: z.number().int(),
+		/** Images per side (the paper: 50k; fewer give lower, noisier scores). */
+		samples: z.number().int().min(16).max(maxPrecisionRecallSamples).default(500),
+		k: z.number().int().min(1).max(15).default(defaultPrecisionRecallK),
+		/**
+		 * The feature space; by default the study's encoder at initialisation (its model, its first
+		 * seed), the same for every source.
+		 */
+		encoder: analysisEncoderSchema.optional()
+	})
+	.strict();
+
+/** See {@link measureRealismParamsSchema}. */
+export type MeasureRealismParams = z.infer<typeof measureRealismParamsSchema>;
+
 export const sourcePlanSchema = z.object({
 	key: z.string(),
 	label: z.string(),
@@ -189,7 +229,12 @@ export const sourcePlanSchema = z.object({
 	/** Estimated seconds to generate the cached dataset on all cores (0 when not cached). */
 	generationSeconds: z.number(),
 	/** Estimated seconds of training, summed over repeats. */
-	trainingSeconds: z.number()
+	trainingSeconds: z.number(),
+	/**
+	 * Realism and diversity of the source's images against the first target's real images, once
+	 * measured (`studies.measureRealism`); absent before.
+	 */
+	realism: sourceRealismSchema.optional()
 });
 
 /** See {@link sourcePlanSchema}. */

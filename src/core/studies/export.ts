@@ -84,8 +84,9 @@ export function agreementSentence(results: StudyResults, targetKey: string): str
 
 /**
  * The results as a LaTeX tabular (needs `\usepackage{booktabs}`): source, the paper's top-1 and
- * one "mean ± sd" column per target in percent; `--` where there is no value; a superscript n
- * where fewer repeats completed than the study has.
+ * one "mean ± sd" column per target in percent, then the extra columns (realism and diversity,
+ * two decimals); `--` where there is no value; a superscript n where fewer repeats completed
+ * than the study has.
  */
 export function studyResultsToLatex(
 	results: StudyResults,
@@ -95,7 +96,8 @@ export function studyResultsToLatex(
 	const header = [
 		'Source',
 		'Paper (IN-100)',
-		...results.targets.map((target) => `${latexEscape(target.label)} (\\%)`)
+		...results.targets.map((target) => `${latexEscape(target.label)} (\\%)`),
+		...results.extraColumns.map((column) => latexEscape(column.label))
 	];
 	const body = rows.map((row) => [
 		latexEscape(row.label) + (row.paper?.match === 'approximate' ? '$^{\\dagger}$' : ''),
@@ -107,6 +109,10 @@ export function studyResultsToLatex(
 			const spread = cell.sd === null ? '' : ` $\\pm$ ${percent(cell.sd, 1)}`;
 			const n = cell.n < repeats ? `$^{n=${cell.n}}$` : '';
 			return `${mean}${spread}${n}`;
+		}),
+		...results.extraColumns.map((column) => {
+			const value = column.values[row.key];
+			return value === null || value === undefined ? '--' : value.toFixed(2);
 		})
 	]);
 	const agreements = results.targets.map(
@@ -116,7 +122,7 @@ export function studyResultsToLatex(
 		`% NoiseLab study: linear-probe top-1, mean $\\pm$ sd over ${repeats} repeat${repeats === 1 ? '' : 's'}; needs \\usepackage{booktabs}.`,
 		`% Paper: ${paperCitation.short}, ${paperCitation.metric}. $^{\\dagger}$ approximate match of the paper's dataset.`,
 		...agreements,
-		`\\begin{tabular}{l${'r'.repeat(1 + results.targets.length)}}`,
+		`\\begin{tabular}{l${'r'.repeat(1 + results.targets.length + results.extraColumns.length)}}`,
 		'\\toprule',
 		`${header.join(' & ')} \\\\`,
 		'\\midrule',

@@ -166,6 +166,9 @@ export function presetSource(preset: string): StudySourceInput {
 /**
  * A study spec from a template and a budget: the template's available sources (or `only`
  * those named), its datasets (or `datasets`), the budget's training and probe settings.
+ * `unavailable` names sources that cannot generate yet on this machine (preset → why, e.g. no
+ * run trained on dead leaves for `feature_vis-dead_leaves`): they are left out, and naming one
+ * in `only` is an error that says why.
  */
 export function specFromTemplate(
 	template: StudyTemplate,
@@ -175,15 +178,23 @@ export function specFromTemplate(
 		repeats?: number;
 		only?: readonly string[];
 		datasets?: readonly string[];
+		unavailable?: Readonly<Record<string, string>>;
 	} = {}
 ): StudySpecInput {
-	const usable = template.sources.filter((source) => templateSourceUnavailable(source) === null);
+	const why = (source: TemplateSource) =>
+		templateSourceUnavailable(source) ??
+		(options.unavailable && Object.hasOwn(options.unavailable, source.preset)
+			? options.unavailable[source.preset]
+			: null) ??
+		null;
 	const chosen =
 		options.only === undefined
-			? usable
+			? template.sources.filter((source) => why(source) === null)
 			: options.only.map((preset) => {
 					const source = template.sources.find((candidate) => candidate.preset === preset);
 					if (!source) throw new RangeError(`${preset} is not a source of ${template.label}.`);
+					const reason = why(source);
+					if (reason !== null) throw new RangeError(`${preset} cannot be used yet: ${reason}`);
 					return source;
 				});
 	return {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppFailure } from '../../core/api/errors';
 import type { EvalDatasetInfo, EvaluationRecord } from '../../core/api/evaluation';
+import type { GeneratorRequirement } from '../../core/api/trained-encoders';
 import { evaluateParamsSchema } from '../../core/api/evaluation';
 import {
 	studySpecSchema,
@@ -22,8 +23,15 @@ import {
 	type StudySource,
 	type StudySpec,
 	type StudyTarget,
+	type MeasureRealismParams,
 	type studyExportFormats
 } from '../../core/api/studies';
+import {
+	precisionRecallParamsSchema,
+	type AnalysisProgress,
+	type PrecisionRecallParams
+} from '../../core/api/analysis';
+import { realismColumns } from '../../core/studies/realism';
 import {
 	studyExportFileName,
 	studyResultsToCsv,
@@ -57,6 +65,7 @@ import {
 	getStudy,
 	linkStudyRun,
 	listStudies,
+	updateSourcePlan,
 	listStudyRuns,
 	type StoredStudy,
 	type StudyRunRow
@@ -66,6 +75,7 @@ import {
 	importStudyBundle,
 	type StudyBundleSummary
 } from '../studies/study-bundle';
+import type { AnalysisService } from './analysis';
 import type { GeneratorService } from './generators';
 import type { QueueService } from './queue';
 import type { TrainingService } from './training';
@@ -80,6 +90,8 @@ export interface StudyServiceOptions {
 	cores?: number;
 	/** The datasets evaluations can use (`evaluations.datasets`), to check targets early. */
 	datasets: () => Promise<EvalDatasetInfo[]>;
+	/** Measures realism and diversity (`measureRealism`). */
+	analysis: Pick<AnalysisService, 'precisionRecall'>;
 }
 
 /** Steady generation measured per source, after its first image. */
@@ -122,12 +134,12 @@ export class StudyService {
 				label: template.label,
 				description: template.description,
 				datasets: [...template.datasets],
-				sources: template.sources.map((source) => ({
-					preset: source.preset,
-					unavailable:
-						templateSourceUnavailable(source) ??
-						this.missingRequirement({ preset: source.preset, params: {} })
-				}))
+				sources: template.sources.map((source) => {
+					const missing = templateSourceUnavailable(source);
+					return missing === null
+						? { preset: source.preset, ...this.availability(source.preset) }
+						: { preset: source.preset, unavailable: missing, training: null };
+				})
 			})),
 			budgets: budgetPresets.map((budget) => ({
 				id: budget.id,
@@ -414,10 +426,87 @@ export class StudyService {
 		return studyFigureSvg(buildStudyFigure(results, key));
 	}
 
+	/**
+	 * Measures each source's realism and diversity: improved precision and recall of its images
+	 * (its cached dataset where there is one) against the first target's real images, in one
+	 * feature space for all sources (by default the study's encoder at initialisation), and
+	 * stores them with the study: the table shows them as two columns, beside a scatter of
+	 * recall against accuracy. Progress goes to `onProgress` and `analysis.progress` (job
+	 * `study-ID-realism`, which `analysis.cancel` stops).
+	 */
+	async measureRealism(
+		params: MeasureRealismParams,
+		onProgress: (done: number, total: number, message: string) => void = () => {}
+	): Promise<StudyDetail> {
+		const study = this.require(params.id);
+		const { spec } = study;
+		const target = spec.evaluation.targets[0];
+		if (!target) throw new AppFailure('INVALID_REQUEST', `Study ${study.id} has no target.`);
+		const encoder = params.encoder ?? {
+			kind: 'random-init' as const,
+			model: spec.budget.model,
+			seed: spec.seed
+		};
+		const jobId = `study-${study.id}-realism`;
+		const sources = spec.sources.flatMap((source) => {
+			const plan = study.plan.find((candidate) => candidate.key === source.key);
+			return plan && plan.unavailable === null ? [{ source, plan }] : [];
+		});
+		for (const [index, { source, plan }] of sources.entries()) {
+			onProgress(index, sources.length, `Measuring ${source.label}…`);
+			const result = await this.options.analysis.precisionRecall(
+				precisionRecallParamsSchema.parse({
+					noise: this.realismNoise(spec, source, plan),
+					dataset: target.dataset,
+					encoder,
+					layer: target.layer,
+					samples: params.samples,
+					k: params.k,
+					jobId
+				}),
+				{
+					onProgress: (progress: AnalysisProgress) =>
+						onProgress(index, sources.length, `${source.label}: ${progress.message}`)
+				}
+			);
+			updateSourcePlan(this.store().db, study.id, {
+				...plan,
+				realism: {
+					precision: result.precision,
+					recall: result.recall,
+					k: result.k,
+					samples: Math.min(result.noiseCount, result.realCount),
+					dataset: result.dataset,
+					layer: result.layer,
+					encoderLabel: result.encoderLabel,
+					measuredAt: new Date().toISOString()
+				}
+			});
+			this.events.emit('studies.changed', { id: study.id, deleted: false });
+		}
+		onProgress(sources.length, sources.length, 'Measured.');
+		return this.get(study.id);
+	}
+
+	/** The images of a source that realism is measured on: its cached dataset when complete. */
+	private realismNoise(
+		spec: StudySpec,
+		source: StudySource,
+		plan: SourcePlan
+	): PrecisionRecallParams['noise'] {
+		if (source.kind === 'folder') return { kind: 'folder', path: path.resolve(source.path) };
+		const cached = plan.data === 'cache' ? this.cacheFolder(spec, source) : null;
+		if (cached && datasetComplete(cached)) return { kind: 'folder', path: cached };
+		return { kind: 'generator', config: source.config, seed: spec.dataSeed };
+	}
+
 	private results(study: StoredStudy, links: StudyRunLink[]) {
 		const runIds = [...new Set(links.map((link) => link.run.id))];
 		const evaluations = listEvaluationsOfRuns(this.store().db, runIds);
-		const extra = this.extraColumns.flatMap((provider) => provider(study, links));
+		const extra = [
+			...realismColumns(study.plan),
+			...this.extraColumns.flatMap((provider) => provider(study, links))
+		];
 		return buildStudyResults(study.spec, links, evaluations, extra);
 	}
 
@@ -771,8 +860,28 @@ export class StudyService {
 	}
 
 	/**
-	 * What a generator needs and lacks (a run trained on dead leaves, for feature visualisations
-	 * of a trained encoder), in words, or null when it can generate.
+	 * Whether a preset can generate on this machine now: what it lacks in words (a run trained on
+	 * dead leaves, for feature visualisations of a trained encoder), and the training that would
+	 * provide it (to queue with `runs.start`), or nulls when it can.
+	 */
+	availability(preset: string): {
+		unavailable: string | null;
+		training: GeneratorRequirement['training'];
+	} {
+		const resolved = resolveConfig({ preset, params: {} });
+		if (!resolved.ok) return { unavailable: resolved.message, training: null };
+		const { ready, requirements } = this.generators.requirements({ preset, params: {} });
+		if (ready) return { unavailable: null, training: null };
+		const missing = requirements.filter((requirement) => !requirement.available);
+		return {
+			unavailable: missing.map((requirement) => requirement.message).join(' '),
+			training: missing.find((requirement) => requirement.training)?.training ?? null
+		};
+	}
+
+	/**
+	 * What a generator needs and lacks, in words, or null when it can generate (see
+	 * {@link availability}).
 	 */
 	private missingRequirement(
 		config: Extract<StudySource, { kind: 'generator' }>['config']

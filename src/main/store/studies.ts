@@ -92,6 +92,18 @@ export function createStudy(
 	})();
 }
 
+/** Replaces a source's stored plan (which carries the source's realism once measured). */
+export function updateSourcePlan(db: Database.Database, studyId: number, plan: SourcePlan): void {
+	db.prepare('UPDATE study_sources SET plan = ? WHERE study_id = ? AND key = ?').run(
+		JSON.stringify(plan),
+		studyId,
+		plan.key
+	);
+	db.prepare(
+		`UPDATE studies SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`
+	).run(studyId);
+}
+
 function toStudy(db: Database.Database, row: StudyRow): StoredStudy {
 	const sources = db
 		.prepare('SELECT source, plan FROM study_sources WHERE study_id = ? ORDER BY position')

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateParamsSchema, type EvaluationRecord } from '../../../src/core/api/evaluation';
-import { studySpecSchema, targetKey, type StudySpec } from '../../../src/core/api/studies';
+import {
+	sourcePlanSchema,
+	studySpecSchema,
+	targetKey,
+	type StudySpec
+} from '../../../src/core/api/studies';
+import { realismColumns, recallAccuracyPoints } from '../../../src/core/studies/realism';
 import type { RunRecord } from '../../../src/core/api/training';
 import { studyResultsToCsv, studyResultsToLatex } from '../../../src/core/studies/export';
 import { buildStudyFigure, studyFigureSvg } from '../../../src/core/studies/figure';
@@ -270,6 +276,76 @@ describe('study results', () => {
 	});
 });
 
+describe('realism and diversity in the study table', () => {
+	const { links, evaluations } = fixture();
+	const plan = (sourceKey: string, realism?: { precision: number; recall: number }) =>
+		sourcePlanSchema.parse({
+			key: sourceKey,
+			label: sourceKey,
+			unavailable: null,
+			data: 'stream',
+			why: '',
+			imagesPerSecondPerCore: null,
+			firstImageSeconds: null,
+			slowerThanLimit: false,
+			generationSeconds: 0,
+			trainingSeconds: 0,
+			...(realism
+				? {
+						realism: {
+							...realism,
+							k: 3,
+							samples: 500,
+							dataset: 'fashion-mnist-mini',
+							layer: 'fc6',
+							encoderLabel: 'random init (tiny, seed 0)',
+							measuredAt: '2025-01-01T00:00:00Z'
+						}
+					}
+				: {})
+		});
+
+	it('adds no columns before any source is measured', () => {
+		expect(realismColumns([plan('dead_leaves-mixed'), plan('custom')])).toEqual([]);
+	});
+
+	it('adds precision and recall columns, empty where a source is not measured, and plots recall against accuracy', () => {
+		const columns = realismColumns([
+			plan('dead_leaves-mixed', { precision: 0.4, recall: 0.3 }),
+			plan('control-mean_colour', { precision: 0.9, recall: 0.05 }),
+			plan('custom'),
+			plan('real', { precision: 0.8, recall: 0.75 })
+		]);
+		expect(columns.map((column) => column.label)).toEqual([
+			'precision (realism)',
+			'recall (diversity)'
+		]);
+		expect(columns[1]?.values).toEqual({
+			'dead_leaves-mixed': 0.3,
+			'control-mean_colour': 0.05,
+			custom: null,
+			real: 0.75
+		});
+		const results = buildStudyResults(spec, links, evaluations, columns);
+		const csv = parseCsv(studyResultsToCsv(results));
+		const header = csv[0] ?? [];
+		const line = csv.find((cells) => cells[0] === 'control-mean_colour') ?? [];
+		expect(line[header.indexOf('recall (diversity)')]).toBe('0.05');
+		expect(csv.find((cells) => cells[0] === 'custom')?.[header.indexOf('recall (diversity)')]).toBe(
+			''
+		);
+		expect(studyResultsToLatex(results, 3)).toContain(
+			'dead leaves & 38.9 & 78.0 $\\pm$ 1.0 & 0.40 & 0.30 \\\\'
+		);
+		// Random init has no images and `custom` no measurement: three points, in table order.
+		expect(recallAccuracyPoints(results, key)).toEqual([
+			{ source: 'dead leaves', recall: 0.3, precision: 0.4, accuracy: expect.closeTo(0.78, 12) },
+			{ source: 'mean colour', recall: 0.05, precision: 0.9, accuracy: expect.closeTo(0.68, 12) },
+			{ source: 'real photos', recall: 0.75, precision: 0.8, accuracy: expect.closeTo(0.86, 12) }
+		]);
+	});
+});
+
 describe('templates and budgets', () => {
 	it('lists every paper preset with a published number, plus FractalDB and the controls', () => {
 		const presets = paperSmallTemplate.sources.map((source) => source.preset);
@@ -280,12 +356,29 @@ describe('templates and budgets', () => {
 	});
 
 	it('marks a source this build lacks as unavailable, naming what it needs', () => {
-		const missing = paperSmallTemplate.sources.find((s) => s.preset === 'feature_vis-dead_leaves');
-		expect(missing).toBeDefined();
-		const reason = missing ? templateSourceUnavailable(missing) : null;
-		if (reason !== null) expect(reason).toContain('dead_leaves-mixed');
+		expect(templateSourceUnavailable({ preset: 'no-such-preset', needs: 'a generator X' })).toBe(
+			'Not available in this build: needs a generator X.'
+		);
 		const present = paperSmallTemplate.sources.find((s) => s.preset === 'dead_leaves-mixed');
 		expect(present && templateSourceUnavailable(present)).toBeNull();
+	});
+
+	it('leaves out the template’s sources that cannot generate yet, and refuses them when named', () => {
+		const sketch = findBudget('sketch');
+		if (!sketch) throw new Error('no sketch budget');
+		const unavailable = { 'feature_vis-dead_leaves': 'No run has trained on dead_leaves-mixed.' };
+		const all = specFromTemplate(paperSmallTemplate, sketch, { unavailable });
+		const keys = all.sources.map((source) => source.key);
+		expect(keys).not.toContain('feature_vis-dead_leaves');
+		expect(keys).toHaveLength(paperSmallTemplate.sources.length - 1);
+		expect(() =>
+			specFromTemplate(paperSmallTemplate, sketch, {
+				unavailable,
+				only: ['dead_leaves-mixed', 'feature_vis-dead_leaves']
+			})
+		).toThrow(
+			'feature_vis-dead_leaves cannot be used yet: No run has trained on dead_leaves-mixed.'
+		);
 	});
 
 	it('builds valid specs from every budget, the paper budget at the paper’s scale', () => {

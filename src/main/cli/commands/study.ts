@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type {
-	QueueItem,
-	StudyDetail,
-	StudyEstimate,
-	StudySpecInput,
-	StudyTargetInput
+import {
+	measureRealismParamsSchema,
+	type QueueItem,
+	type StudyDetail,
+	type StudyEstimate,
+	type StudySpecInput,
+	type StudyTargetInput
 } from '../../../core/api/studies';
 import { formatDuration } from '../../../core/format';
 import { agreementSentence } from '../../../core/studies/export';
@@ -18,16 +19,17 @@ import {
 	specFromTemplate,
 	studyTemplates
 } from '../../../core/studies/templates';
-import { modelPresetIds } from '../../../core/training/config';
+import { modelPresetIds, type TrainConfig } from '../../../core/training/config';
 import type { AppContext } from '../../app-context';
 import { cliAppContext, type CliArgs, type CliCommand, type CliEnvironment } from '../command';
 
 const usage = [
 	'create (--template paper-small [--only PRESET,…] | --sources PRESET,PRESET,…) [--budget sketch|overnight|paper]',
 	'       [--model M] [--steps N] [--batch B] [--optimizer sgd|adam] [--images N] [--repeats R]',
-	'       [--eval DATASET,DATASET] [--protocol linear|knn] [--layer L] [--epochs E] [--views V] [--name NAME]',
+	'       [--eval DATASET,DATASET] [--protocol linear|knn] [--layer L] [--epochs E] [--views V] [--max-train N] [--name NAME]',
 	'       noiselab study run ID',
 	'       noiselab study show ID [--json]',
+	'       noiselab study realism ID [--samples N] [--k K]',
 	'       noiselab study export ID --format csv|latex|svg|json|bundle [--out PATH] [--target KEY]',
 	'       noiselab study list'
 ].join('\n');
@@ -55,10 +57,13 @@ export const studyCommand: CliCommand = {
 		layer: 'the encoder layer probed, for every target (default fc6)',
 		epochs: 'linear-probe epochs (overrides the budget)',
 		views: 'augmented views per training image for the probe (overrides the budget)',
+		'max-train': 'at most this many probe training images, stratified (default: all)',
 		name: 'study name',
 		format: 'export: csv, latex, svg (the figure), json, or bundle (a folder)',
 		out: 'export: the file (or bundle folder) to write; default stdout (bundle: required)',
 		target: 'export svg: the target shown (a column key, e.g. fashion-mnist-mini|linear|fc6)',
+		samples: 'realism: images per side (default 500)',
+		k: 'realism: neighbourhood size of the k-NN manifolds (default 3)',
 		json: 'print JSON on stdout'
 	},
 	options: {
@@ -77,17 +82,20 @@ export const studyCommand: CliCommand = {
 		layer: { type: 'string' },
 		epochs: { type: 'string' },
 		views: { type: 'string' },
+		'max-train': { type: 'string' },
 		name: { type: 'string' },
 		format: { type: 'string' },
 		out: { type: 'string' },
 		target: { type: 'string' },
+		samples: { type: 'string' },
+		k: { type: 'string' },
 		json: { type: 'boolean', default: false }
 	},
 	async run(args, env) {
 		const [action, id] = args.positionals;
 		if (action === 'create') return create(args, env);
 		if (action === 'list') return withContext(env, (context) => list(context, env), 'read-only');
-		if (action === 'run' || action === 'show' || action === 'export') {
+		if (action === 'run' || action === 'show' || action === 'export' || action === 'realism') {
 			const studyId = Number(id);
 			if (!Number.isInteger(studyId) || studyId < 1) {
 				env.stderr(
@@ -96,6 +104,9 @@ export const studyCommand: CliCommand = {
 				return 2;
 			}
 			if (action === 'run') return withContext(env, (context) => run(context, studyId, env));
+			if (action === 'realism') {
+				return withContext(env, (context) => realism(context, studyId, args, env));
+			}
 			if (action === 'show') {
 				return withContext(
 					env,
@@ -135,9 +146,13 @@ async function withContext(
 	}
 }
 
-/** Builds the spec from flags; returns problems instead when there are any. */
+/**
+ * Builds the spec from flags; returns problems instead when there are any. `unavailable` names
+ * presets that cannot generate yet (preset → why): a template's are left out, named ones refused.
+ */
 export function specFromFlags(
-	values: CliArgs['values']
+	values: CliArgs['values'],
+	unavailable: Readonly<Record<string, string>> = {}
 ): { spec: StudySpecInput } | { problems: string[] } {
 	const problems: string[] = [];
 	const text = (name: string) => values[name] as string | undefined;
@@ -173,13 +188,19 @@ export function specFromFlags(
 		);
 	}
 	const datasets = list('eval');
+	for (const preset of sources ?? []) {
+		if (Object.hasOwn(unavailable, preset)) {
+			problems.push(`${preset} cannot be used yet: ${unavailable[preset]}`);
+		}
+	}
 	if (problems.length > 0 || !budget) return { problems };
 	let spec: StudySpecInput;
 	try {
 		spec = template
 			? specFromTemplate(template, budget, {
 					...(list('only') ? { only: list('only') } : {}),
-					...(datasets ? { datasets } : {})
+					...(datasets ? { datasets } : {}),
+					unavailable
 				})
 			: {
 					name: `Study of ${sources?.length ?? 0} sources · ${budget.label.toLowerCase()}`,
@@ -210,6 +231,10 @@ export function specFromFlags(
 	})) as StudyTargetInput[];
 	spec = {
 		...spec,
+		// A template's default name carries its budget's; an edited budget is "custom".
+		...(customised && text('name') === undefined && template
+			? { name: `${template.label} · custom` }
+			: {}),
 		...(text('name') === undefined ? {} : { name: text('name') }),
 		...(text('repeats') === undefined ? {} : { repeats: number('repeats') }),
 		budget: {
@@ -221,7 +246,8 @@ export function specFromFlags(
 			...spec.evaluation,
 			targets,
 			...(text('epochs') === undefined ? {} : { epochs: number('epochs') }),
-			...(text('views') === undefined ? {} : { views: number('views') })
+			...(text('views') === undefined ? {} : { views: number('views') }),
+			...(text('max-train') === undefined ? {} : { maxTrain: number('max-train') })
 		}
 	};
 	if (problems.length > 0) return { problems };
@@ -235,16 +261,55 @@ async function create(args: CliArgs, env: CliEnvironment): Promise<number> {
 		return 2;
 	}
 	return withContext(env, async (context) => {
+		// What cannot generate yet is known before anything is measured.
+		const presets = new Set([
+			...studyTemplates.flatMap((template) => template.sources.map((source) => source.preset)),
+			...built.spec.sources.flatMap((source) => (source.kind === 'generator' ? [source.key] : []))
+		]);
+		const availability = new Map(
+			[...presets].map((preset) => [preset, context.studies.availability(preset)])
+		);
+		const unavailable: Record<string, string> = {};
+		for (const [preset, { unavailable: why }] of availability) {
+			if (why !== null) unavailable[preset] = why;
+		}
+		const checked = specFromFlags(args.values, unavailable);
+		if ('problems' in checked) {
+			env.stderr(checked.problems.join('\n'));
+			return 2;
+		}
+		const spec = checked.spec;
+		const leftOut = built.spec.sources.filter(
+			(source) => !spec.sources.some((kept) => kept.key === source.key)
+		);
+		for (const source of leftOut) {
+			const training = availability.get(source.key)?.training;
+			env.stderr(
+				`Left out ${source.key}: ${unavailable[source.key] ?? 'not available'}${training ? ` To include it, train that encoder first (it goes through the work queue): ${trainCommand(training)}; then create the study again.` : ''}`
+			);
+		}
 		env.stderr('Measuring the budget’s training speed and each generator (this takes a minute)…');
-		const estimate = await context.studies.estimate(built.spec, (done, total, message) =>
+		const estimate = await context.studies.estimate(spec, (done, total, message) =>
 			env.stderr(`  [${done}/${total}] ${message}`)
 		);
-		const detail = await context.studies.create(built.spec, estimate);
+		const detail = await context.studies.create(spec, estimate);
 		env.stderr(planText(detail.study.id, estimate, detail));
 		if (args.values.json) env.stdout(JSON.stringify(detail, null, '\t'));
 		else env.stdout(String(detail.study.id));
 		return 0;
 	});
+}
+
+/** The `noiselab train` command line of a suggested training. */
+function trainCommand(training: { name: string; config: TrainConfig }): string {
+	const { source, model, steps, batch, optimizer } = training.config;
+	const preset = source.kind === 'generator' ? source.config.preset : undefined;
+	return [
+		'noiselab train',
+		...(preset ? [`--preset ${preset}`] : []),
+		`--model ${model} --optimizer ${optimizer} --steps ${steps} --batch ${batch}`,
+		`--name "${training.name}"`
+	].join(' ');
 }
 
 function planText(id: number, estimate: StudyEstimate, detail: StudyDetail): string {
@@ -254,7 +319,7 @@ function planText(id: number, estimate: StudyEstimate, detail: StudyDetail): str
 		`Training: ${estimate.secondsPerStep.toFixed(2)} s/step on ${estimate.backend}, consuming ${estimate.trainingImagesPerSecond.toFixed(0)} img/s.`,
 		...estimate.sources.map(
 			(source) =>
-				`  ${source.label.padEnd(26)} ${source.data.padEnd(6)} ${source.why}${source.generationSeconds > 0 ? ` Generation ≈ ${formatDuration(source.generationSeconds)}.` : ''}`
+				`  ${source.label.padEnd(26)} ${source.data.padEnd(6)} ${source.why}${source.generationSeconds > 0 ? ` Generation ${source.slowerThanLimit ? '>' : '≈'} ${formatDuration(source.generationSeconds)}.` : ''}`
 		),
 		`${estimate.reusedRuns} of ${estimate.trainings} trainings reuse existing runs. ${estimate.evaluationBasis}`,
 		`Estimated total: ${formatDuration(estimate.totalSeconds)}. ${detail.items.length} items queued; run them with: noiselab study run ${id}`
@@ -274,6 +339,36 @@ async function list(context: AppContext, env: CliEnvironment): Promise<number> {
 			`${String(study.id).padStart(3)}  ${study.status.padEnd(10)} ${study.name}  (${study.sources} sources × ${study.repeats}, ${study.budget}; trainings ${trainings.done}/${trainings.total}, evaluations ${evaluations.done}/${evaluations.total})`
 		);
 	}
+	return 0;
+}
+
+/** `study realism ID`: measures and stores each source's precision and recall, then shows the table. */
+async function realism(
+	context: AppContext,
+	studyId: number,
+	args: CliArgs,
+	env: CliEnvironment
+): Promise<number> {
+	const parsed = measureRealismParamsSchema.safeParse({
+		id: studyId,
+		...(args.values.samples === undefined ? {} : { samples: Number(args.values.samples) }),
+		...(args.values.k === undefined ? {} : { k: Number(args.values.k) })
+	});
+	if (!parsed.success) {
+		env.stderr(
+			parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n')
+		);
+		return 2;
+	}
+	const started = performance.now();
+	let last = '';
+	const detail = await context.studies.measureRealism(parsed.data, (done, total, message) => {
+		const line = `[${done}/${total}] ${message}`;
+		if (line !== last) env.stderr(line);
+		last = line;
+	});
+	env.stderr(`Measured in ${formatDuration((performance.now() - started) / 1000)}.`);
+	env.stdout(showStudy(detail));
 	return 0;
 }
 
@@ -359,6 +454,7 @@ export function showStudy(detail: StudyDetail): string {
 	const header = ['source', 'paper', ...results.targets.map((target) => target.label)];
 	const hasGap = results.rows.some((row) => row.kind === 'real');
 	if (hasGap) header.push(...results.targets.map((target) => `gap closed (${target.label})`));
+	header.push(...results.extraColumns.map((column) => column.label));
 	const rows = results.rows.map((row) => [
 		`${row.label}${row.paper?.match === 'approximate' ? ' †' : ''}`,
 		row.paper ? row.paper.top1.toFixed(1) : '–',
@@ -373,7 +469,8 @@ export function showStudy(detail: StudyDetail): string {
 						percent(row.cells[target.key]?.gapClosed, 0) +
 						(row.cells[target.key]?.gapClosed == null ? '' : '%')
 				)
-			: [])
+			: []),
+		...results.extraColumns.map((column) => column.values[row.key]?.toFixed(2) ?? '–')
 	]);
 	const widths = header.map((title, column) =>
 		Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length))
@@ -398,6 +495,7 @@ export function showStudy(detail: StudyDetail): string {
 		...results.targets.map(
 			(target) => `${target.label}: ${agreementSentence(results, target.key)}.`
 		),
+		...realismNote(detail),
 		`† approximate match of the paper's dataset. Paper: ${paperCitation.short}; ${paperCitation.source}`,
 		...(failed.length > 0
 			? [
@@ -410,6 +508,16 @@ export function showStudy(detail: StudyDetail): string {
 				]
 			: [])
 	].join('\n');
+}
+
+/** What the realism columns were measured with, when they are shown. */
+function realismNote(detail: StudyDetail): string[] {
+	const measured = detail.plan.flatMap((source) => (source.realism ? [source.realism] : []));
+	const [first] = measured;
+	if (!first) return [];
+	return [
+		`precision (realism) and recall (diversity): improved precision and recall of ${measured.length} source${measured.length === 1 ? '' : 's'}' images against ${first.dataset} (k = ${first.k}, ${first.samples} images per side, ${first.layer} of ${first.encoderLabel}).`
+	];
 }
 
 async function exportStudy(

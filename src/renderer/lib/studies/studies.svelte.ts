@@ -54,6 +54,15 @@ export class StudiesState {
 	creating = $state(false);
 	createError = $state<ShownError | null>(null);
 	actionError = $state<ShownError | null>(null);
+	/** A realism-and-diversity measurement of a study in progress, or its last error. */
+	realism = $state<{
+		studyId: number;
+		measuring: boolean;
+		message: string;
+		error: ShownError | null;
+	} | null>(null);
+	/** What became of queuing the training an unavailable source needs, by preset. */
+	trainingNotices = $state<Record<string, { ok: boolean; text: string }>>({});
 
 	private detailTimer: ReturnType<typeof setTimeout> | null = null;
 	private detailTicket = 0;
@@ -71,7 +80,20 @@ export class StudiesState {
 			if (this.estimating) this.estimateProgress = progress;
 		});
 		api.on('evaluations.changed', () => this.scheduleRefresh());
-		api.on('runs.changed', () => this.scheduleRefresh());
+		api.on('analysis.progress', (progress) => {
+			const realism = this.realism;
+			if (realism?.measuring && progress.jobId === realismJob(realism.studyId)) {
+				this.realism = { ...realism, message: progress.message };
+			}
+		});
+		api.on('runs.changed', (run) => {
+			this.scheduleRefresh();
+			// A completed run may be what an unavailable source waited for.
+			const waiting = this.templates.some((template) =>
+				template.sources.some((source) => source.unavailable !== null)
+			);
+			if (run.status === 'completed' && waiting) void this.loadTemplates();
+		});
 	}
 
 	/** The selected template, budget and the spec the form builds (or its errors). */
@@ -91,19 +113,10 @@ export class StudiesState {
 
 	/** Loads templates, datasets, studies and the queue; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [templates, datasets] = await Promise.all([
-			this.api.call('studies.templates', {}),
+		const [, datasets] = await Promise.all([
+			this.loadTemplates(),
 			this.api.call('evaluations.datasets', {})
 		]);
-		if (templates.ok) {
-			this.templates = templates.value.templates;
-			this.budgets = templates.value.budgets;
-			const [template] = this.templates;
-			const budget = this.budgets.find((candidate) => candidate.id === 'sketch') ?? this.budgets[0];
-			if (!this.form && template && budget) this.form = defaultStudyForm(template, budget);
-		} else {
-			this.loadError = describeError(templates.error);
-		}
 		if (datasets.ok) this.datasets = datasets.value;
 		await Promise.all([this.loadList(), this.loadQueue()]);
 		this.loaded = true;
@@ -273,6 +286,70 @@ export class StudiesState {
 		return buildStudySpec($state.snapshot(this.form), template, budget);
 	}
 
+	/**
+	 * Measures a study's realism and diversity (precision and recall of each source against
+	 * real images); the table and the scatter show them once stored.
+	 */
+	async measureRealism(studyId: number): Promise<void> {
+		this.realism = { studyId, measuring: true, message: 'Starting…', error: null };
+		const result = await this.api.call('studies.measureRealism', { id: studyId });
+		this.realism = {
+			studyId,
+			measuring: false,
+			message: '',
+			error: result.ok || result.error.code === 'CANCELLED' ? null : describeError(result.error)
+		};
+		if (result.ok && this.view.kind === 'study' && this.view.id === studyId) {
+			this.detail = result.value;
+		}
+	}
+
+	/** Stops a running realism measurement. */
+	async cancelRealism(studyId: number): Promise<void> {
+		await this.api.call('analysis.cancel', { jobId: realismJob(studyId) });
+	}
+
+	/**
+	 * Queues the training an unavailable source needs (an encoder trained on dead leaves, for
+	 * `feature_vis-dead_leaves`); the source becomes available once that run completes.
+	 */
+	async queueTraining(preset: string): Promise<void> {
+		const training = this.template?.sources.find((source) => source.preset === preset)?.training;
+		if (!training) return;
+		const started = await this.api.call('runs.start', training);
+		this.trainingNotices = {
+			...this.trainingNotices,
+			[preset]: started.ok
+				? {
+						ok: true,
+						text: `Queued run ${started.value.id} “${started.value.name}” (see Queue); ${preset} can be chosen once it completes.`
+					}
+				: { ok: false, text: started.error.message }
+		};
+	}
+
+	/** The templates (with each source's availability now) and budgets. */
+	private async loadTemplates(): Promise<void> {
+		const templates = await this.api.call('studies.templates', {});
+		if (!templates.ok) {
+			this.loadError = describeError(templates.error);
+			return;
+		}
+		this.templates = templates.value.templates;
+		this.budgets = templates.value.budgets;
+		const [template] = this.templates;
+		const budget = this.budgets.find((candidate) => candidate.id === 'sketch') ?? this.budgets[0];
+		if (!this.form && template && budget) this.form = defaultStudyForm(template, budget);
+		// A source that became available starts unticked; the notice about it is done.
+		for (const source of this.template?.sources ?? []) {
+			if (source.unavailable === null && this.trainingNotices[source.preset]) {
+				const { [source.preset]: done, ...rest } = this.trainingNotices;
+				void done;
+				this.trainingNotices = rest;
+			}
+		}
+	}
+
 	private async loadList(): Promise<void> {
 		const result = await this.api.call('studies.list', {});
 		if (result.ok) {
@@ -298,4 +375,9 @@ export class StudiesState {
 			void this.refreshDetail();
 		}, 400);
 	}
+}
+
+/** The analysis job id of a study's realism measurement (as the service names it). */
+function realismJob(studyId: number): string {
+	return `study-${studyId}-realism`;
 }

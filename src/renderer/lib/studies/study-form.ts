@@ -4,6 +4,7 @@
  * evaluation datasets. Pure, so it is tested without a browser.
  */
 import type { StudyBudget, StudySpecInput } from '../../../core/api/studies';
+import type { GeneratorRequirement } from '../../../core/api/trained-encoders';
 import { paperResultFor } from '../../../core/studies/paper-reference';
 import type { ModelPresetId } from '../../../core/training/config';
 
@@ -13,7 +14,12 @@ export interface TemplateInfo {
 	label: string;
 	description: string;
 	datasets: string[];
-	sources: { preset: string; unavailable: string | null }[];
+	sources: {
+		preset: string;
+		unavailable: string | null;
+		/** The training that would make an unavailable source usable, to queue with `runs.start`. */
+		training: GeneratorRequirement['training'];
+	}[];
 }
 
 /** A budget as `studies.templates` describes it. */
