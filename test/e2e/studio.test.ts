@@ -70,6 +70,26 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 		await expect.poll(() => page.getByTestId('value-slopeLow').textContent()).not.toBe(start);
 	});
 
+	it('reaches the parameters with one Tab and Enter, and shows their help without hovering', async () => {
+		await page.reload();
+		await page.locator('[data-testid=preview-grid] canvas').first().waitFor();
+		await page.keyboard.press('Tab');
+		expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+			'Skip to parameters'
+		);
+		await page.keyboard.press('Enter');
+		expect(
+			await page.evaluate(() => document.activeElement?.closest('#params-panel') !== null)
+		).toBe(true);
+		const help = page.locator('#params-panel .param-help');
+		expect(await help.count()).toBe(0);
+		await page.getByRole('button', { name: 'Show help' }).click();
+		await expect.poll(() => help.count()).toBeGreaterThan(0);
+		expect(await help.first().isVisible()).toBe(true);
+		await screenshot(page, 'studio-help-shown');
+		await page.getByRole('button', { name: 'Hide help' }).click();
+	});
+
 	it('renders a slow generator only on request, filling the grid image by image', async () => {
 		await page.getByRole('button', { name: 'feature_vis-random', exact: true }).click();
 		const render = page.getByRole('button', { name: 'Render 4 previews' });

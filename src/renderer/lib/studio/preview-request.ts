@@ -21,7 +21,7 @@ export type PreviewPlan = { kind: 'grid' } | { kind: 'on-request' } | { kind: 'p
  * A grid whose estimated time exceeds this renders only when asked, image by image, like the
  * feature-visualisation family: a slider move must not start seconds of work nobody can stop.
  */
-export const expensiveGridMs = 2_000;
+export const expensiveGridMs = 3_000;
 
 /** The identity of a request: equal keys draw the same pixels. */
 export function previewKey(request: PreviewRequest): string {

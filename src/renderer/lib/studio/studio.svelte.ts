@@ -32,10 +32,11 @@ import {
 } from './preview-request';
 
 /**
- * A first image slower than this per image is expensive beyond doubt; a faster one may only have
- * paid for tables and caches built once, so a second image confirms the cost.
+ * A first image slower than this is expensive beyond doubt; a faster one may only have paid for
+ * the worker's start, tables and caches built once (seconds on a loaded machine), so a second
+ * image confirms the cost before the grid is held back.
  */
-const confirmBelowMs = 1_000;
+const confirmBelowMs = 5_000;
 
 /** What the sidebar has selected. */
 export type StudioSelection = { kind: 'preset'; name: string } | { kind: 'user'; id: number };
