@@ -3,6 +3,7 @@
  * of test images, the requests the page sends and how their answers are worded. Free of the DOM
  * and of Svelte so they are unit-tested directly.
  */
+import { type ShownError } from '../errors';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type {
 	EncoderRef,
@@ -22,7 +23,6 @@ import {
 import { formatMiB } from '../../../core/format';
 import type { RunRecord } from '../../../core/api/training';
 import { pickDefaultRun } from '../evaluation/eval-form';
-import type { ShownError } from '../training/training.svelte';
 
 /** One encoder to explain: a run's newest checkpoint, or the same architecture at random init. */
 export interface EncoderPick {
@@ -411,6 +411,27 @@ export function lastIndex(dataset: EvalDatasetInfo | undefined): number | null {
 // ---- Wording of the results ----
 
 /**
+ * When the encoders' maps explain different targets (each its own predicted class, say), a
+ * sentence saying so: their agreement then compares maps of different questions. Null when all
+ * share one target.
+ */
+export function targetMismatch(
+	encoders: readonly { target: { description: string; classIndex: number | null; kind: string } }[]
+): string | null {
+	const distinct = new Set(
+		encoders.map((encoder) => `${encoder.target.kind}:${encoder.target.classIndex ?? ''}`)
+	);
+	if (distinct.size <= 1) return null;
+	const each = encoders
+		.map(
+			(encoder, slot) =>
+				`${encoderSlotLetters[slot] ?? slot + 1} explains ${encoder.target.description}`
+		)
+		.join(', ');
+	return `${each}: the agreement compares maps of different targets. Choose True class (or one class) to compare like with like.`;
+}
+
+/**
  * The model-randomisation check of one map as a badge and a one-line reason; null for a
  * random-init encoder (it is the control). The worker sends no ρ for a trained encoder when
  * either map is flat: the check is then undecided, not passed.
@@ -424,7 +445,7 @@ export function randomisationVerdict(
 		return {
 			verdict: 'undecided',
 			badge: 'Randomisation check: undecided',
-			why: 'This map or the random-init map is flat, so their ranks cannot be compared.'
+			why: 'This map or the random-init map is flat, so their ranks cannot be compared. Late layers of small encoders are a few pixels wide and often flat: try an earlier layer (conv3), or the own-embedding target.'
 		};
 	}
 	const shown = `ρ = ${rho.toFixed(2)}`;
