@@ -9,7 +9,12 @@ import {
 	type EvalDatasetInfo,
 	type EvaluateParams
 } from '../../../core/api/evaluation';
-import type { RunRecord, RunStatus } from '../../../core/api/training';
+import {
+	startRunParamsSchema,
+	type RunRecord,
+	type RunStatus,
+	type StartRunParams
+} from '../../../core/api/training';
 import type { FeatureLayer } from '../../../core/encoders/architecture';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
@@ -92,14 +97,59 @@ export function pickDefaultDataset(datasets: readonly EvalDatasetInfo[]): string
 }
 
 /**
- * The candidates for the real-data control: runs trained on a real image folder, and imported
- * encoders (an ImageNet ResNet-50 is the classic real-data reference).
+ * The candidates for the real-data control: runs trained on a real image folder or a dataset's
+ * training split, and imported encoders (an ImageNet ResNet-50 is the classic reference).
  */
 export function realDataRuns(runs: readonly RunRecord[], excludeId: number | null): RunRecord[] {
 	return runs.filter(
 		(run) =>
-			(run.kind === 'imported' || run.config.source.kind === 'folder') && run.id !== excludeId
+			(run.kind === 'imported' || run.config.source.kind !== 'generator') && run.id !== excludeId
 	);
+}
+
+/**
+ * The run that "Train the real-data control" starts: the evaluated run's budget (model, steps,
+ * batch, optimiser, augmentations, seed) on the training split of the dataset being evaluated,
+ * split with the evaluation's seed so the control never trains on the test images. Null run,
+ * imported encoders and structured tasks have no such control; the reason says why.
+ */
+export function realControlRequest(
+	run: RunRecord | null,
+	form: Pick<EvalFormState, 'dataset' | 'seed'>
+): { ok: true; request: StartRunParams } | { ok: false; reason: string } {
+	if (run === null) {
+		return {
+			ok: false,
+			reason: 'Choose the run to evaluate first: the control copies its budget.'
+		};
+	}
+	if (run.kind === 'imported') {
+		return {
+			ok: false,
+			reason: 'An imported encoder has no training budget to copy; pick a trained run.'
+		};
+	}
+	const dataset = form.dataset.trim();
+	if (dataset === '' || dataset.startsWith('structured:')) {
+		return {
+			ok: false,
+			reason: 'Structured tasks are generated for evaluation only; choose a real dataset.'
+		};
+	}
+	const label = dataset.startsWith('/')
+		? (dataset.split('/').filter(Boolean).at(-1) ?? dataset)
+		: dataset;
+	const name = `Real data: ${label} (budget of ${run.name})`;
+	const parsed = startRunParamsSchema.safeParse({
+		name: name.length > 80 ? `${name.slice(0, 79)}…` : name,
+		config: {
+			...run.config,
+			source: { kind: 'dataset', dataset, splitSeed: form.seed ?? 0 }
+		}
+	});
+	return parsed.success
+		? { ok: true, request: parsed.data }
+		: { ok: false, reason: parsed.error.issues[0]?.message ?? 'The run’s settings are invalid.' };
 }
 
 /** A fresh form with the schema's defaults, proposing the given run and dataset. */

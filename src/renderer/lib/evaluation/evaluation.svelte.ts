@@ -10,6 +10,7 @@ import type {
 	EvaluationRecord
 } from '../../../core/api/evaluation';
 import type { RunRecord } from '../../../core/api/training';
+import type { FolderPicker } from '../folder-picker.svelte';
 import { describeError } from '../training/run-format';
 import type { ShownError } from '../training/training.svelte';
 import {
@@ -17,6 +18,7 @@ import {
 	defaultEvalForm,
 	pickDefaultDataset,
 	pickDefaultRun,
+	realControlRequest,
 	type EvalFormErrors,
 	type EvalFormState
 } from './eval-form';
@@ -55,8 +57,9 @@ export class EvaluationState {
 	checkpoint = $state<CheckpointCheck>({ kind: 'unknown' });
 	cancelling = $state<string | null>(null);
 
-	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
-	folderPickerSupported = $state(false);
+	/** "Train the real-data control": starting, and what came of it. */
+	controlStarting = $state(false);
+	controlNotice = $state<{ ok: boolean; text: string } | null>(null);
 	registerPath = $state('');
 	registering = $state(false);
 	registerError = $state<ShownError | null>(null);
@@ -66,8 +69,10 @@ export class EvaluationState {
 	private chosen = false;
 	private checkTicket = 0;
 
-	constructor(private readonly api: ApiClient) {
-		this.folderPickerSupported = api.transport === 'electron';
+	constructor(
+		private readonly api: ApiClient,
+		private readonly folders: FolderPicker
+	) {
 		api.on('evaluations.changed', (record) => {
 			this.evaluations = upsertEvaluation(this.evaluations, record);
 		});
@@ -169,20 +174,43 @@ export class EvaluationState {
 		if (!result.ok) this.formError = describeError(result.error);
 	}
 
-	/** Opens the desktop app's folder dialog, then registers the folder. */
+	/** Chooses a folder (the system dialog, or the host's folders in web mode), then registers it. */
 	async pickFolder(): Promise<void> {
-		const result = await this.api.call('system.pickFolder', {
-			title: 'Register a dataset folder'
-		});
-		if (!result.ok) return;
-		if (!result.value.supported) {
-			this.folderPickerSupported = false;
+		const folder = await this.folders.choose('Register a dataset folder');
+		if (folder === null) return;
+		this.registerPath = folder;
+		await this.registerDataset();
+	}
+
+	/**
+	 * Starts the real-data control of the chosen run (see {@link realControlRequest}) through the
+	 * work queue, and proposes it as the form's real-data run.
+	 */
+	async trainRealControl(): Promise<void> {
+		const run = this.runs.find((candidate) => candidate.id === this.form.runId) ?? null;
+		const built = realControlRequest(run, $state.snapshot(this.form));
+		if (!built.ok) {
+			this.controlNotice = { ok: false, text: built.reason };
 			return;
 		}
-		if (result.value.path) {
-			this.registerPath = result.value.path;
-			await this.registerDataset();
+		this.controlStarting = true;
+		const started = await this.api.call('runs.start', built.request);
+		this.controlStarting = false;
+		if (!started.ok) {
+			const { message, hint } = describeError(started.error);
+			this.controlNotice = { ok: false, text: `${message} ${hint}` };
+			return;
 		}
+		const control = started.value;
+		this.runs = newestFirst([
+			...this.runs.filter((candidate) => candidate.id !== control.id),
+			control
+		]);
+		this.form.realRunId = control.id;
+		this.controlNotice = {
+			ok: true,
+			text: `Started run ${control.id} “${control.name}” (see Train). Evaluate again once it completes: it is chosen as the real-data run.`
+		};
 	}
 
 	/** Checks the folder in `registerPath` in a worker and, when it is usable, chooses it. */

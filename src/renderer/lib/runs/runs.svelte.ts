@@ -4,6 +4,7 @@
  * then keeps current from the `runs.changed`, `runs.progress` and `evaluations.changed` events.
  */
 import type { ApiClient } from '../../../core/api/client';
+import type { FolderPicker } from '../folder-picker.svelte';
 import type { EvaluationRecord } from '../../../core/api/evaluation';
 import type { ExportEncoderResult, ImportEncoderParams } from '../../../core/api/interop';
 import type { MetricPoint, RunRecord } from '../../../core/api/training';
@@ -55,8 +56,8 @@ export class RunsState {
 	bundleFolder = $state('');
 	/** The last bundle written, offered by the Import dialog (to check a bundle round-trips). */
 	lastBundlePath = $state('');
-	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
-	folderPickerSupported = $state(false);
+	/** A folder can always be chosen: the system dialog, or the host's folders in web mode. */
+	readonly folderPickerSupported = true;
 
 	/** The accuracy columns: every (dataset, protocol) with a completed encoder evaluation. */
 	readonly columns = $derived(accuracyColumns(this.evaluations));
@@ -74,8 +75,10 @@ export class RunsState {
 	private compareTicket = 0;
 	private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
-	constructor(private readonly api: ApiClient) {
-		this.folderPickerSupported = api.transport === 'electron';
+	constructor(
+		private readonly api: ApiClient,
+		private readonly folders: FolderPicker
+	) {
 		api.on('runs.changed', (run) => {
 			const known = this.runs.some((candidate) => candidate.id === run.id);
 			this.runs = known
@@ -203,12 +206,9 @@ export class RunsState {
 		return true;
 	}
 
-	/** Opens the desktop app's folder dialog; the chosen folder, or null when none was chosen. */
-	async pickFolder(title: string): Promise<string | null> {
-		const result = await this.api.call('system.pickFolder', { title });
-		if (!result.ok) return null;
-		if (!result.value.supported) this.folderPickerSupported = false;
-		return result.value.path;
+	/** Chooses a folder on the machine running NoiseLab; null when none was chosen. */
+	pickFolder(title: string): Promise<string | null> {
+		return this.folders.choose(title);
 	}
 
 	/** Writes run `id` into the bundle file `path` (absolute, on the machine running NoiseLab). */

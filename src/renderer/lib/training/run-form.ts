@@ -229,6 +229,8 @@ export const fieldHelp = {
 	count: 'Images in the virtual dataset; every epoch reshuffles them. Paper: 105,000.',
 	sourceSeed: 'Seeds image i of the dataset; the same seed gives the same images.',
 	folderPath: 'A folder of images: an exported noise dataset, or real photos for the control.',
+	dataset:
+		'A dataset NoiseLab evaluates on (IDX, CIFAR, class folders, the bundled Fashion-MNIST): only its training split is used, so its test split stays unseen. This is the real-data control, the ceiling of the gap closed.',
 	maxSide: 'Larger images are scaled so their shorter side is at most this.',
 	steps: 'One step is one batch of positive pairs. The paper runs 200 epochs of 137 steps (27.4k).',
 	batch: 'Positive pairs per step. Paper: 768. The uniformity loss depends on it.',
@@ -244,13 +246,15 @@ export const fieldHelp = {
 /** Everything the form edits. Numbers are null while their input is blank. */
 export interface RunFormState {
 	name: string;
-	sourceKind: 'generator' | 'folder';
+	sourceKind: 'generator' | 'folder' | 'dataset';
 	preset: string;
 	imageSize: number | null;
 	count: number | null;
 	sourceSeed: number | null;
 	folderPath: string;
 	maxSide: number | null;
+	/** A dataset's built-in name or folder, for the `dataset` source. */
+	dataset: string;
 	model: ModelPresetId;
 	steps: number | null;
 	batch: number | null;
@@ -295,6 +299,7 @@ export function defaultRunForm(presetSize: number | null = 128): RunFormState {
 		sourceSeed: source?.seed ?? 0,
 		folderPath: '',
 		maxSide: 256,
+		dataset: 'fashion-mnist-mini',
 		model: config.model,
 		steps: config.steps,
 		batch: config.batch,
@@ -338,7 +343,8 @@ const sourceFieldByKey: Record<string, string> = {
 	count: 'count',
 	seed: 'sourceSeed',
 	path: 'folderPath',
-	maxSide: 'maxSide'
+	maxSide: 'maxSide',
+	dataset: 'dataset'
 };
 
 /** The form field an issue of `startRunParamsSchema` belongs to. */
@@ -403,7 +409,7 @@ function requiredNumbers(form: RunFormState): FormErrors {
 			['count', form.count],
 			['sourceSeed', form.sourceSeed]
 		);
-	} else {
+	} else if (form.sourceKind === 'folder') {
 		required.push(['maxSide', form.maxSide]);
 	}
 	for (const [field, value] of required) {
@@ -437,11 +443,13 @@ export function buildStartRequest(
 					seed: numberOrUndefined(form.sourceSeed),
 					count: numberOrUndefined(form.count)
 				}
-			: {
-					kind: 'folder' as const,
-					path: form.folderPath.trim(),
-					maxSide: numberOrUndefined(form.maxSide)
-				};
+			: form.sourceKind === 'folder'
+				? {
+						kind: 'folder' as const,
+						path: form.folderPath.trim(),
+						maxSide: numberOrUndefined(form.maxSide)
+					}
+				: { kind: 'dataset' as const, dataset: form.dataset.trim() };
 	const name = form.name.trim();
 	const parsed = startRunParamsSchema.safeParse({
 		...(name === '' ? {} : { name }),

@@ -4,6 +4,7 @@
  * `runs.get`, then keeps them current from the `runs.changed` and `runs.progress` events.
  */
 import type { ApiClient } from '../../../core/api/client';
+import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type { PresetInfo } from '../../../core/api/generators';
 import type {
 	CheckpointRecord,
@@ -19,8 +20,14 @@ import {
 	type FormErrors,
 	type RunFormState
 } from './run-form';
+import type { FolderPicker } from '../folder-picker.svelte';
 import { describeError } from './run-format';
 import { mergeMetrics } from './series';
+
+/** Datasets a run may train on: available real ones (structured tasks are generated for tests). */
+export function trainableDatasets(datasets: readonly EvalDatasetInfo[]): EvalDatasetInfo[] {
+	return datasets.filter((dataset) => dataset.available && dataset.kind !== 'structured');
+}
 
 /** What the right-hand side of the Train area shows. */
 export type TrainView = { kind: 'new' } | { kind: 'run'; id: number };
@@ -61,8 +68,8 @@ export class TrainingState {
 	/** The last estimate, with the request it was measured for. */
 	estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
 	estimateError = $state<ShownError | null>(null);
-	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
-	folderPickerSupported = $state(false);
+	/** The datasets a run can train on (their training split): built-in and registered ones. */
+	datasets = $state.raw<EvalDatasetInfo[]>([]);
 
 	/** Bumped on every selection, so an answer for a previous selection is dropped. */
 	private detailTicket = 0;
@@ -72,8 +79,10 @@ export class TrainingState {
 	/** A checkpoint is being written: the next training progress means it is recorded. */
 	private checkpointPending = false;
 
-	constructor(private readonly api: ApiClient) {
-		this.folderPickerSupported = api.transport === 'electron';
+	constructor(
+		private readonly api: ApiClient,
+		private readonly folders: FolderPicker
+	) {
 		api.on('runs.changed', (run) => this.applyRecord(run));
 		api.on('runs.progress', (progress) => this.applyProgress(progress));
 	}
@@ -87,10 +96,12 @@ export class TrainingState {
 
 	/** Loads the runs list and the generator presets; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [list, catalogue] = await Promise.all([
+		const [list, catalogue, datasets] = await Promise.all([
 			this.api.call('runs.list', {}),
-			this.presets.length === 0 ? this.api.call('generators.catalogue', {}) : null
+			this.presets.length === 0 ? this.api.call('generators.catalogue', {}) : null,
+			this.api.call('evaluations.datasets', {})
 		]);
+		if (datasets.ok) this.datasets = trainableDatasets(datasets.value);
 		if (catalogue?.ok) {
 			this.presets = catalogue.value.presets;
 			const preset = this.presets.find((candidate) => candidate.name === this.form.preset);
@@ -131,12 +142,15 @@ export class TrainingState {
 		if (preset) this.form.imageSize = preset.size;
 	}
 
-	/** Opens the desktop app's folder dialog for a folder source. */
+	/** Chooses the folder of a folder source, or a dataset folder for a dataset source. */
 	async pickFolder(): Promise<void> {
-		const result = await this.api.call('system.pickFolder', { title: 'Train on the images in…' });
-		if (!result.ok) return;
-		if (!result.value.supported) this.folderPickerSupported = false;
-		else if (result.value.path) this.form.folderPath = result.value.path;
+		const dataset = this.form.sourceKind === 'dataset';
+		const folder = await this.folders.choose(
+			dataset ? 'Train on the training split of the dataset in…' : 'Train on the images in…'
+		);
+		if (folder === null) return;
+		if (dataset) this.form.dataset = folder;
+		else this.form.folderPath = folder;
 	}
 
 	/** Puts the form back to the paper's defaults. */
