@@ -670,7 +670,10 @@ function validateSource(config: TrainConfig): void {
 	if (source.kind === 'dataset') {
 		// Built-in names are checked by the loader; a folder must at least exist.
 		if (path.isAbsolute(source.dataset) && !fs.existsSync(source.dataset)) {
-			throw new AppFailure('INVALID_REQUEST', `The dataset folder ${source.dataset} does not exist.`);
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`The dataset folder ${source.dataset} does not exist.`
+			);
 		}
 		if (!path.isAbsolute(source.dataset) && !builtinDatasetNames.includes(source.dataset)) {
 			throw new AppFailure(
