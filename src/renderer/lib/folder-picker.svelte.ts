@@ -6,8 +6,8 @@
  */
 import type { ApiClient } from '../../core/api/client';
 import type { FolderListing } from '../../core/api/settings';
-import { describeError } from './training/run-format';
-import type { ShownError } from './training/training.svelte';
+import { describeError, type ShownError } from './errors';
+import { Latest } from './request';
 
 /** The in-page browser while it is open. */
 export interface FolderBrowsing {
@@ -22,7 +22,7 @@ export class FolderPicker {
 	/** The in-page browser's state; null while it is closed (always, in the desktop app). */
 	browsing = $state<FolderBrowsing | null>(null);
 	private settle: ((folder: string | null) => void) | null = null;
-	private ticket = 0;
+	private readonly listing = new Latest();
 
 	constructor(private readonly api: ApiClient) {}
 
@@ -44,10 +44,10 @@ export class FolderPicker {
 	async open(folder: string | null): Promise<void> {
 		const browsing = this.browsing;
 		if (!browsing) return;
-		const ticket = ++this.ticket;
+		const current = this.listing.begin();
 		browsing.loading = true;
 		const result = await this.api.call('system.browseFolders', { path: folder });
-		if (ticket !== this.ticket || this.browsing !== browsing) return;
+		if (!current() || this.browsing !== browsing) return;
 		browsing.loading = false;
 		if (result.ok) {
 			browsing.listing = result.value;
@@ -59,7 +59,7 @@ export class FolderPicker {
 
 	/** Ends the browsing with `folder` chosen, or with nothing (null). */
 	finish(folder: string | null): void {
-		this.ticket++;
+		this.listing.supersede();
 		this.browsing = null;
 		const settle = this.settle;
 		this.settle = null;

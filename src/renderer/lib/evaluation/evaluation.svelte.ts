@@ -3,6 +3,8 @@
  * evaluations (grouped into rows) and the live progress of running groups. Mirrors the service
  * layer through `evaluations.list` / `runs.list` and keeps current from their events.
  */
+import { describeError, type ShownError } from '../errors';
+import { Latest } from '../request';
 import type { ApiClient } from '../../../core/api/client';
 import type {
 	EvalDatasetInfo,
@@ -11,8 +13,6 @@ import type {
 } from '../../../core/api/evaluation';
 import type { RunRecord } from '../../../core/api/training';
 import type { FolderPicker } from '../folder-picker.svelte';
-import { describeError } from '../training/run-format';
-import type { ShownError } from '../training/training.svelte';
 import {
 	buildEvaluateRequest,
 	defaultEvalForm,
@@ -67,7 +67,7 @@ export class EvaluationState {
 
 	/** Whether the user has touched the run or dataset choice (then a reload keeps it). */
 	private chosen = false;
-	private checkTicket = 0;
+	private readonly checkRequest = new Latest();
 
 	constructor(
 		private readonly api: ApiClient,
@@ -251,12 +251,12 @@ export class EvaluationState {
 	}
 
 	private checkRun(runId: number): void {
-		const ticket = ++this.checkTicket;
+		const current = this.checkRequest.begin();
 		this.checkpoint = { kind: 'checking', runId };
 		const run = this.runs.find((candidate) => candidate.id === runId);
 		// Only the checkpoints are wanted: asking for metrics after the last step returns none.
 		void this.api.call('runs.get', { id: runId, metricsAfter: run?.step ?? 0 }).then((result) => {
-			if (ticket !== this.checkTicket) return;
+			if (!current()) return;
 			if (!result.ok) {
 				this.checkpoint = { kind: 'error', runId, message: result.error.message };
 				return;

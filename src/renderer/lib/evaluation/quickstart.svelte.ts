@@ -2,10 +2,9 @@
  * The quickstart as the UI follows it: one call starts the paper's loop at laptop scale, then
  * `quickstart.changed` reports each stage and `runs.progress` the pretraining's steps.
  */
+import { describeError, type ShownError } from '../errors';
 import type { ApiClient } from '../../../core/api/client';
 import type { QuickstartState } from '../../../core/api/quickstart';
-import { describeError } from '../training/run-format';
-import type { ShownError } from '../training/training.svelte';
 
 /** Stages during which the quickstart is still working. */
 const activeStages: readonly QuickstartState['stage'][] = ['pretraining', 'evaluating'];

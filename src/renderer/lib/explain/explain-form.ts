@@ -3,6 +3,7 @@
  * of test images, the requests the page sends and how their answers are worded. Free of the DOM
  * and of Svelte so they are unit-tested directly.
  */
+import { type ShownError } from '../errors';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type {
 	EncoderRef,
@@ -22,7 +23,6 @@ import {
 import { formatMiB } from '../../../core/format';
 import type { RunRecord } from '../../../core/api/training';
 import { pickDefaultRun } from '../evaluation/eval-form';
-import type { ShownError } from '../training/training.svelte';
 
 /** One encoder to explain: a run's newest checkpoint, or the same architecture at random init. */
 export interface EncoderPick {

@@ -4,6 +4,9 @@
  * (maps, batch, filters, activations, neighbours). Created once by the shell so choices survive
  * navigation.
  */
+import { describeError, type ShownError } from '../errors';
+import { Latest } from '../request';
+import { Request } from '../request.svelte';
 import type { ApiClient } from '../../../core/api/client';
 import type { ApiMethod, ApiParams, ApiResult } from '../../../core/api/contract';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
@@ -19,8 +22,6 @@ import type {
 import type { RunRecord } from '../../../core/api/training';
 import type { ColormapName } from '../../../core/explain/colormap';
 import { pickDefaultDataset } from '../evaluation/eval-form';
-import { describeError } from '../training/run-format';
-import type { ShownError } from '../training/training.svelte';
 import {
 	addEncoderPick,
 	buildActivationsParams,
@@ -54,51 +55,6 @@ type NeighboursResult = ApiResult<'explain.neighbours'>;
 
 function newestFirst(runs: RunRecord[]): RunRecord[] {
 	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-
-/**
- * One request kind's lifecycle: busy flag, error and a ticket so that an older answer arriving
- * after a newer request is dropped.
- */
-class Request<P, R> {
-	busy = $state(false);
-	error = $state<ShownError | null>(null);
-	result = $state.raw<R | null>(null);
-	/** The request the shown result answers. */
-	params = $state.raw<P | null>(null);
-	private ticket = 0;
-
-	/** Runs `call` unless `built` says what is missing; a newer run supersedes this one. */
-	async run(
-		built: { ok: true; params: P } | { ok: false; error: ShownError },
-		call: (params: P) => Promise<{ ok: true; value: R } | { ok: false; error: ShownError }>
-	): Promise<void> {
-		if (!built.ok) {
-			this.error = built.error;
-			return;
-		}
-		const ticket = ++this.ticket;
-		this.busy = true;
-		this.error = null;
-		const answer = await call(built.params);
-		if (ticket !== this.ticket) return;
-		this.busy = false;
-		if (!answer.ok) {
-			this.error = answer.error;
-			return;
-		}
-		this.result = answer.value;
-		this.params = built.params;
-	}
-
-	/** Forgets the result (e.g. the dataset changed under it). */
-	clear(): void {
-		this.ticket++;
-		this.busy = false;
-		this.error = null;
-		this.result = null;
-		this.params = null;
-	}
 }
 
 /** All state of the Explain page. */
@@ -159,7 +115,7 @@ export class ExplainState {
 	exportError = $state<ShownError | null>(null);
 
 	private chosen = false;
-	private imagesTicket = 0;
+	private readonly imagesRequest = new Latest();
 
 	constructor(private readonly api: ApiClient) {
 		api.on('runs.changed', (run) => {
@@ -271,7 +227,7 @@ export class ExplainState {
 	/** Loads a page of thumbnails of the current class filter. */
 	async loadImages(offset: number): Promise<void> {
 		if (this.dataset === '') return;
-		const ticket = ++this.imagesTicket;
+		const current = this.imagesRequest.begin();
 		this.imagesBusy = true;
 		const answer = await this.api.call('explain.images', {
 			dataset: this.dataset,
@@ -279,7 +235,7 @@ export class ExplainState {
 			offset,
 			limit: thumbnailPageSize
 		});
-		if (ticket !== this.imagesTicket) return;
+		if (!current()) return;
 		this.imagesBusy = false;
 		if (!answer.ok) {
 			this.imagesError = describeError(answer.error);

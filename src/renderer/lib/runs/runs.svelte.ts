@@ -3,13 +3,13 @@
  * picked for a comparison and their metric histories. Mirrors `runs.list` and `evaluations.list`,
  * then keeps current from the `runs.changed`, `runs.progress` and `evaluations.changed` events.
  */
+import { describeError, type ShownError } from '../errors';
+import { Latest } from '../request';
 import type { ApiClient } from '../../../core/api/client';
 import type { FolderPicker } from '../folder-picker.svelte';
 import type { EvaluationRecord } from '../../../core/api/evaluation';
 import type { ExportEncoderResult, ImportEncoderParams } from '../../../core/api/interop';
 import type { MetricPoint, RunRecord } from '../../../core/api/training';
-import { describeError } from '../training/run-format';
-import type { ShownError } from '../training/training.svelte';
 import {
 	accuracyColumns,
 	buildRows,
@@ -72,7 +72,7 @@ export class RunsState {
 			.filter((run): run is RunRecord => run !== undefined)
 	);
 
-	private compareTicket = 0;
+	private readonly compareRequest = new Latest();
 	private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(
@@ -156,7 +156,7 @@ export class RunsState {
 	/** Closes the comparison. */
 	closeComparison(): void {
 		this.compareIds = [];
-		this.compareTicket++;
+		this.compareRequest.supersede();
 		this.compareError = null;
 	}
 
@@ -266,14 +266,14 @@ export class RunsState {
 	}
 
 	private async fetchMetrics(): Promise<void> {
-		const ticket = ++this.compareTicket;
+		const current = this.compareRequest.begin();
 		const ids = [...this.compareIds];
 		this.compareLoading = true;
 		this.compareError = null;
 		const results = await Promise.all(
 			ids.map((id) => this.api.call('runs.get', { id, metricsAfter: -1 }))
 		);
-		if (ticket !== this.compareTicket) return; // Another comparison started meanwhile.
+		if (!current()) return; // Another comparison started meanwhile.
 		this.compareLoading = false;
 		const metrics: Record<number, MetricPoint[]> = {};
 		results.forEach((result, index) => {

@@ -4,6 +4,8 @@
  * keeps current from `queue.changed`, `queue.progress`, `studies.changed` and the run and
  * evaluation events.
  */
+import { describeError, type ShownError } from '../errors';
+import { Latest } from '../request';
 import type { ApiClient } from '../../../core/api/client';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type {
@@ -12,8 +14,6 @@ import type {
 	StudyEstimate,
 	StudyRecord
 } from '../../../core/api/studies';
-import { describeError } from '../training/run-format';
-import type { ShownError } from '../training/training.svelte';
 import {
 	budgetFields,
 	buildStudySpec,
@@ -56,7 +56,7 @@ export class StudiesState {
 	actionError = $state<ShownError | null>(null);
 
 	private detailTimer: ReturnType<typeof setTimeout> | null = null;
-	private detailTicket = 0;
+	private readonly detailRequest = new Latest();
 
 	constructor(private readonly api: ApiClient) {
 		api.on('queue.changed', (queue) => {
@@ -252,9 +252,9 @@ export class StudiesState {
 	async refreshDetail(): Promise<void> {
 		const view = this.view;
 		if (view.kind !== 'study') return;
-		const ticket = ++this.detailTicket;
+		const current = this.detailRequest.begin();
 		const result = await this.api.call('studies.get', { id: view.id });
-		if (ticket !== this.detailTicket) return;
+		if (!current()) return;
 		if (result.ok) {
 			this.detail = result.value;
 			this.detailError = null;

@@ -1,5 +1,4 @@
 /** How the Training lab words runs: statuses, durations, sizes, rates and which controls apply. */
-import { errorCodes, type AppError } from '../../../core/api/errors';
 import {
 	resumableStatuses,
 	type RunEstimate,
@@ -108,11 +107,6 @@ export function epochAt(run: Pick<RunRecord, 'config' | 'step'>): number | null 
 /** The share of a run's steps done, in [0, 1]. */
 export function progressFraction(run: Pick<RunRecord, 'step' | 'steps'>): number {
 	return run.steps > 0 ? Math.min(1, Math.max(0, run.step / run.steps)) : 0;
-}
-
-/** An API failure as the forms show it: the message and what to do next. */
-export function describeError(error: AppError): { message: string; hint: string } {
-	return { message: error.message, hint: errorCodes[error.code].hint };
 }
 
 /** A run as a picker option: "name — completed, 1,200 steps", or "name — imported resnet50". */

@@ -3,6 +3,8 @@
  * the New run form. Runs live in the service layer; this class mirrors them from `runs.list` and
  * `runs.get`, then keeps them current from the `runs.changed` and `runs.progress` events.
  */
+import { describeError, type ShownError } from '../errors';
+import { Latest } from '../request';
 import type { ApiClient } from '../../../core/api/client';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type { PresetInfo } from '../../../core/api/generators';
@@ -21,7 +23,6 @@ import {
 	type RunFormState
 } from './run-form';
 import type { FolderPicker } from '../folder-picker.svelte';
-import { describeError } from './run-format';
 import { mergeMetrics } from './series';
 
 /** Datasets a run may train on: available real ones (structured tasks are generated for tests). */
@@ -31,12 +32,6 @@ export function trainableDatasets(datasets: readonly EvalDatasetInfo[]): EvalDat
 
 /** What the right-hand side of the Train area shows. */
 export type TrainView = { kind: 'new' } | { kind: 'run'; id: number };
-
-/** An API failure as shown in the UI. */
-export interface ShownError {
-	message: string;
-	hint: string;
-}
 
 function newestFirst(runs: RunRecord[]): RunRecord[] {
 	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
@@ -72,7 +67,7 @@ export class TrainingState {
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
 
 	/** Bumped on every selection, so an answer for a previous selection is dropped. */
-	private detailTicket = 0;
+	private readonly detailRequest = new Latest();
 	/** Whether the selected run's whole history has been fetched once (live points may precede it). */
 	private historyComplete = false;
 	private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -120,7 +115,7 @@ export class TrainingState {
 	/** Shows the New run form. */
 	showNewRun(): void {
 		this.view = { kind: 'new' };
-		this.detailTicket++;
+		this.detailRequest.supersede();
 	}
 
 	/** Shows a run's dashboard and fetches its history. */
@@ -221,11 +216,11 @@ export class TrainingState {
 	async refreshDetail(): Promise<void> {
 		const view = this.view;
 		if (view.kind !== 'run') return;
-		const ticket = ++this.detailTicket;
+		const current = this.detailRequest.begin();
 		const after = this.historyComplete ? (this.metrics.at(-1)?.step ?? -1) : -1;
 		this.detailLoading = !this.historyComplete;
 		const result = await this.api.call('runs.get', { id: view.id, metricsAfter: after });
-		if (ticket !== this.detailTicket) return; // The user selected something else meanwhile.
+		if (!current()) return; // The user selected something else meanwhile.
 		this.detailLoading = false;
 		if (!result.ok) {
 			this.detailError = describeError(result.error);
