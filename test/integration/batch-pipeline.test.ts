@@ -322,16 +322,18 @@ describe('a dataset source (the real-data control)', () => {
 		expect(source.count).toBeLessThan(dataset.train.labels.length + dataset.test.labels.length);
 		expect(source.label).toBe('fashion-mnist-mini · training split · 5,000 images');
 		const image = await source.load(1234);
-		expect(Buffer.from(image.data).equals(Buffer.from(imageAt(dataset.train.images, 1234).data))).toBe(
-			true
-		);
+		expect(
+			Buffer.from(image.data).equals(Buffer.from(imageAt(dataset.train.images, 1234).data))
+		).toBe(true);
 
 		const [inline, threaded] = await Promise.all(
 			[0, 2].map(async (threads) => batches(await open({ threads, source: mini }), [0, 1]))
 		);
 		for (const [k, batch] of (inline as TrainBatch[]).entries()) {
 			expect(batch.skipped).toBe(0);
-			expect(bytesOf((threaded as TrainBatch[])[k] as TrainBatch).equals(bytesOf(batch))).toBe(true);
+			expect(bytesOf((threaded as TrainBatch[])[k] as TrainBatch).equals(bytesOf(batch))).toBe(
+				true
+			);
 		}
 	});
 

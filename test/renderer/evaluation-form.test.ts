@@ -271,8 +271,8 @@ describe('training the real-data control from Evaluate', () => {
 				steps: 10
 			})
 		};
-		expect(realDataRuns([run(1, 'completed', '2026-01-01'), real], null).map((r) => r.id)).toEqual(
-			[5]
-		);
+		expect(realDataRuns([run(1, 'completed', '2026-01-01'), real], null).map((r) => r.id)).toEqual([
+			5
+		]);
 	});
 });
