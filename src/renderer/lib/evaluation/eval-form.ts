@@ -16,6 +16,7 @@ import {
 	type StartRunParams
 } from '../../../core/api/training';
 import type { FeatureLayer } from '../../../core/encoders/architecture';
+import { newestFirst } from '../runs/run-list';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
 export const defaultDatasetName = 'fashion-mnist-mini';
@@ -83,7 +84,7 @@ const finishedStatuses: readonly RunStatus[] = ['completed', 'paused', 'cancelle
  * (which usually left a checkpoint), else the newest of all; null when there are none.
  */
 export function pickDefaultRun(runs: readonly RunRecord[]): number | null {
-	const newest = [...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+	const newest = newestFirst(runs);
 	const completed = newest.find((run) => run.status === 'completed');
 	const stopped = newest.find((run) => finishedStatuses.includes(run.status) && run.step > 0);
 	return (completed ?? stopped ?? newest[0])?.id ?? null;

@@ -13,6 +13,7 @@ import type {
 } from '../../../core/api/evaluation';
 import type { RunRecord } from '../../../core/api/training';
 import type { FolderPicker } from '../folder-picker.svelte';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import {
 	buildEvaluateRequest,
 	defaultEvalForm,
@@ -32,13 +33,8 @@ export type CheckpointCheck =
 	| { kind: 'none'; runId: number }
 	| { kind: 'error'; runId: number; message: string };
 
-function newestFirst(runs: RunRecord[]): RunRecord[] {
-	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-
 /** All state of the Evaluate page; created once by the shell so it survives navigation. */
 export class EvaluationState {
-	runs = $state.raw<RunRecord[]>([]);
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
 	evaluations = $state.raw<EvaluationRecord[]>([]);
 	/** Evaluations grouped into the results table's rows, newest first. */
@@ -71,6 +67,7 @@ export class EvaluationState {
 
 	constructor(
 		private readonly api: ApiClient,
+		private readonly store: RunsStore,
 		private readonly folders: FolderPicker
 	) {
 		api.on('evaluations.changed', (record) => {
@@ -79,8 +76,7 @@ export class EvaluationState {
 		api.on('evaluations.progress', (progress) => {
 			this.progress = { ...this.progress, [progress.evaluationId]: progress };
 		});
-		api.on('runs.changed', (run) => {
-			this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+		store.onChange((run) => {
 			if (this.form.runId === run.id && this.checkpoint.kind !== 'ready') this.checkRun(run.id);
 			if (!this.chosen && this.form.runId === null) this.proposeDefaults();
 		});
@@ -97,6 +93,11 @@ export class EvaluationState {
 		return this.rows.filter((row) => row.status === 'running');
 	}
 
+	/** Every run, newest first (the shared store's). */
+	get runs(): RunRecord[] {
+		return this.store.runs;
+	}
+
 	/** A run's name, for tables; `run N` when it is not known here. */
 	runName(id: number): string {
 		return this.runs.find((run) => run.id === id)?.name ?? `run ${id}`;
@@ -104,14 +105,14 @@ export class EvaluationState {
 
 	/** Loads runs, datasets and evaluations; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [runs, datasets, evaluations] = await Promise.all([
-			this.api.call('runs.list', {}),
+		const [, datasets, evaluations] = await Promise.all([
+			this.store.load(),
 			this.api.call('evaluations.datasets', {}),
 			this.api.call('evaluations.list', {})
 		]);
-		const failure = [runs, datasets, evaluations].find((result) => !result.ok);
-		this.loadError = failure && !failure.ok ? describeError(failure.error) : null;
-		if (runs.ok) this.runs = newestFirst([...runs.value]);
+		const failure = [datasets, evaluations].find((result) => !result.ok);
+		this.loadError =
+			failure && !failure.ok ? describeError(failure.error) : (this.store.error ?? null);
 		if (datasets.ok) this.datasets = datasets.value;
 		if (evaluations.ok) this.evaluations = evaluations.value;
 		this.loaded = true;
@@ -202,10 +203,7 @@ export class EvaluationState {
 			return;
 		}
 		const control = started.value;
-		this.runs = newestFirst([
-			...this.runs.filter((candidate) => candidate.id !== control.id),
-			control
-		]);
+		this.store.apply(control);
 		this.form.realRunId = control.id;
 		this.controlNotice = {
 			ok: true,

@@ -23,6 +23,7 @@ import {
 	type RunFormState
 } from './run-form';
 import type { FolderPicker } from '../folder-picker.svelte';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import { mergeMetrics } from './series';
 
 /** Datasets a run may train on: available real ones (structured tasks are generated for tests). */
@@ -33,15 +34,8 @@ export function trainableDatasets(datasets: readonly EvalDatasetInfo[]): EvalDat
 /** What the right-hand side of the Train area shows. */
 export type TrainView = { kind: 'new' } | { kind: 'run'; id: number };
 
-function newestFirst(runs: RunRecord[]): RunRecord[] {
-	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-
 /** All state of the Train page; created once by the shell so it survives navigation. */
 export class TrainingState {
-	runs = $state.raw<RunRecord[]>([]);
-	listLoaded = $state(false);
-	listError = $state<ShownError | null>(null);
 	view = $state<TrainView>({ kind: 'new' });
 
 	/** The selected run's logged steps, ordered by step; replaced whole on every change. */
@@ -76,10 +70,26 @@ export class TrainingState {
 
 	constructor(
 		private readonly api: ApiClient,
+		private readonly store: RunsStore,
 		private readonly folders: FolderPicker
 	) {
-		api.on('runs.changed', (run) => this.applyRecord(run));
+		store.onChange((run, previous) => this.recordChanged(run, previous));
 		api.on('runs.progress', (progress) => this.applyProgress(progress));
+	}
+
+	/** Every run, newest first (the shared store's). */
+	get runs(): RunRecord[] {
+		return this.store.runs;
+	}
+
+	/** Whether the runs list has been fetched once. */
+	get listLoaded(): boolean {
+		return this.store.loaded;
+	}
+
+	/** Why the runs list could not be fetched. */
+	get listError(): ShownError | null {
+		return this.store.error;
 	}
 
 	/** The selected run's record, live. */
@@ -91,8 +101,8 @@ export class TrainingState {
 
 	/** Loads the runs list and the generator presets; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [list, catalogue, datasets] = await Promise.all([
-			this.api.call('runs.list', {}),
+		const [, catalogue, datasets] = await Promise.all([
+			this.store.load(),
 			this.presets.length === 0 ? this.api.call('generators.catalogue', {}) : null,
 			this.api.call('evaluations.datasets', {})
 		]);
@@ -102,13 +112,6 @@ export class TrainingState {
 			const preset = this.presets.find((candidate) => candidate.name === this.form.preset);
 			if (preset && this.form.preset === defaultSourcePreset) this.form.imageSize = preset.size;
 		}
-		if (list.ok) {
-			this.runs = newestFirst([...list.value]);
-			this.listError = null;
-		} else {
-			this.listError = describeError(list.error);
-		}
-		this.listLoaded = true;
 		if (this.view.kind === 'run') void this.refreshDetail();
 	}
 
@@ -191,7 +194,7 @@ export class TrainingState {
 			this.formError = describeError(result.error);
 			return false;
 		}
-		this.applyRecord(result.value);
+		this.store.apply(result.value);
 		this.form.name = '';
 		this.select(result.value.id);
 		return true;
@@ -205,7 +208,7 @@ export class TrainingState {
 		this.actionError = null;
 		const result = await this.api.call(`runs.${action}`, { id: run.id });
 		this.actionBusy = false;
-		if (result.ok) this.applyRecord(result.value);
+		if (result.ok) this.store.apply(result.value);
 		else this.actionError = describeError(result.error);
 	}
 
@@ -227,15 +230,13 @@ export class TrainingState {
 			return;
 		}
 		this.detailError = null;
-		this.applyRecord(result.value.run);
+		this.store.apply(result.value.run);
 		this.checkpoints = result.value.checkpoints;
 		this.metrics = mergeMetrics(this.metrics, result.value.metrics);
 		this.historyComplete = true;
 	}
 
-	private applyRecord(run: RunRecord): void {
-		const previous = this.runs.find((candidate) => candidate.id === run.id);
-		this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+	private recordChanged(run: RunRecord, previous: RunRecord | undefined): void {
 		const shown = this.view.kind === 'run' && this.view.id === run.id;
 		if (!shown || !previous || previous.status === run.status) return;
 		// A resumed run was rewound to its checkpoint: the steps after it will be trained again.
@@ -247,21 +248,6 @@ export class TrainingState {
 
 	private applyProgress(progress: RunProgress): void {
 		this.progress = { ...this.progress, [progress.runId]: progress };
-		const run = this.runs.find((candidate) => candidate.id === progress.runId);
-		if (run) {
-			const updated: RunRecord = {
-				...run,
-				step: progress.step,
-				steps: progress.steps,
-				backend: progress.backend ?? run.backend,
-				skippedImages: progress.skippedImages,
-				lastLoss: progress.metric?.loss ?? run.lastLoss
-			};
-			this.runs = this.runs.map((candidate) => (candidate.id === run.id ? updated : candidate));
-		} else {
-			// A run started elsewhere (the CLI, another window): fetch its record.
-			this.scheduleListReload();
-		}
 		if (this.view.kind !== 'run' || this.view.id !== progress.runId) return;
 		if (progress.points.length > 0) this.metrics = mergeMetrics(this.metrics, progress.points);
 		// The checkpoint list changes only after a checkpoint, so it is fetched then, not per step:
@@ -280,17 +266,5 @@ export class TrainingState {
 			this.refreshTimer = null;
 			void this.refreshDetail();
 		}, delayMs);
-	}
-
-	private listTimer: ReturnType<typeof setTimeout> | null = null;
-
-	private scheduleListReload(): void {
-		if (this.listTimer) return;
-		this.listTimer = setTimeout(() => {
-			this.listTimer = null;
-			void this.api.call('runs.list', {}).then((list) => {
-				if (list.ok) this.runs = newestFirst([...list.value]);
-			});
-		}, 500);
 	}
 }
