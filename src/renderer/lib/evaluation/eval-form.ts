@@ -3,7 +3,6 @@
  * disagrees with what the worker would assume), help texts that say what the paper does, which
  * runs and datasets it proposes first, and the translation into a validated request.
  */
-import type { z } from 'zod';
 import {
 	evaluateParamsSchema,
 	type EvalDatasetInfo,
@@ -16,6 +15,7 @@ import {
 	type StartRunParams
 } from '../../../core/api/training';
 import type { FeatureLayer } from '../../../core/encoders/architecture';
+import { isBlank, numberOrUndefined, addIssues, type FieldErrors } from '../form-validation';
 import { newestFirst } from '../runs/run-list';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
@@ -42,10 +42,17 @@ export interface EvalFormState {
 }
 
 /** Errors by form field (`runId`, `epochs`, …, or `form` for the rest). */
-export type EvalFormErrors = Partial<Record<string, string>>;
+export type EvalFormErrors = FieldErrors;
 
-/** The numeric settings behind the Advanced disclosure. */
-export const evalAdvancedKeys = ['epochs', 'views', 'temperature', 'maxTrain', 'seed'] as const;
+/** The settings behind the Advanced disclosure, by form field: it opens when one is invalid. */
+export const evalAdvancedKeys = [
+	'epochs',
+	'views',
+	'knnK',
+	'temperature',
+	'maxTrain',
+	'seed'
+] as const;
 
 /** Help texts of the form's fields, saying what the paper does. */
 export const evalFieldHelp = {
@@ -186,33 +193,6 @@ export function parseKnnK(text: string): number[] | null {
 	return values.every((value) => Number.isFinite(value)) ? values : null;
 }
 
-type Issue = z.core.$ZodIssue;
-
-function plural(count: number, noun: string): string {
-	return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** An issue in words a form shows next to its field. */
-function messageOf(issue: Issue): string {
-	switch (issue.code) {
-		case 'too_small':
-			if (issue.origin === 'string') return 'Required.';
-			if (issue.origin === 'array') return `At least ${plural(Number(issue.minimum), 'value')}.`;
-			return issue.inclusive ? `At least ${issue.minimum}.` : `Must be more than ${issue.minimum}.`;
-		case 'too_big':
-			if (issue.origin === 'array') return `At most ${plural(Number(issue.maximum), 'value')}.`;
-			return issue.inclusive ? `At most ${issue.maximum}.` : `Must be less than ${issue.maximum}.`;
-		case 'invalid_type':
-			return issue.expected === 'int' ? 'Must be a whole number.' : 'Enter a number.';
-		default:
-			return issue.message.endsWith('.') ? issue.message : `${issue.message}.`;
-	}
-}
-
-function numberOrUndefined(value: number | null): number | undefined {
-	return value === null || Number.isNaN(value) ? undefined : value;
-}
-
 /**
  * Turns the form into an `evaluations.start` request, validated by the contract's own schema.
  * On failure every problem is keyed by the field that caused it. The kNN settings are checked
@@ -225,13 +205,12 @@ export function buildEvaluateRequest(
 	if (form.runId === null) errors.runId = 'Choose a run to evaluate.';
 	if (form.dataset.trim() === '') errors.dataset = 'Choose a dataset.';
 	for (const key of ['epochs', 'views', 'seed'] as const) {
-		const value = form[key];
-		if (value === null || Number.isNaN(value)) errors[key] = 'Enter a number.';
+		if (isBlank(form[key])) errors[key] = 'Enter a number.';
 	}
 	const knn = form.protocol === 'knn';
 	const ks = parseKnnK(form.knnK);
 	if (knn && ks === null) errors.knnK = 'Use whole numbers separated by commas.';
-	if (knn && (form.temperature === null || Number.isNaN(form.temperature))) {
+	if (knn && isBlank(form.temperature)) {
 		errors.temperature = 'Enter a number.';
 	}
 	const parsed = evaluateParamsSchema.safeParse({
@@ -250,10 +229,7 @@ export function buildEvaluateRequest(
 		seed: numberOrUndefined(form.seed)
 	});
 	if (!parsed.success) {
-		for (const issue of parsed.error.issues) {
-			const field = issue.path.map(String)[0] ?? 'form';
-			errors[field] ??= messageOf(issue);
-		}
+		addIssues(errors, parsed.error.issues, (issue) => issue.path.map(String)[0] ?? 'form');
 	}
 	if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
 	return { ok: true, request: parsed.data };
