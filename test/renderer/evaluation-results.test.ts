@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatAccuracy, formatGapClosed } from '../../src/core/format';
 import {
 	evaluateParamsSchema,
 	type EvaluationProgress,
@@ -7,9 +8,7 @@ import {
 } from '../../src/core/api/evaluation';
 import {
 	evaluationProgressFraction,
-	formatAccuracy,
 	formatClock,
-	formatGapClosed,
 	gapClosed,
 	gapClosedReason,
 	groupEvaluations,

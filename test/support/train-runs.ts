@@ -1,4 +1,4 @@
-import type { RunDetail, RunRecord } from '../../src/core/api/training';
+import type { RunDetail } from '../../src/core/api/training';
 import type { TrainConfigInput } from '../../src/core/training/config';
 import type { TestApiClient } from './api-client';
 

@@ -45,13 +45,6 @@ export function gapClosed(
 	return gapClosedOf(noise, random, real);
 }
 
-/** The gap closed as the table shows it: `63%`, `−12%`, `112%`; `—` when null. */
-export function formatGapClosed(gap: number | null): string {
-	if (gap === null) return '—';
-	const percent = Math.round(gap * 100);
-	return `${percent < 0 ? '−' : ''}${Math.abs(percent)}%`;
-}
-
 /** Why a group has no gap-closed score, for the tooltip of its `—`; null when it has one. */
 export function gapClosedReason(
 	noise: number | null | undefined,
@@ -63,12 +56,6 @@ export function gapClosedReason(
 	if (random == null) return 'Needs the random-init control.';
 	if (noise == null) return 'The encoder has no result.';
 	return 'The real-data control does not beat random init here, so the ratio means nothing.';
-}
-
-/** An accuracy in [0, 1] as a percentage with one decimal; `—` when missing. */
-export function formatAccuracy(accuracy: number | null | undefined): string {
-	if (accuracy == null || !Number.isFinite(accuracy)) return '—';
-	return `${(accuracy * 100).toFixed(1)}%`;
 }
 
 function top1Of(record: EvaluationRecord | undefined): number | null {
