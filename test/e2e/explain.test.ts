@@ -7,6 +7,7 @@ import type { RunRecord } from '../../src/core/api/training';
 import { TestApiClient } from '../support/api-client';
 import { startTestServer, type TestServer } from '../support/app-server';
 import { launchChromium, watchForErrors } from '../support/browser';
+import { readPngText } from '../../src/core/explain/png-text';
 import { artefactsDir } from '../support/paths';
 import { tinyGeneratorSource, tinyRunSettings, trainToCompletion } from '../support/train-runs';
 
@@ -123,21 +124,22 @@ describe('the Explain area in Chromium (web mode)', () => {
 			expect(await page.getByTestId('explain-agreement').textContent()).toMatch(
 				/A vs B: (-?\d\.\d\d — .* agreement|not defined)/
 			);
-			// Each panel names its own probe (the evaluation made above) and explains its prediction.
+			// Each panel names its own probe (the evaluation made above), and by default both explain
+			// one shared target, the image's true class: the agreement compares like with like.
+			const trueClass = chosen?.split(' · ')[1]?.trim() ?? '?';
 			for (const [slot, probe] of probes.entries()) {
 				const panel = panels.nth(slot);
 				expect(await panel.locator('.probe').textContent()).toContain(
 					`Probe: evaluation #${probe.id}`
 				);
-				const predicted = await panel
-					.locator('ol.top li')
-					.first()
-					.locator('span')
-					.first()
-					.textContent();
-				expect(await panel.getByTestId('explain-target').textContent()).toContain(predicted ?? '?');
+				expect(await panel.getByTestId('explain-target').textContent()).toBe(
+					`Explains probe class "${trueClass}" (true label)`
+				);
 				expect(await panel.locator('ol.top li').count()).toBe(3);
 			}
+			expect(await page.getByTestId('explain-target-mismatch').count()).toBe(0);
+			// A colour scale under both maps and the difference.
+			expect(await page.getByTestId('colour-bar').count()).toBe(3);
 
 			// Another class than A's prediction: the maps are drawn anew for it.
 			const drawn = () =>
@@ -181,6 +183,12 @@ describe('the Explain area in Chromium (web mode)', () => {
 			expect(download.suggestedFilename()).toMatch(/^explain-fashion-mnist-mini-\d+-gradcam\.png$/);
 			const png = fs.readFileSync(await download.path());
 			expect([...png.subarray(0, 8)]).toEqual(pngSignature);
+			// The PNG says what it shows: method, layer, both encoders and their target.
+			const text = readPngText(new Uint8Array(png));
+			expect(text.Title).toMatch(/^NoiseLab Explain: Grad-CAM \(GradCAM\) at conv\d/);
+			expect(text.Description).toMatch(
+				/\nA: noise-one .* — explains probe class "[^"]+"\nB: noise-two /
+			);
 			expect(errors).toEqual([]);
 		}
 	);

@@ -79,7 +79,7 @@ describe('the app shell in Chromium (web mode)', () => {
 		);
 		const backends = page.getByTestId('doctor-backends');
 		await expect(
-			backends.getByRole('row', { name: /wasm/ }).getByLabel('available').count()
+			backends.getByRole('row', { name: /^wasm/ }).getByLabel('available').count()
 		).resolves.toBe(1);
 		await expect(
 			backends.getByRole('row', { name: /tfjs-node-gpu/ }).textContent()
@@ -98,7 +98,7 @@ describe('the app shell in Chromium (web mode)', () => {
 		await page.reload();
 		await page.getByTestId('doctor-report').waitFor();
 		expect(await page.getByRole('radio', { name: /Plain JavaScript/ }).isChecked()).toBe(true);
-		await page.getByRole('radio', { name: 'Automatic' }).check();
+		await page.getByRole('radio', { name: 'Automatic', exact: true }).check();
 		await page.getByTestId('status-backend').getByText('wasm').waitFor();
 		expect(errors).toEqual([]);
 		await page.close();

@@ -70,6 +70,26 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 		await expect.poll(() => page.getByTestId('value-slopeLow').textContent()).not.toBe(start);
 	});
 
+	it('reaches the parameters with one Tab and Enter, and shows their help without hovering', async () => {
+		await page.reload();
+		await page.locator('[data-testid=preview-grid] canvas').first().waitFor();
+		await page.keyboard.press('Tab');
+		expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+			'Skip to parameters'
+		);
+		await page.keyboard.press('Enter');
+		expect(
+			await page.evaluate(() => document.activeElement?.closest('#params-panel') !== null)
+		).toBe(true);
+		const help = page.locator('#params-panel .param-help');
+		expect(await help.count()).toBe(0);
+		await page.getByRole('button', { name: 'Show help' }).click();
+		await expect.poll(() => help.count()).toBeGreaterThan(0);
+		expect(await help.first().isVisible()).toBe(true);
+		await screenshot(page, 'studio-help-shown');
+		await page.getByRole('button', { name: 'Hide help' }).click();
+	});
+
 	it('renders a slow generator only on request, filling the grid image by image', async () => {
 		await page.getByRole('button', { name: 'feature_vis-random', exact: true }).click();
 		const render = page.getByRole('button', { name: 'Render 4 previews' });
@@ -92,6 +112,48 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 		await expect
 			.poll(() => page.getByRole('heading', { name: 'Statistical image model' }).count())
 			.toBe(1);
+	});
+
+	it('drops an expensive preset’s late answer, and renders it only on request with a Stop that works per image', async () => {
+		const status = page.getByTestId('render-status');
+		await page.getByRole('button', { name: 'dead_leaves-squares', exact: true }).click();
+		await page.getByRole('toolbar').getByLabel('Grid').selectOption('4');
+		await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/16 images in/);
+		const squares = await firstCanvas(page);
+		// stylegan-random at 256 px takes about a minute per image on a CPU: its cost is measured
+		// on the first image, and the user moves on before that image is done.
+		await page.getByRole('button', { name: 'stylegan-random', exact: true }).click();
+		await expect.poll(() => status.textContent()).toBe('Measuring the preview cost…');
+		await page.getByRole('button', { name: 'dead_leaves-oriented', exact: true }).click();
+		await expect
+			.poll(() => status.textContent(), { timeout: 60_000 })
+			.toMatch(/^16 images in \d+ ms$/);
+		// The stylegan worker was stopped; the oriented grid was drawn on a fresh one, not failed.
+		expect(await page.getByRole('alert').count()).toBe(0);
+		expect(await firstCanvas(page)).not.toBe(squares);
+		expect(await page.locator('[data-testid=preview-grid] canvas').count()).toBe(16);
+
+		// At 32 px stylegan still costs far more than the threshold per grid: it waits for a click
+		// on a 2×2 grid, keeping the image that measured it.
+		await page.getByRole('button', { name: 'stylegan-random', exact: true }).click();
+		await page.getByRole('toolbar').getByLabel('Size').selectOption('32');
+		const onRequest = page.getByTestId('on-request');
+		const remaining = onRequest.getByRole('button', { name: /^Render the remaining \d previews$/ });
+		await remaining.waitFor({ timeout: 120_000 });
+		await expect(onRequest.textContent()).resolves.toMatch(/per image here \(measured\)/);
+		expect(await page.getByRole('toolbar').getByLabel('Grid').inputValue()).toBe('2');
+		const before = await page.locator('[data-testid=preview-grid] canvas').count();
+		expect(before).toBeGreaterThanOrEqual(1);
+		await remaining.click();
+		await onRequest.getByRole('progressbar', { name: 'Previews drawn' }).waitFor();
+		await onRequest.getByRole('button', { name: 'Stop' }).click();
+		// The image being drawn finishes; no further one starts.
+		await remaining.waitFor({ timeout: 120_000 });
+		const after = await page.locator('[data-testid=preview-grid] canvas').count();
+		expect(after).toBeGreaterThan(before);
+		expect(after).toBeLessThan(4);
+		await screenshot(page, 'studio-expensive-on-request');
+		expect(await page.getByRole('alert').count()).toBe(0);
 	});
 
 	it('saves a preset that is still there after a reload', async () => {

@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { readPngText } from '../../src/core/explain/png-text';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluationRecordSchema } from '../../src/core/api/evaluation';
 import { runDetailSchema, runRecordSchema } from '../../src/core/api/training';
@@ -263,6 +265,14 @@ describe('noiselab train and noiselab runs', () => {
 		// Two encoder rows and the difference row, each an image and a map of 160 px, 4 px apart.
 		const metadata = await sharp(out).metadata();
 		expect([metadata.width, metadata.height]).toEqual([2 * 160 + 4, 3 * 160 + 2 * 4]);
+		// The PNG says what it shows: method, layer, each encoder and its target.
+		const text = readPngText(new Uint8Array(fs.readFileSync(out)));
+		expect(text.Title).toBe('NoiseLab Explain: Grad-CAM (GradCAM) at conv5');
+		expect(text.Description?.split('\n')).toEqual([
+			'Grad-CAM (GradCAM) at conv5',
+			expect.stringMatching(/^A: from-cli @ step 6 — explains own embedding \(no probe on/),
+			expect.stringMatching(/^B: .*random init.* — explains own embedding \(no probe on/)
+		]);
 		const refused = cli('explain', '--runs', '1', '--method', 'scorecam', '--out', out);
 		expect(refused.status).toBe(2);
 		expect(refused.stderr).toMatch(/--method must be one of gradcam, gradcam\+\+, xgradcam/);

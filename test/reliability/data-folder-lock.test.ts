@@ -101,7 +101,7 @@ describe('one owner per data folder, between processes', () => {
 		expect(after.value.run).toEqual(before.value.run);
 	});
 
-	it('hands the folder to the next process after its owner is killed, which recovers the run', async () => {
+	it('hands the folder to the next process after its owner is killed, which recovers the run and finishes it', async () => {
 		api?.close();
 		api = undefined;
 		await owner.killHard();
@@ -110,7 +110,22 @@ describe('one owner per data folder, between processes', () => {
 		const next = await spawnServe(home.path);
 		started.push(next);
 		expect(ownerFile()).toMatchObject({ pid: next.pid, command: 'noiselab serve --port 0' });
-		const listed = runRecordSchema.array().parse(JSON.parse(cli('runs', 'list', '--json').stdout));
-		expect(listed.find((record) => record.id === runId)?.status).toBe('interrupted');
+		// The new owner marks the run interrupted and its work queue resumes it from its checkpoint.
+		api = await TestApiClient.connectToUrl(next.url);
+		await expect
+			.poll(
+				async () => {
+					const detail = await api?.call('runs.get', { id: runId });
+					return detail?.ok ? detail.value.run.status : 'unreadable';
+				},
+				{ timeout: 120_000 }
+			)
+			.toBe('completed');
+		const done = await api.call('runs.get', { id: runId });
+		if (!done.ok) throw new Error(done.error.message);
+		expect(done.value.run.step).toBe(50);
+		// Its metrics go on from the killed owner's checkpoint: no step is recorded twice.
+		const steps = done.value.metrics.map((point) => point.step);
+		expect(new Set(steps).size).toBe(steps.length);
 	});
 });

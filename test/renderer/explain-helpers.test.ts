@@ -35,6 +35,7 @@ import {
 	removeEncoderPick,
 	stepPosition,
 	targetKinds,
+	targetMismatch,
 	targetNeedsClass,
 	type ImageChoice
 } from '../../src/renderer/lib/explain/explain-form';
@@ -493,5 +494,25 @@ describe('from an evaluation to Explain', () => {
 		expect(evaluationEncoderPicks({ runId: 3, byRole: { encoder: record(3) } })).toEqual([
 			{ runId: 3, randomInit: false }
 		]);
+	});
+});
+
+describe('targetMismatch', () => {
+	const coat = { kind: 'class', classIndex: 4, description: 'probe class "Coat" (predicted)' };
+	const pullover = {
+		kind: 'class',
+		classIndex: 2,
+		description: 'probe class "Pullover" (predicted)'
+	};
+
+	it('is silent while every map explains the same target', () => {
+		expect(targetMismatch([{ target: coat }, { target: { ...coat } }])).toBeNull();
+		expect(targetMismatch([{ target: coat }])).toBeNull();
+	});
+
+	it('says which encoder explains what when the targets differ', () => {
+		expect(targetMismatch([{ target: pullover }, { target: coat }])).toBe(
+			'A explains probe class "Pullover" (predicted), B explains probe class "Coat" (predicted): the agreement compares maps of different targets. Choose True class (or one class) to compare like with like.'
+		);
 	});
 });

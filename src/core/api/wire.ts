@@ -26,6 +26,12 @@ export type WireServerMessage =
 export const wireApiPath = '/api';
 
 /**
+ * Web mode: `GET` with `?token=…` answers 204 while the token is the server's and 401 once it is
+ * not (the server was restarted with `--new-token`, or on another data folder).
+ */
+export const wireSessionPath = '/api/session';
+
+/**
  * The largest request message: the largest upload plus room for the rest of the request. The
  * renderer does not send a larger one, and the server answers one with `TOO_LARGE`.
  */

@@ -13,6 +13,7 @@ import {
 	peekRequestId,
 	wireApiPath,
 	wireRequestSchema,
+	wireSessionPath,
 	type WireServerMessage
 } from '../../core/api/wire';
 import type { AppContext } from '../app-context';
@@ -69,6 +70,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 			}
 			if (request.method !== 'GET' && request.method !== 'HEAD') {
 				response.writeHead(405, { allow: 'GET, HEAD' }).end();
+				return;
+			}
+			// A page whose socket keeps closing asks whether its token is still the server's: a
+			// restarted server with a new token refuses it, and the page says so instead of waiting.
+			const asked = new URL(request.url ?? '/', 'http://placeholder');
+			if (asked.pathname === wireSessionPath) {
+				const valid = tokenMatches(asked.searchParams.get('token'), token);
+				response.writeHead(valid ? 204 : 401, { 'cache-control': 'no-store' }).end();
 				return;
 			}
 			const file = await readStaticFile(options.rendererDir, request.url ?? '/');

@@ -345,11 +345,23 @@ export class GeneratorService {
 		stream: string,
 		run: (worker: WorkerClient<GeneratorTasks>, signal: AbortSignal) => Promise<Result<T>>
 	): Promise<T> {
-		this.streams.get(stream)?.abort();
+		const superseded = this.streams.get(stream);
+		superseded?.abort();
 		const controller = new AbortController();
 		this.streams.set(stream, controller);
 		try {
-			const result = await run(this.worker(), controller.signal);
+			let result = await run(this.worker(), controller.signal);
+			// The request this one superseded may hold the worker inside one long synchronous image;
+			// the worker is then stopped after the cancel grace, and this request, queued behind it,
+			// is drawn again on a fresh worker instead of failing with the other's crash.
+			if (
+				!result.ok &&
+				result.error.code === 'WORKER_CRASHED' &&
+				superseded !== undefined &&
+				!controller.signal.aborted
+			) {
+				result = await run(this.worker(), controller.signal);
+			}
 			if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
 			return result.value;
 		} finally {

@@ -15,6 +15,7 @@ import {
 	encodeWireMessage,
 	maxRequestBytes,
 	wireApiPath,
+	wireSessionPath,
 	type WireServerMessage
 } from '../../core/api/wire';
 import { formatMiB } from '../../core/format';
@@ -26,8 +27,11 @@ declare global {
 	}
 }
 
-/** Connection state, shown by the status bar. */
-export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
+/**
+ * Connection state, shown by the shell: `unauthorized` when the page has no token, `refused` when
+ * the server no longer accepts it (restarted with a new token).
+ */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized' | 'refused';
 
 function electronTransport(bridge: PreloadBridge): ApiTransport {
 	return {
@@ -113,9 +117,28 @@ class WebSocketTransport implements ApiTransport {
 			}
 			this.pending.clear();
 			this.onState('closed');
-			setTimeout(() => this.connect(), this.retryMs);
-			this.retryMs = Math.min(this.retryMs * 2, 10_000);
+			void this.retryUnlessRefused();
 		};
+	}
+
+	/**
+	 * Reconnects with back-off while the server is away; stops once a running server says the
+	 * token is no longer its own (a retry could never succeed).
+	 */
+	private async retryUnlessRefused(): Promise<void> {
+		const url = new URL(wireSessionPath, location.href);
+		url.searchParams.set('token', this.token);
+		try {
+			const answer = await fetch(url, { cache: 'no-store' });
+			if (answer.status === 401) {
+				this.onState('refused');
+				return;
+			}
+		} catch {
+			// The server is not reachable (stopped or restarting): keep trying.
+		}
+		setTimeout(() => this.connect(), this.retryMs);
+		this.retryMs = Math.min(this.retryMs * 2, 10_000);
 	}
 
 	private receive(message: WireServerMessage): void {

@@ -133,7 +133,10 @@ export const explainCommand: CliCommand = {
 					`  agreement of the first two maps (Spearman): ${result.agreement === null ? 'undefined, a map is flat (no positive evidence anywhere)' : result.agreement.toFixed(3)}`
 				);
 			const file = path.resolve(String(values.out));
-			fs.writeFileSync(file, await explainGridPng(result, { colormap, opacity }));
+			fs.writeFileSync(
+				file,
+				await explainGridPng(result, values.method as CamMethod, { colormap, opacity })
+			);
 			env.stderr(`Wrote ${file} (${String(values.method)}, ${String(values.layer)}).`);
 			return 0;
 		} catch (error) {

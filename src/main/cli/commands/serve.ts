@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { installLastResortHandler } from '../../server/last-resort';
+import { loadSessionToken } from '../../server/session-token';
 import { isLoopbackHost, startWebServer } from '../../server/web-server';
 import { cliAppContext, type CliCommand } from '../command';
 import { folderProblem } from '../flags';
@@ -12,20 +13,24 @@ export const defaultServePort = 5177;
 export const serveCommand: CliCommand = {
 	name: 'serve',
 	summary: 'Run NoiseLab in your browser: serves the app and its API on this machine.',
-	usage: '[--host 127.0.0.1] [--port 5177] [--allow-folder DIR ...] [--allow-any-path]',
+	usage:
+		'[--host 127.0.0.1] [--port 5177] [--allow-folder DIR ...] [--allow-any-path] [--new-token]',
 	flagHelp: {
 		host: 'address to listen on (default 127.0.0.1, this machine only)',
 		port: `port to listen on (default ${defaultServePort}; 0 picks a free one)`,
 		'allow-folder':
 			'let the browser use this folder besides the data folder (repeatable; kept in Settings → Folders)',
 		'allow-any-path':
-			'let the browser read and write any path this user can (power users; off by default)'
+			'let the browser read and write any path this user can (power users; off by default)',
+		'new-token':
+			'replace the session token kept in the data folder (open tabs then need the new URL)'
 	},
 	options: {
 		host: { type: 'string', default: '127.0.0.1' },
 		port: { type: 'string', default: String(defaultServePort) },
 		'allow-folder': { type: 'string', multiple: true },
-		'allow-any-path': { type: 'boolean', default: false }
+		'allow-any-path': { type: 'boolean', default: false },
+		'new-token': { type: 'boolean', default: false }
 	},
 	async run(args, env) {
 		const host = String(args.values.host);
@@ -58,8 +63,18 @@ export const serveCommand: CliCommand = {
 		});
 		if (context.store.ok) for (const folder of folders) context.hostPaths.allowOnHost(folder);
 		let server;
+		let session;
 		try {
-			server = await startWebServer({ host, port, rendererDir, context, log: env.stderr });
+			// The same data folder keeps its token across restarts, so open tabs reconnect.
+			session = loadSessionToken(context.dataDir.path, args.values['new-token'] === true);
+			server = await startWebServer({
+				host,
+				port,
+				rendererDir,
+				context,
+				token: session.token,
+				log: env.stderr
+			});
 		} catch (error) {
 			context.close();
 			removeLastResort();
@@ -81,6 +96,7 @@ export const serveCommand: CliCommand = {
 			[
 				'NoiseLab web mode',
 				`  Open:        ${server.url}`,
+				`  Token:       ${session.created ? 'new' : 'the same as last time'} (kept in ${session.file}; --new-token replaces it)`,
 				`  Data folder: ${context.dataDir.path}`,
 				`  Folders:     ${anyPath ? 'any path (--allow-any-path)' : describeFolders(context.hostPaths.roots().length - 1)}`,
 				'  Press Ctrl-C to stop.'

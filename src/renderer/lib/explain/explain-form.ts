@@ -411,6 +411,27 @@ export function lastIndex(dataset: EvalDatasetInfo | undefined): number | null {
 // ---- Wording of the results ----
 
 /**
+ * When the encoders' maps explain different targets (each its own predicted class, say), a
+ * sentence saying so: their agreement then compares maps of different questions. Null when all
+ * share one target.
+ */
+export function targetMismatch(
+	encoders: readonly { target: { description: string; classIndex: number | null; kind: string } }[]
+): string | null {
+	const distinct = new Set(
+		encoders.map((encoder) => `${encoder.target.kind}:${encoder.target.classIndex ?? ''}`)
+	);
+	if (distinct.size <= 1) return null;
+	const each = encoders
+		.map(
+			(encoder, slot) =>
+				`${encoderSlotLetters[slot] ?? slot + 1} explains ${encoder.target.description}`
+		)
+		.join(', ');
+	return `${each}: the agreement compares maps of different targets. Choose True class (or one class) to compare like with like.`;
+}
+
+/**
  * The model-randomisation check of one map as a badge and a one-line reason; null for a
  * random-init encoder (it is the control). The worker sends no ρ for a trained encoder when
  * either map is flat: the check is then undecided, not passed.
@@ -424,7 +445,7 @@ export function randomisationVerdict(
 		return {
 			verdict: 'undecided',
 			badge: 'Randomisation check: undecided',
-			why: 'This map or the random-init map is flat, so their ranks cannot be compared.'
+			why: 'This map or the random-init map is flat, so their ranks cannot be compared. Late layers of small encoders are a few pixels wide and often flat: try an earlier layer (conv3), or the own-embedding target.'
 		};
 	}
 	const shown = `ρ = ${rho.toFixed(2)}`;

@@ -3,7 +3,21 @@
  * writes) on a canvas with text labels, as a PNG Blob. The placement of tiles and labels is
  * pure ({@link planExport}) and unit-tested; the canvas calls are kept thin.
  */
-import type { ExplainBatchResult, ExplainResult } from '../../../core/api/explain';
+import {
+	camMethods,
+	type CamMethod,
+	type ExplainBatchParams,
+	type ExplainBatchResult,
+	type ExplainParams,
+	type ExplainResult
+} from '../../../core/api/explain';
+import {
+	explainCaption,
+	explainPngEntries,
+	withPngText,
+	type ExplainCaptionSource
+} from '../../../core/explain/png-text';
+import { batchTargetKinds } from './explain-form';
 import type { ColormapName } from '../../../core/explain/colormap';
 import {
 	batchLayout,
@@ -51,10 +65,15 @@ export interface ExportPlan {
 }
 
 /**
- * Places the layout's grid (tiles enlarged to at least {@link minimumTile} pixels) below its
- * column headings and right of its row labels; `measure` gives a text's width in pixels.
+ * Places the layout's grid (tiles enlarged to at least {@link minimumTile} pixels) below the
+ * caption lines and its column headings, right of its row labels; `measure` gives a text's width
+ * in pixels.
  */
-export function planExport(layout: GridLayout, measure: (text: string) => number): ExportPlan {
+export function planExport(
+	layout: GridLayout,
+	measure: (text: string) => number,
+	caption: readonly string[] = []
+): ExportPlan {
 	const factor = Math.max(1, Math.ceil(minimumTile / layout.tile));
 	const tile = layout.tile * factor;
 	const rows = layout.rows.map((row) =>
@@ -66,8 +85,13 @@ export function planExport(layout: GridLayout, measure: (text: string) => number
 		...layout.rowLabels.flat().map((text) => Math.ceil(measure(text)))
 	);
 	const gridX = margin + (labelWidth > 0 ? labelWidth + margin : 0);
-	const gridY = margin + (layout.columnLabels.length > 0 ? lineHeight + 4 : 0);
-	const labels: PlacedText[] = [];
+	const captionHeight = caption.length > 0 ? caption.length * lineHeight + 6 : 0;
+	const gridY = margin + captionHeight + (layout.columnLabels.length > 0 ? lineHeight + 4 : 0);
+	const labels: PlacedText[] = caption.map((text, line) => ({
+		text,
+		x: margin,
+		y: margin + fontSize + line * lineHeight
+	}));
 	for (const [column, text] of layout.columnLabels.entries()) {
 		labels.push({ text, x: gridX + tileOffset(column, tile, gap), y: gridY - 6 });
 	}
@@ -80,8 +104,9 @@ export function planExport(layout: GridLayout, measure: (text: string) => number
 			});
 		}
 	}
+	const captionWidth = Math.max(0, ...caption.map((text) => Math.ceil(measure(text))));
 	return {
-		width: gridX + grid.width + margin,
+		width: Math.max(gridX + grid.width, margin + captionWidth) + margin,
 		height: gridY + grid.height + margin,
 		grid,
 		gridX,
@@ -102,12 +127,13 @@ export function rgbToRgba(rgb: Uint8Array): Uint8ClampedArray<ArrayBuffer> {
 	return rgba;
 }
 
-async function renderPng(layout: GridLayout): Promise<Blob> {
+async function renderPng(layout: GridLayout, source: ExplainCaptionSource): Promise<Blob> {
+	const caption = explainCaption(source);
 	const canvas = document.createElement('canvas');
 	const context = canvas.getContext('2d');
 	if (!context) throw new Error('This browser cannot draw on a canvas.');
 	context.font = font;
-	const plan = planExport(layout, (text) => context.measureText(text).width);
+	const plan = planExport(layout, (text) => context.measureText(text).width, caption);
 	canvas.width = plan.width;
 	canvas.height = plan.height;
 	context.fillStyle = '#ffffff';
@@ -120,28 +146,58 @@ async function renderPng(layout: GridLayout): Promise<Blob> {
 	context.font = font;
 	context.fillStyle = '#1f2328';
 	for (const label of plan.labels) context.fillText(label.text, label.x, label.y);
-	return new Promise((resolve, reject) => {
+	const drawn = await new Promise<Blob>((resolve, reject) => {
 		canvas.toBlob(
 			(blob) => (blob ? resolve(blob) : reject(new Error('The canvas gave no PNG.'))),
 			'image/png'
 		);
 	});
+	const png = withPngText(new Uint8Array(await drawn.arrayBuffer()), explainPngEntries(source));
+	return new Blob([png.slice().buffer], { type: 'image/png' });
 }
 
 /**
  * The single-image grid as a PNG: a row per encoder (image | map over it) labelled with the
  * encoder, the target and deletion/insertion; then `|A − B|` with the agreement.
  */
-export function exportSingleGrid(result: ExplainResult, options: ExportOptions): Promise<Blob> {
-	return renderPng(singleImageLayout(result, options));
+export function exportSingleGrid(
+	result: ExplainResult,
+	params: Pick<ExplainParams, 'method'>,
+	options: ExportOptions
+): Promise<Blob> {
+	return renderPng(singleImageLayout(result, options), {
+		method: methodLabel(params.method),
+		encoders: result.encoders.map((encoder) => ({
+			label: encoder.label,
+			layer: encoder.layer,
+			target: encoder.target.description
+		}))
+	});
+}
+
+function methodLabel(method: CamMethod): string {
+	return camMethods.find((candidate) => candidate.id === method)?.label ?? method;
 }
 
 /**
  * The batch grid as a PNG: the encoder labels as headings, a row per image (image | each
  * encoder's map over it) labelled with its class and agreement.
  */
-export function exportBatchGrid(result: ExplainBatchResult, options: ExportOptions): Promise<Blob> {
-	return renderPng(batchLayout(result, options));
+export function exportBatchGrid(
+	result: ExplainBatchResult,
+	params: Pick<ExplainBatchParams, 'method' | 'layer' | 'target'>,
+	options: ExportOptions
+): Promise<Blob> {
+	const target =
+		batchTargetKinds.find((kind) => kind.kind === params.target)?.label ?? params.target;
+	return renderPng(batchLayout(result, options), {
+		method: methodLabel(params.method),
+		encoders: result.labels.map((label) => ({
+			label,
+			layer: params.layer,
+			target: `each image’s ${target.toLowerCase()}`
+		}))
+	});
 }
 
 /** Saves `blob` as a download named `fileName`. */

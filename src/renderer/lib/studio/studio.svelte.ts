@@ -1,7 +1,10 @@
 /**
  * The Generator Studio's state: the catalogue, the current configuration, the preview grid,
  * diagnostics and saved presets. Rendering happens in the generator worker; this class only
- * asks, and drops answers that a newer request has superseded.
+ * asks. Every grid carries the request it answers (generator, parameters, size, seed, grid) and
+ * is dropped unless that request is still what the screen shows. Settings whose measured cost
+ * makes a grid slow render only when asked, one image per request, so that a cancel stops after
+ * the current image and no core is left busy.
  */
 import type { ApiClient } from '../../../core/api/client';
 import type {
@@ -16,7 +19,24 @@ import type {
 } from '../../../core/api/trained-encoders';
 import type { RunRecord } from '../../../core/api/training';
 import type { DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
+import { SvelteMap } from 'svelte/reactivity';
 import { PrecisionRecallState } from '../analysis/precision-recall.svelte';
+import { Latest } from '../request';
+import {
+	answersCurrent,
+	costKey,
+	expensiveSide,
+	planPreview,
+	type PreviewPlan,
+	type PreviewRequest
+} from './preview-request';
+
+/**
+ * A first image slower than this is expensive beyond doubt; a faster one may only have paid for
+ * the worker's start, tables and caches built once (seconds on a loaded machine), so a second
+ * image confirms the cost before the grid is held back.
+ */
+const confirmBelowMs = 5_000;
 
 /** What the sidebar has selected. */
 export type StudioSelection = { kind: 'preset'; name: string } | { kind: 'user'; id: number };
@@ -58,8 +78,20 @@ export class StudioState {
 	/** Milliseconds from the request to the pixels arriving, for the last grid. */
 	latencyMs = $state<number | null>(null);
 	error = $state<string | null>(null);
-	/** Slow generators render only on request: set when the grid is out of date. */
+	/** Expensive settings render only on request: set when the grid is out of date. */
 	awaitingRender = $state(false);
+	/** The settings render only on request (declared slow, or measured over the threshold). */
+	onRequest = $state(false);
+	/** Measured milliseconds per image of the current settings, when known. */
+	msPerImage = $state<number | null>(null);
+	/** Images drawn so far of an on-request grid, while it renders. */
+	renderProgress = $state.raw<{ done: number; total: number } | null>(null);
+	/** The user asked to stop an on-request grid; it stops after the image being drawn. */
+	stopping = $state(false);
+	/** Drawing the first images of settings whose cost is not known yet. */
+	measuringCost = $state(false);
+	/** The request the shown images answer. */
+	shown = $state.raw<PreviewRequest | null>(null);
 	diagnostics = $state.raw<DatasetDiagnostics | null>(null);
 	measuring = $state(false);
 	diagnosticsError = $state<string | null>(null);
@@ -74,10 +106,13 @@ export class StudioState {
 	/** Bumped on every change, so a late answer for an old configuration is dropped. */
 	private version = 0;
 	private renderTimer: ReturnType<typeof setTimeout> | null = null;
-	/** Counts render requests; only the latest one's answer is shown or clears `rendering`. */
-	private renderTicket = 0;
-	/** The id of the progressive preview whose images are arriving, if any. */
-	private progressiveId: string | null = null;
+	/** Only the latest render's answer is shown or clears `rendering`. */
+	private readonly grid = new Latest();
+	/** The progressive preview whose images are arriving, with the request they answer. */
+	private progressive: { id: string; request: PreviewRequest } | null = null;
+	private progressiveCount = 0;
+	/** Measured milliseconds per image, by generator, parameters and size. */
+	private readonly costs = new SvelteMap<string, number>();
 	private diagnosticsTimer: ReturnType<typeof setTimeout> | null = null;
 
 	constructor(private readonly api: ApiClient) {
@@ -95,7 +130,9 @@ export class StudioState {
 		});
 		// A slow grid streams in image by image, replacing the outdated image at each position.
 		api.on('generators.previewImage', ({ progressiveId, image }) => {
-			if (progressiveId !== this.progressiveId) return;
+			const progressive = this.progressive;
+			if (progressive?.id !== progressiveId || !answersCurrent(progressive.request, this.request))
+				return;
 			this.images = [...this.images.filter((shown) => shown.index !== image.index), image].sort(
 				(a, b) => a.index - b.index
 			);
@@ -125,6 +162,11 @@ export class StudioState {
 		return { kind: 'generator', config: { ...this.config, ...preset }, seed: this.seed };
 	}
 
+	/** The grid the screen asks for now. */
+	get request(): PreviewRequest {
+		return { ...this.config, seed: this.seed, side: this.gridSide };
+	}
+
 	/** The configuration as the API takes it. */
 	get config(): { generator: string; params: Record<string, unknown>; size: number } {
 		return { generator: this.generatorId, params: $state.snapshot(this.params), size: this.size };
@@ -140,6 +182,20 @@ export class StudioState {
 			if (requirement.encoder) params[requirement.param] = requirement.encoder.reference;
 		}
 		return params;
+	}
+
+	/**
+	 * After a reconnection: what the lost connection left undrawn or unmeasured is asked again
+	 * (the server may be a restarted one with nothing of it).
+	 */
+	reconnected(): void {
+		if (this.generators.length === 0) {
+			void this.load();
+			return;
+		}
+		this.error = null;
+		if (this.shown === null || !answersCurrent(this.shown, this.request)) this.scheduleRender();
+		if (this.diagnostics === null) this.scheduleDiagnostics();
 	}
 
 	/** Loads the catalogue and presets, then selects the first preset. */
@@ -293,10 +349,11 @@ export class StudioState {
 			seed: this.seed,
 			count
 		});
-		if (version !== this.version) return; // Superseded: a newer measurement is on its way.
+		if (version !== this.version) return; // The settings changed meanwhile.
 		this.measuring = false;
 		if (result.ok) this.diagnostics = result.value;
-		else if (result.error.code !== 'CANCELLED') this.diagnosticsError = result.error.message;
+		else if (result.error.code !== 'CANCELLED' && result.error.code !== 'DISCONNECTED')
+			this.diagnosticsError = result.error.message;
 	}
 
 	private apply(generator: GeneratorInfo, params: Record<string, unknown>, size: number): void {
@@ -318,66 +375,167 @@ export class StudioState {
 
 	private changed(): void {
 		this.version++;
+		// A measurement in flight answers the old settings: its answer will be dropped.
+		this.measuring = false;
 		this.trainingNotice = null;
 		this.scheduleRender();
 		this.scheduleDiagnostics();
 		void this.checkRequirements();
 	}
 
-	/** Renders the grid now (the button that slow generators need). */
-	renderNow(): void {
-		this.awaitingRender = false;
-		void this.render();
+	/** Renders the on-request grid now, one image per request (the "Render previews" button). */
+	renderNow(): Promise<void> {
+		return this.renderImageByImage();
+	}
+
+	/** Stops an on-request grid after the image being drawn (no worker is interrupted). */
+	stopRender(): void {
+		if (this.renderProgress) this.stopping = true;
+	}
+
+	private plan(): PreviewPlan {
+		return planPreview({
+			declaredSlow: this.generator?.speed === 'slow',
+			msPerImage: this.costs.get(costKey(this.config)),
+			images: this.gridSide * this.gridSide
+		});
 	}
 
 	private scheduleRender(): void {
 		// Coalesce a burst of slider events into one request; the worker cancels stale ones too.
 		if (this.renderTimer) clearTimeout(this.renderTimer);
-		if (this.generator?.speed === 'slow') {
-			// Minutes of work per grid: never start it as a side effect of a click or a slider.
-			this.awaitingRender = true;
-			this.renderTicket++; // Whatever is in flight is now out of date.
-			this.images = [];
-			this.rendering = false;
-			this.latencyMs = null;
-			return;
-		}
-		this.awaitingRender = false;
-		this.renderTimer = setTimeout(() => void this.render(), 16);
+		this.grid.supersede(); // Whatever is in flight answers settings no longer on screen.
+		this.rendering = false;
+		this.renderProgress = null;
+		this.stopping = false;
+		this.msPerImage = this.costs.get(costKey(this.config)) ?? null;
+		if (this.shown && !answersCurrent(this.shown, this.request)) this.dropImages();
+		const plan = this.plan();
+		this.onRequest = plan.kind === 'on-request';
+		// Seconds of work per grid: never start it as a side effect of a click or a slider.
+		this.awaitingRender = this.onRequest && this.images.length < this.gridSide * this.gridSide;
+		if (this.onRequest) return;
+		this.renderTimer = setTimeout(() => void this.render(plan), 16);
+	}
+
+	private dropImages(): void {
+		this.images = [];
+		this.shown = null;
+		this.latencyMs = null;
+	}
+
+	/**
+	 * Keeps the measured cost per image of `request`'s settings: the fastest image seen, since
+	 * the first one of new settings also pays for tables and caches built once.
+	 */
+	private noteCost(request: PreviewRequest, images: PreviewImageData[]): void {
+		const key = costKey(request);
+		const fastest = Math.min(
+			this.costs.get(key) ?? Infinity,
+			...images.map((image) => image.milliseconds)
+		);
+		if (!Number.isFinite(fastest)) return;
+		this.costs.set(key, fastest);
+		if (answersCurrent(request, this.request)) this.msPerImage = fastest;
 	}
 
 	private scheduleDiagnostics(): void {
 		if (this.diagnosticsTimer) clearTimeout(this.diagnosticsTimer);
-		if (this.generator?.speed === 'slow') return; // Slow families measure on request only.
+		// Expensive settings measure on request only; unmeasured ones once the first grid shows cheap.
+		if (this.plan().kind !== 'grid') return;
 		this.diagnosticsTimer = setTimeout(() => void this.measure(), 600);
 	}
 
-	private async render(): Promise<void> {
-		const version = this.version;
+	/**
+	 * Renders the whole grid in one request (streaming once it turns out slow), or, for settings
+	 * never measured, one image at a time until their cost is known: when it shows the grid would
+	 * be expensive, the rest waits for "Render previews" on a smaller grid.
+	 */
+	private async render(plan: PreviewPlan): Promise<void> {
+		const request = this.request;
+		const current = this.grid.begin();
 		const started = performance.now();
-		const ticket = ++this.renderTicket;
+		const probe = plan.kind === 'probe';
+		const drawn = probe && this.shown && answersCurrent(this.shown, request) ? this.images : [];
 		this.rendering = true;
-		// Every grid may stream: the worker pushes images one by one once a grid takes long (a
-		// slow generator, or a texture pool that is still being built).
-		this.progressiveId = `grid-${ticket}-${started}`;
-		if (this.generator?.speed === 'slow') this.images = [];
+		this.measuringCost = probe;
+		this.progressive = { id: `grid-${++this.progressiveCount}`, request };
 		const result = await this.api.call('generators.preview', {
 			config: this.config,
-			seed: this.seed,
-			indices: Array.from({ length: this.gridSide * this.gridSide }, (_, index) => index),
+			seed: request.seed,
+			indices: probe
+				? [drawn.length]
+				: Array.from({ length: request.side ** 2 }, (_, index) => index),
 			stream: 'grid',
-			progressiveId: this.progressiveId
+			progressiveId: this.progressive.id
 		});
-		if (ticket !== this.renderTicket) return; // A newer render is on its way.
+		// A newer render is on its way, or the settings changed: this answer is not for the screen.
+		if (!current() || !answersCurrent(request, this.request)) return;
 		this.rendering = false;
-		// An answer for settings that have changed since (slow generators wait for a click) is dropped.
-		if (version !== this.version || (!result.ok && result.error.code === 'CANCELLED')) return;
-		if (result.ok) {
-			this.images = result.value.images;
-			this.latencyMs = performance.now() - started;
-			this.error = null;
-		} else {
+		this.measuringCost = false;
+		if (!result.ok) {
+			// A dropped connection is the shell's banner to tell; the grid is drawn again on reconnect.
+			if (result.error.code === 'CANCELLED' || result.error.code === 'DISCONNECTED') return;
+			this.dropImages();
 			this.error = result.error.message;
+			return;
 		}
+		this.error = null;
+		this.noteCost(request, result.value.images);
+		this.images = [...drawn, ...result.value.images];
+		this.shown = request;
+		this.latencyMs = performance.now() - started;
+		if (!probe) return;
+		if (this.plan().kind === 'grid') {
+			this.scheduleDiagnostics();
+			return this.render({ kind: 'grid' });
+		}
+		if ((this.msPerImage ?? 0) < confirmBelowMs && this.images.length < 2) return this.render(plan);
+		// Expensive: keep the probe images, shrink the grid and wait for the user.
+		this.gridSide = expensiveSide(this.gridSide);
+		this.shown = this.request;
+		this.scheduleRender();
+	}
+
+	/**
+	 * Draws an on-request grid one image per request, keeping images already drawn for the same
+	 * settings; `stopRender` takes effect after the current image.
+	 */
+	private async renderImageByImage(): Promise<void> {
+		const request = this.request;
+		const current = this.grid.begin();
+		const started = performance.now();
+		const total = request.side ** 2;
+		if (!this.shown || !answersCurrent(this.shown, request)) this.dropImages();
+		this.awaitingRender = false;
+		this.rendering = true;
+		this.stopping = false;
+		this.error = null;
+		this.renderProgress = { done: this.images.length, total };
+		for (let index = 0; index < total; index++) {
+			if (this.images.some((image) => image.index === index)) continue;
+			if (this.stopping) break;
+			const result = await this.api.call('generators.preview', {
+				config: this.config,
+				seed: request.seed,
+				indices: [index],
+				stream: 'grid'
+			});
+			if (!current() || !answersCurrent(request, this.request)) return;
+			if (!result.ok) {
+				if (result.error.code !== 'CANCELLED' && result.error.code !== 'DISCONNECTED')
+					this.error = result.error.message;
+				break;
+			}
+			this.noteCost(request, result.value.images);
+			this.images = [...this.images, ...result.value.images].sort((a, b) => a.index - b.index);
+			this.shown = request;
+			this.renderProgress = { done: this.images.length, total };
+		}
+		this.rendering = false;
+		this.renderProgress = null;
+		this.stopping = false;
+		this.awaitingRender = this.images.length < total;
+		if (!this.awaitingRender) this.latencyMs = performance.now() - started;
 	}
 }
