@@ -139,4 +139,28 @@ describe('the workbench at 1024×700 and 1280×800 (web mode)', () => {
 			await page.close();
 		});
 	}
+
+	it('brings Train’s first invalid field into view and says what was wrong (seed −5 is refused)', async () => {
+		const page = await browser.newPage({ viewport: viewports[0] });
+		const errors = watchForErrors(page);
+		await page.goto(`${app.server.url}#/train`);
+		await page.getByRole('heading', { name: 'New training run' }).waitFor();
+		const seed = page.getByLabel('Run seed');
+		// The seed sits behind the closed Advanced disclosure, far below the fold.
+		await page.locator('details.advanced').evaluate((details) => {
+			(details as HTMLDetailsElement).open = true;
+		});
+		await seed.fill('-5');
+		await page.locator('details.advanced').evaluate((details) => {
+			(details as HTMLDetailsElement).open = false;
+		});
+		await page.getByRole('button', { name: 'Start training' }).click();
+		await expect.poll(() => seed.evaluate((input) => input === document.activeElement)).toBe(true);
+		const box = await seed.boundingBox();
+		expect(box && box.y >= 0 && box.y + box.height <= viewports[0].height).toBe(true);
+		expect(await page.locator('#run-seed-error').textContent()).toBe('At least 0.');
+		await screenshot(page, 'train-invalid-seed-1024x700');
+		expect(errors).toEqual([]);
+		await page.close();
+	});
 });

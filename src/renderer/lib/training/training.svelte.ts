@@ -165,10 +165,20 @@ export class TrainingState {
 		return built.ok ? JSON.stringify(built.request.config) : null;
 	}
 
+	/**
+	 * Drops what answered an earlier version of the form (a refused start, a failed estimate), so
+	 * errors neither stack nor outlive the settings they were about.
+	 */
+	clearStaleErrors(): void {
+		this.formError = null;
+		this.estimateError = null;
+	}
+
 	/** Measures the form's configuration with a short warm-up (`runs.estimate`). */
 	async runEstimate(): Promise<void> {
 		const built = buildStartRequest($state.snapshot(this.form));
 		this.formErrors = built.ok ? {} : built.errors;
+		this.clearStaleErrors();
 		if (!built.ok) return;
 		this.estimating = true;
 		this.estimateError = null;
@@ -185,7 +195,7 @@ export class TrainingState {
 	async start(): Promise<boolean> {
 		const built = buildStartRequest($state.snapshot(this.form));
 		this.formErrors = built.ok ? {} : built.errors;
-		this.formError = null;
+		this.clearStaleErrors();
 		if (!built.ok) return false;
 		this.starting = true;
 		const result = await this.api.call('runs.start', built.request);
