@@ -41,6 +41,8 @@ export class EvaluationState {
 	readonly rows: EvaluationGroupRow[] = $derived(groupEvaluations(this.evaluations));
 	loaded = $state(false);
 	loadError = $state<ShownError | null>(null);
+	/** When each evaluation's current phase began (performance.now ms), for its time left. */
+	phaseStarted = $state.raw<Record<number, number>>({});
 	/** The latest progress per evaluation id. */
 	progress = $state.raw<Record<number, EvaluationProgress>>({});
 	/** The group the chart shows; null picks the newest. */
@@ -74,6 +76,10 @@ export class EvaluationState {
 			this.evaluations = upsertEvaluation(this.evaluations, record);
 		});
 		api.on('evaluations.progress', (progress) => {
+			const previous = this.progress[progress.evaluationId];
+			if (previous?.phase !== progress.phase) {
+				this.phaseStarted = { ...this.phaseStarted, [progress.evaluationId]: performance.now() };
+			}
 			this.progress = { ...this.progress, [progress.evaluationId]: progress };
 		});
 		store.onChange((run) => {
