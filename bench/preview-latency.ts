@@ -2,7 +2,9 @@
  * `npm run bench:preview`: how long the Studio waits for a preview grid. Starts the web-mode
  * server in this process with a real generator worker (as the integration tests do), then times
  * `generators.preview` over the real WebSocket (binary frames) for 4×4 grids at 128 px: request
- * to decoded pixels.
+ * to decoded pixels. Beside it, as the reference, the same grid drawn one image after another on
+ * one thread of this process (what the Studio waited for before grids were spread over threads),
+ * timed in the same rounds so that load slows both alike.
  *
  * Options: --rounds 15, --preset a,b.
  */
@@ -10,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { resolveConfig } from '../src/core/generators/registry';
 import { TestApiClient } from '../test/support/api-client';
 import { startTestServer } from '../test/support/app-server';
 
@@ -43,11 +46,15 @@ async function main(): Promise<void> {
 		`Preview latency, 4×4 grid at 128 px, ${os.availableParallelism()} cores, Node ${process.versions.node}`
 	);
 	console.log(
-		`${'preset'.padEnd(24)} ${'median'.padStart(9)} ${'p90'.padStart(9)} ${'bytes'.padStart(10)}`
+		`${'preset'.padEnd(24)} ${'median'.padStart(9)} ${'p90'.padStart(9)} ${'1 thread'.padStart(9)} ${'×'.padStart(6)} ${'bytes'.padStart(10)}`
 	);
 	const rounds = Number(values.rounds);
 	for (const preset of values.preset.split(',')) {
 		const times: number[] = [];
+		const sequential: number[] = [];
+		const resolved = resolveConfig({ preset, size: 128 });
+		if (!resolved.ok) throw new Error(`${preset}: ${resolved.message}`);
+		const { generator, params, size } = resolved.value;
 		let bytes = 0;
 		for (let round = 0; round <= rounds; round++) {
 			const started = performance.now();
@@ -60,12 +67,19 @@ async function main(): Promise<void> {
 			if (!result.ok) throw new Error(`${preset}: ${result.error.message}`);
 			bytes = result.value.images.reduce((sum, image) => sum + image.rgb.byteLength, 0);
 			if (round > 0) times.push(performance.now() - started); // Round 0 warms the worker.
+			const alone = performance.now();
+			for (let index = 0; index < 16; index++)
+				await generator.generate(params, round + 1, index, size);
+			if (round > 0) sequential.push(performance.now() - alone);
 		}
-		times.sort((a, b) => a - b);
-		const at = (q: number) =>
-			`${(times[Math.min(times.length - 1, Math.floor(q * times.length))] as number).toFixed(0)} ms`;
+		const at = (values: number[], q: number) =>
+			[...values].sort((a, b) => a - b)[
+				Math.min(values.length - 1, Math.floor(q * values.length))
+			] as number;
+		const ms = (value: number) => `${value.toFixed(0)} ms`;
+		const factor = at(sequential, 0.5) / at(times, 0.5);
 		console.log(
-			`${preset.padEnd(24)} ${at(0.5).padStart(9)} ${at(0.9).padStart(9)} ${String(bytes).padStart(10)}`
+			`${preset.padEnd(24)} ${ms(at(times, 0.5)).padStart(9)} ${ms(at(times, 0.9)).padStart(9)} ${ms(at(sequential, 0.5)).padStart(9)} ${`${factor.toFixed(2)}×`.padStart(6)} ${String(bytes).padStart(10)}`
 		);
 	}
 	api.close();

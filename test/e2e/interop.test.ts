@@ -110,6 +110,8 @@ describe('external encoders in Chromium (web mode)', () => {
 			.uncheck();
 		const strip = page.getByRole('list', { name: 'Test images' });
 		await expect.poll(() => strip.getByRole('button').count(), { timeout: 20_000 }).toBe(24);
+		// conv5 maps to a ResNet's layer4 (the page's default is conv3, where tiny maps decide).
+		await page.getByLabel('Layer', { exact: true }).selectOption('conv5');
 		await page.getByRole('button', { name: 'Compute', exact: true }).click();
 		const panels = page.getByTestId('explain-panel');
 		await expect.poll(() => panels.count(), { timeout: 60_000 }).toBe(2);
@@ -117,6 +119,11 @@ describe('external encoders in Chromium (web mode)', () => {
 		expect(await panels.nth(1).getByTestId('explain-layer').textContent()).toBe('At layer4');
 		expect(await panels.nth(1).locator('.title').textContent()).toContain('moco-w8 (imported)');
 		await page.getByTestId('explain-difference').waitFor();
+		// The imported encoder has a kNN evaluation, no linear probe: the default true class
+		// cannot be explained for it, so each encoder explains its own prediction, and says so.
+		await expect(page.getByTestId('explain-target-note').textContent()).resolves.toMatch(
+			/^\s*The true class could not be explained \(.*\), so each encoder explains its own prediction\.\s*$/
+		);
 		await screenshot(page, 'interop-explain');
 		expect(errors).toEqual([]);
 	});

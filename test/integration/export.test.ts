@@ -3,7 +3,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { datasetManifestSchema, imagePath } from '../../src/core/generators/manifest';
-import { findGenerator } from '../../src/core/generators/registry';
+import { findGenerator, resolveConfig } from '../../src/core/generators/registry';
+import { statistical } from '../../src/core/generators/statistical/index';
+import { texturePoolSeed, texturesDrawnBy } from '../../src/core/generators/textures';
+import { cacheDirVariable } from '../../src/main/generation/disk-cache';
 import { exportDataset, type ExportRequest } from '../../src/main/generation/export-dataset';
 import { unpackTar } from '../../src/main/generation/tar';
 import type { GeneratorTasks } from '../../src/main/workers/entries/generator';
@@ -181,6 +184,48 @@ parentPort.on('message', (message) => {
 		expect(
 			second[0]?.data.equals(fs.readFileSync(path.join(request.outDir, imagePath(1000, 'jpg'))))
 		).toBe(true);
+	});
+
+	it('fills textured dead leaves’ pool textures on the threads into the cache, drawing the same images', async () => {
+		const cacheDir = path.join(folder.path, 'cache');
+		const before = process.env[cacheDirVariable];
+		process.env[cacheDirVariable] = cacheDir;
+		// A pool larger than the images draw, so a wrong list would leave extra files in the cache.
+		const params = { texturePoolSize: 300 };
+		try {
+			const result = await exportDataset(
+				{ ...request, preset: 'dead_leaves-textures', params, count: 2 },
+				{ threadFile }
+			);
+			expect(result.ok, JSON.stringify(result)).toBe(true);
+		} finally {
+			if (before === undefined) Reflect.deleteProperty(process.env, cacheDirVariable);
+			else process.env[cacheDirVariable] = before;
+		}
+		const resolved = resolveConfig({ preset: 'dead_leaves-textures', params, size: 32 });
+		if (!resolved.ok) throw new Error(resolved.message);
+		const drawn = new Set<number>();
+		for (let index = 0; index < 2; index++) {
+			for (const texture of texturesDrawnBy(resolved.value, 7, index)) drawn.add(texture);
+			const decoded = await sharp(path.join(request.outDir, imagePath(index, 'png')))
+				.raw()
+				.toBuffer();
+			const expected = await resolved.value.generator.generate(resolved.value.params, 7, index, 32);
+			expect(Buffer.from(decoded).equals(Buffer.from(expected.data))).toBe(true);
+		}
+		const pool = path.join(
+			cacheDir,
+			'textures',
+			`statistical-v${statistical.version}`,
+			`seed-${texturePoolSeed}`,
+			'32'
+		);
+		expect(
+			fs
+				.readdirSync(pool)
+				.map(Number)
+				.sort((a, b) => a - b)
+		).toEqual([...drawn].sort((a, b) => a - b));
 	});
 });
 

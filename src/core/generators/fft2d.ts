@@ -55,6 +55,59 @@ export class Fft2d {
 	}
 
 	/**
+	 * In-place forward transform of a real plane `re` (`im` is ignored on the way in): the full
+	 * spectrum lands in (re, im). Half the work of {@link forward}: the row pass transforms two
+	 * rows at once as one complex line, row a + i·row b, and splits the result by Hermitian
+	 * symmetry, A(k) = (Z(k) + Z̄(−k))/2 and B(k) = (Z(k) − Z̄(−k))/2i; the column pass runs only
+	 * on columns 0 … n/2, and the other columns are their conjugates.
+	 */
+	forwardReal(re: Float64Array, im: Float64Array): void {
+		const { n, lines, spectra, fft } = this;
+		const half = n / 2;
+		const line = lines[0] as number[];
+		const out = spectra[0] as number[];
+		for (let row = 0; row < n; row += 2) {
+			const a = row * n;
+			const b = a + n;
+			for (let k = 0; k < n; k++) {
+				line[2 * k] = re[a + k] as number;
+				line[2 * k + 1] = re[b + k] as number;
+			}
+			fft.transform(out, line);
+			for (let k = 0; k <= half; k++) {
+				const m = (n - k) % n;
+				const zr = out[2 * k] as number;
+				const zi = out[2 * k + 1] as number;
+				const wr = out[2 * m] as number;
+				const wi = out[2 * m + 1] as number;
+				re[a + k] = (zr + wr) / 2;
+				im[a + k] = (zi - wi) / 2;
+				re[b + k] = (zi + wi) / 2;
+				im[b + k] = (wr - zr) / 2;
+			}
+		}
+		for (let col = 0; col <= half; col++) {
+			for (let row = 0, at = col; row < n; row++, at += n) {
+				line[2 * row] = re[at] as number;
+				line[2 * row + 1] = im[at] as number;
+			}
+			fft.transform(out, line);
+			for (let row = 0, at = col; row < n; row++, at += n) {
+				re[at] = out[2 * row] as number;
+				im[at] = out[2 * row + 1] as number;
+			}
+		}
+		// X(r, c) = X̄(−r, −c) for the columns past n/2.
+		for (let row = 0; row < n; row++) {
+			const mirrorRow = ((n - row) % n) * n;
+			for (let col = half + 1; col < n; col++) {
+				re[row * n + col] = re[mirrorRow + n - col] as number;
+				im[row * n + col] = -(im[mirrorRow + n - col] as number);
+			}
+		}
+	}
+
+	/**
 	 * In-place inverse transform of a Hermitian spectrum (re, im), whose inverse is real: the real
 	 * result lands in `re`, and `im` is used as scratch. Half the work of {@link inverse}: the
 	 * column pass runs only on columns 0 … n/2 (the others are their conjugates), and the row

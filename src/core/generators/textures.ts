@@ -5,8 +5,10 @@
  * process keeps the ones it has drawn, and the persistent cache (when installed) keeps them
  * across processes and runs.
  */
+import { drawDeadLeaves, type DeadLeavesParams } from './dead-leaves/index';
 import type { RgbImage } from './image';
 import { persisted } from './persistent-cache';
+import type { ResolvedConfig } from './registry';
 import { statistical, statisticalTexture } from './statistical/index';
 
 /** The seed of the texture pool, fixed so that the pool is one reproducible set. */
@@ -34,4 +36,39 @@ export function poolTexture(textureIndex: number, size: number): RgbImage {
 		cache.set(key, texture);
 	}
 	return texture;
+}
+
+/** The parts of a resolved configuration that say what an image draws. */
+type DrawnConfig = Pick<ResolvedConfig, 'generator' | 'params' | 'size'>;
+
+/** The dead-leaves parameters of a textured dead-leaves configuration, else null. */
+function texturedLeaves(config: DrawnConfig): DeadLeavesParams | null {
+	const leaves = config.params as unknown as DeadLeavesParams;
+	return config.generator.id === 'dead_leaves' && leaves.textured ? leaves : null;
+}
+
+/** The number of distinct textures a configuration draws from: 0 unless textured dead leaves. */
+export function texturePoolSizeOf(config: DrawnConfig): number {
+	return texturedLeaves(config)?.texturePoolSize ?? 0;
+}
+
+/**
+ * The pool textures that image `index` draws, ascending (none unless textured dead leaves).
+ * Found by drawing the leaves with blank textures, milliseconds against a quarter of a second
+ * per texture, so that a host can fill them on several threads before the image is drawn (the
+ * threads then find them in the persistent cache).
+ */
+export function texturesDrawnBy(config: DrawnConfig, seed: number, index: number): number[] {
+	const leaves = texturedLeaves(config);
+	if (!leaves) return [];
+	const { size } = config;
+	const drawn = new Set<number>();
+	const blank: RgbImage = { size, data: new Uint8Array(size * size * 3) };
+	drawDeadLeaves(leaves, seed, index, size, {
+		textures: (textureIndex) => {
+			drawn.add(textureIndex);
+			return blank;
+		}
+	});
+	return [...drawn].sort((a, b) => a - b);
 }

@@ -36,6 +36,8 @@ import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
 import { ThreadPool } from '../threads/pool';
+import { cacheDirVariable } from './disk-cache';
+import { TextureFill } from './texture-fill';
 import type { RenderJob, RenderTask, RenderedImage } from './thread-protocol';
 
 /** What to export. */
@@ -86,6 +88,11 @@ export interface ExportOptions {
 	onProgress?: (progress: ExportProgress) => void;
 	signal?: AbortSignal;
 	now?: () => Date;
+	/**
+	 * Fill pool textures ahead of the images on all threads (textured dead leaves, with a cache
+	 * folder); default true. `bench:texture-pool` turns it off for its reference.
+	 */
+	fillTextures?: boolean;
 }
 
 const batchSize = 8;
@@ -217,6 +224,9 @@ async function runExport(
 		outDir
 	};
 	const generated = await renderInThreads(job, missing, {
+		// Threads share filled textures through the persistent cache, so only with one.
+		textures:
+			options.fillTextures !== false && process.env[cacheDirVariable] ? textureFill(job) : null,
 		threads: Math.max(
 			1,
 			Math.min(request.workers ?? os.availableParallelism(), missing.length || 1)
@@ -473,6 +483,13 @@ function writeShards(outDir: string, manifest: DatasetManifest): Record<string, 
 	return hashes;
 }
 
+/** The texture fill of a job whose configuration draws pool textures, else null. */
+function textureFill(job: RenderJob): TextureFill | null {
+	const resolved = resolveConfig(job.config);
+	const fill = resolved.ok ? new TextureFill(resolved.value, job.seed) : null;
+	return fill?.needed ? fill : null;
+}
+
 /** Renders `indices` on a pool of export threads; resolves with the number written. */
 async function renderInThreads(
 	job: RenderJob,
@@ -480,6 +497,8 @@ async function renderInThreads(
 	options: {
 		threads: number;
 		threadFile: string;
+		/** Fills the pool textures of the images ahead of them (textured dead leaves). */
+		textures: TextureFill | null;
 		signal: AbortSignal | undefined;
 		onWritten: (written: number, elapsedSeconds: number) => void;
 	}
@@ -511,6 +530,26 @@ async function renderInThreads(
 			options.onWritten(written, elapsed);
 		}
 	};
+	const { textures } = options;
+	// Images wait for their textures, so they go one at a time and arrive as soon as theirs do.
+	const imagesPerTask = textures ? 1 : batchSize;
+	/** Fills up to `tasks` chunks of queued textures; says whether there were any. */
+	const fillTextures = async (tasks = Infinity): Promise<boolean> => {
+		let filled = false;
+		for (let done = 0; done < tasks; done++) {
+			const chunk = textures?.take() ?? [];
+			if (chunk.length === 0) break;
+			filled = true;
+			try {
+				await pool.run({ textures: chunk });
+			} catch (error) {
+				failure ??= toAppError(error);
+			} finally {
+				textures?.settle(chunk);
+			}
+		}
+		return filled;
+	};
 	// One feeder per thread; cancellation and the first failure stop handing out batches.
 	const feed = async () => {
 		while (!failure && !options.signal?.aborted && next < indices.length) {
@@ -518,10 +557,20 @@ async function renderInThreads(
 				await untilAborted(options.signal);
 				continue;
 			}
-			const batch = indices.slice(next, Math.min(next + batchSize, holdAt ?? Infinity));
+			// Textures other feeders queued come before new images (then look again: the others
+			// may have taken the remaining images meanwhile).
+			if (await fillTextures()) continue;
+			const batch = indices.slice(next, Math.min(next + imagesPerTask, holdAt ?? Infinity));
 			next += batch.length;
+			if (textures) {
+				// Fill until this image's own textures are all taken, then wait for those in flight.
+				const wanted = textures.request(batch);
+				while (textures.queued(wanted) && (await fillTextures(1))) continue;
+				await textures.whenFilled(wanted);
+				if (failure || options.signal?.aborted) break;
+			}
 			try {
-				await pool.run(batch, { onEvent });
+				await pool.run({ images: batch }, { onEvent });
 			} catch (error) {
 				failure ??= toAppError(error);
 			}

@@ -9,8 +9,11 @@ export interface RenderJob {
 	outDir: string;
 }
 
-/** A task of an export thread: the indices to render and write, in order. */
-export type RenderTask = number[];
+/**
+ * A task of an export thread: the image indices to render and write, in order, or pool textures
+ * to fill into the persistent cache (textured dead leaves; see `texture-fill.ts`).
+ */
+export type RenderTask = { images: number[] } | { textures: number[] };
 
 /** The event an export thread emits for each image written. */
 export interface RenderedImage {

@@ -9,7 +9,11 @@ import type { RgbImage } from '../../../src/core/generators/image';
 export const previousStatsCases = [
 	'stylegan-highfreq',
 	'stylegan-sparse',
-	'stylegan-oriented'
+	'stylegan-oriented',
+	'stat-spectrum',
+	'stat-wmm',
+	'stat-spectrum_color',
+	'stat-spectrum_color_wmm'
 ].flatMap((preset) => [0, 1, 401].map((index) => ({ preset, size: 64, seed: 16, index })));
 
 /** Spectrum slope, band-pass kurtosis at three scales, and each channel's mean and std. */

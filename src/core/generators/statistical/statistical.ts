@@ -10,8 +10,9 @@
  * channels; one min-max over all channels to 0–255.
  *
  * The three channels never interact inside the loop, so two of them are synthesised together as
- * one complex image `a + i·b` (every FFT then serves two channels; the third channel's pyramid
- * packs two of its bands into each transform instead), and a spectrum or pyramid
+ * one complex image `a + i·b` (every FFT then serves two channels; the third channel takes the
+ * half-work real-input transforms, and its pyramid packs two of its bands into each transform
+ * instead), and a spectrum or pyramid
  * step hands its DFT straight to the next step when that step starts from the DFT. Imposing the
  * spectrum alone is idempotent (the second pass sees the same phases and moments), so that case
  * runs one pass. These shortcuts give the same result as the plain loop up to rounding; the
@@ -286,15 +287,19 @@ function synthesizePair(
 	if (b === null) im.fill(0);
 	else im.set(planes[b] as Float64Array);
 	let inFrequency = false;
+	// A lone channel is real, so it takes the half-work real transforms.
 	const toSpace = () => {
 		if (!inFrequency) return;
-		fft.inverse(re, im);
-		if (b === null) im.fill(0);
+		if (b === null) {
+			fft.inverseReal(re, im);
+			im.fill(0);
+		} else fft.inverse(re, im);
 		inFrequency = false;
 	};
 	const toFrequency = () => {
 		if (inFrequency) return;
-		fft.forward(re, im);
+		if (b === null) fft.forwardReal(re, im);
+		else fft.forward(re, im);
 		inFrequency = true;
 	};
 	const pyramid = wavelets ? pyramidFor(model.synthesisSize, model.scales) : null;
@@ -353,7 +358,8 @@ function imposeSpectrumPair(workspace: Workspace, amplitude: Float64Array, hasB:
 	const newStd = Math.sqrt(energy / pixels / (pixels - 1));
 	const gainA = newStd > 0 ? stdA / newStd : 0;
 	const gainB = newStd > 0 ? stdB / newStd : 0;
-	fft.forward(re, im);
+	if (hasB) fft.forward(re, im);
+	else fft.forwardReal(re, im);
 	for (let i = 0; i < pixels; i++) {
 		const j = mirror[i] as number;
 		if (j < i) continue;
@@ -434,7 +440,7 @@ export const statistical = defineGenerator({
 	label: 'Statistical image model',
 	description:
 		'Noise with natural-image statistics: a random 1/f^α spectrum, heavy-tailed wavelet marginals on a 4-orientation steerable pyramid and the colours of a random Mondrian, imposed in turn for 10 rounds (MATLAB image_model.m). Non-power-of-two sizes are synthesised at the next power of two and centre-cropped.',
-	version: 2,
+	version: 3,
 	speed: 'fast',
 	params: statisticalParams,
 	generate: generateStatistical

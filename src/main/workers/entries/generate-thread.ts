@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AppFailure, toAppError } from '../../../core/api/errors';
 import { imagePath } from '../../../core/generators/manifest';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
+import { poolTexture } from '../../../core/generators/textures';
 import { activateGeneratorBackend } from '../../compute/activate-backend';
 import { isDiskFull } from '../../durable-file';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
@@ -27,10 +28,14 @@ serveThread<RenderJob, ExportThread, RenderTask, null, RenderedImage>({
 		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 		return { job, config: resolved.value };
 	},
-	run: async ({ job, config }, indices, { emit }) => {
+	run: async ({ job, config }, task, { emit }) => {
+		if ('textures' in task) {
+			for (const texture of task.textures) poolTexture(texture, config.size);
+			return null;
+		}
 		try {
 			if (config.generator.family === 'feature_vis') await activateGeneratorBackend();
-			for (const index of indices) {
+			for (const index of task.images) {
 				const image = await config.generator.generate(config.params, job.seed, index, config.size);
 				const bytes = await encodeImage(image, job.format, job.quality);
 				const target = path.join(job.outDir, imagePath(index, job.format));

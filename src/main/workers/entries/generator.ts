@@ -21,21 +21,13 @@ import {
 } from '../../generation/export-dataset';
 import { activateGeneratorBackend } from '../../compute/activate-backend';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
+import { PreviewThreads, type PreviewImage } from '../../generation/preview-threads';
 import { serveWorker } from '../runtime';
 
 /** What a preview asks for: a configuration and the indices to draw. */
 export interface PreviewRequest extends ConfigRequest {
 	seed: number;
 	indices: number[];
-}
-
-/** One rendered preview image. */
-export interface PreviewImage {
-	index: number;
-	size: number;
-	/** RGB, row-major, `size * size * 3` bytes. */
-	rgb: Uint8Array;
-	milliseconds: number;
 }
 
 /** What diagnostics ask for: a configuration and how many images to measure. */
@@ -85,6 +77,9 @@ function yieldToMessages(): Promise<void> {
 
 installCacheFromEnvironment();
 
+/** Previews other than feature visualisation are spread over these threads. */
+const previewThreads = new PreviewThreads(path.join(__dirname, 'preview-thread.cjs'));
+
 serveWorker<GeneratorTasks>({
 	measure: async (request, { signal }) => {
 		const { generator, params, size } = await resolveOrFail(request);
@@ -104,6 +99,11 @@ serveWorker<GeneratorTasks>({
 	},
 	preview: async (request, { signal, progress }) => {
 		const { generator, params, size } = await resolveOrFail(request);
+		// Feature visualisation computes with tfjs, which this worker has set up: it stays here.
+		if (generator.family !== 'feature_vis') {
+			const { seed, indices, ...config } = request;
+			return previewThreads.render(config, seed, indices, signal, progress);
+		}
 		const images: PreviewImage[] = [];
 		for (const index of request.indices) {
 			await yieldToMessages();

@@ -77,6 +77,10 @@ export class ExplainState {
 
 	/** One shared target by default: the maps of every encoder answer the same question. */
 	target = $state<TargetChoice>({ kind: 'true', classIndex: null });
+	/** Why the target is not the default one, when the page had to change it. */
+	targetNote = $state<string | null>(null);
+	/** The user picked the target: it is never changed behind their back. */
+	private targetChosen = false;
 	method = $state<ExplainParams['method']>('gradcam');
 	/**
 	 * conv3, not the paper's conv5: on the tiny CPU encoder conv5 is 3×3 and its maps are mostly
@@ -305,6 +309,8 @@ export class ExplainState {
 
 	/** Changes the target (and its class); recomputes when maps are shown. */
 	async chooseTarget(choice: Partial<TargetChoice>): Promise<void> {
+		this.targetChosen = true;
+		this.targetNote = null;
 		this.target = { ...this.target, ...choice };
 		await this.recomputeIfShown();
 	}
@@ -332,7 +338,28 @@ export class ExplainState {
 			layer: this.layer,
 			target: $state.snapshot(this.target)
 		});
-		await this.maps.run(built, (params) => this.ask('explain.compute', params));
+		await this.maps.run(built, async (params) => {
+			const answer = await this.api.call('explain.compute', params);
+			// The default true class needs a linear probe on every encoder; when one has none (an
+			// imported encoder evaluated by kNN only), each explains its own prediction instead.
+			if (
+				!answer.ok &&
+				answer.error.code === 'INVALID_REQUEST' &&
+				!this.targetChosen &&
+				params.target.kind === 'true'
+			) {
+				const fallback = await this.api.call('explain.compute', {
+					...params,
+					target: { kind: 'predicted' }
+				});
+				if (fallback.ok) {
+					this.target = { kind: 'predicted', classIndex: null };
+					this.targetNote = `The true class could not be explained (${answer.error.message}), so each encoder explains its own prediction.`;
+					return fallback;
+				}
+			}
+			return answer.ok ? answer : { ok: false, error: describeError(answer.error) };
+		});
 	}
 
 	/** Opens a batch item in the single view and computes its maps. */
