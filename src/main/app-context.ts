@@ -189,16 +189,19 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		...params,
 		dataset: datasetSpec(params.dataset)
 	});
-	const withSource = (config: TrainConfig): TrainConfig =>
-		config.source.kind === 'folder'
-			? {
-					...config,
-					source: {
-						...config.source,
-						path: hostPaths.resolve('training image folder', config.source.path)
-					}
-				}
-			: config;
+	const withSource = (config: TrainConfig): TrainConfig => {
+		const { source } = config;
+		if (source.kind === 'folder') {
+			return {
+				...config,
+				source: { ...source, path: hostPaths.resolve('training image folder', source.path) }
+			};
+		}
+		if (source.kind === 'dataset') {
+			return { ...config, source: { ...source, dataset: datasetSpec(source.dataset) } };
+		}
+		return config;
+	};
 	/** A study's folder sources and dataset targets go through the policy like the rest. */
 	const withStudyPaths = (spec: StudySpec): StudySpec => ({
 		...spec,
@@ -245,6 +248,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			options.pickFolder
 				? { supported: true, path: await options.pickFolder(title) }
 				: { supported: false, path: null },
+		'system.browseFolders': ({ path: folder }) => hostPaths.browse(folder),
 		'settings.get': () => settings(),
 		'settings.update': (update) => {
 			const next = writeSettings(requireStore().db, update);

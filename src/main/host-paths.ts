@@ -14,9 +14,11 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { AppFailure } from '../core/api/errors';
-import type { HostPathAccess } from '../core/api/settings';
+import type { FolderListing, HostPathAccess } from '../core/api/settings';
+import { imageExtensions } from './image-files';
 
 /** What a path is for, as the messages name it. */
 export type HostPathUse =
@@ -28,7 +30,8 @@ export type HostPathUse =
 	| 'bundle file to import'
 	| 'study bundle folder'
 	| 'encoder checkpoint to import'
-	| 'encoder export folder';
+	| 'encoder export folder'
+	| 'folder to browse';
 
 /** A folder waiting for the code printed on the host. */
 interface PendingFolder {
@@ -54,6 +57,11 @@ export interface HostPathsOptions {
 	/** The clock, for the code's expiry. */
 	now?: () => number;
 }
+
+/** Sub-folders listed per folder: enough to browse, bounded for a folder of 100k entries. */
+const listedFolders = 500;
+/** Other file names listed per folder, so an IDX or CIFAR dataset can be recognised. */
+const listedFiles = 12;
 
 /** How long a confirmation code printed on the host stays valid. */
 const codeLifetimeMs = 5 * 60_000;
@@ -103,6 +111,69 @@ export class HostPaths {
 				return [];
 			}
 		});
+	}
+
+	/**
+	 * A folder as the browser's folder picker shows it (see {@link FolderListing}). `null` lists
+	 * the starting points: the usable folders when confined; the data folder, the home folder and
+	 * the file system's root with any access. A folder is listed only where {@link resolve} would
+	 * accept it, and "Up" stops at the starting point it lies in.
+	 */
+	browse(requested: string | null): FolderListing {
+		const starts =
+			this.options.access === 'confined'
+				? this.roots()
+				: [...new Set([this.options.dataDir, os.homedir(), path.parse(process.cwd()).root])];
+		if (requested === null) {
+			return {
+				path: null,
+				parent: null,
+				folders: starts.map((folder) => ({ name: folder, path: folder })),
+				images: 0,
+				files: [],
+				truncated: false
+			};
+		}
+		const folder =
+			this.options.access === 'confined'
+				? this.resolve('folder to browse', requested)
+				: canonicalPath(this.resolveAbsolute(requested));
+		const entries = readFolder(folder);
+		const folders: FolderListing['folders'] = [];
+		const files: string[] = [];
+		let images = 0;
+		for (const entry of entries) {
+			if (entry.name.startsWith('.')) continue;
+			const child = path.join(folder, entry.name);
+			if (entry.isDirectory() || (entry.isSymbolicLink() && isFolder(child))) {
+				folders.push({ name: entry.name, path: child });
+			} else if (imageExtensions.has(path.extname(entry.name).toLowerCase())) images++;
+			else files.push(entry.name);
+		}
+		const byName = (a: string, b: string) => a.localeCompare(b, 'en');
+		folders.sort((a, b) => byName(a.name, b.name));
+		const atStart =
+			this.options.access === 'confined'
+				? starts.includes(folder)
+				: path.dirname(folder) === folder;
+		return {
+			path: folder,
+			parent: atStart ? null : path.dirname(folder),
+			folders: folders.slice(0, listedFolders),
+			images,
+			files: files.sort(byName).slice(0, listedFiles),
+			truncated: folders.length > listedFolders
+		};
+	}
+
+	private resolveAbsolute(requested: string): string {
+		if (!path.isAbsolute(requested)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`A folder to browse must be an absolute path; got ${JSON.stringify(requested)}.`
+			);
+		}
+		return requested;
 	}
 
 	/**
@@ -226,6 +297,25 @@ function existingFolder(folder: string): string {
 		throw new AppFailure('INVALID_REQUEST', `${folder} is not a folder on this machine.`);
 	}
 	return canonical;
+}
+
+function isFolder(file: string): boolean {
+	return fs.statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** The entries of a folder to browse; INVALID_REQUEST when it is not a readable folder. */
+function readFolder(folder: string): fs.Dirent[] {
+	try {
+		return fs.readdirSync(folder, { withFileTypes: true });
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			code === 'ENOENT' || code === 'ENOTDIR'
+				? `${folder} is not a folder on this machine.`
+				: `Cannot read the folder ${folder} (${code ?? String(error)}).`
+		);
+	}
 }
 
 /** Compares codes in constant time; `12345678` and `1234-5678` are the same code. */

@@ -285,7 +285,13 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 		]);
 		expect(download.suggestedFilename()).toMatch(/\.csv$/);
 		const csv = parseCsv(fs.readFileSync(await download.path(), 'utf8'));
-		const accuracyColumn = `${datasetPath} knn top-1 (%)`;
+		const accuracyColumns = [
+			'top-1 (%)',
+			'random-init (%)',
+			'real-data (%)',
+			'gap closed (%)',
+			'probe'
+		].map((what) => `${datasetPath} knn ${what}`);
 		expect(csv[0]).toEqual([
 			'id',
 			'name',
@@ -295,7 +301,7 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 			'step',
 			'steps',
 			'final_loss',
-			accuracyColumn,
+			...accuracyColumns,
 			'created',
 			'tags',
 			'notes'
@@ -309,11 +315,16 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 		const listed = await api.call('runs.list', {});
 		const evaluations = await api.call('evaluations.list', {});
 		if (!listed.ok || !evaluations.ok) throw new Error('Could not list runs and evaluations.');
-		const encoderTop1 = top1(
-			evaluations.value.find(
-				(record) => record.role === 'encoder' && record.runId === runs.noise.id
-			)
+		const encoder = evaluations.value.find(
+			(record) => record.role === 'encoder' && record.runId === runs.noise.id
 		);
+		const group = evaluations.value.filter((record) => record.groupId === encoder?.groupId);
+		const encoderTop1 = top1(encoder);
+		const randomTop1 = top1(group.find((record) => record.role === 'random-init'));
+		const realTop1 = top1(group.find((record) => record.role === 'real'));
+		const percent = (fraction: number) => (fraction * 100).toFixed(2);
+		const gap = (encoderTop1 - randomTop1) / (realTop1 - randomTop1);
+		const probe = 'kNN k = 5, 10, fc6, standardised, seed 0';
 		for (const record of records) {
 			const run = listed.value.find((candidate) => String(candidate.id) === record[0]);
 			expect(record).toEqual([
@@ -325,8 +336,24 @@ describe('the Evaluate and Runs areas in Chromium (web mode)', () => {
 				String(run?.steps),
 				String(run?.steps),
 				run?.lastLoss?.toFixed(6),
-				// Only noise-a's encoder was evaluated; real-b served as a control, which is not its score.
-				run?.id === runs.noise.id ? (encoderTop1 * 100).toFixed(2) : '',
+				// noise-a with its controls; real-b's own score is the one it made as the control.
+				...(run?.id === runs.noise.id
+					? [
+							percent(encoderTop1),
+							percent(randomTop1),
+							percent(realTop1),
+							realTop1 > randomTop1 ? percent(gap) : '',
+							probe
+						]
+					: run?.id === runs.real.id
+						? [
+								percent(realTop1),
+								percent(randomTop1),
+								percent(realTop1),
+								realTop1 > randomTop1 ? '100.00' : '',
+								probe
+							]
+						: ['', '', '', '', '']),
 				run?.createdAt,
 				'',
 				''

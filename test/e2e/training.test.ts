@@ -133,7 +133,12 @@ describe('the Training lab in Chromium (web mode)', () => {
 				await expect.poll(() => shownStatus(page), { timeout: 30_000 }).toBe(statusWords.running);
 				await expect.poll(() => shownStep(page), { timeout: 30_000 }).toBeGreaterThan(paused + 2);
 
+				// Cancel asks first, and keeping the run changes nothing.
 				await page.getByRole('button', { name: 'Cancel run' }).click();
+				await page.getByRole('button', { name: 'Keep it' }).click();
+				expect(await shownStatus(page)).toBe(statusWords.running);
+				await page.getByRole('button', { name: 'Cancel run' }).click();
+				await page.getByRole('button', { name: 'Yes, cancel the run' }).click();
 				await expect.poll(() => shownStatus(page), { timeout: 30_000 }).toBe(statusWords.cancelled);
 				const cancelled = await shownStep(page);
 				expect(await listedStatus(page, 'e2e-controls')).toBe('cancelled');

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppFailure } from '../../src/core/api/errors';
 import { augmentConfigSchema, type TrainSource } from '../../src/core/training/config';
 import { indicesForStep } from '../../src/core/training/data-order';
+import { imageAt } from '../../src/core/evaluation/dataset';
+import { loadDataset } from '../../src/main/evaluation/loaders';
 import { BatchPipeline, type TrainBatch } from '../../src/main/training/batch-pipeline';
 import { openDataSource } from '../../src/main/training/data-source';
 import { distDir, fixtureWorkersDir, temporaryFolder } from '../support/paths';
@@ -307,5 +309,38 @@ describe('a folder source', () => {
 		expect(unreadable.code).toBe('IO_ERROR');
 		expect(unreadable.message).toMatch(/None of 3 images tried .* could be read/);
 		expect(unreadable.message).toMatch(/x\.png: /);
+	});
+});
+
+describe('a dataset source (the real-data control)', () => {
+	const mini: TrainSource = { kind: 'dataset', dataset: 'fashion-mnist-mini', splitSeed: 0 };
+
+	it('trains on the training split of an evaluation dataset only, the same bytes on every thread', async () => {
+		const dataset = await loadDataset('fashion-mnist-mini');
+		const source = await openDataSource(mini);
+		expect(source.count).toBe(dataset.train.labels.length);
+		expect(source.count).toBeLessThan(dataset.train.labels.length + dataset.test.labels.length);
+		expect(source.label).toBe('fashion-mnist-mini · training split · 5,000 images');
+		const image = await source.load(1234);
+		expect(
+			Buffer.from(image.data).equals(Buffer.from(imageAt(dataset.train.images, 1234).data))
+		).toBe(true);
+
+		const [inline, threaded] = await Promise.all(
+			[0, 2].map(async (threads) => batches(await open({ threads, source: mini }), [0, 1]))
+		);
+		for (const [k, batch] of (inline as TrainBatch[]).entries()) {
+			expect(batch.skipped).toBe(0);
+			expect(bytesOf((threaded as TrainBatch[])[k] as TrainBatch).equals(bytesOf(batch))).toBe(
+				true
+			);
+		}
+	});
+
+	it('fails clearly for a dataset it cannot load', async () => {
+		const failure = await rejection(
+			openDataSource({ kind: 'dataset', dataset: '/nonexistent/dataset', splitSeed: 0 })
+		);
+		expect(failure.message).toMatch(/\/nonexistent\/dataset/);
 	});
 });

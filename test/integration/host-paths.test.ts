@@ -49,6 +49,11 @@ describe('host paths in web mode', () => {
 		],
 		['runs.start', { config: config(target) }],
 		['runs.estimate', { config: config(target) }],
+		[
+			'runs.start',
+			{ config: { source: { kind: 'dataset', dataset: target }, model: 'tiny', steps: 1 } }
+		],
+		['system.browseFolders', { path: target }],
 		['evaluations.start', { runId: 1, dataset: target }],
 		['explain.images', { dataset: target }],
 		['explain.compute', { encoders: [{ runId: 1 }], dataset: target }]

@@ -64,6 +64,15 @@ describe('training requests are validated before they change a run', () => {
 			[
 				{ source: { kind: 'folder', path: path.join(images.path, 'gone') } },
 				/The image folder .*gone does not exist/
+			],
+			[{ source: { kind: 'dataset', dataset: 'mnist' } }, /Unknown dataset "mnist"/],
+			[
+				{ source: { kind: 'dataset', dataset: path.join(images.path, 'gone') } },
+				/The dataset folder .*gone does not exist/
+			],
+			[
+				{ source: { kind: 'dataset', dataset: 'structured:count-shapes' } },
+				/generated for evaluation only/
 			]
 		] as const;
 		for (const [config, message] of refusals) {

@@ -97,4 +97,42 @@ describe('the host-path policy', () => {
 		expect(policy({ access: 'any' }).allow(other)).toBe('allowed');
 		expect(allowed).toEqual([fs.realpathSync(other)]);
 	});
+
+	it('browses folders within the usable ones only, and climbs no higher than a starting point', () => {
+		fs.mkdirSync(path.join(data, 'photos', 'cats'), { recursive: true });
+		fs.mkdirSync(path.join(data, '.hidden'));
+		fs.writeFileSync(path.join(data, 'photos', 'a.png'), '');
+		fs.writeFileSync(path.join(data, 'photos', 'b.JPG'), '');
+		fs.writeFileSync(path.join(data, 'photos', 'train-images-idx3-ubyte.gz'), '');
+		allowed = [other];
+		const hostPaths = policy();
+		const start = hostPaths.browse(null);
+		expect(start.path).toBeNull();
+		expect(start.folders.map((entry) => entry.path)).toEqual([
+			fs.realpathSync(data),
+			fs.realpathSync(other)
+		]);
+		const top = hostPaths.browse(data);
+		expect(top.parent).toBeNull();
+		expect(top.folders.map((entry) => entry.name)).toEqual(['photos']);
+		const photos = hostPaths.browse(path.join(data, 'photos'));
+		expect(photos).toMatchObject({
+			path: path.join(fs.realpathSync(data), 'photos'),
+			parent: fs.realpathSync(data),
+			images: 2,
+			files: ['train-images-idx3-ubyte.gz'],
+			truncated: false
+		});
+		expect(photos.folders).toEqual([
+			{ name: 'cats', path: path.join(fs.realpathSync(data), 'photos', 'cats') }
+		]);
+		expect(refusal(() => hostPaths.browse(root.path))).toBe('PATH_NOT_ALLOWED');
+		expect(refusal(() => hostPaths.browse(path.join(data, 'photos', '..', '..')))).toBe(
+			'PATH_NOT_ALLOWED'
+		);
+		expect(refusal(() => hostPaths.browse(path.join(data, 'missing')))).toBe('INVALID_REQUEST');
+
+		const any = policy({ access: 'any' });
+		expect(any.browse(data).parent).toBe(path.dirname(data));
+	});
 });

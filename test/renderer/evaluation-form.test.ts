@@ -8,6 +8,7 @@ import {
 	parseKnnK,
 	pickDefaultDataset,
 	pickDefaultRun,
+	realControlRequest,
 	realDataRuns,
 	type EvalFormState
 } from '../../src/renderer/lib/evaluation/eval-form';
@@ -228,5 +229,50 @@ describe('building the evaluations.start request', () => {
 		expect(parseKnnK(' 1;2 3 ')).toEqual([1, 2, 3]);
 		expect(parseKnnK('')).toEqual([]);
 		expect(parseKnnK('7, k')).toBeNull();
+	});
+});
+
+describe('training the real-data control from Evaluate', () => {
+	it('trains on the evaluated dataset’s training split with the evaluated run’s budget', () => {
+		const evaluated = { ...run(4, 'completed', '2026-01-01'), name: 'noise' };
+		const form = { ...defaultEvalForm(4, 'fashion-mnist-mini'), seed: 7 };
+		const built = realControlRequest(evaluated, form);
+		expect(built.ok).toBe(true);
+		if (!built.ok) return;
+		const { source, ...budget } = built.request.config;
+		const { source: noiseSource, ...evaluatedBudget } = evaluated.config;
+		void noiseSource;
+		expect(budget).toEqual(evaluatedBudget);
+		// The evaluation's seed splits a folder without a split: the control never sees its test set.
+		expect(source).toEqual({ kind: 'dataset', dataset: 'fashion-mnist-mini', splitSeed: 7 });
+		expect(built.request.name).toBe('Real data: fashion-mnist-mini (budget of noise)');
+	});
+
+	it('says why it cannot: no run, an imported encoder, a structured task', () => {
+		const form = defaultEvalForm(null, 'fashion-mnist-mini');
+		expect(realControlRequest(null, form)).toEqual({
+			ok: false,
+			reason: 'Choose the run to evaluate first: the control copies its budget.'
+		});
+		const imported = { ...run(2, 'completed', '2026-01-01'), kind: 'imported' as const };
+		expect(realControlRequest(imported, form)).toMatchObject({ ok: false });
+		const structured = realControlRequest(run(3, 'completed', '2026-01-01'), {
+			...form,
+			dataset: 'structured:count-shapes'
+		});
+		expect(structured).toMatchObject({ ok: false, reason: expect.stringMatching(/structured/i) });
+	});
+
+	it('offers runs trained on a dataset as the real-data control', () => {
+		const real = {
+			...run(5, 'completed', '2026-01-02'),
+			config: trainConfigSchema.parse({
+				source: { kind: 'dataset', dataset: 'fashion-mnist-mini' },
+				steps: 10
+			})
+		};
+		expect(realDataRuns([run(1, 'completed', '2026-01-01'), real], null).map((r) => r.id)).toEqual([
+			5
+		]);
 	});
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatAccuracy, formatGapClosed } from '../../src/core/format';
 import {
 	evaluateParamsSchema,
 	type EvaluationProgress,
@@ -7,12 +8,12 @@ import {
 } from '../../src/core/api/evaluation';
 import {
 	evaluationProgressFraction,
-	formatAccuracy,
 	formatClock,
-	formatGapClosed,
 	gapClosed,
 	gapClosedReason,
 	groupEvaluations,
+	phaseSecondsLeft,
+	progressText,
 	rowKnnKs,
 	rowTop1,
 	upsertEvaluation
@@ -199,5 +200,35 @@ describe('wording', () => {
 		expect(formatClock(42.9)).toBe('0:42');
 		expect(formatClock(245)).toBe('4:05');
 		expect(formatClock(3723)).toBe('1:02:03');
+	});
+});
+
+describe('the text of an evaluation’s progress', () => {
+	const progress = (over: Partial<EvaluationProgress>): EvaluationProgress => ({
+		groupId: 'g',
+		evaluationId: 1,
+		role: 'encoder',
+		phase: 'features',
+		done: 0,
+		total: 0,
+		message: 'Extracting fc6 features (training crops)',
+		...over
+	});
+
+	it('says the worker’s message once, with a count and, once it can, the time left', () => {
+		expect(progressText(progress({}), null)).toBe('Extracting fc6 features (training crops)');
+		expect(progressText(progress({ done: 1200, total: 5000 }), null)).toBe(
+			'Extracting fc6 features (training crops) · 1,200 / 5,000'
+		);
+		expect(progressText(progress({ done: 1200, total: 5000 }), 95)).toBe(
+			'Extracting fc6 features (training crops) · 1,200 / 5,000 · about 1 min 35 s left'
+		);
+	});
+
+	it('estimates the time left of a phase from its own pace, not before there is one', () => {
+		expect(phaseSecondsLeft({ done: 0, total: 100 }, 5)).toBeNull();
+		expect(phaseSecondsLeft({ done: 25, total: 100 }, 0.5)).toBeNull();
+		expect(phaseSecondsLeft({ done: 25, total: 100 }, 10)).toBe(30);
+		expect(phaseSecondsLeft({ done: 100, total: 100 }, 10)).toBeNull();
 	});
 });

@@ -6,6 +6,7 @@ import {
 	encoderChoices,
 	formatValue,
 	isModified,
+	seedProblem,
 	type ParamControl
 } from '../../src/renderer/lib/studio/param-controls';
 import { generators } from '../../src/core/generators/registry';
@@ -126,5 +127,17 @@ describe('encoder controls', () => {
 	it('shows references shortly', () => {
 		expect(formatValue(control, 'run:5')).toBe('Run 5 (newest checkpoint)');
 		expect(formatValue(control, 'newest:stat-wmm')).toBe('Newest run on stat-wmm');
+	});
+});
+
+describe('the Studio seed', () => {
+	it('refuses what is not a whole number from 0 to 2³²−1, saying what it got', () => {
+		expect(seedProblem(0)).toBeNull();
+		expect(seedProblem(2 ** 32 - 1)).toBeNull();
+		expect(seedProblem(-5)).toBe(
+			'The seed must be a whole number from 0 to 4,294,967,295; got -5.'
+		);
+		expect(seedProblem(1.5)).toMatch(/got 1\.5\.$/);
+		expect(seedProblem(Number.NaN)).toMatch(/got nothing\.$/);
 	});
 });

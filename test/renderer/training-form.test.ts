@@ -119,6 +119,34 @@ describe('building a TrainConfig from the form', () => {
 		});
 	});
 
+	it('builds a dataset source (its training split), and names a blank or structured one', () => {
+		const built = buildStartRequest(
+			form((state) => {
+				state.sourceKind = 'dataset';
+				state.dataset = 'fashion-mnist-mini';
+				state.imageSize = null;
+			})
+		);
+		if (!built.ok) throw new Error(JSON.stringify(built.errors));
+		expect(built.request.config.source).toEqual({
+			kind: 'dataset',
+			dataset: 'fashion-mnist-mini',
+			splitSeed: 0
+		});
+		for (const [dataset, message] of [
+			[' ', 'Required.'],
+			['structured:count-shapes', /structured tasks .* evaluation only/i]
+		] as const) {
+			const errors = errorsOf(
+				form((state) => {
+					state.sourceKind = 'dataset';
+					state.dataset = dataset;
+				})
+			);
+			expect(errors.dataset).toMatch(message);
+		}
+	});
+
 	it('keys schema errors by the field that caused them', () => {
 		const errors = errorsOf(
 			form((state) => {

@@ -1,4 +1,4 @@
-import type { RunDetail, RunRecord } from '../../src/core/api/training';
+import type { RunDetail } from '../../src/core/api/training';
 import type { TrainConfigInput } from '../../src/core/training/config';
 import type { TestApiClient } from './api-client';
 
@@ -36,11 +36,23 @@ export async function trainToCompletion(
 ): Promise<RunDetail> {
 	const started = await api.call('runs.start', { name, config });
 	if (!started.ok) throw new Error(`runs.start ${name}: ${started.error.message}`);
+	return waitForCompletion(api, started.value.id, timeoutMs);
+}
+
+/**
+ * Waits (polling `runs.get`) until run `id` has stopped; fails when it ends any other way than
+ * completed, with the run's error.
+ */
+export async function waitForCompletion(
+	api: TestApiClient,
+	id: number,
+	timeoutMs = 60_000
+): Promise<RunDetail> {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
-		const detail = await api.call('runs.get', { id: started.value.id });
-		if (!detail.ok) throw new Error(`runs.get ${name}: ${detail.error.message}`);
-		const status: RunRecord['status'] = detail.value.run.status;
+		const detail = await api.call('runs.get', { id });
+		if (!detail.ok) throw new Error(`runs.get ${id}: ${detail.error.message}`);
+		const { status, name } = detail.value.run;
 		if (status === 'completed') return detail.value;
 		if (status !== 'running' && status !== 'queued') {
 			throw new Error(`Run ${name} ended ${status}: ${detail.value.run.error ?? 'no error'}`);

@@ -61,7 +61,13 @@ import {
 	studyRecordSchema,
 	studySpecSchema
 } from './studies';
-import { appSettingsSchema, appSettingsUpdateSchema, hostPathAccessModes } from './settings';
+import {
+	appSettingsSchema,
+	appSettingsUpdateSchema,
+	browseFoldersParamsSchema,
+	folderListingSchema,
+	hostPathAccessModes
+} from './settings';
 import {
 	runDetailSchema,
 	runEstimateSchema,
@@ -180,6 +186,12 @@ export const apiMethods = {
 			'Asks the user for a folder with the system dialog (desktop app only; web mode returns supported: false).',
 		params: z.object({ title: z.string().max(200).default('Choose a folder') }).strict(),
 		result: z.object({ supported: z.boolean(), path: z.string().nullable() })
+	}),
+	'system.browseFolders': method({
+		summary:
+			'Lists the sub-folders of a host folder the client may use (in web mode: the data folder and the allowed folders), for a folder picker in the browser; path null lists the starting points.',
+		params: browseFoldersParamsSchema,
+		result: folderListingSchema
 	}),
 	'settings.get': method({
 		summary: 'The current user settings.',

@@ -7,6 +7,7 @@ export const apiMethodNames = [
 	'system.status',
 	'system.doctor',
 	'system.pickFolder',
+	'system.browseFolders',
 	'settings.get',
 	'settings.update',
 	'settings.allowFolder',

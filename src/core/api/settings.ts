@@ -48,3 +48,32 @@ export const hostPathAccessModes = ['any', 'confined'] as const;
 
 /** One of {@link hostPathAccessModes}. */
 export type HostPathAccess = (typeof hostPathAccessModes)[number];
+
+/** What `system.browseFolders` asks for: a folder to list, or null for the starting points. */
+export const browseFoldersParamsSchema = z
+	.object({ path: z.string().min(1).max(4096).nullable().default(null) })
+	.strict();
+
+/** One sub-folder in a {@link FolderListing}. */
+export const folderEntrySchema = z.object({ name: z.string(), path: z.string() });
+
+/**
+ * A folder of the host as the web mode's folder picker shows it: its sub-folders (the folders
+ * the client may use, when no folder was asked for), how many image files it holds directly,
+ * and where "Up" leads (null at a starting point).
+ */
+export const folderListingSchema = z.object({
+	/** The folder listed, canonical; null for the list of starting points. */
+	path: z.string().nullable(),
+	parent: z.string().nullable(),
+	folders: z.array(folderEntrySchema),
+	/** Image files directly in the folder (not in its sub-folders). */
+	images: z.number().int().min(0),
+	/** Other files directly in the folder, by name, at most a few (an IDX or CIFAR dataset). */
+	files: z.array(z.string()),
+	/** More sub-folders than listed. */
+	truncated: z.boolean()
+});
+
+/** See {@link folderListingSchema}. */
+export type FolderListing = z.infer<typeof folderListingSchema>;

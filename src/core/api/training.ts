@@ -117,6 +117,9 @@ export const startRunParamsSchema = z
 	})
 	.strict();
 
+/** See {@link startRunParamsSchema}. */
+export type StartRunParams = z.infer<typeof startRunParamsSchema>;
+
 /** A measured estimate of a configuration's speed, from a short warm-up in a worker. */
 export const runEstimateSchema = z.object({
 	backend: z.enum(backendIds),

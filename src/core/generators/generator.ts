@@ -1,3 +1,4 @@
+import { AppFailure } from '../api/errors';
 import type { RgbImage } from './image';
 import type { ParamSchema, ParamValues } from './params';
 
@@ -57,4 +58,31 @@ export interface GeneratorPreset {
 	/** The resolution of the paper's small-scale dataset. */
 	size: number;
 	description: string;
+}
+
+/**
+ * Draws an image, turning a generator's refusal of its settings (a RangeError: the smallest
+ * radius above the largest, no leaf shape ticked) into an INVALID_REQUEST that names the
+ * generator and its parameters by their labels, instead of an "Unexpected error".
+ */
+export async function generateOrExplain<S extends ParamSchema>(
+	generator: GeneratorDefinition<S>,
+	params: ParamValues<S>,
+	seed: number,
+	index: number,
+	size: number
+): Promise<RgbImage> {
+	try {
+		return await generator.generate(params, seed, index, size);
+	} catch (error) {
+		if (!(error instanceof RangeError)) throw error;
+		let message = error.message;
+		for (const [name, spec] of Object.entries(generator.params)) {
+			message = message.replace(new RegExp(`\\b${name}\\b`, 'g'), `${spec.label} (${name})`);
+		}
+		throw new AppFailure(
+			'INVALID_REQUEST',
+			`${generator.label} cannot draw these settings: ${message}. Change the parameters it names, or reset them to the preset’s.`
+		);
+	}
 }

@@ -2,7 +2,17 @@
  * Exporting the Runs table: CSV for spreadsheets and scripts (RFC 4180), and a LaTeX `tabular`
  * with booktabs rules for a paper. Both take the rows the table shows, filtered and sorted.
  */
-import { formatDate, formatPercent, modelLabel, type AccuracyColumn, type RunRow } from './table';
+import type { EvaluationRecord } from '../api/evaluation';
+import { gapClosed } from '../evaluation/metrics';
+import { probeOf } from '../format';
+import {
+	controlsOf,
+	formatDate,
+	formatPercent,
+	modelLabel,
+	type AccuracyColumn,
+	type RunRow
+} from './table';
 
 /**
  * A number this module formatted itself, written as it is: a spreadsheet must read `-0.5` in a
@@ -57,12 +67,42 @@ function lossText(loss: number | null, digits: number): string {
 	return Number.isFinite(loss) ? loss.toFixed(digits) : String(loss);
 }
 
+function percentCell(fraction: number | null | undefined): CsvCell {
+	return fraction == null || !Number.isFinite(fraction) ? '' : csvNumber(fraction * 100, 2);
+}
+
+/** The five cells of an accuracy column: top-1, its controls, the gap closed and the probe. */
+function accuracyCells(
+	evaluation: EvaluationRecord | undefined,
+	evaluations: readonly EvaluationRecord[]
+): CsvCell[] {
+	if (!evaluation?.metrics) return ['', '', '', '', ''];
+	const top1 = evaluation.metrics.top1;
+	const { randomInit, real } = controlsOf(evaluation, evaluations);
+	const random = randomInit?.metrics?.top1 ?? null;
+	const ceiling = real?.metrics?.top1 ?? null;
+	const gap = random === null || ceiling === null ? null : gapClosed(top1, random, ceiling);
+	return [
+		percentCell(top1),
+		percentCell(random),
+		percentCell(ceiling),
+		percentCell(gap),
+		probeOf(evaluation)
+	];
+}
+
 /**
- * The table as CSV: every run field a reader may want, one column per accuracy as a percentage
- * with two decimals (empty when not evaluated), tags joined with `; `, notes verbatim except
- * that text which a spreadsheet would run as a formula is neutralised ({@link csvField}).
+ * The table as CSV: every run field a reader may want; per accuracy column the top-1, the
+ * random-init and real-data controls measured with it and the gap closed, as percentages with
+ * two decimals (empty when missing), and the probe settings; tags joined with `; `, notes
+ * verbatim except that text which a spreadsheet would run as a formula is neutralised
+ * ({@link csvField}). `evaluations` are all of them, to find each accuracy's controls.
  */
-export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyColumn[]): string {
+export function runsToCsv(
+	rows: readonly RunRow[],
+	columns: readonly AccuracyColumn[],
+	evaluations: readonly EvaluationRecord[]
+): string {
 	const header = [
 		'id',
 		'name',
@@ -72,12 +112,16 @@ export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyCol
 		'step',
 		'steps',
 		'final_loss',
-		...columns.map((column) => `${column.dataset} ${column.protocol} top-1 (%)`),
+		...columns.flatMap((column) =>
+			['top-1 (%)', 'random-init (%)', 'real-data (%)', 'gap closed (%)', 'probe'].map(
+				(what) => `${column.dataset} ${column.protocol} ${what}`
+			)
+		),
 		'created',
 		'tags',
 		'notes'
 	];
-	const records = rows.map(({ run, accuracies }): CsvCell[] => [
+	const records = rows.map(({ run, evaluations: latest }): CsvCell[] => [
 		csvNumber(run.id),
 		run.name,
 		run.status,
@@ -86,12 +130,7 @@ export function runsToCsv(rows: readonly RunRow[], columns: readonly AccuracyCol
 		csvNumber(run.step),
 		csvNumber(run.steps),
 		run.lastLoss === null ? '' : csvNumber(run.lastLoss, 6),
-		...columns.map((column) => {
-			const fraction = accuracies[column.key];
-			return fraction === undefined || !Number.isFinite(fraction)
-				? ''
-				: csvNumber(fraction * 100, 2);
-		}),
+		...columns.flatMap((column) => accuracyCells(latest[column.key], evaluations)),
 		run.createdAt,
 		run.tags.join('; '),
 		run.notes

@@ -48,9 +48,13 @@ export function accuracyKey(dataset: string, protocol: EvaluationRecord['protoco
 	return `${dataset}|${protocol}`;
 }
 
+/**
+ * Whether an evaluation measured the run's own encoder: as the encoder evaluated, or as the
+ * real-data control of another run's evaluation (then it is still this run's accuracy).
+ */
 function isUsableEncoderResult(evaluation: EvaluationRecord): boolean {
 	return (
-		evaluation.role === 'encoder' &&
+		evaluation.role !== 'random-init' &&
 		evaluation.status === 'completed' &&
 		evaluation.metrics !== null &&
 		Number.isFinite(evaluation.metrics.top1)
@@ -80,9 +84,10 @@ export function accuracyColumns(evaluations: readonly EvaluationRecord[]): Accur
 }
 
 /**
- * For each run, its latest completed encoder evaluation per (dataset, protocol). Running, failed
- * and cancelled evaluations and the controls (random-init, real) never fill a run's column: the
- * column answers "what did this run's encoder score".
+ * For each run, its latest completed evaluation of its own encoder per (dataset, protocol),
+ * counting those where it served as another run's real-data control. Running, failed and
+ * cancelled evaluations and random-init controls never fill a run's column: the column answers
+ * "what did this run's encoder score".
  */
 export function latestEncoderEvaluations(
 	evaluations: readonly EvaluationRecord[]

@@ -45,6 +45,29 @@ export const trainSourceSchema = z.discriminatedUnion('kind', [
 			 */
 			maxSide: z.number().int().min(32).max(1024).default(256)
 		})
+		.strict(),
+	z
+		.object({
+			/**
+			 * A dataset NoiseLab evaluates on (`fashion-mnist-mini`, `fashion-mnist`, or an absolute
+			 * path to MNIST IDX files, CIFAR binaries or class folders), its training split only, so
+			 * its test split stays unseen: the usual real-data control.
+			 */
+			kind: z.literal('dataset'),
+			dataset: z
+				.string()
+				.trim()
+				.min(1)
+				.refine((name) => !name.startsWith('structured:'), {
+					message:
+						'Structured tasks are generated for evaluation only; train the control on a real dataset.'
+				}),
+			/**
+			 * Seeds the train/test split of a folder that has none. Evaluations split with their own
+			 * seed (0 by default), so the same seed keeps the control off their test images.
+			 */
+			splitSeed: seedSchema.default(0)
+		})
 		.strict()
 ]);
 

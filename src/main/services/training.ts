@@ -21,6 +21,7 @@ import type { TrainConfig } from '../../core/training/config';
 import type { BackendChoice } from '../compute/backend-monitor';
 import { isDiskFull } from '../durable-file';
 import type { EventBus } from '../events';
+import { builtinDatasetNames } from '../evaluation/loaders';
 import type { Store } from '../store/database';
 import {
 	addCheckpoint,
@@ -666,6 +667,22 @@ function validateSource(config: TrainConfig): void {
 		if (!resolved.ok) throw new AppFailure('INVALID_REQUEST', resolved.message);
 		return;
 	}
+	if (source.kind === 'dataset') {
+		// Built-in names are checked by the loader; a folder must at least exist.
+		if (path.isAbsolute(source.dataset) && !fs.existsSync(source.dataset)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`The dataset folder ${source.dataset} does not exist.`
+			);
+		}
+		if (!path.isAbsolute(source.dataset) && !builtinDatasetNames.includes(source.dataset)) {
+			throw new AppFailure(
+				'INVALID_REQUEST',
+				`Unknown dataset "${source.dataset}": use ${builtinDatasetNames.join(', ')} or an absolute path to a dataset folder.`
+			);
+		}
+		return;
+	}
 	if (!path.isAbsolute(source.path)) {
 		throw new AppFailure(
 			'INVALID_REQUEST',
@@ -681,6 +698,7 @@ function validateSource(config: TrainConfig): void {
 export function describeSource(config: TrainConfig): string {
 	const { source } = config;
 	if (source.kind === 'folder') return `folder ${path.basename(source.path)}`;
+	if (source.kind === 'dataset') return `${path.basename(source.dataset)} · training split`;
 	const name = source.config.preset ?? source.config.generator ?? 'generator';
 	return `${name} · virtual · ${source.count.toLocaleString('en-US')} images`;
 }

@@ -13,8 +13,11 @@ import { Random } from '../../core/generators/random';
 import { augmentView, type SourceImage } from '../../core/training/augment';
 import type { AugmentConfig, TrainSource } from '../../core/training/config';
 import { indicesForStep } from '../../core/training/data-order';
+import type { PackedImages } from '../../core/evaluation/dataset';
 import {
+	datasetDataSource,
 	folderDataSource,
+	loadTrainingSplit,
 	openDataSource,
 	scanImageFolder,
 	type TrainDataSource
@@ -158,6 +161,8 @@ export interface DataThreadInit {
 	source: TrainSource;
 	/** A folder source's scanned file list, so every thread agrees on the indices. */
 	files: string[] | null;
+	/** A dataset source's training split, in shared memory: loaded once for every thread. */
+	images: PackedImages | null;
 	augment: AugmentConfig;
 	inputSize: number;
 	seed: number;
@@ -176,6 +181,9 @@ export interface DataThreadTask {
 export async function openThreadSource(request: DataThreadInit): Promise<TrainDataSource> {
 	if (request.source.kind === 'folder' && request.files) {
 		return folderDataSource(request.source.path, request.files, request.source.maxSide);
+	}
+	if (request.source.kind === 'dataset' && request.images) {
+		return datasetDataSource(request.source, request.images);
 	}
 	return openDataSource(request.source);
 }
@@ -246,6 +254,7 @@ export class BatchPipeline {
 		}
 		const full = { ...options, prefetch: options.prefetch ?? 2 };
 		let files: string[] | null = null;
+		let images: PackedImages | null = null;
 		let source: TrainDataSource;
 		if (options.source.kind === 'folder') {
 			// The absolute path travels to the threads, which may not share the working directory.
@@ -253,12 +262,15 @@ export class BatchPipeline {
 			full.source = { ...options.source, path: folder };
 			files = await scanImageFolder(folder);
 			source = folderDataSource(folder, files, options.source.maxSide);
+		} else if (options.source.kind === 'dataset') {
+			images = await loadTrainingSplit(options.source);
+			source = datasetDataSource(options.source, images);
 		} else {
 			source = await openDataSource(options.source);
 		}
 		const pipeline = new BatchPipeline(full, source);
 		if (options.threads > 0) {
-			await pipeline.startThreads(files);
+			await pipeline.startThreads(files, images);
 		}
 		return pipeline;
 	}
@@ -338,11 +350,12 @@ export class BatchPipeline {
 		return indicesForStep(step, this.options.batch, this.source.count, this.options.seed);
 	}
 
-	private async startThreads(files: string[] | null): Promise<void> {
+	private async startThreads(files: string[] | null, images: PackedImages | null): Promise<void> {
 		const { options } = this;
 		const init: DataThreadInit = {
 			source: options.source,
 			files,
+			images,
 			augment: options.augment,
 			inputSize: options.inputSize,
 			seed: options.seed

@@ -7,10 +7,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decodeRgb, imageExtensions } from '../image-files';
 import { AppFailure } from '../../core/api/errors';
+import { imageAt, type PackedImages } from '../../core/evaluation/dataset';
 import { resolveConfig } from '../../core/generators/registry';
 import type { SourceImage } from '../../core/training/augment';
 import type { TrainSource } from '../../core/training/config';
 import { activateGeneratorBackend } from '../compute/activate-backend';
+import { loadDataset } from '../evaluation/loaders';
 
 /** A dataset of `count` images addressed by index. */
 export interface TrainDataSource {
@@ -26,9 +28,13 @@ export interface TrainDataSource {
 
 const countFormat = new Intl.NumberFormat('en-US');
 
-/** Opens a source; fails with INVALID_REQUEST for a bad generator config or an unusable folder. */
+/**
+ * Opens a source; fails with INVALID_REQUEST for a bad generator config or an unusable folder,
+ * and as the evaluation loaders do for an unusable dataset.
+ */
 export async function openDataSource(source: TrainSource): Promise<TrainDataSource> {
 	if (source.kind === 'generator') return openGeneratorSource(source);
+	if (source.kind === 'dataset') return datasetDataSource(source, await loadTrainingSplit(source));
 	const folder = path.resolve(source.path);
 	return folderDataSource(folder, await scanImageFolder(folder), source.maxSide);
 }
@@ -131,6 +137,34 @@ export function folderDataSource(
 			} catch (error) {
 				throw new Error(`${relative}: ${firstLine(error)}`, { cause: error });
 			}
+		}
+	};
+}
+
+type DatasetSource = Extract<TrainSource, { kind: 'dataset' }>;
+
+/**
+ * The training split of a dataset source, decoded by the evaluation loaders (so the split is
+ * the one its evaluations use with the same seed) and copied into shared memory, so that data
+ * threads read the same bytes without a copy each.
+ */
+export async function loadTrainingSplit(source: DatasetSource): Promise<PackedImages> {
+	const dataset = await loadDataset(source.dataset, { seed: source.splitSeed });
+	const { images } = dataset.train;
+	const data = new Uint8Array(new SharedArrayBuffer(images.data.byteLength));
+	data.set(images.data);
+	return { ...images, data };
+}
+
+/** A dataset source over its already loaded training split (see {@link loadTrainingSplit}). */
+export function datasetDataSource(source: DatasetSource, images: PackedImages): TrainDataSource {
+	const name = path.isAbsolute(source.dataset) ? path.basename(source.dataset) : source.dataset;
+	return {
+		count: images.count,
+		label: `${name} · training split · ${countFormat.format(images.count)} images`,
+		load(index) {
+			checkIndex(index, images.count);
+			return Promise.resolve(imageAt(images, index));
 		}
 	};
 }

@@ -11,6 +11,8 @@ import {
 	parseParamAssignments,
 	type ParamSchema
 } from '../../../src/core/generators/params';
+import { AppFailure } from '../../../src/core/api/errors';
+import { generateOrExplain } from '../../../src/core/generators/generator';
 import { Random } from '../../../src/core/generators/random';
 import { resolveConfig } from '../../../src/core/generators/registry';
 
@@ -164,5 +166,26 @@ describe('dataset manifests and layout', () => {
 		expect(resolved.ok && resolved.value.size).toBe(128);
 		expect(resolveConfig({ generator: 'nope' }).ok).toBe(false);
 		expect(resolveConfig({}).ok).toBe(false);
+	});
+});
+
+describe('a generator that refuses its settings', () => {
+	it('is an invalid request that names the parameters by label, not an unexpected error', async () => {
+		const resolved = resolveConfig({
+			preset: 'dead_leaves-squares',
+			params: { rmin: 0.9, rmax: 0.1 },
+			size: 32
+		});
+		if (!resolved.ok) throw new Error(resolved.message);
+		const { generator, params, size } = resolved.value;
+		const failure = await generateOrExplain(generator, params, 0, 0, size).then(
+			() => null,
+			(error: unknown) => error
+		);
+		expect(failure).toBeInstanceOf(AppFailure);
+		expect((failure as AppFailure).code).toBe('INVALID_REQUEST');
+		expect((failure as AppFailure).message).toMatch(
+			/^Dead leaves cannot draw these settings: Smallest radius \(rmin\) .* must be smaller than Largest radius \(rmax\)/
+		);
 	});
 });

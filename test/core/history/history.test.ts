@@ -114,6 +114,13 @@ function evaluation(
 
 const names = (rows: readonly RunRow[]) => rows.map((row) => row.run.name);
 
+/** The five CSV columns of a fashion-mnist-mini accuracy column. */
+const accuracyHeader = (protocol: string) =>
+	['top-1 (%)', 'random-init (%)', 'real-data (%)', 'gap closed (%)', 'probe']
+		.map((what) => `fashion-mnist-mini ${protocol} ${what}`)
+		.join(',');
+const linearProbe = 'linear probe, fc6, 100 epochs, 4 views, standardised, seed 0';
+
 describe('accuracy columns', () => {
 	it('takes the latest completed encoder evaluation per dataset and protocol', () => {
 		const evaluations = [
@@ -343,7 +350,7 @@ describe('CSV export', () => {
 				lastLoss: -0.5
 			})
 		];
-		const csv = runsToCsv(buildRows(runs, evaluations), accuracyColumns(evaluations));
+		const csv = runsToCsv(buildRows(runs, evaluations), accuracyColumns(evaluations), evaluations);
 		const record = parseCsv(csv)[1] ?? [];
 		expect(record[1]).toBe(`'=HYPERLINK("http://x","y")`);
 		expect(record[7]).toBe('-0.500000');
@@ -352,22 +359,59 @@ describe('CSV export', () => {
 		for (const cell of record) expect(cell).not.toMatch(/^[=+@\t\r]/);
 	});
 
+	it('writes each accuracy with its controls, the gap closed and the probe settings', () => {
+		const encoder = evaluation(1, 0.6, { groupId: 'g' });
+		const evaluations = [
+			encoder,
+			evaluation(1, 0.2, { groupId: 'g', role: 'random-init' }),
+			evaluation(3, 0.9, { groupId: 'g', role: 'real' })
+		];
+		const rows = buildRows([run(1), run(3)], evaluations);
+		const records = parseCsv(runsToCsv(rows, accuracyColumns(evaluations), evaluations));
+		const header = records[0] ?? [];
+		const cell = (record: number, name: string) => records[record]?.[header.indexOf(name)];
+		expect(header).toEqual(
+			expect.arrayContaining([
+				'fashion-mnist-mini linear top-1 (%)',
+				'fashion-mnist-mini linear random-init (%)',
+				'fashion-mnist-mini linear real-data (%)',
+				'fashion-mnist-mini linear gap closed (%)',
+				'fashion-mnist-mini linear probe'
+			])
+		);
+		expect(cell(1, 'fashion-mnist-mini linear top-1 (%)')).toBe('60.00');
+		expect(cell(1, 'fashion-mnist-mini linear random-init (%)')).toBe('20.00');
+		expect(cell(1, 'fashion-mnist-mini linear real-data (%)')).toBe('90.00');
+		expect(cell(1, 'fashion-mnist-mini linear gap closed (%)')).toBe('57.14');
+		expect(cell(1, 'fashion-mnist-mini linear probe')).toBe(
+			'linear probe, fc6, 100 epochs, 4 views, standardised, seed 0'
+		);
+		// The real-data run's own accuracy is the one it scored as the control.
+		expect(cell(2, 'fashion-mnist-mini linear top-1 (%)')).toBe('90.00');
+	});
+
 	it('writes the table with one column per accuracy in percent', () => {
 		const evaluations = [evaluation(1, 0.81234), evaluation(2, 0.5, { protocol: 'knn' })];
 		const runs = [
 			run(1, { name: 'A, "quoted"', tags: ['x', 'y'], notes: 'line 1\nline 2' }),
 			run(2, { lastLoss: null })
 		];
-		const csv = runsToCsv(buildRows(runs, evaluations), accuracyColumns(evaluations));
+		const csv = runsToCsv(buildRows(runs, evaluations), accuracyColumns(evaluations), evaluations);
 		const lines = csv.split('\r\n');
 		expect(lines[0]).toBe(
-			'id,name,status,source,model,step,steps,final_loss,fashion-mnist-mini knn top-1 (%),fashion-mnist-mini linear top-1 (%),created,tags,notes'
+			'id,name,status,source,model,step,steps,final_loss,' +
+				accuracyHeader('knn') +
+				',' +
+				accuracyHeader('linear') +
+				',created,tags,notes'
 		);
 		expect(lines[1]).toBe(
-			'1,"A, ""quoted""",completed,folder /data/noise,tiny,100,100,-2.000000,,81.23,2025-01-11T12:00:00.000Z,x; y,"line 1\nline 2"'
+			'1,"A, ""quoted""",completed,folder /data/noise,tiny,100,100,-2.000000,,,,,,81.23,,,,' +
+				`"${linearProbe}",2025-01-11T12:00:00.000Z,x; y,"line 1\nline 2"`
 		);
 		expect(lines[2]).toBe(
-			'2,run 2,completed,folder /data/noise,tiny,100,100,,50.00,,2025-01-12T12:00:00.000Z,,'
+			'2,run 2,completed,folder /data/noise,tiny,100,100,,50.00,,,,' +
+				'"kNN k = 20, 200, fc6, standardised, seed 0",,,,,,2025-01-12T12:00:00.000Z,,'
 		);
 		expect(lines[3]).toBe('');
 		expect(lines).toHaveLength(4);

@@ -223,7 +223,8 @@ export const runsCommand: CliCommand = {
 				const evaluations = listEvaluations(store.db);
 				const rows = buildRows(runs, evaluations);
 				const columns = accuracyColumns(evaluations);
-				const text = format === 'csv' ? runsToCsv(rows, columns) : runsToLatex(rows, columns);
+				const text =
+					format === 'csv' ? runsToCsv(rows, columns, evaluations) : runsToLatex(rows, columns);
 				if (args.values.out === undefined) env.stdout(text);
 				else {
 					const target = path.resolve(String(args.values.out));

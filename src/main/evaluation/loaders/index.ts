@@ -40,6 +40,9 @@ export interface BuiltinDatasetInfo {
 	detail: string;
 }
 
+/** The datasets named rather than given by path. */
+export const builtinDatasetNames: readonly string[] = ['fashion-mnist-mini', 'fashion-mnist'];
+
 /** Fashion-MNIST's labels 0–9. */
 export const fashionMnistClasses = [
 	'T-shirt/top',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AppFailure } from '../../../core/api/errors';
 import { diagnoseImages, type DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
 import type { RgbImage } from '../../../core/generators/image';
+import { generateOrExplain } from '../../../core/generators/generator';
 import {
 	resolveConfig,
 	type ConfigRequest,
@@ -83,7 +84,7 @@ serveWorker<GeneratorTasks>({
 	measure: async (request, { signal }) => {
 		const { generator, params, size } = await resolveOrFail(request);
 		const cold = performance.now();
-		await generator.generate(params, request.seed, 0, size);
+		await generateOrExplain(generator, params, request.seed, 0, size);
 		const firstImageSeconds = (performance.now() - cold) / 1000;
 		const started = performance.now();
 		let images = 0;
@@ -109,7 +110,7 @@ serveWorker<GeneratorTasks>({
 			// A newer preview request cancels this one; stop between images.
 			if (signal.aborted) throw new AppFailure('CANCELLED', 'Preview superseded.');
 			const started = performance.now();
-			const image = await generator.generate(params, request.seed, index, size);
+			const image = await generateOrExplain(generator, params, request.seed, index, size);
 			const preview = {
 				index,
 				size: image.size,
@@ -127,7 +128,7 @@ serveWorker<GeneratorTasks>({
 		for (let index = 0; index < request.count; index++) {
 			await yieldToMessages();
 			if (signal.aborted) throw new AppFailure('CANCELLED', 'Diagnostics superseded.');
-			images.push(await generator.generate(params, request.seed, index, size));
+			images.push(await generateOrExplain(generator, params, request.seed, index, size));
 			if (index % 8 === 7) progress({ done: index + 1, total: request.count });
 		}
 		return diagnoseImages(images);

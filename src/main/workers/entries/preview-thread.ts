@@ -3,6 +3,7 @@
  * Studio grid is spread over the cores instead of drawn one image after another.
  */
 import { AppFailure } from '../../../core/api/errors';
+import { generateOrExplain } from '../../../core/generators/generator';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import type { PreviewImage, PreviewTask } from '../../generation/preview-threads';
@@ -28,7 +29,7 @@ serveThread<null, null, PreviewTask, PreviewImage>({
 	run: async (_state, task) => {
 		const { generator, params, size } = resolved(task);
 		const started = performance.now();
-		const image = await generator.generate(params, task.seed, task.index, size);
+		const image = await generateOrExplain(generator, params, task.seed, task.index, size);
 		return {
 			index: task.index,
 			size: image.size,

@@ -3,14 +3,20 @@
  * disagrees with what the worker would assume), help texts that say what the paper does, which
  * runs and datasets it proposes first, and the translation into a validated request.
  */
-import type { z } from 'zod';
 import {
 	evaluateParamsSchema,
 	type EvalDatasetInfo,
 	type EvaluateParams
 } from '../../../core/api/evaluation';
-import type { RunRecord, RunStatus } from '../../../core/api/training';
+import {
+	startRunParamsSchema,
+	type RunRecord,
+	type RunStatus,
+	type StartRunParams
+} from '../../../core/api/training';
 import type { FeatureLayer } from '../../../core/encoders/architecture';
+import { isBlank, numberOrUndefined, addIssues, type FieldErrors } from '../form-validation';
+import { newestFirst } from '../runs/run-list';
 
 /** The dataset proposed first: bundled, so it works offline on first launch. */
 export const defaultDatasetName = 'fashion-mnist-mini';
@@ -36,10 +42,17 @@ export interface EvalFormState {
 }
 
 /** Errors by form field (`runId`, `epochs`, …, or `form` for the rest). */
-export type EvalFormErrors = Partial<Record<string, string>>;
+export type EvalFormErrors = FieldErrors;
 
-/** The numeric settings behind the Advanced disclosure. */
-export const evalAdvancedKeys = ['epochs', 'views', 'temperature', 'maxTrain', 'seed'] as const;
+/** The settings behind the Advanced disclosure, by form field: it opens when one is invalid. */
+export const evalAdvancedKeys = [
+	'epochs',
+	'views',
+	'knnK',
+	'temperature',
+	'maxTrain',
+	'seed'
+] as const;
 
 /** Help texts of the form's fields, saying what the paper does. */
 export const evalFieldHelp = {
@@ -78,7 +91,7 @@ const finishedStatuses: readonly RunStatus[] = ['completed', 'paused', 'cancelle
  * (which usually left a checkpoint), else the newest of all; null when there are none.
  */
 export function pickDefaultRun(runs: readonly RunRecord[]): number | null {
-	const newest = [...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+	const newest = newestFirst(runs);
 	const completed = newest.find((run) => run.status === 'completed');
 	const stopped = newest.find((run) => finishedStatuses.includes(run.status) && run.step > 0);
 	return (completed ?? stopped ?? newest[0])?.id ?? null;
@@ -92,14 +105,59 @@ export function pickDefaultDataset(datasets: readonly EvalDatasetInfo[]): string
 }
 
 /**
- * The candidates for the real-data control: runs trained on a real image folder, and imported
- * encoders (an ImageNet ResNet-50 is the classic real-data reference).
+ * The candidates for the real-data control: runs trained on a real image folder or a dataset's
+ * training split, and imported encoders (an ImageNet ResNet-50 is the classic reference).
  */
 export function realDataRuns(runs: readonly RunRecord[], excludeId: number | null): RunRecord[] {
 	return runs.filter(
 		(run) =>
-			(run.kind === 'imported' || run.config.source.kind === 'folder') && run.id !== excludeId
+			(run.kind === 'imported' || run.config.source.kind !== 'generator') && run.id !== excludeId
 	);
+}
+
+/**
+ * The run that "Train the real-data control" starts: the evaluated run's budget (model, steps,
+ * batch, optimiser, augmentations, seed) on the training split of the dataset being evaluated,
+ * split with the evaluation's seed so the control never trains on the test images. Null run,
+ * imported encoders and structured tasks have no such control; the reason says why.
+ */
+export function realControlRequest(
+	run: RunRecord | null,
+	form: Pick<EvalFormState, 'dataset' | 'seed'>
+): { ok: true; request: StartRunParams } | { ok: false; reason: string } {
+	if (run === null) {
+		return {
+			ok: false,
+			reason: 'Choose the run to evaluate first: the control copies its budget.'
+		};
+	}
+	if (run.kind === 'imported') {
+		return {
+			ok: false,
+			reason: 'An imported encoder has no training budget to copy; pick a trained run.'
+		};
+	}
+	const dataset = form.dataset.trim();
+	if (dataset === '' || dataset.startsWith('structured:')) {
+		return {
+			ok: false,
+			reason: 'Structured tasks are generated for evaluation only; choose a real dataset.'
+		};
+	}
+	const label = dataset.startsWith('/')
+		? (dataset.split('/').filter(Boolean).at(-1) ?? dataset)
+		: dataset;
+	const name = `Real data: ${label} (budget of ${run.name})`;
+	const parsed = startRunParamsSchema.safeParse({
+		name: name.length > 80 ? `${name.slice(0, 79)}…` : name,
+		config: {
+			...run.config,
+			source: { kind: 'dataset', dataset, splitSeed: form.seed ?? 0 }
+		}
+	});
+	return parsed.success
+		? { ok: true, request: parsed.data }
+		: { ok: false, reason: parsed.error.issues[0]?.message ?? 'The run’s settings are invalid.' };
 }
 
 /** A fresh form with the schema's defaults, proposing the given run and dataset. */
@@ -135,33 +193,6 @@ export function parseKnnK(text: string): number[] | null {
 	return values.every((value) => Number.isFinite(value)) ? values : null;
 }
 
-type Issue = z.core.$ZodIssue;
-
-function plural(count: number, noun: string): string {
-	return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** An issue in words a form shows next to its field. */
-function messageOf(issue: Issue): string {
-	switch (issue.code) {
-		case 'too_small':
-			if (issue.origin === 'string') return 'Required.';
-			if (issue.origin === 'array') return `At least ${plural(Number(issue.minimum), 'value')}.`;
-			return issue.inclusive ? `At least ${issue.minimum}.` : `Must be more than ${issue.minimum}.`;
-		case 'too_big':
-			if (issue.origin === 'array') return `At most ${plural(Number(issue.maximum), 'value')}.`;
-			return issue.inclusive ? `At most ${issue.maximum}.` : `Must be less than ${issue.maximum}.`;
-		case 'invalid_type':
-			return issue.expected === 'int' ? 'Must be a whole number.' : 'Enter a number.';
-		default:
-			return issue.message.endsWith('.') ? issue.message : `${issue.message}.`;
-	}
-}
-
-function numberOrUndefined(value: number | null): number | undefined {
-	return value === null || Number.isNaN(value) ? undefined : value;
-}
-
 /**
  * Turns the form into an `evaluations.start` request, validated by the contract's own schema.
  * On failure every problem is keyed by the field that caused it. The kNN settings are checked
@@ -174,13 +205,12 @@ export function buildEvaluateRequest(
 	if (form.runId === null) errors.runId = 'Choose a run to evaluate.';
 	if (form.dataset.trim() === '') errors.dataset = 'Choose a dataset.';
 	for (const key of ['epochs', 'views', 'seed'] as const) {
-		const value = form[key];
-		if (value === null || Number.isNaN(value)) errors[key] = 'Enter a number.';
+		if (isBlank(form[key])) errors[key] = 'Enter a number.';
 	}
 	const knn = form.protocol === 'knn';
 	const ks = parseKnnK(form.knnK);
 	if (knn && ks === null) errors.knnK = 'Use whole numbers separated by commas.';
-	if (knn && (form.temperature === null || Number.isNaN(form.temperature))) {
+	if (knn && isBlank(form.temperature)) {
 		errors.temperature = 'Enter a number.';
 	}
 	const parsed = evaluateParamsSchema.safeParse({
@@ -199,10 +229,7 @@ export function buildEvaluateRequest(
 		seed: numberOrUndefined(form.seed)
 	});
 	if (!parsed.success) {
-		for (const issue of parsed.error.issues) {
-			const field = issue.path.map(String)[0] ?? 'form';
-			errors[field] ??= messageOf(issue);
-		}
+		addIssues(errors, parsed.error.issues, (issue) => issue.path.map(String)[0] ?? 'form');
 	}
 	if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
 	return { ok: true, request: parsed.data };

@@ -12,11 +12,14 @@ import type {
 	EvaluationRecord
 } from '../../../core/api/evaluation';
 import type { RunRecord } from '../../../core/api/training';
+import type { FolderPicker } from '../folder-picker.svelte';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import {
 	buildEvaluateRequest,
 	defaultEvalForm,
 	pickDefaultDataset,
 	pickDefaultRun,
+	realControlRequest,
 	type EvalFormErrors,
 	type EvalFormState
 } from './eval-form';
@@ -30,19 +33,16 @@ export type CheckpointCheck =
 	| { kind: 'none'; runId: number }
 	| { kind: 'error'; runId: number; message: string };
 
-function newestFirst(runs: RunRecord[]): RunRecord[] {
-	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-
 /** All state of the Evaluate page; created once by the shell so it survives navigation. */
 export class EvaluationState {
-	runs = $state.raw<RunRecord[]>([]);
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
 	evaluations = $state.raw<EvaluationRecord[]>([]);
 	/** Evaluations grouped into the results table's rows, newest first. */
 	readonly rows: EvaluationGroupRow[] = $derived(groupEvaluations(this.evaluations));
 	loaded = $state(false);
 	loadError = $state<ShownError | null>(null);
+	/** When each evaluation's current phase began (performance.now ms), for its time left. */
+	phaseStarted = $state.raw<Record<number, number>>({});
 	/** The latest progress per evaluation id. */
 	progress = $state.raw<Record<number, EvaluationProgress>>({});
 	/** The group the chart shows; null picks the newest. */
@@ -55,8 +55,9 @@ export class EvaluationState {
 	checkpoint = $state<CheckpointCheck>({ kind: 'unknown' });
 	cancelling = $state<string | null>(null);
 
-	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
-	folderPickerSupported = $state(false);
+	/** "Train the real-data control": starting, and what came of it. */
+	controlStarting = $state(false);
+	controlNotice = $state<{ ok: boolean; text: string } | null>(null);
 	registerPath = $state('');
 	registering = $state(false);
 	registerError = $state<ShownError | null>(null);
@@ -66,16 +67,22 @@ export class EvaluationState {
 	private chosen = false;
 	private readonly checkRequest = new Latest();
 
-	constructor(private readonly api: ApiClient) {
-		this.folderPickerSupported = api.transport === 'electron';
+	constructor(
+		private readonly api: ApiClient,
+		private readonly store: RunsStore,
+		private readonly folders: FolderPicker
+	) {
 		api.on('evaluations.changed', (record) => {
 			this.evaluations = upsertEvaluation(this.evaluations, record);
 		});
 		api.on('evaluations.progress', (progress) => {
+			const previous = this.progress[progress.evaluationId];
+			if (previous?.phase !== progress.phase) {
+				this.phaseStarted = { ...this.phaseStarted, [progress.evaluationId]: performance.now() };
+			}
 			this.progress = { ...this.progress, [progress.evaluationId]: progress };
 		});
-		api.on('runs.changed', (run) => {
-			this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+		store.onChange((run) => {
 			if (this.form.runId === run.id && this.checkpoint.kind !== 'ready') this.checkRun(run.id);
 			if (!this.chosen && this.form.runId === null) this.proposeDefaults();
 		});
@@ -92,6 +99,11 @@ export class EvaluationState {
 		return this.rows.filter((row) => row.status === 'running');
 	}
 
+	/** Every run, newest first (the shared store's). */
+	get runs(): RunRecord[] {
+		return this.store.runs;
+	}
+
 	/** A run's name, for tables; `run N` when it is not known here. */
 	runName(id: number): string {
 		return this.runs.find((run) => run.id === id)?.name ?? `run ${id}`;
@@ -99,14 +111,14 @@ export class EvaluationState {
 
 	/** Loads runs, datasets and evaluations; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [runs, datasets, evaluations] = await Promise.all([
-			this.api.call('runs.list', {}),
+		const [, datasets, evaluations] = await Promise.all([
+			this.store.load(),
 			this.api.call('evaluations.datasets', {}),
 			this.api.call('evaluations.list', {})
 		]);
-		const failure = [runs, datasets, evaluations].find((result) => !result.ok);
-		this.loadError = failure && !failure.ok ? describeError(failure.error) : null;
-		if (runs.ok) this.runs = newestFirst([...runs.value]);
+		const failure = [datasets, evaluations].find((result) => !result.ok);
+		this.loadError =
+			failure && !failure.ok ? describeError(failure.error) : (this.store.error ?? null);
 		if (datasets.ok) this.datasets = datasets.value;
 		if (evaluations.ok) this.evaluations = evaluations.value;
 		this.loaded = true;
@@ -169,20 +181,40 @@ export class EvaluationState {
 		if (!result.ok) this.formError = describeError(result.error);
 	}
 
-	/** Opens the desktop app's folder dialog, then registers the folder. */
+	/** Chooses a folder (the system dialog, or the host's folders in web mode), then registers it. */
 	async pickFolder(): Promise<void> {
-		const result = await this.api.call('system.pickFolder', {
-			title: 'Register a dataset folder'
-		});
-		if (!result.ok) return;
-		if (!result.value.supported) {
-			this.folderPickerSupported = false;
+		const folder = await this.folders.choose('Register a dataset folder');
+		if (folder === null) return;
+		this.registerPath = folder;
+		await this.registerDataset();
+	}
+
+	/**
+	 * Starts the real-data control of the chosen run (see {@link realControlRequest}) through the
+	 * work queue, and proposes it as the form's real-data run.
+	 */
+	async trainRealControl(): Promise<void> {
+		const run = this.runs.find((candidate) => candidate.id === this.form.runId) ?? null;
+		const built = realControlRequest(run, $state.snapshot(this.form));
+		if (!built.ok) {
+			this.controlNotice = { ok: false, text: built.reason };
 			return;
 		}
-		if (result.value.path) {
-			this.registerPath = result.value.path;
-			await this.registerDataset();
+		this.controlStarting = true;
+		const started = await this.api.call('runs.start', built.request);
+		this.controlStarting = false;
+		if (!started.ok) {
+			const { message, hint } = describeError(started.error);
+			this.controlNotice = { ok: false, text: `${message} ${hint}` };
+			return;
 		}
+		const control = started.value;
+		this.store.apply(control);
+		this.form.realRunId = control.id;
+		this.controlNotice = {
+			ok: true,
+			text: `Started run ${control.id} “${control.name}” (see Train). Evaluate again once it completes: it is chosen as the real-data run.`
+		};
 	}
 
 	/** Checks the folder in `registerPath` in a worker and, when it is usable, chooses it. */

@@ -3,6 +3,7 @@
  * controls, started together), the gap-closed score, and the wording of accuracies and roles.
  */
 import { gapClosed as gapClosedOf } from '../../../core/evaluation/metrics';
+import { formatDuration } from '../../../core/format';
 import type {
 	EvaluationProgress,
 	EvaluationRecord,
@@ -45,13 +46,6 @@ export function gapClosed(
 	return gapClosedOf(noise, random, real);
 }
 
-/** The gap closed as the table shows it: `63%`, `−12%`, `112%`; `—` when null. */
-export function formatGapClosed(gap: number | null): string {
-	if (gap === null) return '—';
-	const percent = Math.round(gap * 100);
-	return `${percent < 0 ? '−' : ''}${Math.abs(percent)}%`;
-}
-
 /** Why a group has no gap-closed score, for the tooltip of its `—`; null when it has one. */
 export function gapClosedReason(
 	noise: number | null | undefined,
@@ -63,12 +57,6 @@ export function gapClosedReason(
 	if (random == null) return 'Needs the random-init control.';
 	if (noise == null) return 'The encoder has no result.';
 	return 'The real-data control does not beat random init here, so the ratio means nothing.';
-}
-
-/** An accuracy in [0, 1] as a percentage with one decimal; `—` when missing. */
-export function formatAccuracy(accuracy: number | null | undefined): string {
-	if (accuracy == null || !Number.isFinite(accuracy)) return '—';
-	return `${(accuracy * 100).toFixed(1)}%`;
 }
 
 function top1Of(record: EvaluationRecord | undefined): number | null {
@@ -157,6 +145,34 @@ export function evaluationProgressFraction(progress: EvaluationProgress | undefi
 	const phase = phases.indexOf(progress.phase);
 	const within = progress.total > 0 ? Math.min(1, Math.max(0, progress.done / progress.total)) : 0;
 	return (phase + within) / phases.length;
+}
+
+/**
+ * Seconds left in a phase at its pace so far; null until a second of it has passed and some of
+ * it is done (no guess from nothing), and once it is done.
+ */
+export function phaseSecondsLeft(
+	progress: Pick<EvaluationProgress, 'done' | 'total'>,
+	elapsedSeconds: number
+): number | null {
+	const { done, total } = progress;
+	if (done <= 0 || done >= total || elapsedSeconds < 1) return null;
+	return (elapsedSeconds / done) * (total - done);
+}
+
+/**
+ * What a running evaluation is doing: the worker's message (it names the phase itself, so it is
+ * not prefixed again), the count when there is one, and the time left when known.
+ */
+export function progressText(progress: EvaluationProgress, secondsLeft: number | null): string {
+	const parts = [progress.message];
+	if (progress.total > 0) {
+		parts.push(
+			`${progress.done.toLocaleString('en-US')} / ${progress.total.toLocaleString('en-US')}`
+		);
+	}
+	if (secondsLeft !== null) parts.push(`about ${formatDuration(secondsLeft)} left`);
+	return parts.join(' · ');
 }
 
 /** Elapsed seconds as a clock: `0:42`, `4:05`, `1:02:03`. */

@@ -8,6 +8,7 @@ import { describeError, type ShownError } from '../errors';
 import { Latest } from '../request';
 import { Request } from '../request.svelte';
 import type { ApiClient } from '../../../core/api/client';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import type { ApiMethod, ApiParams, ApiResult } from '../../../core/api/contract';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type {
@@ -53,13 +54,8 @@ type FiltersResult = ApiResult<'explain.filters'>;
 type ActivationsResult = ApiResult<'explain.activations'>;
 type NeighboursResult = ApiResult<'explain.neighbours'>;
 
-function newestFirst(runs: RunRecord[]): RunRecord[] {
-	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-
 /** All state of the Explain page. */
 export class ExplainState {
-	runs = $state.raw<RunRecord[]>([]);
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
 	loaded = $state(false);
 	loadError = $state<ShownError | null>(null);
@@ -127,9 +123,11 @@ export class ExplainState {
 	private chosen = false;
 	private readonly imagesRequest = new Latest();
 
-	constructor(private readonly api: ApiClient) {
-		api.on('runs.changed', (run) => {
-			this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+	constructor(
+		private readonly api: ApiClient,
+		private readonly store: RunsStore
+	) {
+		store.onChange(() => {
 			if (!this.chosen && this.encoders.every((pick) => pick.runId === null)) {
 				this.encoders = defaultEncoderPicks(this.runs);
 			}
@@ -165,6 +163,11 @@ export class ExplainState {
 		return this.images?.items.find((item) => item.index === this.index)?.labelIndex ?? null;
 	}
 
+	/** Every run, newest first (the shared store's). */
+	get runs(): RunRecord[] {
+		return this.store.runs;
+	}
+
 	/** A run's name; `run N` when it is not known here. */
 	runName(id: number): string {
 		return this.runs.find((run) => run.id === id)?.name ?? `run ${id}`;
@@ -172,13 +175,11 @@ export class ExplainState {
 
 	/** Loads runs and datasets, then the thumbnails; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [runs, datasets] = await Promise.all([
-			this.api.call('runs.list', {}),
+		const [, datasets] = await Promise.all([
+			this.store.load(),
 			this.api.call('evaluations.datasets', {})
 		]);
-		const failure = [runs, datasets].find((result) => !result.ok);
-		this.loadError = failure && !failure.ok ? describeError(failure.error) : null;
-		if (runs.ok) this.runs = newestFirst([...runs.value]);
+		this.loadError = datasets.ok ? this.store.error : describeError(datasets.error);
 		if (datasets.ok) this.datasets = datasets.value;
 		this.loaded = true;
 		if (!this.chosen) {

@@ -5,6 +5,7 @@
 import type { EvaluationRecord } from '../../../core/api/evaluation';
 import type { MetricPoint, RunRecord } from '../../../core/api/training';
 import { gapClosed } from '../../../core/evaluation/metrics';
+import { probeOf } from '../../../core/format';
 import { chartSeries, type MetricKey, type SeriesPoint } from '../training/series';
 import {
 	accuracyColumns,
@@ -67,6 +68,8 @@ export interface RunAccuracy {
 	real: number | null;
 	/** `(noise − random) / (real − random)`, when both controls were measured. */
 	gapClosed: number | null;
+	/** How the encoder's accuracy was probed ({@link probeOf}); null when not measured. */
+	probe: string | null;
 }
 
 /** The accuracies of the compared runs on one (dataset, protocol). */
@@ -107,7 +110,8 @@ export function accuracyGroups(
 				gapClosed:
 					encoder !== null && randomInit !== null && real !== null
 						? gapClosed(encoder, randomInit, real)
-						: null
+						: null,
+				probe: evaluation ? probeOf(evaluation) : null
 			};
 		})
 	}));

@@ -6,6 +6,8 @@
 import { describeError, type ShownError } from '../errors';
 import { Latest } from '../request';
 import type { ApiClient } from '../../../core/api/client';
+import type { FolderPicker } from '../folder-picker.svelte';
+import type { RunsStore } from './runs-store.svelte';
 import type { EvaluationRecord } from '../../../core/api/evaluation';
 import type { ExportEncoderResult, ImportEncoderParams } from '../../../core/api/interop';
 import type { MetricPoint, RunRecord } from '../../../core/api/training';
@@ -37,7 +39,6 @@ export type BundleOutcome<T> = { ok: true; value: T } | { ok: false; error: Show
 
 /** All state of the Runs page; created once by the shell so it survives navigation. */
 export class RunsState {
-	runs = $state.raw<RunRecord[]>([]);
 	evaluations = $state.raw<EvaluationRecord[]>([]);
 	loaded = $state(false);
 	loadError = $state<ShownError | null>(null);
@@ -55,8 +56,8 @@ export class RunsState {
 	bundleFolder = $state('');
 	/** The last bundle written, offered by the Import dialog (to check a bundle round-trips). */
 	lastBundlePath = $state('');
-	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
-	folderPickerSupported = $state(false);
+	/** A folder can always be chosen: the system dialog, or the host's folders in web mode. */
+	readonly folderPickerSupported = true;
 
 	/** The accuracy columns: every (dataset, protocol) with a completed encoder evaluation. */
 	readonly columns = $derived(accuracyColumns(this.evaluations));
@@ -72,42 +73,32 @@ export class RunsState {
 	);
 
 	private readonly compareRequest = new Latest();
-	private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
-	constructor(private readonly api: ApiClient) {
-		this.folderPickerSupported = api.transport === 'electron';
-		api.on('runs.changed', (run) => {
-			const known = this.runs.some((candidate) => candidate.id === run.id);
-			this.runs = known
-				? this.runs.map((candidate) => (candidate.id === run.id ? run : candidate))
-				: [run, ...this.runs];
-		});
-		api.on('runs.progress', (progress) => {
-			if (!this.runs.some((run) => run.id === progress.runId)) {
-				this.scheduleReload();
-				return;
-			}
-			this.runs = this.runs.map((run) =>
-				run.id === progress.runId
-					? { ...run, step: progress.step, lastLoss: progress.metric?.loss ?? run.lastLoss }
-					: run
-			);
-		});
+	constructor(
+		private readonly api: ApiClient,
+		private readonly store: RunsStore,
+		private readonly folders: FolderPicker
+	) {
 		api.on('evaluations.changed', (evaluation) => {
 			const rest = this.evaluations.filter((candidate) => candidate.id !== evaluation.id);
 			this.evaluations = [evaluation, ...rest];
 		});
 	}
 
+	/** Every run, newest first (the shared store's). */
+	get runs(): RunRecord[] {
+		return this.store.runs;
+	}
+
 	/** Loads the runs and every evaluation; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [runs, evaluations] = await Promise.all([
-			this.api.call('runs.list', {}),
+		const [listed, evaluations] = await Promise.all([
+			this.store.load(),
 			this.api.call('evaluations.list', {})
 		]);
 		this.loaded = true;
-		if (!runs.ok) {
-			this.loadError = describeError(runs.error);
+		if (!listed) {
+			this.loadError = this.store.error;
 			return;
 		}
 		if (!evaluations.ok) {
@@ -115,7 +106,6 @@ export class RunsState {
 			return;
 		}
 		this.loadError = null;
-		this.runs = runs.value;
 		this.evaluations = evaluations.value;
 		const ids = this.runs.map((run) => run.id);
 		this.selectedIds = this.selectedIds.filter((id) => ids.includes(id));
@@ -194,7 +184,7 @@ export class RunsState {
 			this.actionError = describeError(result.error);
 			return false;
 		}
-		this.runs = this.runs.filter((run) => run.id !== id);
+		this.store.remove(id);
 		// The database drops them with the run (ON DELETE CASCADE); no event says so.
 		this.evaluations = this.evaluations.filter((evaluation) => evaluation.runId !== id);
 		this.selectedIds = this.selectedIds.filter((selected) => selected !== id);
@@ -203,12 +193,9 @@ export class RunsState {
 		return true;
 	}
 
-	/** Opens the desktop app's folder dialog; the chosen folder, or null when none was chosen. */
-	async pickFolder(title: string): Promise<string | null> {
-		const result = await this.api.call('system.pickFolder', { title });
-		if (!result.ok) return null;
-		if (!result.value.supported) this.folderPickerSupported = false;
-		return result.value.path;
+	/** Chooses a folder on the machine running NoiseLab; null when none was chosen. */
+	pickFolder(title: string): Promise<string | null> {
+		return this.folders.choose(title);
 	}
 
 	/** Writes run `id` into the bundle file `path` (absolute, on the machine running NoiseLab). */
@@ -229,7 +216,7 @@ export class RunsState {
 		const result = await this.api.call('runs.importBundle', { path });
 		if (!result.ok) return { ok: false, error: describeError(result.error) };
 		const run = result.value;
-		if (!this.runs.some((candidate) => candidate.id === run.id)) this.runs = [run, ...this.runs];
+		this.store.apply(run);
 		// `runs.changed` brings the run, but nothing announces the evaluations the bundle carried.
 		await this.load();
 		return { ok: true, value: run };
@@ -240,7 +227,7 @@ export class RunsState {
 		const result = await this.api.call('runs.importEncoder', params);
 		if (!result.ok) return { ok: false, error: describeError(result.error) };
 		const run = result.value;
-		if (!this.runs.some((candidate) => candidate.id === run.id)) this.runs = [run, ...this.runs];
+		this.store.apply(run);
 		return { ok: true, value: run };
 	}
 
@@ -261,7 +248,7 @@ export class RunsState {
 			this.actionError = describeError(result.error);
 			return false;
 		}
-		this.runs = this.runs.map((run) => (run.id === id ? result.value : run));
+		this.store.apply(result.value);
 		return true;
 	}
 
@@ -283,13 +270,5 @@ export class RunsState {
 			else this.compareError = describeError(result.error);
 		});
 		this.metricsByRun = metrics;
-	}
-
-	private scheduleReload(): void {
-		if (this.reloadTimer) return;
-		this.reloadTimer = setTimeout(() => {
-			this.reloadTimer = null;
-			void this.load();
-		}, 500);
 	}
 }

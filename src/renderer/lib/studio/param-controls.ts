@@ -175,3 +175,10 @@ export function isModified(control: ParamControl, value: unknown): boolean {
 	}
 	return value !== control.defaultValue;
 }
+
+/** Why `seed` is not a usable seed, or null. */
+export function seedProblem(seed: number): string | null {
+	if (Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1) return null;
+	const got = Number.isNaN(seed) ? 'nothing' : String(seed);
+	return `The seed must be a whole number from 0 to 4,294,967,295; got ${got}.`;
+}

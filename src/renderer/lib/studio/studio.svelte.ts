@@ -22,6 +22,7 @@ import type { DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
 import { SvelteMap } from 'svelte/reactivity';
 import { PrecisionRecallState } from '../analysis/precision-recall.svelte';
 import { Latest } from '../request';
+import { seedProblem } from './param-controls';
 import {
 	answersCurrent,
 	costKey,
@@ -78,6 +79,8 @@ export class StudioState {
 	/** Milliseconds from the request to the pixels arriving, for the last grid. */
 	latencyMs = $state<number | null>(null);
 	error = $state<string | null>(null);
+	/** Why the seed typed was refused; the images stay those of {@link seed}. */
+	seedError = $state<string | null>(null);
 	/** Expensive settings render only on request: set when the grid is out of date. */
 	awaitingRender = $state(false);
 	/** The settings render only on request (declared slow, or measured over the threshold). */
@@ -264,9 +267,14 @@ export class StudioState {
 		this.changed();
 	}
 
-	/** Sets the seed and re-renders. */
+	/**
+	 * Sets the seed and re-renders; a seed that is not a whole number from 0 to 2³²−1 is refused
+	 * with {@link seedError} (it was clamped silently: −5 drew seed 0's images).
+	 */
 	setSeed(seed: number): void {
-		this.seed = Math.min(2 ** 32 - 1, Math.max(0, Math.round(seed)));
+		this.seedError = seedProblem(seed);
+		if (this.seedError !== null) return;
+		this.seed = seed;
 		this.changed();
 	}
 

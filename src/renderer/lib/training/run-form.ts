@@ -3,7 +3,6 @@
  * form never disagrees with what the worker would assume), help texts that cite the paper, and
  * the translation of the form into a validated {@link TrainConfig} with errors keyed by field.
  */
-import type { z } from 'zod';
 import { startRunParamsSchema } from '../../../core/api/training';
 import type { BackendPreference } from '../../../core/compute/backends';
 import {
@@ -12,6 +11,13 @@ import {
 	type ModelPresetId,
 	type TrainConfig
 } from '../../../core/training/config';
+import {
+	addIssues,
+	isBlank,
+	numberOrUndefined,
+	type FieldErrors,
+	type Issue
+} from '../form-validation';
 
 /** The generator preset a new run starts from: the paper's best small-scale dataset. */
 export const defaultSourcePreset = 'dead_leaves-mixed';
@@ -229,6 +235,8 @@ export const fieldHelp = {
 	count: 'Images in the virtual dataset; every epoch reshuffles them. Paper: 105,000.',
 	sourceSeed: 'Seeds image i of the dataset; the same seed gives the same images.',
 	folderPath: 'A folder of images: an exported noise dataset, or real photos for the control.',
+	dataset:
+		'A dataset NoiseLab evaluates on (IDX, CIFAR, class folders, the bundled Fashion-MNIST): only its training split is used, so its test split stays unseen. This is the real-data control, the ceiling of the gap closed.',
 	maxSide: 'Larger images are scaled so their shorter side is at most this.',
 	steps: 'One step is one batch of positive pairs. The paper runs 200 epochs of 137 steps (27.4k).',
 	batch: 'Positive pairs per step. Paper: 768. The uniformity loss depends on it.',
@@ -244,13 +252,15 @@ export const fieldHelp = {
 /** Everything the form edits. Numbers are null while their input is blank. */
 export interface RunFormState {
 	name: string;
-	sourceKind: 'generator' | 'folder';
+	sourceKind: 'generator' | 'folder' | 'dataset';
 	preset: string;
 	imageSize: number | null;
 	count: number | null;
 	sourceSeed: number | null;
 	folderPath: string;
 	maxSide: number | null;
+	/** A dataset's built-in name or folder, for the `dataset` source. */
+	dataset: string;
 	model: ModelPresetId;
 	steps: number | null;
 	batch: number | null;
@@ -266,7 +276,7 @@ export interface RunFormState {
 }
 
 /** Errors by field: a main field's name, an {@link AdvancedKey}, or `form` for the rest. */
-export type FormErrors = Partial<Record<string, string>>;
+export type FormErrors = FieldErrors;
 
 function schemaDefaults(): TrainConfig {
 	return trainConfigSchema.parse({
@@ -295,6 +305,7 @@ export function defaultRunForm(presetSize: number | null = 128): RunFormState {
 		sourceSeed: source?.seed ?? 0,
 		folderPath: '',
 		maxSide: 256,
+		dataset: 'fashion-mnist-mini',
 		model: config.model,
 		steps: config.steps,
 		batch: config.batch,
@@ -332,13 +343,14 @@ export function effectiveLearningRate(
 	return baseLearningRate({ lr: form.lr, optimizer: form.optimizer, batch: form.batch ?? 0 });
 }
 
-type Issue = z.core.$ZodIssue;
+const milestoneNoun = { one: 'milestone', many: 'milestones' };
 
 const sourceFieldByKey: Record<string, string> = {
 	count: 'count',
 	seed: 'sourceSeed',
 	path: 'folderPath',
-	maxSide: 'maxSide'
+	maxSide: 'maxSide',
+	dataset: 'dataset'
 };
 
 /** The form field an issue of `startRunParamsSchema` belongs to. */
@@ -360,35 +372,6 @@ function fieldOf(issue: Issue): string {
 	return first;
 }
 
-function plural(count: number, noun: string): string {
-	return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** An issue in words a form shows next to its field. */
-function messageOf(issue: Issue): string {
-	switch (issue.code) {
-		case 'too_small':
-			if (issue.origin === 'string')
-				return Number(issue.minimum) <= 1 ? 'Required.' : issue.message;
-			if (issue.origin === 'array') return `At least ${plural(Number(issue.minimum), 'entry')}.`;
-			return issue.inclusive ? `At least ${issue.minimum}.` : `Must be more than ${issue.minimum}.`;
-		case 'too_big':
-			if (issue.origin === 'string')
-				return `At most ${plural(Number(issue.maximum), 'character')}.`;
-			if (issue.origin === 'array') return `At most ${Number(issue.maximum)} entries.`;
-			return issue.inclusive ? `At most ${issue.maximum}.` : `Must be less than ${issue.maximum}.`;
-		case 'invalid_type':
-			return issue.expected === 'int' ? 'Must be a whole number.' : 'Enter a number.';
-		default:
-			return issue.message.endsWith('.') ? issue.message : `${issue.message}.`;
-	}
-}
-
-/** A blank number becomes `undefined`, which the schema reports as missing. */
-function numberOrUndefined(value: number | null): number | undefined {
-	return value === null || Number.isNaN(value) ? undefined : value;
-}
-
 function requiredNumbers(form: RunFormState): FormErrors {
 	const errors: FormErrors = {};
 	const required: [string, number | null][] = [
@@ -403,11 +386,11 @@ function requiredNumbers(form: RunFormState): FormErrors {
 			['count', form.count],
 			['sourceSeed', form.sourceSeed]
 		);
-	} else {
+	} else if (form.sourceKind === 'folder') {
 		required.push(['maxSide', form.maxSide]);
 	}
 	for (const [field, value] of required) {
-		if (value === null || Number.isNaN(value)) errors[field] = 'Enter a number.';
+		if (isBlank(value)) errors[field] = 'Enter a number.';
 	}
 	return errors;
 }
@@ -437,11 +420,13 @@ export function buildStartRequest(
 					seed: numberOrUndefined(form.sourceSeed),
 					count: numberOrUndefined(form.count)
 				}
-			: {
-					kind: 'folder' as const,
-					path: form.folderPath.trim(),
-					maxSide: numberOrUndefined(form.maxSide)
-				};
+			: form.sourceKind === 'folder'
+				? {
+						kind: 'folder' as const,
+						path: form.folderPath.trim(),
+						maxSide: numberOrUndefined(form.maxSide)
+					}
+				: { kind: 'dataset' as const, dataset: form.dataset.trim() };
 	const name = form.name.trim();
 	const parsed = startRunParamsSchema.safeParse({
 		...(name === '' ? {} : { name }),
@@ -478,12 +463,7 @@ export function buildStartRequest(
 			backend: form.backend
 		}
 	});
-	if (!parsed.success) {
-		for (const issue of parsed.error.issues) {
-			const field = fieldOf(issue);
-			errors[field] ??= messageOf(issue);
-		}
-	}
+	if (!parsed.success) addIssues(errors, parsed.error.issues, fieldOf, milestoneNoun);
 	if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
 	return { ok: true, request: parsed.data };
 }

@@ -6,6 +6,7 @@
 import { describeError, type ShownError } from '../errors';
 import { Latest } from '../request';
 import type { ApiClient } from '../../../core/api/client';
+import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type { PresetInfo } from '../../../core/api/generators';
 import type {
 	CheckpointRecord,
@@ -21,20 +22,20 @@ import {
 	type FormErrors,
 	type RunFormState
 } from './run-form';
+import type { FolderPicker } from '../folder-picker.svelte';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import { mergeMetrics } from './series';
+
+/** Datasets a run may train on: available real ones (structured tasks are generated for tests). */
+export function trainableDatasets(datasets: readonly EvalDatasetInfo[]): EvalDatasetInfo[] {
+	return datasets.filter((dataset) => dataset.available && dataset.kind !== 'structured');
+}
 
 /** What the right-hand side of the Train area shows. */
 export type TrainView = { kind: 'new' } | { kind: 'run'; id: number };
 
-function newestFirst(runs: RunRecord[]): RunRecord[] {
-	return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
-}
-
 /** All state of the Train page; created once by the shell so it survives navigation. */
 export class TrainingState {
-	runs = $state.raw<RunRecord[]>([]);
-	listLoaded = $state(false);
-	listError = $state<ShownError | null>(null);
 	view = $state<TrainView>({ kind: 'new' });
 
 	/** The selected run's logged steps, ordered by step; replaced whole on every change. */
@@ -56,8 +57,8 @@ export class TrainingState {
 	/** The last estimate, with the request it was measured for. */
 	estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
 	estimateError = $state<ShownError | null>(null);
-	/** Whether `system.pickFolder` opens a dialog here (the desktop app). */
-	folderPickerSupported = $state(false);
+	/** The datasets a run can train on (their training split): built-in and registered ones. */
+	datasets = $state.raw<EvalDatasetInfo[]>([]);
 
 	/** Bumped on every selection, so an answer for a previous selection is dropped. */
 	private readonly detailRequest = new Latest();
@@ -67,10 +68,28 @@ export class TrainingState {
 	/** A checkpoint is being written: the next training progress means it is recorded. */
 	private checkpointPending = false;
 
-	constructor(private readonly api: ApiClient) {
-		this.folderPickerSupported = api.transport === 'electron';
-		api.on('runs.changed', (run) => this.applyRecord(run));
+	constructor(
+		private readonly api: ApiClient,
+		private readonly store: RunsStore,
+		private readonly folders: FolderPicker
+	) {
+		store.onChange((run, previous) => this.recordChanged(run, previous));
 		api.on('runs.progress', (progress) => this.applyProgress(progress));
+	}
+
+	/** Every run, newest first (the shared store's). */
+	get runs(): RunRecord[] {
+		return this.store.runs;
+	}
+
+	/** Whether the runs list has been fetched once. */
+	get listLoaded(): boolean {
+		return this.store.loaded;
+	}
+
+	/** Why the runs list could not be fetched. */
+	get listError(): ShownError | null {
+		return this.store.error;
 	}
 
 	/** The selected run's record, live. */
@@ -82,22 +101,17 @@ export class TrainingState {
 
 	/** Loads the runs list and the generator presets; called on every (re)connection. */
 	async load(): Promise<void> {
-		const [list, catalogue] = await Promise.all([
-			this.api.call('runs.list', {}),
-			this.presets.length === 0 ? this.api.call('generators.catalogue', {}) : null
+		const [, catalogue, datasets] = await Promise.all([
+			this.store.load(),
+			this.presets.length === 0 ? this.api.call('generators.catalogue', {}) : null,
+			this.api.call('evaluations.datasets', {})
 		]);
+		if (datasets.ok) this.datasets = trainableDatasets(datasets.value);
 		if (catalogue?.ok) {
 			this.presets = catalogue.value.presets;
 			const preset = this.presets.find((candidate) => candidate.name === this.form.preset);
 			if (preset && this.form.preset === defaultSourcePreset) this.form.imageSize = preset.size;
 		}
-		if (list.ok) {
-			this.runs = newestFirst([...list.value]);
-			this.listError = null;
-		} else {
-			this.listError = describeError(list.error);
-		}
-		this.listLoaded = true;
 		if (this.view.kind === 'run') void this.refreshDetail();
 	}
 
@@ -126,12 +140,15 @@ export class TrainingState {
 		if (preset) this.form.imageSize = preset.size;
 	}
 
-	/** Opens the desktop app's folder dialog for a folder source. */
+	/** Chooses the folder of a folder source, or a dataset folder for a dataset source. */
 	async pickFolder(): Promise<void> {
-		const result = await this.api.call('system.pickFolder', { title: 'Train on the images in…' });
-		if (!result.ok) return;
-		if (!result.value.supported) this.folderPickerSupported = false;
-		else if (result.value.path) this.form.folderPath = result.value.path;
+		const dataset = this.form.sourceKind === 'dataset';
+		const folder = await this.folders.choose(
+			dataset ? 'Train on the training split of the dataset in…' : 'Train on the images in…'
+		);
+		if (folder === null) return;
+		if (dataset) this.form.dataset = folder;
+		else this.form.folderPath = folder;
 	}
 
 	/** Puts the form back to the paper's defaults. */
@@ -148,10 +165,20 @@ export class TrainingState {
 		return built.ok ? JSON.stringify(built.request.config) : null;
 	}
 
+	/**
+	 * Drops what answered an earlier version of the form (a refused start, a failed estimate), so
+	 * errors neither stack nor outlive the settings they were about.
+	 */
+	clearStaleErrors(): void {
+		this.formError = null;
+		this.estimateError = null;
+	}
+
 	/** Measures the form's configuration with a short warm-up (`runs.estimate`). */
 	async runEstimate(): Promise<void> {
 		const built = buildStartRequest($state.snapshot(this.form));
 		this.formErrors = built.ok ? {} : built.errors;
+		this.clearStaleErrors();
 		if (!built.ok) return;
 		this.estimating = true;
 		this.estimateError = null;
@@ -168,7 +195,7 @@ export class TrainingState {
 	async start(): Promise<boolean> {
 		const built = buildStartRequest($state.snapshot(this.form));
 		this.formErrors = built.ok ? {} : built.errors;
-		this.formError = null;
+		this.clearStaleErrors();
 		if (!built.ok) return false;
 		this.starting = true;
 		const result = await this.api.call('runs.start', built.request);
@@ -177,7 +204,7 @@ export class TrainingState {
 			this.formError = describeError(result.error);
 			return false;
 		}
-		this.applyRecord(result.value);
+		this.store.apply(result.value);
 		this.form.name = '';
 		this.select(result.value.id);
 		return true;
@@ -191,7 +218,7 @@ export class TrainingState {
 		this.actionError = null;
 		const result = await this.api.call(`runs.${action}`, { id: run.id });
 		this.actionBusy = false;
-		if (result.ok) this.applyRecord(result.value);
+		if (result.ok) this.store.apply(result.value);
 		else this.actionError = describeError(result.error);
 	}
 
@@ -213,15 +240,13 @@ export class TrainingState {
 			return;
 		}
 		this.detailError = null;
-		this.applyRecord(result.value.run);
+		this.store.apply(result.value.run);
 		this.checkpoints = result.value.checkpoints;
 		this.metrics = mergeMetrics(this.metrics, result.value.metrics);
 		this.historyComplete = true;
 	}
 
-	private applyRecord(run: RunRecord): void {
-		const previous = this.runs.find((candidate) => candidate.id === run.id);
-		this.runs = newestFirst([...this.runs.filter((candidate) => candidate.id !== run.id), run]);
+	private recordChanged(run: RunRecord, previous: RunRecord | undefined): void {
 		const shown = this.view.kind === 'run' && this.view.id === run.id;
 		if (!shown || !previous || previous.status === run.status) return;
 		// A resumed run was rewound to its checkpoint: the steps after it will be trained again.
@@ -233,21 +258,6 @@ export class TrainingState {
 
 	private applyProgress(progress: RunProgress): void {
 		this.progress = { ...this.progress, [progress.runId]: progress };
-		const run = this.runs.find((candidate) => candidate.id === progress.runId);
-		if (run) {
-			const updated: RunRecord = {
-				...run,
-				step: progress.step,
-				steps: progress.steps,
-				backend: progress.backend ?? run.backend,
-				skippedImages: progress.skippedImages,
-				lastLoss: progress.metric?.loss ?? run.lastLoss
-			};
-			this.runs = this.runs.map((candidate) => (candidate.id === run.id ? updated : candidate));
-		} else {
-			// A run started elsewhere (the CLI, another window): fetch its record.
-			this.scheduleListReload();
-		}
 		if (this.view.kind !== 'run' || this.view.id !== progress.runId) return;
 		if (progress.points.length > 0) this.metrics = mergeMetrics(this.metrics, progress.points);
 		// The checkpoint list changes only after a checkpoint, so it is fetched then, not per step:
@@ -266,17 +276,5 @@ export class TrainingState {
 			this.refreshTimer = null;
 			void this.refreshDetail();
 		}, delayMs);
-	}
-
-	private listTimer: ReturnType<typeof setTimeout> | null = null;
-
-	private scheduleListReload(): void {
-		if (this.listTimer) return;
-		this.listTimer = setTimeout(() => {
-			this.listTimer = null;
-			void this.api.call('runs.list', {}).then((list) => {
-				if (list.ok) this.runs = newestFirst([...list.value]);
-			});
-		}, 500);
 	}
 }
