@@ -103,7 +103,19 @@ describe('the workbench at 1024×700 and 1280×800 (web mode)', () => {
 			const page = await browser.newPage({ viewport });
 			const errors = watchForErrors(page);
 			const areas: [string, string, () => Promise<void>][] = [
-				['generate', 'Generator Studio', async () => undefined],
+				[
+					'generate',
+					'Generator Studio',
+					// The first visit measures the preview cost, then fills the 4×4 grid.
+					async () => {
+						await page
+							.getByTestId('preview-grid')
+							.getByRole('button')
+							.nth(15)
+							.waitFor({ timeout: 60_000 });
+						expect(await overflowRight(page, '[data-testid="preview-grid"]')).toBe(0);
+					}
+				],
 				['train', 'New training run', async () => undefined],
 				['evaluate', 'New evaluation', async () => undefined],
 				['studies', 'Studies', async () => undefined],
@@ -111,9 +123,10 @@ describe('the workbench at 1024×700 and 1280×800 (web mode)', () => {
 				['explain', 'Explain', async () => undefined],
 				['settings', 'Settings', async () => undefined]
 			];
-			for (const [area, heading] of areas) {
+			for (const [area, heading, ready] of areas) {
 				await page.goto(`${app.server.url}#/${area}`);
 				await page.getByRole('heading', { name: heading }).first().waitFor();
+				await ready();
 				// The page itself never scrolls sideways; wide tables scroll inside their own box.
 				expect(await overflowRight(page, 'main'), `${area} at ${size}`).toBe(0);
 				if (area === 'evaluate') {
