@@ -7,7 +7,11 @@ import { findGenerator, resolveConfig } from '../../src/core/generators/registry
 import { statistical } from '../../src/core/generators/statistical/index';
 import { texturePoolSeed, texturesDrawnBy } from '../../src/core/generators/textures';
 import { cacheDirVariable } from '../../src/main/generation/disk-cache';
-import { exportDataset, type ExportRequest } from '../../src/main/generation/export-dataset';
+import {
+	exportDataset,
+	planExport,
+	type ExportRequest
+} from '../../src/main/generation/export-dataset';
 import { unpackTar } from '../../src/main/generation/tar';
 import type { GeneratorTasks } from '../../src/main/workers/entries/generator';
 import { WorkerFactory } from '../../src/main/workers/host';
@@ -111,6 +115,50 @@ describe('dataset export', () => {
 		if (!resumed.ok) return;
 		expect(resumed.value.skipped).toBe(partial.written);
 		expect(manifestOf(request.outDir)).toMatchObject({ complete: true, written: 400 });
+	});
+
+	it('resumes a half-finished untextured dead-leaves export whether it recorded version 1 or 2 (only the textured variant changed at 2)', async () => {
+		const leaves: ExportRequest = { ...request, preset: 'dead_leaves-squares', count: 12 };
+		expect((await exportDataset(leaves, { threadFile })).ok).toBe(true);
+		const file = path.join(request.outDir, 'manifest.json');
+		const recorded = manifestOf(request.outDir);
+		// What this scheme records for the untextured variant is what was recorded before it.
+		expect(recorded.generator).toEqual({ id: 'dead_leaves', version: 2 });
+		for (const version of [2, 1]) {
+			// Half finished: images 8–11 never written, the manifest not complete.
+			for (let index = 8; index < 12; index++)
+				fs.rmSync(path.join(request.outDir, imagePath(index, 'png')), { force: true });
+			fs.writeFileSync(
+				file,
+				JSON.stringify({
+					...recorded,
+					generator: { id: 'dead_leaves', version },
+					complete: false,
+					written: 8
+				})
+			);
+			const resumed = await exportDataset(leaves, { threadFile });
+			expect(resumed.ok, JSON.stringify(resumed)).toBe(true);
+			if (!resumed.ok) return;
+			expect(resumed.value).toMatchObject({ resumed: true, skipped: 8, written: 4 });
+			expect(manifestOf(request.outDir)).toMatchObject({ complete: true, written: 12 });
+		}
+		// The textured variant's bytes changed at version 2: its version-1 folders are another dataset.
+		const texturedDir = path.join(folder.path, 'textured');
+		const textured = { ...leaves, params: { textured: true }, outDir: texturedDir };
+		const wanted = planExport(textured);
+		expect(wanted.ok).toBe(true);
+		if (!wanted.ok) return;
+		const texturedFile = path.join(texturedDir, 'manifest.json');
+		fs.mkdirSync(texturedDir);
+		fs.writeFileSync(
+			texturedFile,
+			JSON.stringify({ ...wanted.value.wanted, generator: { id: 'dead_leaves', version: 1 } })
+		);
+		const refused = planExport(textured);
+		expect(refused.ok || refused.error.code).toBe('FOLDER_CONFLICT');
+		fs.writeFileSync(texturedFile, JSON.stringify(wanted.value.wanted));
+		expect(planExport(textured).ok).toBe(true);
 	});
 
 	it('refuses a folder of another dataset or a non-empty foreign folder, changing nothing', async () => {

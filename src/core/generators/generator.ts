@@ -27,8 +27,14 @@ export interface GeneratorDefinition<S extends ParamSchema = ParamSchema> {
 	label: string;
 	/** What it draws, for the UI and `--help`. */
 	description: string;
-	/** Bump when the output for the same inputs changes; manifests record it. */
+	/**
+	 * The version every variant records at least: bump it when the output of every variant
+	 * changes. When only some variants' bytes change, add a {@link VariantBump} instead, so the
+	 * others keep their recorded version and their half-finished exports still resume.
+	 */
 	version: number;
+	/** Bumps that changed the bytes of only some variants; see {@link outputVersion}. */
+	variantBumps?: readonly VariantBump<S>[];
 	/** `slow` generators (feature visualisation) say so in the UI. */
 	speed: 'fast' | 'slow';
 	params: S;
@@ -39,6 +45,52 @@ export interface GeneratorDefinition<S extends ParamSchema = ParamSchema> {
 		index: number,
 		size: number
 	): RgbImage | Promise<RgbImage>;
+}
+
+/** A version bump that changed the output of only the variants whose params it `concerns`. */
+export interface VariantBump<S extends ParamSchema = ParamSchema> {
+	version: number;
+	/** Whether the output for these (complete, validated) params changed at this version. */
+	concerns(params: ParamValues<S>): boolean;
+	/** What changed, for the record. */
+	reason: string;
+}
+
+/**
+ * The version recorded for images drawn with `params`: the generator's `version`, or the latest
+ * {@link VariantBump} that concerns them when that is later.
+ */
+export function outputVersion(
+	generator: GeneratorDefinition,
+	params: Record<string, unknown>
+): number {
+	let version = generator.version;
+	for (const bump of generator.variantBumps ?? []) {
+		if (bump.version > version && bump.concerns(params as ParamValues<ParamSchema>))
+			version = bump.version;
+	}
+	return version;
+}
+
+/**
+ * Whether images recorded under generator version `recorded` are byte-identical to what the
+ * generator draws today with `params`: no bump since `recorded` changed them. A version that is
+ * not a variant bump (`1`, and every plain bump of `version`) changed every variant.
+ */
+export function sameOutputSince(
+	generator: GeneratorDefinition,
+	params: Record<string, unknown>,
+	recorded: number
+): boolean {
+	if (!Number.isInteger(recorded) || recorded < 1) return false;
+	if (recorded > outputVersion(generator, params)) return false;
+	const bumps = generator.variantBumps ?? [];
+	for (let version = recorded + 1; version <= generator.version; version++) {
+		if (!bumps.some((bump) => bump.version === version)) return false;
+	}
+	return !bumps.some(
+		(bump) => bump.version > recorded && bump.concerns(params as ParamValues<ParamSchema>)
+	);
 }
 
 /** Widens a typed definition for lists and registries. */

@@ -4,6 +4,7 @@
  * seed scheme, so `noiselab generate` can resume a folder and refuse one of another dataset.
  */
 import { z } from 'zod';
+import { sameOutputSince, type GeneratorDefinition } from './generator';
 
 /** How image `index` of a dataset with `seed` gets its randomness. */
 export const seedScheme =
@@ -72,12 +73,18 @@ export const layoutDescription =
 
 /**
  * Whether two manifests describe the same dataset (so a folder can be resumed): everything that
- * changes the pixels or the file names must match.
+ * changes the pixels or the file names must match. Their generator versions may differ where
+ * `findGenerator` knows the generator and no bump since either changed these params' bytes (a
+ * variant bump of another variant; see {@link sameOutputSince}).
  */
-export function sameDataset(a: DatasetManifest, b: DatasetManifest): boolean {
+export function sameDataset(
+	a: DatasetManifest,
+	b: DatasetManifest,
+	findGenerator?: (id: string) => GeneratorDefinition | undefined
+): boolean {
 	const key = (m: DatasetManifest) =>
 		JSON.stringify([
-			m.generator,
+			m.generator.id,
 			sortedObject(m.params),
 			m.size,
 			m.seed,
@@ -86,7 +93,14 @@ export function sameDataset(a: DatasetManifest, b: DatasetManifest): boolean {
 			m.quality,
 			m.layout
 		]);
-	return key(a) === key(b);
+	if (key(a) !== key(b)) return false;
+	if (a.generator.version === b.generator.version) return true;
+	const generator = findGenerator?.(a.generator.id);
+	return (
+		generator !== undefined &&
+		sameOutputSince(generator, a.params, a.generator.version) &&
+		sameOutputSince(generator, a.params, b.generator.version)
+	);
 }
 
 function sortedObject(value: Record<string, unknown>): [string, unknown][] {

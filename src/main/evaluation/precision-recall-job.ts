@@ -19,6 +19,7 @@ import { buildEncoder, presetRecipe } from '../../core/encoders/build';
 import { extractFeatures, extractFeaturesOf } from '../../core/evaluation/features';
 import { improvedPrecisionRecall } from '../../core/evaluation/precision-recall';
 import { resolveConfig } from '../../core/generators/registry';
+import { outputVersion } from '../../core/generators/generator';
 import { Random } from '../../core/generators/random';
 import type { SourceImage } from '../../core/training/augment';
 import type { ModelPresetId } from '../../core/training/config';
@@ -198,7 +199,7 @@ async function openNoise(params: PrecisionRecallParams): Promise<NoiseImages> {
 			// Image i is a pure function of these, so they stand for the pixels.
 			identity: {
 				generator: generator.id,
-				version: generator.version,
+				version: outputVersion(generator, values),
 				params: values,
 				size,
 				seed: noise.seed,

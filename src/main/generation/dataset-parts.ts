@@ -16,6 +16,7 @@ import {
 	shardName,
 	type DatasetManifest
 } from '../../core/generators/manifest';
+import { findGenerator } from '../../core/generators/registry';
 import { hasCompleteImage, isManifestName, readManifest, writeManifest } from './export-dataset';
 import { unpackTar } from './tar';
 
@@ -74,7 +75,7 @@ export function verifyDataset(folder: string): DatasetReport {
 	const problems: string[] = [];
 	const first = (checked[0] as (typeof checked)[number]).manifest;
 	for (const { name, manifest } of all) {
-		if (!sameDataset(manifest, first))
+		if (!sameDataset(manifest, first, findGenerator))
 			problems.push(`${name} describes another dataset than ${checked[0]?.name}.`);
 	}
 	let parts: DatasetReport['parts'] = null;
@@ -195,7 +196,7 @@ export function mergeDatasetParts(folder: string): DatasetManifest {
 	const problems: string[] = [];
 	for (const { name, manifest } of parts) {
 		if (
-			!sameDataset(manifest, first) ||
+			!sameDataset(manifest, first, findGenerator) ||
 			manifest.part?.of !== info.of ||
 			manifest.part.datasetStartIndex !== info.datasetStartIndex ||
 			manifest.part.datasetCount !== info.datasetCount

@@ -29,7 +29,8 @@ import {
 	type DatasetManifest,
 	type ImageFormat
 } from '../../core/generators/manifest';
-import { resolveConfig, type ConfigRequest } from '../../core/generators/registry';
+import { outputVersion } from '../../core/generators/generator';
+import { findGenerator, resolveConfig, type ConfigRequest } from '../../core/generators/registry';
 import { appInfo } from '../app-info';
 import { isDiskFull, writeFileDurably } from '../durable-file';
 import { failpoint, untilAborted } from '../failpoints';
@@ -148,7 +149,7 @@ export function planExport(
 		kind: 'noiselab-dataset',
 		manifestVersion: 1,
 		appVersion: appInfo.version,
-		generator: { id: config.generator.id, version: config.generator.version },
+		generator: { id: config.generator.id, version: outputVersion(config.generator, config.params) },
 		preset: config.preset,
 		params: config.params,
 		size: config.size,
@@ -174,7 +175,7 @@ export function planExport(
 	const existing = readExistingDataset(outDir, wanted);
 	if (!existing.ok) return existing;
 	const previous = existing.value;
-	if (previous && !sameDataset(previous, wanted)) {
+	if (previous && !sameDataset(previous, wanted, findGenerator)) {
 		return fail(
 			'FOLDER_CONFLICT',
 			`${outDir} holds another dataset (${previous.preset ?? previous.generator.id}, ${previous.size} px, seed ${previous.seed}, ${previous.format}). Choose an empty folder, or repeat that dataset's settings to resume it.`
@@ -370,7 +371,7 @@ function readExistingDataset(
 	for (const name of manifests) {
 		const read = readManifest(path.join(outDir, name));
 		if (!read.ok) return fail('FOLDER_CONFLICT', read.error.message);
-		if (!sameDataset(read.value, wanted)) {
+		if (!sameDataset(read.value, wanted, findGenerator)) {
 			return fail(
 				'FOLDER_CONFLICT',
 				`${outDir} holds another dataset (${read.value.preset ?? read.value.generator.id}, ${read.value.size} px, seed ${read.value.seed}, ${read.value.format}). Choose an empty folder, or repeat that dataset's settings to resume it.`

@@ -15,6 +15,7 @@ import type {
 } from '../../core/api/generators';
 import type { generatorConfigSchema } from '../../core/api/generators';
 import { generators, presets, resolveConfig } from '../../core/generators/registry';
+import { outputVersion } from '../../core/generators/generator';
 import type { EventBus } from '../events';
 import {
 	planExport,
@@ -138,7 +139,7 @@ export class GeneratorService {
 		const saved = savePreset(this.store().db, {
 			...request,
 			params: resolved.value.params,
-			generatorVersion: resolved.value.generator.version
+			generatorVersion: outputVersion(resolved.value.generator, resolved.value.params)
 		});
 		this.announcePresets();
 		return saved;

@@ -40,6 +40,7 @@ import {
 import { paperCitation } from '../../core/studies/paper-reference';
 import type { RunRecord } from '../../core/api/training';
 import { resolveConfig } from '../../core/generators/registry';
+import { outputVersion } from '../../core/generators/generator';
 import { buildStudyFigure, studyFigureSvg } from '../../core/studies/figure';
 import {
 	buildStudyResults,
@@ -778,7 +779,7 @@ export class StudyService {
 		const { generator, params, size, preset } = resolved.value;
 		const identity = JSON.stringify({
 			generator: generator.id,
-			version: generator.version,
+			version: outputVersion(generator, params),
 			params,
 			size,
 			seed: spec.dataSeed,

@@ -12,7 +12,12 @@ import {
 	type ParamSchema
 } from '../../../src/core/generators/params';
 import { AppFailure } from '../../../src/core/api/errors';
-import { generateOrExplain } from '../../../src/core/generators/generator';
+import {
+	generateOrExplain,
+	outputVersion,
+	sameOutputSince,
+	type GeneratorDefinition
+} from '../../../src/core/generators/generator';
 import { Random } from '../../../src/core/generators/random';
 import { resolveConfig } from '../../../src/core/generators/registry';
 
@@ -159,6 +164,74 @@ describe('dataset manifests and layout', () => {
 		expect(sameDataset(base, { ...base, seed: 1 })).toBe(false);
 		expect(sameDataset(base, { ...base, size: 64 })).toBe(false);
 		expect(sameDataset(base, { ...base, params: { a: 1, b: 3 } })).toBe(false);
+	});
+
+	it('lets a variant bump change the recorded version of only the variants it concerns', () => {
+		const generator = {
+			id: 'g',
+			version: 3,
+			variantBumps: [
+				{ version: 2, concerns: (p: { fancy: boolean }) => p.fancy, reason: 'fancy fill' },
+				{ version: 4, concerns: (p: { fancy: boolean }) => !p.fancy, reason: 'plain edges' }
+			]
+		} as unknown as GeneratorDefinition;
+		const fancy = { fancy: true };
+		const plain = { fancy: false };
+		expect(outputVersion(generator, fancy)).toBe(3);
+		expect(outputVersion(generator, plain)).toBe(4);
+		// 3 was a plain bump: it changed every variant, so nothing before it matches today's bytes.
+		expect([1, 2, 3, 4, 5].map((v) => sameOutputSince(generator, fancy, v))).toEqual([
+			false,
+			false,
+			true,
+			false,
+			false
+		]);
+		expect([1, 2, 3, 4, 5].map((v) => sameOutputSince(generator, plain, v))).toEqual([
+			false,
+			false,
+			false,
+			true,
+			false
+		]);
+		const base = {
+			generator: { id: 'g', version: 3 },
+			params: fancy,
+			size: 128,
+			seed: 0,
+			seedScheme: 's',
+			format: 'jpg',
+			quality: 95,
+			layout: 'l',
+			count: 10
+		} as unknown as DatasetManifest;
+		const other = { ...base, generator: { id: 'g', version: 4 } };
+		expect(sameDataset(base, base)).toBe(true);
+		// Versions that differ match only where the generator says the bytes did not change.
+		expect(sameDataset(base, other)).toBe(false);
+		expect(sameDataset(base, other, () => generator)).toBe(false);
+		const plainBase = { ...base, params: plain };
+		expect(
+			sameDataset(
+				{ ...plainBase, generator: { id: 'g', version: 3 } },
+				{ ...plainBase, generator: { id: 'g', version: 4 } },
+				() => generator
+			)
+		).toBe(false);
+	});
+
+	it('keeps dead leaves version 2 for every variant, with untextured version-1 records still matching', () => {
+		const untextured = resolveConfig({ preset: 'dead_leaves-squares' });
+		const textured = resolveConfig({ preset: 'dead_leaves-textures' });
+		if (!untextured.ok || !textured.ok) throw new Error('presets');
+		const { generator } = untextured.value;
+		expect(outputVersion(generator, untextured.value.params)).toBe(2);
+		expect(outputVersion(generator, textured.value.params)).toBe(2);
+		expect(sameOutputSince(generator, untextured.value.params, 1)).toBe(true);
+		expect(sameOutputSince(generator, untextured.value.params, 2)).toBe(true);
+		expect(sameOutputSince(generator, textured.value.params, 1)).toBe(false);
+		expect(sameOutputSince(generator, textured.value.params, 2)).toBe(true);
+		expect(sameOutputSince(generator, untextured.value.params, 3)).toBe(false);
 	});
 
 	it('resolves presets and refuses what does not exist', () => {

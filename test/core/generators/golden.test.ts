@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { outputVersion } from '../../../src/core/generators/generator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presets, resolveConfig } from '../../../src/core/generators/registry';
 import { installEncoderWeightsSource } from '../../../src/core/generators/trained-encoders';
@@ -97,7 +98,7 @@ describe('golden outputs', () => {
 				}
 				computed[preset.name] = {
 					generator: generator.id,
-					version: generator.version,
+					version: outputVersion(generator, params),
 					size,
 					hashes
 				};

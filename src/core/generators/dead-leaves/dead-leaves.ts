@@ -613,8 +613,14 @@ export function createDeadLeavesGenerator(textures: TextureSource): GeneratorDef
 		label: 'Dead leaves',
 		description:
 			'Random opaque shapes with power-law sizes, stacked until the canvas is covered; optionally each leaf filled with a statistical texture.',
-		// 2: the textured variant's pool textures come from statistical version 3.
 		version: 2,
+		variantBumps: [
+			{
+				version: 2,
+				concerns: (params) => params.textured,
+				reason: "the textured variant's pool textures come from statistical version 3"
+			}
+		],
 		speed: 'fast',
 		params: deadLeavesParams,
 		generate: (params, seed, index, size) =>
