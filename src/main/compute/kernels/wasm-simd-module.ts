@@ -27,50 +27,21 @@
  * Rows beyond `rows` are computed from whatever the pointers address but never stored.
  */
 
-/**
- * The part of the WebAssembly JavaScript API used here; src/main compiles without the DOM
- * library, which is where TypeScript declares it.
- */
-declare const WebAssembly: {
-	validate(bytes: Uint8Array): boolean;
-	Module: new (bytes: Uint8Array) => object;
-	Instance: new (module: object, imports: object) => { exports: object };
-};
+import {
+	name,
+	section,
+	signed,
+	unsigned,
+	webAssembly,
+	type WasmMemory
+} from '../../../core/wasm/bytecode';
 
 /** tfjs-backend-wasm's memory object (a `WebAssembly.Memory`). */
-export interface WasmMemory {
-	readonly buffer: ArrayBuffer;
-}
+export type { WasmMemory };
 
 const enum Type {
 	I32 = 0x7f,
 	V128 = 0x7b
-}
-
-function unsigned(value: number): number[] {
-	const bytes: number[] = [];
-	let rest = value >>> 0;
-	do {
-		let byte = rest & 0x7f;
-		rest >>>= 7;
-		if (rest !== 0) byte |= 0x80;
-		bytes.push(byte);
-	} while (rest !== 0);
-	return bytes;
-}
-
-function signed(value: number): number[] {
-	const bytes: number[] = [];
-	let rest = value | 0;
-	for (;;) {
-		const byte = rest & 0x7f;
-		rest >>= 7;
-		if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
-			bytes.push(byte);
-			return bytes;
-		}
-		bytes.push(byte | 0x80);
-	}
 }
 
 /** The instructions the kernels use (WebAssembly core, SIMD and relaxed SIMD opcodes). */
@@ -376,15 +347,6 @@ function maxPoolWindowBody(): Body {
 	return { i32Locals: 6, vectorLocals: 5, code };
 }
 
-function section(id: number, content: number[]): number[] {
-	return [id, ...unsigned(content.length), ...content];
-}
-
-function name(text: string): number[] {
-	const bytes = [...new TextEncoder().encode(text)];
-	return [...unsigned(bytes.length), ...bytes];
-}
-
 /** The module's bytes: both kernels, importing `env.memory`. */
 export function simdModuleBytes(fused: boolean): Uint8Array {
 	const functions = [
@@ -478,8 +440,8 @@ export interface SimdKernels {
 export function instantiateSimdKernels(memory: WasmMemory): SimdKernels | null {
 	for (const fused of [true, false]) {
 		const bytes = simdModuleBytes(fused);
-		if (!WebAssembly.validate(bytes)) continue;
-		const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+		if (!webAssembly?.validate(bytes)) continue;
+		const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
 		return instance.exports as SimdKernels;
 	}
 	return null;
