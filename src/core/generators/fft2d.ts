@@ -45,6 +45,21 @@ export class Fft2d {
 		this.planes = simd ?? new ScalarFft2d(n);
 	}
 
+	/**
+	 * Work planes of `n * n` values owned by this transform (in WebAssembly memory on the SIMD
+	 * path): transforms of exactly these arrays skip copying the planes in and out, so callers
+	 * that fill them directly (masked bands, say) save two copies per plane and transform. Any
+	 * transform of other arrays may overwrite them.
+	 */
+	get re(): Float64Array {
+		return this.planes.re;
+	}
+
+	/** See {@link re}. */
+	get im(): Float64Array {
+		return this.planes.im;
+	}
+
 	/** Whether this transform runs in WebAssembly SIMD (else fft.js). */
 	get simd(): boolean {
 		return this.planes instanceof SimdFft2d;
@@ -119,8 +134,8 @@ export function simdFftAvailable(): boolean {
  * and copied back. Memory: tables, then planes re, im and the packed lines of inverseReal.
  */
 class SimdFft2d {
-	private readonly re: Float64Array;
-	private readonly im: Float64Array;
+	readonly re: Float64Array;
+	readonly im: Float64Array;
 	private readonly packedRe: Float64Array;
 	private readonly packedIm: Float64Array;
 	private readonly firstStep: number;
@@ -231,23 +246,33 @@ class SimdFft2d {
 		);
 	}
 
+	/** Copies a caller's plane into a work plane, unless it is that plane. */
+	private static load(work: Float64Array, plane: Float64Array): void {
+		if (plane !== work) work.set(plane);
+	}
+
+	/** Copies a work plane back into a caller's plane, unless it is that plane. */
+	private static store(work: Float64Array, plane: Float64Array): void {
+		if (plane !== work) plane.set(work);
+	}
+
 	forward(re: Float64Array, im: Float64Array): void {
-		this.re.set(re);
-		this.im.set(im);
+		SimdFft2d.load(this.re, re);
+		SimdFft2d.load(this.im, im);
 		this.rows(this.re, this.im, 1);
 		this.columns(this.re, this.im, this.n / 2, 1);
-		re.set(this.re);
-		im.set(this.im);
+		SimdFft2d.store(this.re, re);
+		SimdFft2d.store(this.im, im);
 	}
 
 	/** DFT⁻¹(x) = swap(DFT(swap(x)))/n, as the fft.js path does it. */
 	inverse(re: Float64Array, im: Float64Array): void {
-		this.re.set(re);
-		this.im.set(im);
+		SimdFft2d.load(this.re, re);
+		SimdFft2d.load(this.im, im);
 		this.rows(this.im, this.re, 1);
 		this.columns(this.im, this.re, this.n / 2, 1 / (this.n * this.n));
-		re.set(this.re);
-		im.set(this.im);
+		SimdFft2d.store(this.re, re);
+		SimdFft2d.store(this.im, im);
 	}
 
 	forwardReal(source: Float64Array, target: Float64Array): void {
@@ -255,7 +280,7 @@ class SimdFft2d {
 		const { re, im } = this;
 		const row = 8 * n;
 		const half = n / 2;
-		re.set(source);
+		SimdFft2d.load(re, source);
 		// Rows a and a + 1 as one complex line; its spectrum Z lands in row a of (re, im).
 		this.lines(
 			this.at(re),
@@ -288,16 +313,16 @@ class SimdFft2d {
 		// Columns 0 … n/2 (and n/2 + 1, overwritten below).
 		this.columns(re, im, n / 4 + 1, 1);
 		mirrorColumns(re, im, n);
-		source.set(re);
-		target.set(im);
+		SimdFft2d.store(re, source);
+		SimdFft2d.store(im, target);
 	}
 
 	inverseReal(source: Float64Array, spectrumIm: Float64Array): void {
 		const { n, re, im, packedRe, packedIm } = this;
 		const row = 8 * n;
 		const half = n / 2;
-		re.set(source);
-		im.set(spectrumIm);
+		SimdFft2d.load(re, source);
+		SimdFft2d.load(im, spectrumIm);
 		// Columns 0 … n/2 through the swap (n/2 + 1 too, never read).
 		this.columns(im, re, n / 4 + 1, 1);
 		// Z = A + i·B for rows a, b = a + 1, with A(−k) = conj A(k); swapped for the inverse.
@@ -329,12 +354,14 @@ class SimdFft2d {
 			4 * row,
 			1 / (n * n)
 		);
-		source.set(re);
+		SimdFft2d.store(re, source);
 	}
 }
 
 /** The fft.js transforms (the reference, and the fallback without WebAssembly SIMD). */
 class ScalarFft2d {
+	readonly re: Float64Array;
+	readonly im: Float64Array;
 	private readonly fft: FFT;
 	// Plain arrays: fft.js runs about twice as fast on them as on Float64Arrays (V8 elements kinds).
 	private readonly lines: number[][];
@@ -345,6 +372,8 @@ class ScalarFft2d {
 
 	/** `n` must be a power of two. */
 	constructor(readonly n: number) {
+		this.re = new Float64Array(n * n);
+		this.im = new Float64Array(n * n);
 		this.fft = new FFT(n);
 		this.block = Math.min(columnBlock, n);
 		// Packed double arrays throughout, so fft.js sees one elements kind.

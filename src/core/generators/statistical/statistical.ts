@@ -244,13 +244,9 @@ function workspaceFor(size: number): Workspace {
 				mirror[row * size + col] = ((size - row) % size) * size + ((size - col) % size);
 			}
 		}
-		workspace = {
-			size,
-			fft: new Fft2d(size),
-			re: new Float64Array(size * size),
-			im: new Float64Array(size * size),
-			mirror
-		};
+		const fft = new Fft2d(size);
+		// The transform's own planes, so that the pair is transformed where it is.
+		workspace = { size, fft, re: fft.re, im: fft.im, mirror };
 		workspaces.set(size, workspace);
 	}
 	return workspace;

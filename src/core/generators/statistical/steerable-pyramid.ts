@@ -157,14 +157,16 @@ export class SteerablePyramid {
 					mirror[row * m + col] = ((m - row) % m) * m + ((m - col) % m);
 				}
 			}
+			const fft = new Fft2d(m);
 			this.levels.push({
 				size: m,
-				fft: new Fft2d(m),
+				fft,
 				bands,
 				lowRe,
 				lowIm,
-				bandRe: new Float64Array(m * m),
-				bandIm: new Float64Array(m * m),
+				// The transform's own planes: bands are masked straight into them, without copies.
+				bandRe: fft.re,
+				bandIm: fft.im,
 				sumRe,
 				sumIm,
 				mirror,
@@ -316,46 +318,84 @@ export class SteerablePyramid {
 	private realBands(level: Level, p: Band, q: Band | null, visit: RealBandVisitor): void {
 		const { bandRe, bandIm, fft, mirror } = level;
 		const count = level.size * level.size;
-		// Band DFTs as (re, im) per frequency: (k·fr, k·fi), or i·k·(fr + i·fi) = (−k·fi, k·fr).
-		const spectrumRe = (band: Band, i: number) =>
-			band.oriented
-				? -(band.mask[i] as number) * (band.fromIm[i] as number)
-				: (band.mask[i] as number) * (band.fromRe[i] as number);
-		const spectrumIm = (band: Band, i: number) =>
-			band.oriented
-				? (band.mask[i] as number) * (band.fromRe[i] as number)
-				: (band.mask[i] as number) * (band.fromIm[i] as number);
-		for (let i = 0; i < count; i++) {
-			// P + i·Q = (Pr − Qi) + i·(Pi + Qr).
-			bandRe[i] = spectrumRe(p, i) - (q ? spectrumIm(q, i) : 0);
-			bandIm[i] = spectrumIm(p, i) + (q ? spectrumRe(q, i) : 0);
-		}
+		packedSpectrum(p, q, count, bandRe, bandIm);
 		fft.inverse(bandRe, bandIm);
 		visit(bandRe, level.size, p.index);
 		if (q) visit(bandIm, level.size, q.index);
 		else bandIm.fill(0);
 		fft.forward(bandRe, bandIm);
+		// P = (Z(f) + Z̄(−f))/2 and Q = (Z(f) − Z̄(−f))/2i, each added back through its mask.
+		const pk = p.mask;
+		const [pr, pi] = [p.toRe, p.toIm];
+		const qk = q ? q.mask : pk;
+		const [qr, qi] = q ? [q.toRe, q.toIm] : [pr, pi];
+		const orientedP = p.oriented;
+		const orientedQ = q?.oriented ?? false;
 		for (let i = 0; i < count; i++) {
 			const j = mirror[i] as number;
 			const zr = bandRe[i] as number;
 			const zi = bandIm[i] as number;
 			const wr = bandRe[j] as number;
 			const wi = bandIm[j] as number;
-			accumulate(p, i, (zr + wr) / 2, (zi - wi) / 2);
-			if (q) accumulate(q, i, (zi + wi) / 2, (wr - zr) / 2);
+			// conj(i)·k·(re + i·im) = k·im − i·k·re for oriented bands.
+			const k = pk[i] as number;
+			const re = (zr + wr) / 2;
+			const im = (zi - wi) / 2;
+			if (orientedP) {
+				pr[i] = (pr[i] as number) + k * im;
+				pi[i] = (pi[i] as number) - k * re;
+			} else {
+				pr[i] = (pr[i] as number) + k * re;
+				pi[i] = (pi[i] as number) + k * im;
+			}
+			if (q) {
+				const kq = qk[i] as number;
+				const qre = (zi + wi) / 2;
+				const qim = (wr - zr) / 2;
+				if (orientedQ) {
+					qr[i] = (qr[i] as number) + kq * qim;
+					qi[i] = (qi[i] as number) - kq * qre;
+				} else {
+					qr[i] = (qr[i] as number) + kq * qre;
+					qi[i] = (qi[i] as number) + kq * qim;
+				}
+			}
 		}
 	}
 }
 
-/** Adds `conj(factor) · mask · (re + i·im)` at frequency `i` to the band's reconstruction. */
-function accumulate(band: Band, i: number, re: number, im: number): void {
-	const k = band.mask[i] as number;
-	if (band.oriented) {
-		band.toRe[i] = (band.toRe[i] as number) + k * im;
-		band.toIm[i] = (band.toIm[i] as number) - k * re;
-	} else {
-		band.toRe[i] = (band.toRe[i] as number) + k * re;
-		band.toIm[i] = (band.toIm[i] as number) + k * im;
+/**
+ * Writes P + i·Q = (Pr − Qi) + i·(Pi + Qr) into (re, im), each band's DFT being (k·fr, k·fi),
+ * or i·k·(fr + i·fi) = (−k·fi, k·fr) for an oriented band; Q = 0 when `q` is null.
+ */
+function packedSpectrum(
+	p: Band,
+	q: Band | null,
+	count: number,
+	re: Float64Array,
+	im: Float64Array
+): void {
+	const spectrum = (band: Band) => {
+		const { mask, fromRe, fromIm } = band;
+		return band.oriented
+			? { mask, sr: fromIm, si: fromRe, sign: -1 }
+			: { mask, sr: fromRe, si: fromIm, sign: 1 };
+	};
+	const a = spectrum(p);
+	const b = q ? spectrum(q) : null;
+	for (let i = 0; i < count; i++) {
+		const k = a.mask[i] as number;
+		// (−k)·x is −(k·x) exactly, so the sign may go on the mask.
+		const pr = a.sign * k * (a.sr[i] as number);
+		const pi = k * (a.si[i] as number);
+		if (b) {
+			const kq = b.mask[i] as number;
+			re[i] = pr - kq * (b.si[i] as number);
+			im[i] = pi + b.sign * kq * (b.sr[i] as number);
+		} else {
+			re[i] = pr - 0;
+			im[i] = pi + 0;
+		}
 	}
 }
 
