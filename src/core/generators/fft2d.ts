@@ -227,7 +227,8 @@ class SimdFft2d {
 		outPairStride: number,
 		scale: number
 	): void {
-		this.kernel.lines(
+		const kernel = inLane === 8 && outLane === 8 ? this.kernel.adjacentLines : this.kernel.lines;
+		kernel(
 			inRe,
 			inIm,
 			inLane,

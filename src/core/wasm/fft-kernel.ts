@@ -22,25 +22,29 @@ export function fftPlanesOffset(n: number): number {
 	return 52 * n;
 }
 
-/** The `lines` kernel's parameters, in order (addresses and strides in bytes). */
+/** A kernel's parameters, in order (addresses and strides in bytes). */
+export type LinesKernel = (
+	inRe: number,
+	inIm: number,
+	inLane: number,
+	inElement: number,
+	outRe: number,
+	outIm: number,
+	outLane: number,
+	outElement: number,
+	pairs: number,
+	inPairStride: number,
+	outPairStride: number,
+	n: number,
+	firstStep: number,
+	radix4First: number,
+	scale: number
+) => void;
+
+/** The module's exports; `adjacentLines` requires lane strides of 8 bytes in and out. */
 export interface FftKernel {
-	lines(
-		inRe: number,
-		inIm: number,
-		inLane: number,
-		inElement: number,
-		outRe: number,
-		outIm: number,
-		outLane: number,
-		outElement: number,
-		pairs: number,
-		inPairStride: number,
-		outPairStride: number,
-		n: number,
-		firstStep: number,
-		radix4First: number,
-		scale: number
-	): void;
+	lines: LinesKernel;
+	adjacentLines: LinesKernel;
 }
 
 /**
@@ -181,13 +185,23 @@ const combine = (local: number, x: number, operation: number[], y: number) => [
 	...set(local)
 ];
 
-/** The two lanes at `address` and `address + laneStride` (both byte addresses). */
-function loadLanes(address: number[], laneStride: number): number[] {
+/**
+ * The two lanes at `address` and `address + laneStride` (byte addresses); one load where the
+ * lanes are `adjacent` (then `laneStride` is 8).
+ */
+function loadLanes(address: number[], laneStride: number, adjacent: boolean): number[] {
+	if (adjacent) return [...address, ...vLoad(0)];
 	return [...address, ...get(laneStride), ...add, ...address, ...splatLoad(0), ...laneLoad];
 }
 
 /** Stores the vector `value` as lanes at `address` and `address + laneStride`. */
-function storeLanes(address: number[], laneStride: number, value: number[]): number[] {
+function storeLanes(
+	address: number[],
+	laneStride: number,
+	value: number[],
+	adjacent: boolean
+): number[] {
+	if (adjacent) return [...address, ...value, ...vStore(0)];
 	return [
 		...address,
 		...value,
@@ -201,10 +215,15 @@ function storeLanes(address: number[], laneStride: number, value: number[]): num
 }
 
 /** The input point `k` strides past `src`/`srcIm` into (re, im). */
-function loadPoint(k: number, re: number, im: number): number[] {
+function loadPoint(k: number, re: number, im: number, adjacent: boolean): number[] {
 	const at = (base: number) =>
 		k === 0 ? get(base) : [...get(base), ...get(stepBytes), ...i32(k), ...mul, ...add];
-	return [...loadLanes(at(src), inLane), ...set(re), ...loadLanes(at(srcIm), inLane), ...set(im)];
+	return [
+		...loadLanes(at(src), inLane, adjacent),
+		...set(re),
+		...loadLanes(at(srcIm), inLane, adjacent),
+		...set(im)
+	];
 }
 
 /** Stores (re, im) vectors as scratch point `dst + offset`. */
@@ -233,52 +252,56 @@ const firstStageSource = [
 ];
 
 /** fft.js `_singleTransform4`: four points a stride apart → 4 consecutive scratch points. */
-const radix4Stage = [
-	...assign(tEnd, [...get(offsetsAt), ...get(size), ...add]),
-	...loop,
-	...firstStageSource,
-	...loadPoint(0, ar, ai),
-	...loadPoint(1, br, bi),
-	...loadPoint(2, cr, ci),
-	...loadPoint(3, dr, di),
-	...combine(t0r, ar, plus, cr),
-	...combine(t0i, ai, plus, ci),
-	...combine(t1r, ar, minus, cr),
-	...combine(t1i, ai, minus, ci),
-	...combine(t2r, br, plus, dr),
-	...combine(t2i, bi, plus, di),
-	...combine(t3r, br, minus, dr),
-	...combine(t3i, bi, minus, di),
-	...storePoint(0, v(t0r, plus, t2r), v(t0i, plus, t2i)),
-	...storePoint(32, v(t1r, plus, t3i), v(t1i, minus, t3r)),
-	...storePoint(64, v(t0r, minus, t2r), v(t0i, minus, t2i)),
-	...storePoint(96, v(t1r, minus, t3i), v(t1i, plus, t3r)),
-	...advance(dst, i32(128)),
-	...advance(t, i32(4)),
-	...get(t),
-	...get(tEnd),
-	...ltU,
-	...brIf(0),
-	...end
-];
+function radix4Stage(adjacent: boolean): number[] {
+	return [
+		...assign(tEnd, [...get(offsetsAt), ...get(size), ...add]),
+		...loop,
+		...firstStageSource,
+		...loadPoint(0, ar, ai, adjacent),
+		...loadPoint(1, br, bi, adjacent),
+		...loadPoint(2, cr, ci, adjacent),
+		...loadPoint(3, dr, di, adjacent),
+		...combine(t0r, ar, plus, cr),
+		...combine(t0i, ai, plus, ci),
+		...combine(t1r, ar, minus, cr),
+		...combine(t1i, ai, minus, ci),
+		...combine(t2r, br, plus, dr),
+		...combine(t2i, bi, plus, di),
+		...combine(t3r, br, minus, dr),
+		...combine(t3i, bi, minus, di),
+		...storePoint(0, v(t0r, plus, t2r), v(t0i, plus, t2i)),
+		...storePoint(32, v(t1r, plus, t3i), v(t1i, minus, t3r)),
+		...storePoint(64, v(t0r, minus, t2r), v(t0i, minus, t2i)),
+		...storePoint(96, v(t1r, minus, t3i), v(t1i, plus, t3r)),
+		...advance(dst, i32(128)),
+		...advance(t, i32(4)),
+		...get(t),
+		...get(tEnd),
+		...ltU,
+		...brIf(0),
+		...end
+	];
+}
 
 /** fft.js `_singleTransform2`: two points a stride apart → 2 consecutive scratch points. */
-const radix2Stage = [
-	...assign(tEnd, [...get(offsetsAt), ...get(size), ...i32(2), ...mul, ...add]),
-	...loop,
-	...firstStageSource,
-	...loadPoint(0, ar, ai),
-	...loadPoint(1, br, bi),
-	...storePoint(0, v(ar, plus, br), v(ai, plus, bi)),
-	...storePoint(32, v(ar, minus, br), v(ai, minus, bi)),
-	...advance(dst, i32(64)),
-	...advance(t, i32(4)),
-	...get(t),
-	...get(tEnd),
-	...ltU,
-	...brIf(0),
-	...end
-];
+function radix2Stage(adjacent: boolean): number[] {
+	return [
+		...assign(tEnd, [...get(offsetsAt), ...get(size), ...i32(2), ...mul, ...add]),
+		...loop,
+		...firstStageSource,
+		...loadPoint(0, ar, ai, adjacent),
+		...loadPoint(1, br, bi, adjacent),
+		...storePoint(0, v(ar, plus, br), v(ai, plus, bi)),
+		...storePoint(32, v(ar, minus, br), v(ai, minus, bi)),
+		...advance(dst, i32(64)),
+		...advance(t, i32(4)),
+		...get(t),
+		...get(tEnd),
+		...ltU,
+		...brIf(0),
+		...end
+	];
+}
 
 /** Scratch point `i + k·quarter` (k = 0…3) into (re, im). */
 function loadQuarter(k: number, re: number, im: number): number[] {
@@ -368,59 +391,79 @@ const butterflies = [
 ];
 
 /** The scratch line pair, times `scale`, out to (outRe, outIm). */
-const scatter = [
-	...assign(dst, get(scratch)),
-	...assign(outR, get(outRe)),
-	...assign(outI, get(outIm)),
-	...loop,
-	...storeLanes(get(outR), outLane, [...get(dst), ...vLoad(0), ...get(scaleV), ...times]),
-	...storeLanes(get(outI), outLane, [...get(dst), ...vLoad(16), ...get(scaleV), ...times]),
-	...advance(dst, i32(32)),
-	...advance(outR, get(outElement)),
-	...advance(outI, get(outElement)),
-	...get(dst),
-	...get(scratchEnd),
-	...ltU,
-	...brIf(0),
-	...end
-];
+function scatter(adjacent: boolean): number[] {
+	return [
+		...assign(dst, get(scratch)),
+		...assign(outR, get(outRe)),
+		...assign(outI, get(outIm)),
+		...loop,
+		...storeLanes(
+			get(outR),
+			outLane,
+			[...get(dst), ...vLoad(0), ...get(scaleV), ...times],
+			adjacent
+		),
+		...storeLanes(
+			get(outI),
+			outLane,
+			[...get(dst), ...vLoad(16), ...get(scaleV), ...times],
+			adjacent
+		),
+		...advance(dst, i32(32)),
+		...advance(outR, get(outElement)),
+		...advance(outI, get(outElement)),
+		...get(dst),
+		...get(scratchEnd),
+		...ltU,
+		...brIf(0),
+		...end
+	];
+}
 
-const linesCode = [
-	...assign(offsetsAt, [...get(size), ...i32(16), ...mul]),
-	...assign(scratch, [...get(size), ...i32(20), ...mul]),
-	...assign(scratchEnd, [...get(scratch), ...get(size), ...i32(32), ...mul, ...add]),
-	...assign(stepBytes, [...get(firstStep), ...get(inElement), ...mul]),
-	...assign(scaleV, [...get(scale), ...splat]),
-	...loop,
-	...assign(t, get(offsetsAt)),
-	...assign(dst, get(scratch)),
-	...get(radix4First),
-	...ifThen,
-	...radix4Stage,
-	...elseThen,
-	...radix2Stage,
-	...end,
-	...butterflies,
-	...scatter,
-	...advance(inRe, get(inPairStride)),
-	...advance(inIm, get(inPairStride)),
-	...advance(outRe, get(outPairStride)),
-	...advance(outIm, get(outPairStride)),
-	...assign(pairs, [...get(pairs), ...i32(-1), ...add]),
-	...get(pairs),
-	...brIf(0),
-	...end
-];
+/** The kernel; `adjacent` builds the variant for lanes 8 bytes apart on the way in and out. */
+function linesFunction(name: string, adjacent: boolean): ModuleFunction {
+	const code = [
+		...assign(offsetsAt, [...get(size), ...i32(16), ...mul]),
+		...assign(scratch, [...get(size), ...i32(20), ...mul]),
+		...assign(scratchEnd, [...get(scratch), ...get(size), ...i32(32), ...mul, ...add]),
+		...assign(stepBytes, [...get(firstStep), ...get(inElement), ...mul]),
+		...assign(scaleV, [...get(scale), ...splat]),
+		...loop,
+		...assign(t, get(offsetsAt)),
+		...assign(dst, get(scratch)),
+		...get(radix4First),
+		...ifThen,
+		...radix4Stage(adjacent),
+		...elseThen,
+		...radix2Stage(adjacent),
+		...end,
+		...butterflies,
+		...scatter(adjacent),
+		...advance(inRe, get(inPairStride)),
+		...advance(inIm, get(inPairStride)),
+		...advance(outRe, get(outPairStride)),
+		...advance(outIm, get(outPairStride)),
+		...assign(pairs, [...get(pairs), ...i32(-1), ...add]),
+		...get(pairs),
+		...brIf(0),
+		...end
+	];
+	return {
+		name,
+		params: [...new Array<ValueType>(14).fill(ValueType.I32), ValueType.F64],
+		locals: [
+			{ count: i32Locals, type: ValueType.I32 },
+			{ count: vectorLocals, type: ValueType.V128 }
+		],
+		code
+	};
+}
 
-const lines: ModuleFunction = {
-	name: 'lines',
-	params: [...new Array<ValueType>(14).fill(ValueType.I32), ValueType.F64],
-	locals: [
-		{ count: i32Locals, type: ValueType.I32 },
-		{ count: vectorLocals, type: ValueType.V128 }
-	],
-	code: linesCode
-};
-
-/** The module's bytes. */
-export const fftModuleBytes: Uint8Array = moduleBytes([lines]);
+/**
+ * The module's bytes: `lines` (lanes anywhere) and `adjacentLines` (the same with lanes 8
+ * bytes apart both ways, as adjacent columns are, loaded and stored whole).
+ */
+export const fftModuleBytes: Uint8Array = moduleBytes([
+	linesFunction('lines', false),
+	linesFunction('adjacentLines', true)
+]);
