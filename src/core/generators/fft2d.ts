@@ -34,15 +34,88 @@ export class Fft2d {
 
 	/**
 	 * `n` must be a power of two. `simd: false` forces fft.js (for comparisons; the bytes are the
-	 * same either way).
+	 * same either way). `planes` reserves room for that many {@link plane}s.
 	 */
 	constructor(
 		readonly n: number,
-		options: { simd?: boolean } = {}
+		options: { simd?: boolean; planes?: number } = {}
 	) {
 		if (!isPowerOfTwo(n)) throw new RangeError(`Fft2d needs a power-of-two size, got ${n}`);
-		const simd = options.simd !== false ? SimdFft2d.create(n) : null;
+		const simd = options.simd !== false ? SimdFft2d.create(n, options.planes ?? 0) : null;
 		this.planes = simd ?? new ScalarFft2d(n);
+	}
+
+	/**
+	 * A new plane of `n * n` zeros, in this transform's WebAssembly memory while the room
+	 * reserved at construction lasts (else an ordinary array): {@link mask} and
+	 * {@link addMasked} run in SIMD when all their planes are such.
+	 */
+	plane(): Float64Array {
+		return this.planes instanceof SimdFft2d
+			? this.planes.plane()
+			: new Float64Array(this.n * this.n);
+	}
+
+	/**
+	 * Fourier-domain mask product: (outRe, outIm) ← k·(fromRe, fromIm), or i·k·from =
+	 * (−k·fromIm, k·fromRe) when `oriented`, over `n * n` values.
+	 */
+	mask(
+		k: Float64Array,
+		fromRe: Float64Array,
+		fromIm: Float64Array,
+		outRe: Float64Array,
+		outIm: Float64Array,
+		oriented: boolean
+	): void {
+		if (this.planes instanceof SimdFft2d) {
+			if (this.planes.mask(k, fromRe, fromIm, outRe, outIm, oriented)) return;
+		}
+		const count = this.n * this.n;
+		if (oriented) {
+			for (let i = 0; i < count; i++) {
+				const m = k[i] as number;
+				outRe[i] = -m * (fromIm[i] as number);
+				outIm[i] = m * (fromRe[i] as number);
+			}
+		} else {
+			for (let i = 0; i < count; i++) {
+				const m = k[i] as number;
+				outRe[i] = m * (fromRe[i] as number);
+				outIm[i] = m * (fromIm[i] as number);
+			}
+		}
+	}
+
+	/**
+	 * (toRe, toIm) += k·(re, im), or conj(i)·k·(re + i·im) = (k·im, −k·re) when `oriented`, over
+	 * `n * n` values.
+	 */
+	addMasked(
+		k: Float64Array,
+		re: Float64Array,
+		im: Float64Array,
+		toRe: Float64Array,
+		toIm: Float64Array,
+		oriented: boolean
+	): void {
+		if (this.planes instanceof SimdFft2d) {
+			if (this.planes.addMasked(k, re, im, toRe, toIm, oriented)) return;
+		}
+		const count = this.n * this.n;
+		if (oriented) {
+			for (let i = 0; i < count; i++) {
+				const m = k[i] as number;
+				toRe[i] = (toRe[i] as number) + m * (im[i] as number);
+				toIm[i] = (toIm[i] as number) - m * (re[i] as number);
+			}
+		} else {
+			for (let i = 0; i < count; i++) {
+				const m = k[i] as number;
+				toRe[i] = (toRe[i] as number) + m * (re[i] as number);
+				toIm[i] = (toIm[i] as number) + m * (im[i] as number);
+			}
+		}
 	}
 
 	/**
@@ -141,10 +214,15 @@ class SimdFft2d {
 	private readonly firstStep: number;
 	private readonly radix4First: number;
 
+	/** Where the next {@link plane} goes (bytes), and where the reserved room ends. */
+	private nextPlane: number;
+	private readonly planesEnd: number;
+
 	private constructor(
 		private readonly n: number,
 		private readonly kernel: FftKernel,
-		memory: WasmMemory
+		private readonly memory: WasmMemory,
+		extraPlanes: number
 	) {
 		const { twiddles, offsets, firstStep, radix4First } = fftTables(n);
 		new Float64Array(memory.buffer, 0, twiddles.length).set(twiddles);
@@ -157,16 +235,69 @@ class SimdFft2d {
 		this.packedIm = new Float64Array(memory.buffer, start + 20 * plane, plane / 2);
 		this.firstStep = firstStep;
 		this.radix4First = radix4First ? 1 : 0;
+		this.nextPlane = start + 24 * plane;
+		this.planesEnd = this.nextPlane + 8 * plane * extraPlanes;
+	}
+
+	/** See {@link Fft2d.plane}. */
+	plane(): Float64Array {
+		const count = this.n * this.n;
+		if (this.nextPlane >= this.planesEnd) return new Float64Array(count);
+		const plane = new Float64Array(this.memory.buffer, this.nextPlane, count);
+		this.nextPlane += 8 * count;
+		return plane;
+	}
+
+	/** Whether all these planes are in this instance's memory. */
+	private own(...planes: Float64Array[]): boolean {
+		return planes.every((plane) => plane.buffer === this.memory.buffer);
+	}
+
+	/** {@link Fft2d.mask} in SIMD; false (nothing done) when a plane is elsewhere. */
+	mask(
+		k: Float64Array,
+		fromRe: Float64Array,
+		fromIm: Float64Array,
+		outRe: Float64Array,
+		outIm: Float64Array,
+		oriented: boolean
+	): boolean {
+		if (!this.own(k, fromRe, fromIm, outRe, outIm)) return false;
+		const kernel = oriented ? this.kernel.maskOriented : this.kernel.mask;
+		kernel(
+			this.at(k),
+			this.at(fromRe),
+			this.at(fromIm),
+			this.at(outRe),
+			this.at(outIm),
+			this.n * this.n
+		);
+		return true;
+	}
+
+	/** {@link Fft2d.addMasked} in SIMD; false (nothing done) when a plane is elsewhere. */
+	addMasked(
+		k: Float64Array,
+		re: Float64Array,
+		im: Float64Array,
+		toRe: Float64Array,
+		toIm: Float64Array,
+		oriented: boolean
+	): boolean {
+		if (!this.own(k, re, im, toRe, toIm)) return false;
+		const kernel = oriented ? this.kernel.addMaskedOriented : this.kernel.addMasked;
+		kernel(this.at(k), this.at(re), this.at(im), this.at(toRe), this.at(toIm), this.n * this.n);
+		return true;
 	}
 
 	/** An instance for size `n`, or null without WebAssembly SIMD or for n < 8. */
-	static create(n: number): SimdFft2d | null {
+	static create(n: number, extraPlanes: number): SimdFft2d | null {
 		const module = n >= 8 ? compiledFftModule() : null;
 		if (!module || !webAssembly) return null;
-		const bytes = fftPlanesOffset(n) + 24 * n * n;
+		const bytes = fftPlanesOffset(n) + (24 + 8 * extraPlanes) * n * n;
 		const memory = new webAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
 		const instance = new webAssembly.Instance(module, { env: { memory } });
-		return new SimdFft2d(n, instance.exports as FftKernel, memory);
+		return new SimdFft2d(n, instance.exports as FftKernel, memory, extraPlanes);
 	}
 
 	/** Byte address of element `index` of a plane view. */

@@ -45,6 +45,10 @@ export type LinesKernel = (
 export interface FftKernel {
 	lines: LinesKernel;
 	adjacentLines: LinesKernel;
+	mask: MaskKernel;
+	maskOriented: MaskKernel;
+	addMasked: MaskKernel;
+	addMaskedOriented: MaskKernel;
 }
 
 /**
@@ -460,10 +464,88 @@ function linesFunction(name: string, adjacent: boolean): ModuleFunction {
 }
 
 /**
- * The module's bytes: `lines` (lanes anywhere) and `adjacentLines` (the same with lanes 8
- * bytes apart both ways, as adjacent columns are, loaded and stored whole).
+ * Fourier-mask products on `count` values (even), two at a time, each lane as the scalar code
+ * computes it. `mask` (k, f → out): out = (k·f.re, k·f.im), or for `oriented`
+ * i·k·f = ((−k)·f.im, k·f.re). `addMasked` (k, b → to): to += k·b, or for `oriented`
+ * to += conj(i)·k·b = (to.re + k·b.im, to.im − k·b.re).
+ */
+function maskFunction(name: string, kind: 'mask' | 'addMasked', oriented: boolean): ModuleFunction {
+	// Params: mask, fromRe, fromIm, toRe, toIm, count; locals: i (byte offset), end, k.
+	const [maskAt, fromRe, fromIm, toRe, toIm, count, i, endAt, k] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+	const load = (base: number) => [...get(base), ...get(i), ...add, ...vLoad(0)];
+	const store = (base: number, value: number[]) => [
+		...get(base),
+		...get(i),
+		...add,
+		...value,
+		...vStore(0)
+	];
+	const negate = [0xfd, 0xed, 0x01];
+	const product = (factor: number[], base: number) => [...factor, ...load(base), ...times];
+	const body =
+		kind === 'mask'
+			? oriented
+				? [
+						...store(toRe, product([...get(k), ...negate], fromIm)),
+						...store(toIm, product(get(k), fromRe))
+					]
+				: [...store(toRe, product(get(k), fromRe)), ...store(toIm, product(get(k), fromIm))]
+			: oriented
+				? [
+						...store(toRe, [...load(toRe), ...product(get(k), fromIm), ...plus]),
+						...store(toIm, [...load(toIm), ...product(get(k), fromRe), ...minus])
+					]
+				: [
+						...store(toRe, [...load(toRe), ...product(get(k), fromRe), ...plus]),
+						...store(toIm, [...load(toIm), ...product(get(k), fromIm), ...plus])
+					];
+	const code = [
+		...assign(endAt, [...get(count), ...i32(8), ...mul]),
+		...get(count),
+		...eqz,
+		...ifThen,
+		...[0x0f], // return
+		...end,
+		...loop,
+		...assign(k, load(maskAt)),
+		...body,
+		...advance(i, i32(16)),
+		...get(i),
+		...get(endAt),
+		...ltU,
+		...brIf(0),
+		...end
+	];
+	return {
+		name,
+		params: new Array<ValueType>(6).fill(ValueType.I32),
+		locals: [
+			{ count: 2, type: ValueType.I32 },
+			{ count: 1, type: ValueType.V128 }
+		],
+		code
+	};
+}
+
+/** The mask kernels' parameters: byte addresses of the mask and planes, and the count. */
+export type MaskKernel = (
+	mask: number,
+	fromRe: number,
+	fromIm: number,
+	toRe: number,
+	toIm: number,
+	count: number
+) => void;
+
+/**
+ * The module's bytes: `lines` (lanes anywhere), `adjacentLines` (the same with lanes 8 bytes
+ * apart both ways, as adjacent columns are, loaded and stored whole) and the mask products.
  */
 export const fftModuleBytes: Uint8Array = moduleBytes([
 	linesFunction('lines', false),
-	linesFunction('adjacentLines', true)
+	linesFunction('adjacentLines', true),
+	maskFunction('mask', 'mask', false),
+	maskFunction('maskOriented', 'mask', true),
+	maskFunction('addMasked', 'addMasked', false),
+	maskFunction('addMaskedOriented', 'addMasked', true)
 ]);

@@ -104,26 +104,38 @@ export class SteerablePyramid {
 		if (!Number.isInteger(scales) || scales < 1 || scales > maxScales) {
 			throw new RangeError(`A ${size}-pixel pyramid takes 1 to ${maxScales} scales, got ${scales}`);
 		}
-		const pixels = size * size;
-		this.inputRe = new Float64Array(pixels);
-		this.inputIm = new Float64Array(pixels);
-		this.highRe = new Float64Array(pixels);
-		this.highIm = new Float64Array(pixels);
+		// Each level's planes and masks live in its transform's memory, where the mask products
+		// run in SIMD: level 0 holds the input, high-pass and 5 masks, every level 4 planes.
+		const ffts = Array.from(
+			{ length: scales },
+			(_, level) => new Fft2d(size >> level, { planes: level === 0 ? 13 : 8 })
+		);
+		const top = ffts[0] as Fft2d;
+		const inPlane = (fft: Fft2d, values: Float64Array) => {
+			const plane = fft.plane();
+			plane.set(values);
+			return plane;
+		};
+		this.inputRe = top.plane();
+		this.inputIm = top.plane();
+		this.highRe = top.plane();
+		this.highIm = top.plane();
 		this.lowMask = radialMask(size, size, 1, 'low');
 		this.levels = [];
 		for (let level = 0; level < scales; level++) {
 			const m = size >> level;
 			const half = m >> 1;
+			const fft = ffts[level] as Fft2d;
 			const high = radialMask(size, m, 2 + level, 'high');
-			const lowRe = new Float64Array(m * m);
-			const lowIm = new Float64Array(m * m);
-			const sumRe = new Float64Array(m * m);
-			const sumIm = new Float64Array(m * m);
+			const lowRe = fft.plane();
+			const lowIm = fft.plane();
+			const sumRe = fft.plane();
+			const sumIm = fft.plane();
 			const bands: Band[] = [];
 			if (level === 0) {
 				bands.push({
 					index: 0,
-					mask: radialMask(size, size, 1, 'high'),
+					mask: inPlane(fft, radialMask(size, size, 1, 'high')),
 					oriented: false,
 					fromRe: this.inputRe,
 					fromIm: this.inputIm,
@@ -136,7 +148,7 @@ export class SteerablePyramid {
 				for (let i = 0; i < mask.length; i++) mask[i] = (mask[i] as number) * (high[i] as number);
 				bands.push({
 					index: 1 + SteerablePyramid.orientations * level + b,
-					mask,
+					mask: inPlane(fft, mask),
 					oriented: true,
 					fromRe: lowRe,
 					fromIm: lowIm,
@@ -157,7 +169,6 @@ export class SteerablePyramid {
 					mirror[row * m + col] = ((m - row) % m) * m + ((m - col) % m);
 				}
 			}
-			const fft = new Fft2d(m);
 			this.levels.push({
 				size: m,
 				fft,
@@ -275,39 +286,13 @@ export class SteerablePyramid {
 	/** One band of a complex image (two channels): build, visit, transform back, accumulate. */
 	private pairBand(level: Level, band: Band, visit: BandVisitor): void {
 		const { bandRe, bandIm, fft } = level;
-		const { mask, fromRe, fromIm, toRe, toIm } = band;
-		const count = level.size * level.size;
-		if (band.oriented) {
-			// i·K·(lr + i·li) = −K·li + i·K·lr.
-			for (let i = 0; i < count; i++) {
-				const k = mask[i] as number;
-				bandRe[i] = -k * (fromIm[i] as number);
-				bandIm[i] = k * (fromRe[i] as number);
-			}
-		} else {
-			for (let i = 0; i < count; i++) {
-				const k = mask[i] as number;
-				bandRe[i] = k * (fromRe[i] as number);
-				bandIm[i] = k * (fromIm[i] as number);
-			}
-		}
+		const { mask, fromRe, fromIm, toRe, toIm, oriented } = band;
+		// Oriented: i·K·(lr + i·li) = −K·li + i·K·lr, and back −i·K·(br + i·bi) = K·bi − i·K·br.
+		fft.mask(mask, fromRe, fromIm, bandRe, bandIm, oriented);
 		fft.inverse(bandRe, bandIm);
 		visit(bandRe, bandIm, level.size, band.index);
 		fft.forward(bandRe, bandIm);
-		if (band.oriented) {
-			// −i·K·(br + i·bi) = K·bi − i·K·br.
-			for (let i = 0; i < count; i++) {
-				const k = mask[i] as number;
-				toRe[i] = (toRe[i] as number) + k * (bandIm[i] as number);
-				toIm[i] = (toIm[i] as number) - k * (bandRe[i] as number);
-			}
-		} else {
-			for (let i = 0; i < count; i++) {
-				const k = mask[i] as number;
-				toRe[i] = (toRe[i] as number) + k * (bandRe[i] as number);
-				toIm[i] = (toIm[i] as number) + k * (bandIm[i] as number);
-			}
-		}
+		fft.addMasked(mask, bandRe, bandIm, toRe, toIm, oriented);
 	}
 
 	/**
