@@ -188,10 +188,15 @@ let fftModule: object | null | undefined;
 /** The compiled kernel module, or null where the engine has no WebAssembly SIMD. */
 function compiledFftModule(): object | null {
 	if (fftModule === undefined) {
-		fftModule =
-			webAssembly?.validate(fftModuleBytes) === true
-				? new webAssembly.Module(fftModuleBytes)
-				: null;
+		try {
+			fftModule =
+				webAssembly?.validate(fftModuleBytes) === true
+					? new webAssembly.Module(fftModuleBytes)
+					: null;
+		} catch {
+			// A page whose Content-Security-Policy forbids compiling WebAssembly: fft.js it is.
+			fftModule = null;
+		}
 	}
 	return fftModule;
 }
