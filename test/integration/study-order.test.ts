@@ -84,30 +84,24 @@ describe('a study’s queue order', () => {
 		const queued = (await call('queue.state', {})).items
 			.filter((item) => item.studyId === study.study.id)
 			.sort((a, b) => a.position - b.position);
-		const random = ' (+ random init)';
+		// Per seed: each source's training, then its evaluations on both targets (the first also
+		// measures the seed's random init); the cached source's dataset is generated once.
+		const evaluations = (source: string, random = '') =>
+			['fashion-mnist-mini', 'structured:count-shapes'].map(
+				(dataset) => `Evaluate ${source} on ${dataset}${random}`
+			);
+		const seed = (generate: string[]) => [
+			'Train',
+			...evaluations('mean colour', ' (+ random init)'),
+			'Train',
+			...evaluations('squares'),
+			...generate,
+			'Train',
+			...evaluations('spectrum')
+		];
 		expect(
 			queued.map((item) => item.label.replace(/ · seed \d+/, '').replace(/^Train .*/, 'Train'))
-		).toEqual([
-			'Train',
-			`Evaluate mean colour on fashion-mnist-mini${random}`,
-			`Evaluate mean colour on structured:count-shapes${random}`,
-			'Train',
-			'Evaluate squares on fashion-mnist-mini',
-			'Evaluate squares on structured:count-shapes',
-			'Generate spectrum (16 images)',
-			'Train',
-			'Evaluate spectrum on fashion-mnist-mini',
-			'Evaluate spectrum on structured:count-shapes',
-			'Train',
-			`Evaluate mean colour on fashion-mnist-mini${random}`,
-			`Evaluate mean colour on structured:count-shapes${random}`,
-			'Train',
-			'Evaluate squares on fashion-mnist-mini',
-			'Evaluate squares on structured:count-shapes',
-			'Train',
-			'Evaluate spectrum on fashion-mnist-mini',
-			'Evaluate spectrum on structured:count-shapes'
-		]);
+		).toEqual([...seed(['Generate spectrum (16 images)']), ...seed([])]);
 		// Each evaluation waits for the training just before it, and the cached source's training
 		// for its dataset.
 		for (const [index, item] of queued.entries()) {
