@@ -269,8 +269,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 			return settings();
 		},
 		'generators.catalogue': () => generators.catalogue(),
-		'generators.preview': (request) => generators.preview(request),
-		'generators.diagnostics': (request) => generators.diagnostics(request),
+		'generators.preview': (request, caller) => generators.preview(request, caller),
+		'generators.diagnostics': (request, caller) => generators.diagnostics(request, caller),
 		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),
 		'presets.save': (request) => generators.savePreset(request),

@@ -70,6 +70,29 @@ describe('the Generator Studio in Chromium (web mode)', () => {
 		await expect.poll(() => page.getByTestId('value-slopeLow').textContent()).not.toBe(start);
 	});
 
+	it('refuses seed −5 with its range and keeps the grid, then draws a valid seed', async () => {
+		const seed = page.getByRole('spinbutton', { name: 'Seed', exact: true });
+		const before = await firstCanvas(page);
+		await seed.fill('-5');
+		await seed.press('Tab');
+		const problem = page.locator('#studio-seed-error');
+		await expect
+			.poll(() => problem.textContent())
+			.toMatch(/^\s*The seed must be a whole number from 0 to 4,294,967,295; got -5\.\s*$/);
+		expect(await problem.getAttribute('role')).toBe('alert');
+		expect(await seed.getAttribute('aria-invalid')).toBe('true');
+		expect(await seed.getAttribute('aria-describedby')).toBe('studio-seed-error');
+		// Refused, not clamped: the grid still shows the previous seed's images.
+		expect(await firstCanvas(page)).toBe(before);
+
+		await seed.fill('7');
+		await seed.press('Tab');
+		await problem.waitFor({ state: 'detached' });
+		expect(await seed.getAttribute('aria-invalid')).toBeNull();
+		await expect.poll(() => firstCanvas(page), { timeout: 30_000 }).not.toBe(before);
+		expect(errors).toEqual([]);
+	});
+
 	it('reaches the parameters with one Tab and Enter, and shows their help without hovering', async () => {
 		await page.reload();
 		await page.locator('[data-testid=preview-grid] canvas').first().waitFor();

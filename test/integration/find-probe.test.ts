@@ -132,6 +132,33 @@ describe('findProbe', () => {
 		expect(findProbe(store.db, { ...query, runId: noise.id + 1, checkpointStep: null })).toBeNull();
 	});
 
+	it('finds a random-init probe of the same weights under another run (a study’s control)', () => {
+		// A study evaluates each seed's random-init control once, with its first source's run: the
+		// other sources' runs of that seed start from the very same weights.
+		const first = newRun();
+		const second = newRun();
+		const otherSeed = createRun(
+			store.db,
+			{ name: null, config: { ...config, seed: 7 }, sourceLabel: 'noise', appVersion: 'test' },
+			(id) => path.join(folder.path, 'runs', `run-${id}`)
+		);
+		const control = evaluation({ runId: first.id, role: 'random-init', step: null });
+		const query = { randomInit: true, checkpointStep: null, dataset: 'fashion-mnist-mini' };
+		expect(findProbe(store.db, { ...query, runId: second.id })?.evaluationId).toBe(control);
+		expect(
+			findProbe(store.db, { ...query, runId: second.id, camLayer: 'conv2' })?.evaluationId
+		).toBe(control);
+		expect(findProbe(store.db, { ...query, runId: otherSeed.id })).toBeNull();
+		// The run's own control comes first.
+		const own = evaluation({ runId: second.id, role: 'random-init', step: null, layer: 'conv3' });
+		evaluation({ runId: first.id, role: 'random-init', step: null });
+		expect(findProbe(store.db, { ...query, runId: second.id })?.evaluationId).toBe(own);
+		// A trained encoder's probe is never lent: its weights are its own.
+		expect(
+			findProbe(store.db, { ...query, runId: otherSeed.id, randomInit: false, checkpointStep: 100 })
+		).toBeNull();
+	});
+
 	it('forgets the probes of a deleted run', () => {
 		const noise = newRun();
 		evaluation({ runId: noise.id, role: 'encoder', step: 100 });

@@ -14,10 +14,14 @@ function handlers(overrides: Partial<ApiHandlers>): ApiHandlers {
 }
 
 describe('createDispatcher', () => {
-	it('passes validated params, with defaults, to the handler', async () => {
+	it('passes validated params, with defaults, and the caller when known, to the handler', async () => {
 		const doctor = vi.fn(() => ({}) as never);
-		await createDispatcher(handlers({ 'system.doctor': doctor }))('system.doctor', {});
-		expect(doctor).toHaveBeenCalledWith({ refresh: false });
+		const dispatch = createDispatcher(handlers({ 'system.doctor': doctor }));
+		await dispatch('system.doctor', {});
+		expect(doctor).toHaveBeenLastCalledWith({ refresh: false }, undefined);
+		const caller = { id: 'tab-1', signal: new AbortController().signal };
+		await dispatch('system.doctor', { refresh: true }, caller);
+		expect(doctor).toHaveBeenLastCalledWith({ refresh: true }, caller);
 	});
 
 	it('does not call the handler for an invalid request', async () => {

@@ -16,6 +16,7 @@ import {
 	wireSessionPath,
 	type WireServerMessage
 } from '../../core/api/wire';
+import type { ApiCaller } from '../api/dispatcher';
 import type { AppContext } from '../app-context';
 import { contentSecurityPolicy, readStaticFile } from './static-files';
 
@@ -199,7 +200,13 @@ function serveConnection(ws: WebSocket, context: AppContext, log: (line: string)
 		ws.send(encoded);
 	};
 	const unsubscribe = context.events.subscribe((event) => send({ kind: 'event', event }));
-	ws.on('close', unsubscribe);
+	// A closed tab's previews are cancelled: no core stays busy drawing images nobody will see.
+	const connection = new AbortController();
+	const caller: ApiCaller = { id: crypto.randomUUID(), signal: connection.signal };
+	ws.on('close', () => {
+		unsubscribe();
+		connection.abort();
+	});
 	// A protocol violation (bad frame, invalid UTF-8, a message over maxWireMessageBytes) arrives
 	// here after `ws` has closed the connection with the matching status code.
 	ws.on('error', (error: NodeJS.ErrnoException) =>
@@ -241,7 +248,7 @@ function serveConnection(ws: WebSocket, context: AppContext, log: (line: string)
 				return;
 			}
 			const { id, method, params } = request.data;
-			send({ kind: 'response', id, result: await context.dispatch(method, params) });
+			send({ kind: 'response', id, result: await context.dispatch(method, params, caller) });
 		})().catch((error: unknown) => log(`An API message failed: ${(error as Error).message}`));
 	});
 }

@@ -16,6 +16,7 @@ import type {
 import type { generatorConfigSchema } from '../../core/api/generators';
 import { generators, presets, resolveConfig } from '../../core/generators/registry';
 import { outputVersion } from '../../core/generators/generator';
+import type { ApiCaller } from '../api/dispatcher';
 import type { EventBus } from '../events';
 import {
 	planExport,
@@ -84,9 +85,13 @@ export class GeneratorService {
 		};
 	}
 
-	/** Renders previews; an older request on the same stream is cancelled. */
+	/**
+	 * Renders previews; an older request on the same stream (of the same caller) is cancelled, and
+	 * so is this one when its caller's connection closes.
+	 */
 	async preview(
-		request: ApiParsedParams<'generators.preview'>
+		request: ApiParsedParams<'generators.preview'>,
+		caller?: ApiCaller
 	): Promise<ApiResult<'generators.preview'>> {
 		const started = performance.now();
 		const { progressiveId } = request;
@@ -100,7 +105,7 @@ export class GeneratorService {
 							this.events.emit('generators.previewImage', { progressiveId, image });
 						}
 					};
-		const images = await this.inStream(request.stream, (worker, signal) =>
+		const images = await this.inStream(request.stream, caller, (worker, signal) =>
 			worker.run(
 				'preview',
 				{ ...flatten(config), seed: request.seed, indices: request.indices },
@@ -110,12 +115,13 @@ export class GeneratorService {
 		return { images, milliseconds: performance.now() - started };
 	}
 
-	/** Diagnostics of a sample; an older request on the same stream is cancelled. */
+	/** Diagnostics of a sample; cancelled as {@link preview} is. */
 	diagnostics(
-		request: ApiParsedParams<'generators.diagnostics'>
+		request: ApiParsedParams<'generators.diagnostics'>,
+		caller?: ApiCaller
 	): Promise<ApiResult<'generators.diagnostics'>> {
 		const config = this.encoders.pin(request.config);
-		return this.inStream(request.stream, (worker, signal) =>
+		return this.inStream(request.stream, caller, (worker, signal) =>
 			worker.run(
 				'diagnostics',
 				{ ...flatten(config), seed: request.seed, count: request.count },
@@ -342,14 +348,23 @@ export class GeneratorService {
 		this.events.emit('presets.changed', listPresets(this.store().db));
 	}
 
+	/**
+	 * Runs one request of a stream: streams are per caller (each tab has its own 'default'), and a
+	 * caller's closing connection aborts its requests, running or queued.
+	 */
 	private async inStream<T>(
-		stream: string,
+		name: string,
+		caller: ApiCaller | undefined,
 		run: (worker: WorkerClient<GeneratorTasks>, signal: AbortSignal) => Promise<Result<T>>
 	): Promise<T> {
+		const stream = caller ? `${caller.id}:${name}` : name;
 		const superseded = this.streams.get(stream);
 		superseded?.abort();
 		const controller = new AbortController();
 		this.streams.set(stream, controller);
+		const hangUp = () => controller.abort();
+		if (caller?.signal.aborted) hangUp();
+		caller?.signal.addEventListener('abort', hangUp, { once: true });
 		try {
 			let result = await run(this.worker(), controller.signal);
 			// The request this one superseded may hold the worker inside one long synchronous image;
@@ -366,6 +381,7 @@ export class GeneratorService {
 			if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
 			return result.value;
 		} finally {
+			caller?.signal.removeEventListener('abort', hangUp);
 			if (this.streams.get(stream) === controller) this.streams.delete(stream);
 		}
 	}

@@ -581,9 +581,10 @@ export class StudyService {
 
 	/**
 	 * Links a run to every (source, repeat) and queues what is missing, in the order that gives a
-	 * whole first pass early: repeat 0 of every source (dataset, training, evaluations), then
-	 * repeat 1, … Runs, items and evaluations that exist are reused, so expanding twice adds
-	 * nothing.
+	 * whole first pass early: repeat 0 of every source, then repeat 1, … — each source's dataset,
+	 * its training, and at once the evaluations of that training, so that a result arrives as
+	 * soon as its run is trained (not after every other source's training of the seed). Runs,
+	 * items and evaluations that exist are reused, so expanding twice adds nothing.
 	 */
 	private expand(studyId: number): void {
 		const db = this.store().db;
@@ -596,23 +597,17 @@ export class StudyService {
 		this.queue.enqueueAll((add) => {
 			const datasetItems = new Map<string, number | null>();
 			for (let repeat = 0; repeat < spec.repeats; repeat++) {
-				const repeatRuns: { source: StudySource; run: StoredRun; trainItem: number | null }[] = [];
+				// First the runs of this seed, so that the random-init control can ride along with the
+				// first evaluation of the seed whichever source that is.
+				const repeatRuns: {
+					source: StudySource;
+					run: StoredRun;
+					trainSource: TrainConfig['source'];
+				}[] = [];
 				for (const source of spec.sources) {
 					const plan = study.plan.find((candidate) => candidate.key === source.key);
 					if (!plan) continue;
 					const trainSource = this.trainSource(spec, source, plan);
-					if (
-						trainSource.kind === 'folder' &&
-						plan.data === 'cache' &&
-						source.kind === 'generator'
-					) {
-						if (!datasetItems.has(source.key)) {
-							datasetItems.set(
-								source.key,
-								this.datasetItem(studyId, spec, source, trainSource.path, add)
-							);
-						}
-					}
 					const config = studyRunConfig(spec, trainSource, repeat);
 					const linked = links.get(`${source.key}|${repeat}`);
 					let run =
@@ -629,17 +624,30 @@ export class StudyService {
 					if (!linked) {
 						linkStudyRun(db, studyId, { sourceKey: source.key, repeat, runId: run.id, reused });
 					}
-					const trainItem = this.trainItem(studyId, run, datasetItems.get(source.key) ?? null, add);
-					repeatRuns.push({ source, run, trainItem });
+					repeatRuns.push({ source, run, trainSource });
 				}
 				const first = repeatRuns[0];
 				if (!first) continue;
-				for (const target of spec.evaluation.targets) {
-					// The random-init control of this seed rides along with the first evaluation.
-					let randomInit = !repeatRunsHaveRandomInit(db, repeatRuns, spec, target);
-					for (const { source, run, trainItem } of repeatRuns) {
-						if (run.status === 'diverged' || run.status === 'cancelled') continue;
-						const evaluations = listEvaluations(db, run.id);
+				const randomInitWanted = new Map(
+					spec.evaluation.targets.map((target) => [
+						target,
+						!repeatRunsHaveRandomInit(db, repeatRuns, spec, target)
+					])
+				);
+				for (const { source, run, trainSource } of repeatRuns) {
+					if (trainSource.kind === 'folder' && source.kind === 'generator') {
+						const plan = study.plan.find((candidate) => candidate.key === source.key);
+						if (plan?.data === 'cache' && !datasetItems.has(source.key)) {
+							datasetItems.set(
+								source.key,
+								this.datasetItem(studyId, spec, source, trainSource.path, add)
+							);
+						}
+					}
+					const trainItem = this.trainItem(studyId, run, datasetItems.get(source.key) ?? null, add);
+					if (run.status === 'diverged' || run.status === 'cancelled') continue;
+					const evaluations = listEvaluations(db, run.id);
+					for (const target of spec.evaluation.targets) {
 						const done = findStudyEvaluation(
 							evaluations,
 							{ id: run.id, steps: run.steps },
@@ -648,6 +656,7 @@ export class StudyService {
 							target
 						);
 						if (done || hasPendingEvaluation(db, run.id, spec, target, true)) continue;
+						const randomInit = randomInitWanted.get(target) === true;
 						add({
 							kind: 'evaluate',
 							label: `Evaluate ${source.label} · seed ${spec.seed + repeat} on ${target.dataset}${randomInit ? ' (+ random init)' : ''}`,
@@ -659,9 +668,11 @@ export class StudyService {
 								encoder: true
 							}
 						});
-						randomInit = false;
+						randomInitWanted.set(target, false);
 					}
-					if (!randomInit) continue;
+				}
+				for (const target of spec.evaluation.targets) {
+					if (randomInitWanted.get(target) !== true) continue;
 					add({
 						kind: 'evaluate',
 						label: `Evaluate random init · seed ${spec.seed + repeat} on ${target.dataset}`,

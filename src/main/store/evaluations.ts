@@ -1,5 +1,6 @@
 import { featureLayers, type FeatureLayer } from '../../core/encoders/architecture';
 import fs from 'node:fs';
+import { recipeOfRun, weightsKey } from '../../core/encoders/build';
 import type Database from 'better-sqlite3';
 import {
 	evaluateParamsSchema,
@@ -7,6 +8,7 @@ import {
 	type EvaluationRecord,
 	type EvaluationRole
 } from '../../core/api/evaluation';
+import { getRun } from './runs';
 
 interface EvaluationRow {
 	id: number;
@@ -176,27 +178,22 @@ export interface ProbeLocation {
  * The probe of the newest completed linear evaluation of one encoder on `dataset` whose file is
  * still there, or null. A run's trained encoder was measured under role 'encoder' when the run
  * itself was evaluated, and under role 'real' (with `run_id` = this run) when it served as the
- * real-data control of another run's evaluation: both are the same weights at that step.
+ * real-data control of another run's evaluation: both are the same weights at that step. A
+ * random-init encoder is its recipe (architecture and seed): its own run's control comes first,
+ * then that of any run with the same random-init weights (a study evaluates each seed's control
+ * with one source's run only).
  */
 export function findProbe(db: Database.Database, query: ProbeQuery): ProbeLocation | null {
-	const rows = (
-		query.randomInit
-			? db
-					.prepare(
-						`SELECT * FROM evaluations WHERE run_id = ? AND role = 'random-init' AND dataset = ?
-						   AND protocol = 'linear' AND status = 'completed' AND probe_path IS NOT NULL
-						 ORDER BY id DESC`
-					)
-					.all(query.runId, query.dataset)
-			: db
-					.prepare(
-						`SELECT * FROM evaluations WHERE run_id = ? AND role IN ('encoder', 'real')
-						   AND checkpoint_step IS ? AND dataset = ? AND protocol = 'linear'
-						   AND status = 'completed' AND probe_path IS NOT NULL
-						 ORDER BY id DESC`
-					)
-					.all(query.runId, query.checkpointStep, query.dataset)
-	) as EvaluationRow[];
+	const rows = query.randomInit
+		? randomInitRows(db, query)
+		: (db
+				.prepare(
+					`SELECT * FROM evaluations WHERE run_id = ? AND role IN ('encoder', 'real')
+					   AND checkpoint_step IS ? AND dataset = ? AND protocol = 'linear'
+					   AND status = 'completed' AND probe_path IS NOT NULL
+					 ORDER BY id DESC`
+				)
+				.all(query.runId, query.checkpointStep, query.dataset) as EvaluationRow[]);
 	for (const row of rows) {
 		if (row.probe_path === null || !fs.existsSync(row.probe_path)) continue;
 		if (
@@ -214,6 +211,30 @@ export function findProbe(db: Database.Database, query: ProbeQuery): ProbeLocati
 		};
 	}
 	return null;
+}
+
+/** Random-init probes of the queried run's weights: its own newest first, then other runs'. */
+function randomInitRows(db: Database.Database, query: ProbeQuery): EvaluationRow[] {
+	const run = getRun(db, query.runId);
+	if (!run) return [];
+	const weights = weightsKey(recipeOfRun(run), null);
+	const rows = db
+		.prepare(
+			`SELECT * FROM evaluations WHERE role = 'random-init' AND dataset = ?
+			   AND protocol = 'linear' AND status = 'completed' AND probe_path IS NOT NULL
+			 ORDER BY run_id = ? DESC, id DESC`
+		)
+		.all(query.dataset, query.runId) as EvaluationRow[];
+	const sameWeights = new Map<number, boolean>([[run.id, true]]);
+	return rows.filter((row) => {
+		let same = sameWeights.get(row.run_id);
+		if (same === undefined) {
+			const owner = getRun(db, row.run_id);
+			same = owner !== undefined && weightsKey(recipeOfRun(owner), null) === weights;
+			sameWeights.set(row.run_id, same);
+		}
+		return same;
+	});
 }
 
 /** Marks evaluations left running by a previous session as cancelled. */

@@ -11,6 +11,7 @@ import type {
 } from '../../../core/api/analysis';
 import type { EvalDatasetInfo } from '../../../core/api/evaluation';
 import type { RunRecord } from '../../../core/api/training';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import {
 	analysisEncoderChoices,
 	precisionRecallRequest,
@@ -25,7 +26,6 @@ const jobId = 'studio-precision-recall';
 /** State of the precision-and-recall section. */
 export class PrecisionRecallState {
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
-	runs = $state.raw<RunRecord[]>([]);
 	form = $state<PrecisionRecallForm>({
 		dataset: 'fashion-mnist-mini',
 		encoder: randomTinyChoice,
@@ -38,10 +38,18 @@ export class PrecisionRecallState {
 	error = $state<string | null>(null);
 	private loaded = false;
 
-	constructor(private readonly api: ApiClient) {
+	constructor(
+		private readonly api: ApiClient,
+		private readonly runsStore: RunsStore
+	) {
 		api.on('analysis.progress', (progress) => {
 			if (progress.jobId === jobId && this.running) this.progress = progress;
 		});
+	}
+
+	/** Every run, newest first (the shell's one runs store). */
+	get runs(): RunRecord[] {
+		return this.runsStore.runs;
 	}
 
 	/** The encoders on offer. */
@@ -54,13 +62,12 @@ export class PrecisionRecallState {
 		if (this.loaded && !refresh) return;
 		const [datasets, runs] = await Promise.all([
 			this.api.call('evaluations.datasets', {}),
-			this.api.call('runs.list', {})
+			this.runsStore.load()
 		]);
 		if (datasets.ok) this.datasets = datasets.value.filter((dataset) => dataset.available);
-		if (runs.ok) this.runs = runs.value;
-		this.loaded = datasets.ok && runs.ok;
+		this.loaded = datasets.ok && runs;
 		if (!datasets.ok) this.error = datasets.error.message;
-		else if (!runs.ok) this.error = runs.error.message;
+		else if (!runs) this.error = this.runsStore.error?.message ?? null;
 	}
 
 	/** Measures `noise` against the chosen dataset; progress arrives as events. */

@@ -21,6 +21,7 @@ import type { RunRecord } from '../../../core/api/training';
 import type { DatasetDiagnostics } from '../../../core/diagnostics/diagnostics';
 import { SvelteMap } from 'svelte/reactivity';
 import { PrecisionRecallState } from '../analysis/precision-recall.svelte';
+import type { RunsStore } from '../runs/runs-store.svelte';
 import { Latest } from '../request';
 import { seedProblem } from './param-controls';
 import {
@@ -98,8 +99,6 @@ export class StudioState {
 	diagnostics = $state.raw<DatasetDiagnostics | null>(null);
 	measuring = $state(false);
 	diagnosticsError = $state<string | null>(null);
-	/** Runs, for generators that visualise a trained encoder (loaded only for those). */
-	runs = $state.raw<RunRecord[]>([]);
 	/** What the configuration needs (a trained encoder) and whether it is there; null when nothing. */
 	requirements = $state.raw<GeneratorRequirements | null>(null);
 	/** Realism and diversity against real images (the diagnostics panel's last section). */
@@ -118,18 +117,17 @@ export class StudioState {
 	private readonly costs = new SvelteMap<string, number>();
 	private diagnosticsTimer: ReturnType<typeof setTimeout> | null = null;
 
-	constructor(private readonly api: ApiClient) {
-		this.precisionRecall = new PrecisionRecallState(api);
+	constructor(
+		private readonly api: ApiClient,
+		private readonly runsStore: RunsStore
+	) {
+		this.precisionRecall = new PrecisionRecallState(api, runsStore);
 		api.on('presets.changed', (presets) => {
 			this.userPresets = presets;
 		});
 		// A run that starts or finishes may be the encoder a trained generator needs.
-		api.on('runs.changed', (run) => {
-			if (!this.needsEncoder) return;
-			this.runs = [run, ...this.runs.filter((other) => other.id !== run.id)].sort(
-				(a, b) => b.id - a.id
-			);
-			void this.checkRequirements();
+		runsStore.onChange(() => {
+			if (this.needsEncoder) void this.checkRequirements();
 		});
 		// A slow grid streams in image by image, replacing the outdated image at each position.
 		api.on('generators.previewImage', ({ progressiveId, image }) => {
@@ -140,6 +138,11 @@ export class StudioState {
 				(a, b) => a.index - b.index
 			);
 		});
+	}
+
+	/** Every run, newest first (the shell's one runs store). */
+	get runs(): RunRecord[] {
+		return this.runsStore.runs;
 	}
 
 	/** The selected generator's description and schema. */
@@ -324,12 +327,11 @@ export class StudioState {
 			return;
 		}
 		const version = this.version;
-		const [requirements, runs] = await Promise.all([
+		const [requirements] = await Promise.all([
 			this.api.call('generators.requirements', { config: this.config }),
-			this.api.call('runs.list', {})
+			this.runsStore.loaded ? true : this.runsStore.load()
 		]);
 		if (version !== this.version) return;
-		if (runs.ok) this.runs = runs.value;
 		this.requirements = requirements.ok ? requirements.value : null;
 		if (!requirements.ok) this.error = requirements.error.message;
 	}
