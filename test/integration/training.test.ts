@@ -106,9 +106,11 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		expect(pausedAt).toBeGreaterThanOrEqual(3);
 		expect(pausedAt).toBeLessThan(400);
 
+		const resumedAt = performance.now();
 		const resumed = context.training.resume(run.id);
 		expect(resumed.status).toBe('running');
 		await waitFor(() => progressOf(run.id).some((p) => p.step >= pausedAt + 2));
+		const sinceResume = (performance.now() - resumedAt) / 1000;
 		context.training.cancel(run.id);
 		await context.training.idle();
 		const cancelled = context.training.get(run.id);
@@ -116,6 +118,12 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		const steps = cancelled.metrics.map((m) => m.step);
 		expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
 		expect(steps.length).toBeGreaterThanOrEqual(pausedAt + 2);
+		// Each step carries the run's training time: it only grows, and the resumed session's
+		// clock continues from the checkpoint's time, not counting the pause.
+		const seconds = cancelled.metrics.map((m) => m.seconds ?? Number.NaN);
+		expect(seconds.every((value, i) => value > (seconds[i - 1] ?? 0))).toBe(true);
+		const atPause = seconds[pausedAt - 1] ?? Number.NaN;
+		expect((seconds[pausedAt + 1] ?? Number.NaN) - atPause).toBeLessThanOrEqual(sinceResume);
 	});
 
 	if (replicas === 1) {

@@ -146,7 +146,15 @@ describe('downsampling', () => {
 });
 
 function metric(step: number, loss: number): MetricPoint {
-	return { step, loss, align: loss / 2, uniform: -loss, lr: 0.06, imagesPerSecond: 100 };
+	return {
+		step,
+		loss,
+		align: loss / 2,
+		uniform: -loss,
+		lr: 0.06,
+		imagesPerSecond: 100,
+		seconds: step / 2
+	};
 }
 
 describe('metric histories', () => {

@@ -71,11 +71,19 @@ export const metricPointSchema = z.object({
 	align: z.number(),
 	uniform: z.number(),
 	lr: z.number(),
-	imagesPerSecond: z.number()
+	imagesPerSecond: z.number(),
+	/**
+	 * Seconds of training up to this step, as the trainer measured it: the wall time of the
+	 * sessions that led here, without the gaps while the run was paused or interrupted. Null for
+	 * steps logged before NoiseLab recorded it (and for bundles from then).
+	 */
+	seconds: z.number().nullable().default(null)
 });
 
 /** See {@link metricPointSchema}. */
 export type MetricPoint = z.infer<typeof metricPointSchema>;
+/** A logged step as a caller may write it (`seconds` may be left out: unknown). */
+export type MetricPointInput = z.input<typeof metricPointSchema>;
 
 /** A checkpoint file of a run. */
 export const checkpointRecordSchema = z.object({

@@ -26,6 +26,7 @@ import type { Store } from '../store/database';
 import {
 	addCheckpoint,
 	appendMetrics,
+	secondsAtStep,
 	createRun,
 	deleteRun,
 	endRunSession,
@@ -455,6 +456,7 @@ export class TrainingService {
 				replicas: this.replicasFor(run.config),
 				folder: run.folder,
 				resumeFrom,
+				startSeconds: secondsAtStep(this.store().db, run.id, resumeFrom?.step ?? 0),
 				appVersion: this.options.appVersion,
 				...(this.options.dataThreads === undefined ? {} : { dataThreads: this.options.dataThreads })
 			},

@@ -35,6 +35,12 @@ export interface TrainJob {
 	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
 	folder: string;
 	resumeFrom: { path: string; sha256: string; step: number } | null;
+	/**
+	 * The run's training seconds at the step this session starts from (0 for a new run); its
+	 * logged steps carry this plus the session's own wall time. Null when unknown (a run logged
+	 * before times were recorded): its new steps then carry no time either.
+	 */
+	startSeconds: number | null;
 	/** The built data-thread and replica-thread entries. */
 	threadFiles: ThreadFiles;
 	dataThreads: number;
@@ -155,6 +161,13 @@ export async function runTraining(
 			lastReport = performance.now();
 		};
 
+		// The run's clock: the session's wall time from its first step (checkpoint writes
+		// included), added to where the previous sessions left it.
+		const sessionStarted = performance.now();
+		const runSeconds = () =>
+			job.startSeconds === null
+				? null
+				: job.startSeconds + (performance.now() - sessionStarted) / 1000;
 		while (step < config.steps && !signal.aborted) {
 			const started = performance.now();
 			const batch = await pipeline.next(step);
@@ -184,7 +197,8 @@ export async function runTraining(
 				align: metrics.align,
 				uniform: metrics.uniform,
 				lr: metrics.lr,
-				imagesPerSecond: config.batch / seconds
+				imagesPerSecond: config.batch / seconds,
+				seconds: runSeconds()
 			});
 			pendingSeconds += seconds;
 			pendingSkipped += batch.skipped;

@@ -465,7 +465,8 @@ describe('overlaid curves', () => {
 			align: 1,
 			uniform: -3,
 			lr: 0.1,
-			imagesPerSecond: 10
+			imagesPerSecond: 10,
+			seconds: null
 		}));
 		const lines = overlaySeries([run(1), run(2)], { 1: metrics }, 'loss', 100);
 		expect(lines.map((line) => [line.label, line.color])).toEqual([
