@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../src/core/api/contract';
-import type { RunProgress, RunRecord } from '../../src/core/api/training';
+import type { RunEstimate, RunProgress, RunRecord } from '../../src/core/api/training';
 import { trainConfigSchema, type TrainConfigInput } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
@@ -89,6 +89,66 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		expect(final.meta).toMatchObject({ step: 8, runId: run.id, model: 'tiny' });
 		expect((final.meta.config as { replicas: number }).replicas).toBe(replicas);
 		expect(progressOf(run.id).some((p) => p.metric !== null)).toBe(true);
+	});
+
+	it('reports an estimate’s stages, each timed step and the time left, then its figures', async () => {
+		const config = tinyConfig();
+		const result = await context.dispatch('runs.estimate', { config, jobId: 'estimate-a' });
+		if (!result.ok) throw new Error(result.error.message);
+		const estimate = result.value as RunEstimate;
+		const stages = events.flatMap((event) =>
+			event.name === 'runs.estimateProgress' && event.payload.jobId === 'estimate-a'
+				? [event.payload]
+				: []
+		);
+		expect(stages.slice(0, 4).map((stage) => stage.phase)).toEqual([
+			'backend',
+			'model',
+			'data',
+			'warm-up'
+		]);
+		const measuring = stages.slice(4);
+		expect(measuring.every((stage) => stage.phase === 'measuring')).toBe(true);
+		// One report as each timed step starts, and one when they are done.
+		expect(measuring).toHaveLength(estimate.measuredSteps + 1);
+		expect(measuring.every((stage) => stage.etaSeconds !== null && stage.etaSeconds >= 0)).toBe(
+			true
+		);
+		const total = stages[0]?.total ?? 0;
+		expect(stages.every((stage) => stage.total === total)).toBe(true);
+		expect(stages.map((stage) => stage.done)).toEqual(
+			[...stages.map((stage) => stage.done)].sort((a, b) => a - b)
+		);
+		expect(stages.at(-1)).toMatchObject({ done: total, etaSeconds: 0 });
+		expect(estimate.secondsPerStep).toBeGreaterThan(0);
+		// Without a job id nothing is pushed (a study's warm-up, the CLI).
+		const before = events.length;
+		await context.training.estimate(config);
+		expect(events.slice(before).some((event) => event.name === 'runs.estimateProgress')).toBe(
+			false
+		);
+	});
+
+	it('cancels an estimate by its job id', async () => {
+		expect(await context.dispatch('runs.cancelEstimate', { jobId: 'none' })).toEqual({
+			ok: true,
+			value: { cancelled: false }
+		});
+		const pending = context.dispatch('runs.estimate', {
+			config: tinyConfig(),
+			jobId: 'estimate-b'
+		});
+		await waitFor(() =>
+			events.some(
+				(event) => event.name === 'runs.estimateProgress' && event.payload.jobId === 'estimate-b'
+			)
+		);
+		expect(await context.dispatch('runs.cancelEstimate', { jobId: 'estimate-b' })).toEqual({
+			ok: true,
+			value: { cancelled: true }
+		});
+		const result = await pending;
+		expect(result.ok ? 'finished' : result.error.code).toBe('CANCELLED');
 	});
 
 	it('pauses at a checkpoint and resumes with the steps numbered on', async () => {

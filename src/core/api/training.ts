@@ -144,6 +144,30 @@ export const runEstimateSchema = z.object({
 /** See {@link runEstimateSchema}. */
 export type RunEstimate = z.infer<typeof runEstimateSchema>;
 
+/**
+ * What an estimate does, in order: pick and start the backend, build the model, open the data
+ * pipeline (its threads), one untimed warm-up step (kernel compilation), then the timed steps.
+ */
+export const estimatePhases = ['backend', 'model', 'data', 'warm-up', 'measuring'] as const;
+
+/** How many timed steps an estimate measures at most (it stops earlier at its time budget). */
+export const estimateMeasuredSteps = 5;
+
+/** An estimate moved on, pushed as `runs.estimateProgress` (for a request that gave a job id). */
+export const runEstimateProgressSchema = z.object({
+	jobId: z.string(),
+	phase: z.enum(estimatePhases),
+	/** Stages done of `total`: the four preparations, then each timed step. */
+	done: z.number().int(),
+	total: z.number().int(),
+	message: z.string(),
+	/** Seconds left, once the warm-up step has been timed; null before. */
+	etaSeconds: z.number().nullable()
+});
+
+/** See {@link runEstimateProgressSchema}. */
+export type RunEstimateProgress = z.infer<typeof runEstimateProgressSchema>;
+
 /** A run with its history, for the dashboard. */
 export const runDetailSchema = z.object({
 	run: runRecordSchema,
