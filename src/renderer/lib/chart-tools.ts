@@ -123,3 +123,17 @@ export function chartFileName(title: string): string {
 		.replace(/^-|-$/g, '');
 	return `${slug || 'chart'}.png`;
 }
+
+/** The axes of a bar chart of accuracies: categories on x, 0–100 % on y titled `title`. */
+export function percentBarScales(theme: { muted: string; grid: string }, title: string) {
+	return {
+		x: { ticks: { color: theme.muted }, grid: { display: false } },
+		y: {
+			min: 0,
+			max: 100,
+			title: { display: true, text: title, color: theme.muted },
+			ticks: { color: theme.muted, stepSize: 20 },
+			grid: { color: theme.grid }
+		}
+	};
+}
