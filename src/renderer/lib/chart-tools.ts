@@ -59,8 +59,12 @@ export function onTimeAxis(points: readonly ChartPoint[]): ChartPoint[] {
 	return points.map((point) => ({ ...point, x: point.seconds ?? Number.NaN, step: point.x }));
 }
 
-/** A training time as an axis tick: `7.5 s` under a minute, else `m:ss` or `h:mm:ss`. */
-export function formatClock(seconds: number): string {
+/**
+ * A training time on a chart's axis and read-out: `7.5 s` under a minute (a short run's steps
+ * are fractions of a second apart, which the quickstart's whole-second clock would hide), else
+ * `m:ss` or `h:mm:ss`, compact enough for ticks.
+ */
+export function formatAxisTime(seconds: number): string {
 	if (!Number.isFinite(seconds)) return '?';
 	if (seconds < 60) return `${Number(seconds.toPrecision(seconds < 10 ? 2 : 3))} s`;
 	const whole = Math.round(seconds);
@@ -84,7 +88,7 @@ export function readout(
 	});
 	const at = series.map((line) => pointNearest(line.points, x)).find(Boolean);
 	const step = `step ${Math.round(at?.step ?? at?.x ?? x).toLocaleString('en')}`;
-	const where = axis === 'time' ? `${formatClock(at?.x ?? x)} (${step})` : step;
+	const where = axis === 'time' ? `${formatAxisTime(at?.x ?? x)} (${step})` : step;
 	return `${where}: ${parts.join(' · ')}`;
 }
 
