@@ -289,7 +289,8 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		'runs.pause': ({ id }) => runs.pause(id),
 		'runs.resume': ({ id }) => runs.resume(id).run,
 		'runs.cancel': ({ id }) => runs.cancel(id),
-		'runs.estimate': ({ config }) => training.estimate(withSource(config)),
+		'runs.estimate': ({ config, jobId }) => training.estimate(withSource(config), jobId ?? null),
+		'runs.cancelEstimate': ({ jobId }) => training.cancelEstimate(jobId),
 		'runs.update': ({ id, ...change }) => training.update(id, change),
 		'runs.delete': ({ id }) => training.delete(id),
 		'runs.exportBundle': ({ id, path: file, overwrite }) =>

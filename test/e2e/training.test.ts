@@ -7,7 +7,7 @@ import { launchChromium, screenshot, watchForErrors } from '../support/browser';
 import { failpointsVariable } from '../../src/main/failpoints';
 import { temporaryFolder } from '../support/paths';
 import { spawnServe, type ServeProcess } from '../support/serve-process';
-import { startFromForm } from '../support/run-form';
+import { fillRunForm, startFromForm } from '../support/run-form';
 
 /** The step the dashboard shows, from "step 1,234 / 2,000 (61.7%)". */
 async function shownStep(page: Page): Promise<number> {
@@ -159,6 +159,73 @@ describe('the Training lab in Chromium (web mode)', () => {
 			}
 		}
 	);
+
+	it('shows an estimate’s progress and time left, and cancels one', async () => {
+		const app = await startTestServer();
+		const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+		const errors = watchForErrors(page);
+		try {
+			await page.goto(`${app.server.url}#/train`);
+			await fillRunForm(page, { name: 'e2e-estimate', steps: 500, checkpointEvery: 100 });
+			const estimate = page.getByRole('button', { name: 'Estimate duration' });
+			const progress = page.getByTestId('estimate-progress');
+			// Every text the progress shows, recorded as the page changes (stages can be brief).
+			await page.evaluate(() => {
+				const seen: string[] = [];
+				(window as unknown as { estimateTexts: string[] }).estimateTexts = seen;
+				new MutationObserver(() => {
+					const text = document.querySelector('[data-testid="estimate-progress"]')?.textContent;
+					if (text && seen.at(-1) !== text) seen.push(text.replace(/\s+/g, ' ').trim());
+				}).observe(document.body, { subtree: true, childList: true, characterData: true });
+			});
+			await estimate.click();
+			await progress.waitFor();
+			expect(
+				Number(
+					await progress
+						.getByRole('progressbar', { name: 'Estimate progress' })
+						.getAttribute('aria-valuenow')
+				)
+			).toBeGreaterThanOrEqual(0);
+			// For the picture only: the stage with a time left (the assertions are on the record below).
+			await progress
+				.getByText(/about \d+ s left/)
+				.waitFor({ timeout: 30_000 })
+				.catch(() => undefined);
+			await screenshot(page, 'train-estimate-progress');
+			await expect
+				.poll(() => page.getByTestId('run-estimate').textContent(), { timeout: 60_000 })
+				.toMatch(/≈ .+ on wasm/);
+			expect(await progress.count()).toBe(0);
+			const texts = await page.evaluate(
+				() => (window as unknown as { estimateTexts: string[] }).estimateTexts
+			);
+			// A count of stages from the start, then the time left once the warm-up step is timed.
+			expect(texts).toContainEqual(
+				expect.stringMatching(
+					/Building tiny on wasm… 1 \/ 9 · time left known after the first step/
+				)
+			);
+			expect(texts).toContainEqual(
+				expect.stringMatching(/Timing step 1 of at most 5… 4 \/ 9 · about \d+ s left/)
+			);
+
+			// A second estimate, cancelled: no figures, no error, and the button is free again.
+			await page.getByLabel('Steps', { exact: true }).fill('600');
+			await estimate.click();
+			await progress.waitFor();
+			await progress.getByRole('button', { name: 'Cancel estimate' }).click();
+			await expect
+				.poll(() => page.getByTestId('run-estimate').textContent(), { timeout: 30_000 })
+				.toContain('Estimate cancelled.');
+			expect(await estimate.isEnabled()).toBe(true);
+			expect(await page.getByTestId('estimate-error').count()).toBe(0);
+			expect(errors).toEqual([]);
+		} finally {
+			await page.close();
+			await app.stop();
+		}
+	});
 
 	describe('a server killed mid-run', () => {
 		const dataDir = temporaryFolder();

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { trainConfigSchema } from '../../src/core/training/config';
 import { openStore, type Store } from '../../src/main/store/database';
+import { migrations } from '../../src/main/store/migrations/index';
 import {
 	addCheckpoint,
 	appendMetrics,
@@ -12,6 +13,7 @@ import {
 	markInterruptedRuns,
 	publicRecord,
 	rewindRun,
+	secondsAtStep,
 	setRunStatus
 } from '../../src/main/store/runs';
 import { temporaryFolder } from '../support/paths';
@@ -27,7 +29,8 @@ const point = (step: number, loss: number) => ({
 	align: loss / 2,
 	uniform: -loss,
 	lr: 0.06,
-	imagesPerSecond: 100
+	imagesPerSecond: 100,
+	seconds: step * 0.25
 });
 
 describe('the runs tables', () => {
@@ -119,5 +122,70 @@ describe('the runs tables', () => {
 		expect(getRun(store.db, run.id)?.finishedAt).toBeNull();
 		expect(getRun(store.db, done.id)?.status).toBe('completed');
 		expect(getRun(store.db, done.id)?.finishedAt).not.toBeNull();
+	});
+
+	it('keeps each step’s training time, where a resumed session’s clock starts', () => {
+		const run = createRun(
+			store.db,
+			{ name: 'timed', config, sourceLabel: 'x', appVersion: '1' },
+			() => '/r'
+		);
+		appendMetrics(store.db, run.id, [point(1, 3), point(2, 2.5), point(3, 2)], {
+			step: 3,
+			trainSeconds: 0.75,
+			skippedImages: 0
+		});
+		expect(listMetrics(store.db, run.id).map((m) => m.seconds)).toEqual([0.25, 0.5, 0.75]);
+		expect(secondsAtStep(store.db, run.id, 0)).toBe(0);
+		expect(secondsAtStep(store.db, run.id, 2)).toBe(0.5);
+		// A step never logged, or logged without a time, gives no clock to continue from.
+		expect(secondsAtStep(store.db, run.id, 7)).toBeNull();
+		appendMetrics(store.db, run.id, [{ ...point(4, 1.8), seconds: undefined }], {
+			step: 4,
+			trainSeconds: 0.25,
+			skippedImages: 0
+		});
+		expect(listMetrics(store.db, run.id).at(-1)?.seconds).toBeNull();
+		expect(secondsAtStep(store.db, run.id, 4)).toBeNull();
+	});
+});
+
+describe('migration 9: a time per logged step', () => {
+	it('keeps the steps of runs logged before it, with no time', () => {
+		const folder = temporaryFolder();
+		try {
+			const old = openStore(
+				folder.path,
+				migrations.filter((migration) => migration.version < 9)
+			);
+			const run = createRun(
+				old.db,
+				{ name: 'old', config, sourceLabel: 'x', appVersion: '0.1' },
+				() => '/r'
+			);
+			old.db
+				.prepare(
+					`INSERT INTO run_metrics (run_id, step, loss, align, uniform, lr, images_per_second)
+					 VALUES (?, 1, -2, 1.5, -3.5, 0.06, 40)`
+				)
+				.run(run.id);
+			old.close();
+			const upgraded = openStore(folder.path);
+			expect(upgraded.db.pragma('user_version', { simple: true })).toBe(9);
+			expect(listMetrics(upgraded.db, run.id)).toEqual([
+				{
+					step: 1,
+					loss: -2,
+					align: 1.5,
+					uniform: -3.5,
+					lr: 0.06,
+					imagesPerSecond: 40,
+					seconds: null
+				}
+			]);
+			upgraded.close();
+		} finally {
+			folder.remove();
+		}
 	});
 });

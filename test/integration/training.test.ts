@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../src/core/api/contract';
-import type { RunProgress, RunRecord } from '../../src/core/api/training';
+import type { RunEstimate, RunProgress, RunRecord } from '../../src/core/api/training';
 import { trainConfigSchema, type TrainConfigInput } from '../../src/core/training/config';
 import { createAppContext, type AppContext } from '../../src/main/app-context';
 import { readCheckpoint } from '../../src/main/training/checkpoint-files';
@@ -91,6 +91,66 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		expect(progressOf(run.id).some((p) => p.metric !== null)).toBe(true);
 	});
 
+	it('reports an estimate’s stages, each timed step and the time left, then its figures', async () => {
+		const config = tinyConfig();
+		const result = await context.dispatch('runs.estimate', { config, jobId: 'estimate-a' });
+		if (!result.ok) throw new Error(result.error.message);
+		const estimate = result.value as RunEstimate;
+		const stages = events.flatMap((event) =>
+			event.name === 'runs.estimateProgress' && event.payload.jobId === 'estimate-a'
+				? [event.payload]
+				: []
+		);
+		expect(stages.slice(0, 4).map((stage) => stage.phase)).toEqual([
+			'backend',
+			'model',
+			'data',
+			'warm-up'
+		]);
+		const measuring = stages.slice(4);
+		expect(measuring.every((stage) => stage.phase === 'measuring')).toBe(true);
+		// One report as each timed step starts, and one when they are done.
+		expect(measuring).toHaveLength(estimate.measuredSteps + 1);
+		expect(measuring.every((stage) => stage.etaSeconds !== null && stage.etaSeconds >= 0)).toBe(
+			true
+		);
+		const total = stages[0]?.total ?? 0;
+		expect(stages.every((stage) => stage.total === total)).toBe(true);
+		expect(stages.map((stage) => stage.done)).toEqual(
+			[...stages.map((stage) => stage.done)].sort((a, b) => a - b)
+		);
+		expect(stages.at(-1)).toMatchObject({ done: total, etaSeconds: 0 });
+		expect(estimate.secondsPerStep).toBeGreaterThan(0);
+		// Without a job id nothing is pushed (a study's warm-up, the CLI).
+		const before = events.length;
+		await context.training.estimate(config);
+		expect(events.slice(before).some((event) => event.name === 'runs.estimateProgress')).toBe(
+			false
+		);
+	});
+
+	it('cancels an estimate by its job id', async () => {
+		expect(await context.dispatch('runs.cancelEstimate', { jobId: 'none' })).toEqual({
+			ok: true,
+			value: { cancelled: false }
+		});
+		const pending = context.dispatch('runs.estimate', {
+			config: tinyConfig(),
+			jobId: 'estimate-b'
+		});
+		await waitFor(() =>
+			events.some(
+				(event) => event.name === 'runs.estimateProgress' && event.payload.jobId === 'estimate-b'
+			)
+		);
+		expect(await context.dispatch('runs.cancelEstimate', { jobId: 'estimate-b' })).toEqual({
+			ok: true,
+			value: { cancelled: true }
+		});
+		const result = await pending;
+		expect(result.ok ? 'finished' : result.error.code).toBe('CANCELLED');
+	});
+
 	it('pauses at a checkpoint and resumes with the steps numbered on', async () => {
 		const run = context.training.start({
 			name: 'paused',
@@ -106,9 +166,11 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		expect(pausedAt).toBeGreaterThanOrEqual(3);
 		expect(pausedAt).toBeLessThan(400);
 
+		const resumedAt = performance.now();
 		const resumed = context.training.resume(run.id);
 		expect(resumed.status).toBe('running');
 		await waitFor(() => progressOf(run.id).some((p) => p.step >= pausedAt + 2));
+		const sinceResume = (performance.now() - resumedAt) / 1000;
 		context.training.cancel(run.id);
 		await context.training.idle();
 		const cancelled = context.training.get(run.id);
@@ -116,6 +178,12 @@ describe.each([1, 2])('training runs (real trainer workers on wasm, %i replica(s
 		const steps = cancelled.metrics.map((m) => m.step);
 		expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
 		expect(steps.length).toBeGreaterThanOrEqual(pausedAt + 2);
+		// Each step carries the run's training time: it only grows, and the resumed session's
+		// clock continues from the checkpoint's time, not counting the pause.
+		const seconds = cancelled.metrics.map((m) => m.seconds ?? Number.NaN);
+		expect(seconds.every((value, i) => value > (seconds[i - 1] ?? 0))).toBe(true);
+		const atPause = seconds[pausedAt - 1] ?? Number.NaN;
+		expect((seconds[pausedAt + 1] ?? Number.NaN) - atPause).toBeLessThanOrEqual(sinceResume);
 	});
 
 	if (replicas === 1) {

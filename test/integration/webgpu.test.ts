@@ -144,6 +144,7 @@ describe.skipIf(!adapter)('a lost GPU device', () => {
 				config,
 				folder: home.path,
 				resumeFrom: null,
+				startSeconds: 0,
 				threadFiles: {
 					data: path.join(distDir, 'workers', 'train-data-thread.cjs'),
 					replica: path.join(distDir, 'workers', 'train-replica.cjs')

@@ -54,7 +54,8 @@ function scriptedTrainers(scripts: Script[], jobs: TrainJob[]) {
 				align: 0.5,
 				uniform: -1.5,
 				lr: 0.01,
-				imagesPerSecond: 10
+				imagesPerSecond: 10,
+				seconds: start + i + 1
 			}));
 			progress({
 				kind: 'metrics',

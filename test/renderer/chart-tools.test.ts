@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
 	chartFileName,
+	formatAxisTime,
+	hasTimes,
+	onTimeAxis,
 	pointNearest,
 	readout,
 	smoothSeries
@@ -54,5 +57,30 @@ describe('chart read-out and file name', () => {
 	it('names the PNG after the chart', () => {
 		expect(chartFileName('Throughput (images/s)')).toBe('throughput-images-s.png');
 		expect(chartFileName('…')).toBe('chart.png');
+	});
+});
+
+describe('the wall-time axis', () => {
+	it('is offered only when every point has a time, and plots by it keeping the step', () => {
+		const timed = [
+			{ x: 1, y: 2, seconds: 0.4 },
+			{ x: 2, y: 1, seconds: 0.9 }
+		];
+		expect(hasTimes([{ points: timed }])).toBe(true);
+		expect(hasTimes([{ points: timed }, { points: [{ x: 1, y: 2, seconds: null }] }])).toBe(false);
+		expect(hasTimes([{ points: [] }])).toBe(false);
+		expect(onTimeAxis(timed)).toEqual([
+			{ x: 0.4, y: 2, seconds: 0.4, step: 1 },
+			{ x: 0.9, y: 1, seconds: 0.9, step: 2 }
+		]);
+		expect(readout([{ label: 'loss', points: onTimeAxis(timed) }], 0.8, String, 'time')).toBe(
+			'0.9 s (step 2): loss 1'
+		);
+		expect([
+			formatAxisTime(7.46),
+			formatAxisTime(42),
+			formatAxisTime(125),
+			formatAxisTime(3725)
+		]).toEqual(['7.5 s', '42 s', '2:05', '1:02:05']);
 	});
 });

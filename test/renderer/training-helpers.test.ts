@@ -146,7 +146,15 @@ describe('downsampling', () => {
 });
 
 function metric(step: number, loss: number): MetricPoint {
-	return { step, loss, align: loss / 2, uniform: -loss, lr: 0.06, imagesPerSecond: 100 };
+	return {
+		step,
+		loss,
+		align: loss / 2,
+		uniform: -loss,
+		lr: 0.06,
+		imagesPerSecond: 100,
+		seconds: step / 2
+	};
 }
 
 describe('metric histories', () => {
@@ -160,8 +168,8 @@ describe('metric histories', () => {
 
 	it('extracts one metric as chart points', () => {
 		expect(seriesOf([metric(3, 2), metric(4, 1)], 'align')).toEqual([
-			{ x: 3, y: 1 },
-			{ x: 4, y: 0.5 }
+			{ x: 3, y: 1, seconds: 1.5 },
+			{ x: 4, y: 0.5, seconds: 2 }
 		]);
 	});
 });
@@ -227,7 +235,7 @@ describe('values that crossed JSON', () => {
 	it('turns a null metric (NaN on the wire) into a gap', () => {
 		const diverged = { ...metric(5, 1), loss: null as unknown as number };
 		const points = seriesOf([metric(4, 1), diverged], 'loss');
-		expect(points[0]).toEqual({ x: 4, y: 1 });
+		expect(points[0]).toEqual({ x: 4, y: 1, seconds: 2 });
 		expect(points[1]?.x).toBe(5);
 		expect(Number.isNaN(points[1]?.y)).toBe(true);
 	});

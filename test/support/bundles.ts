@@ -76,7 +76,8 @@ export function tinyBundleParts(): BundleParts {
 		align: 1.5,
 		uniform: -3.5 - i / 10,
 		lr: 0.00375,
-		imagesPerSecond: 30
+		imagesPerSecond: 30,
+		seconds: (i + 1) * 0.5
 	}));
 	return {
 		run,

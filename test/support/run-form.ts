@@ -14,6 +14,13 @@ export interface TinyRun {
 
 /** Fills the New run form field by field, as a person would, and starts the run. */
 export async function startFromForm(page: Page, run: TinyRun): Promise<void> {
+	await fillRunForm(page, run);
+	await page.getByRole('button', { name: 'Start training' }).click();
+	await page.getByTestId('run-dashboard').getByRole('heading', { name: run.name }).waitFor();
+}
+
+/** Fills the New run form field by field, as a person would. */
+export async function fillRunForm(page: Page, run: TinyRun): Promise<void> {
 	await page.getByRole('heading', { name: 'New training run' }).waitFor();
 	const preset = page.getByLabel('Generator preset');
 	// The presets arrive with the catalogue; until then the select holds only the default.
@@ -27,8 +34,6 @@ export async function startFromForm(page: Page, run: TinyRun): Promise<void> {
 	await fill(page.getByLabel('Batch (pairs)'), run.batch ?? 8);
 	await page.getByLabel('Backend', { exact: true }).selectOption(run.backend ?? 'wasm');
 	await fill(page.getByLabel('Checkpoint every (steps)'), run.checkpointEvery);
-	await page.getByRole('button', { name: 'Start training' }).click();
-	await page.getByTestId('run-dashboard').getByRole('heading', { name: run.name }).waitFor();
 }
 
 async function fill(field: Locator, value: number): Promise<void> {

@@ -70,6 +70,7 @@ import {
 } from './settings';
 import {
 	runDetailSchema,
+	runEstimateProgressSchema,
 	runEstimateSchema,
 	runProgressSchema,
 	runRecordSchema,
@@ -318,9 +319,16 @@ export const apiMethods = {
 	}),
 	'runs.estimate': method({
 		summary:
-			'Measures a configuration on the active backend with a few warm-up steps and estimates the run’s duration.',
-		params: z.object({ config: trainConfigSchema }).strict(),
+			'Measures a configuration on the active backend with a few warm-up steps and estimates the run’s duration; with a job id, progress arrives as runs.estimateProgress and runs.cancelEstimate stops it.',
+		params: z
+			.object({ config: trainConfigSchema, jobId: z.string().min(1).max(64).optional() })
+			.strict(),
 		result: runEstimateSchema
+	}),
+	'runs.cancelEstimate': method({
+		summary: 'Stops the running estimate with this job id (it then fails with CANCELLED).',
+		params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+		result: z.object({ cancelled: z.boolean() })
 	}),
 	'runs.update': method({
 		summary: 'Renames a run or changes its tags or notes.',
@@ -611,6 +619,8 @@ export const apiEvents = {
 	'runs.progress': runProgressSchema,
 	/** A run was created or changed status (started, paused, finished, …). */
 	'runs.changed': runRecordSchema,
+	/** A run estimate (of a request with a job id) moved on: a preparation, a timed step. */
+	'runs.estimateProgress': runEstimateProgressSchema,
 	/** An evaluation group made progress. */
 	'evaluations.progress': evaluationProgressSchema,
 	/** An evaluation was created or finished. */

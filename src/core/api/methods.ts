@@ -30,6 +30,7 @@ export const apiMethodNames = [
 	'runs.resume',
 	'runs.cancel',
 	'runs.estimate',
+	'runs.cancelEstimate',
 	'runs.update',
 	'runs.delete',
 	'runs.exportBundle',

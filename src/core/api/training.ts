@@ -71,11 +71,19 @@ export const metricPointSchema = z.object({
 	align: z.number(),
 	uniform: z.number(),
 	lr: z.number(),
-	imagesPerSecond: z.number()
+	imagesPerSecond: z.number(),
+	/**
+	 * Seconds of training up to this step, as the trainer measured it: the wall time of the
+	 * sessions that led here, without the gaps while the run was paused or interrupted. Null for
+	 * steps logged before NoiseLab recorded it (and for bundles from then).
+	 */
+	seconds: z.number().nullable().default(null)
 });
 
 /** See {@link metricPointSchema}. */
 export type MetricPoint = z.infer<typeof metricPointSchema>;
+/** A logged step as a caller may write it (`seconds` may be left out: unknown). */
+export type MetricPointInput = z.input<typeof metricPointSchema>;
 
 /** A checkpoint file of a run. */
 export const checkpointRecordSchema = z.object({
@@ -135,6 +143,30 @@ export const runEstimateSchema = z.object({
 
 /** See {@link runEstimateSchema}. */
 export type RunEstimate = z.infer<typeof runEstimateSchema>;
+
+/**
+ * What an estimate does, in order: pick and start the backend, build the model, open the data
+ * pipeline (its threads), one untimed warm-up step (kernel compilation), then the timed steps.
+ */
+export const estimatePhases = ['backend', 'model', 'data', 'warm-up', 'measuring'] as const;
+
+/** How many timed steps an estimate measures at most (it stops earlier at its time budget). */
+export const estimateMeasuredSteps = 5;
+
+/** An estimate moved on, pushed as `runs.estimateProgress` (for a request that gave a job id). */
+export const runEstimateProgressSchema = z.object({
+	jobId: z.string(),
+	phase: z.enum(estimatePhases),
+	/** Stages done of `total`: the four preparations, then each timed step. */
+	done: z.number().int(),
+	total: z.number().int(),
+	message: z.string(),
+	/** Seconds left, once the warm-up step has been timed; null before. */
+	etaSeconds: z.number().nullable()
+});
+
+/** See {@link runEstimateProgressSchema}. */
+export type RunEstimateProgress = z.infer<typeof runEstimateProgressSchema>;
 
 /** A run with its history, for the dashboard. */
 export const runDetailSchema = z.object({

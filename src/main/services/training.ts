@@ -26,6 +26,7 @@ import type { Store } from '../store/database';
 import {
 	addCheckpoint,
 	appendMetrics,
+	secondsAtStep,
 	createRun,
 	deleteRun,
 	endRunSession,
@@ -102,6 +103,8 @@ export interface TrainingServiceOptions {
 /** The Training lab's service layer. */
 export class TrainingService {
 	private readonly sessions = new Map<number, Session>();
+	/** Running estimates that have a job id, to cancel them. */
+	private readonly estimates = new Map<string, AbortController>();
 	private closed = false;
 
 	constructor(
@@ -304,30 +307,64 @@ export class TrainingService {
 		return run;
 	}
 
-	/** Measures a configuration in a worker of its own. */
-	async estimate(request: TrainConfig): Promise<RunEstimate> {
+	/**
+	 * Measures a configuration in a worker of its own. With a job id, each stage is pushed as
+	 * `runs.estimateProgress` and {@link cancelEstimate} stops it (a newer request with the same
+	 * id stops the older one); it then fails with CANCELLED.
+	 */
+	async estimate(request: TrainConfig, jobId: string | null = null): Promise<RunEstimate> {
 		const config = this.pinEncoders(request);
 		validateSource(config);
-		const choice = await this.chooseBackend(config, null, () => undefined);
-		const worker = this.workers.start<TrainerTasks>('trainer');
-		try {
-			const result = await worker.run(
-				'estimate',
-				{
-					config,
-					backend: choice.backend,
-					replicas: this.replicasFor(config),
-					...(this.options.dataThreads === undefined
-						? {}
-						: { dataThreads: this.options.dataThreads })
-				},
-				{ timeoutMs: 300_000 }
-			);
-			if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
-			return result.value;
-		} finally {
-			worker.stop();
+		const controller = new AbortController();
+		if (jobId !== null) {
+			this.estimates.get(jobId)?.abort();
+			this.estimates.set(jobId, controller);
 		}
+		try {
+			const choice = await this.chooseBackend(config, null, () => undefined);
+			if (controller.signal.aborted) {
+				throw new AppFailure('CANCELLED', 'The estimate was cancelled.');
+			}
+			const worker = this.workers.start<TrainerTasks>('trainer');
+			try {
+				const result = await worker.run(
+					'estimate',
+					{
+						config,
+						backend: choice.backend,
+						replicas: this.replicasFor(config),
+						...(this.options.dataThreads === undefined
+							? {}
+							: { dataThreads: this.options.dataThreads })
+					},
+					{
+						timeoutMs: 300_000,
+						signal: controller.signal,
+						// An estimate holds nothing worth a graceful stop: its worker just goes.
+						cancelGraceMs: 1_000,
+						onProgress: (event) => {
+							if (jobId !== null && !this.closed) {
+								this.events.emit('runs.estimateProgress', { jobId, ...event });
+							}
+						}
+					}
+				);
+				if (!result.ok) throw new AppFailure(result.error.code, result.error.message);
+				return result.value;
+			} finally {
+				worker.stop();
+			}
+		} finally {
+			if (jobId !== null && this.estimates.get(jobId) === controller) this.estimates.delete(jobId);
+		}
+	}
+
+	/** Stops the running estimate with this job id. */
+	cancelEstimate(jobId: string): { cancelled: boolean } {
+		const controller = this.estimates.get(jobId);
+		if (!controller) return { cancelled: false };
+		controller.abort();
+		return { cancelled: true };
 	}
 
 	/**
@@ -364,6 +401,7 @@ export class TrainingService {
 	close(): void {
 		this.closed = true;
 		for (const session of this.sessions.values()) session.worker.stop();
+		for (const estimate of this.estimates.values()) estimate.abort();
 	}
 
 	private create(
@@ -455,6 +493,7 @@ export class TrainingService {
 				replicas: this.replicasFor(run.config),
 				folder: run.folder,
 				resumeFrom,
+				startSeconds: secondsAtStep(this.store().db, run.id, resumeFrom?.step ?? 0),
 				appVersion: this.options.appVersion,
 				...(this.options.dataThreads === undefined ? {} : { dataThreads: this.options.dataThreads })
 			},

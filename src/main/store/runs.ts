@@ -4,6 +4,7 @@ import {
 	resumableStatuses,
 	type CheckpointRecord,
 	type MetricPoint,
+	type MetricPointInput,
 	type RunRecord,
 	type RunStatus
 } from '../../core/api/training';
@@ -260,15 +261,16 @@ export function endRunSession(
 export function appendMetrics(
 	db: Database.Database,
 	runId: number,
-	points: readonly MetricPoint[],
+	points: readonly MetricPointInput[],
 	progress: { step: number; trainSeconds: number; skippedImages: number }
 ): void {
 	const insert = db.prepare(
-		`INSERT OR REPLACE INTO run_metrics (run_id, step, loss, align, uniform, lr, images_per_second)
-		 VALUES (@runId, @step, @loss, @align, @uniform, @lr, @imagesPerSecond)`
+		`INSERT OR REPLACE INTO run_metrics
+		   (run_id, step, loss, align, uniform, lr, images_per_second, seconds)
+		 VALUES (@runId, @step, @loss, @align, @uniform, @lr, @imagesPerSecond, @seconds)`
 	);
 	db.transaction(() => {
-		for (const point of points) insert.run({ runId, ...point });
+		for (const point of points) insert.run({ runId, ...point, seconds: point.seconds ?? null });
 		const last = points.at(-1);
 		db.prepare(
 			`UPDATE runs SET step = @step, last_loss = coalesce(@loss, last_loss),
@@ -289,10 +291,22 @@ export function appendMetrics(
 export function listMetrics(db: Database.Database, runId: number, afterStep = -1): MetricPoint[] {
 	return db
 		.prepare(
-			`SELECT step, loss, align, uniform, lr, images_per_second AS imagesPerSecond
+			`SELECT step, loss, align, uniform, lr, images_per_second AS imagesPerSecond, seconds
 			 FROM run_metrics WHERE run_id = ? AND step > ? ORDER BY step`
 		)
 		.all(runId, afterStep) as MetricPoint[];
+}
+
+/**
+ * The training seconds a run had reached at `step` (where a resumed session's clock starts):
+ * 0 at step 0, null when that step was logged without a time (before migration 9) or not at all.
+ */
+export function secondsAtStep(db: Database.Database, runId: number, step: number): number | null {
+	if (step === 0) return 0;
+	const row = db
+		.prepare('SELECT seconds FROM run_metrics WHERE run_id = ? AND step = ?')
+		.get(runId, step) as { seconds: number | null } | undefined;
+	return row?.seconds ?? null;
 }
 
 /**

@@ -7,7 +7,14 @@
  * exactly the steps an uninterrupted run would have trained.
  */
 import { AppFailure } from '../../core/api/errors';
-import type { CheckpointRecord, MetricPoint, RunEstimate } from '../../core/api/training';
+import {
+	estimateMeasuredSteps,
+	estimatePhases,
+	type CheckpointRecord,
+	type MetricPoint,
+	type RunEstimate,
+	type RunEstimateProgress
+} from '../../core/api/training';
 import type { BackendId, BackendPreference, GpuAdapter } from '../../core/compute/backends';
 import type { TrainConfig } from '../../core/training/config';
 import { epochAt } from '../../core/training/data-order';
@@ -35,6 +42,12 @@ export interface TrainJob {
 	/** The run's folder; checkpoints go into its `checkpoints/` sub-folder. */
 	folder: string;
 	resumeFrom: { path: string; sha256: string; step: number } | null;
+	/**
+	 * The run's training seconds at the step this session starts from (0 for a new run); its
+	 * logged steps carry this plus the session's own wall time. Null when unknown (a run logged
+	 * before times were recorded): its new steps then carry no time either.
+	 */
+	startSeconds: number | null;
 	/** The built data-thread and replica-thread entries. */
 	threadFiles: ThreadFiles;
 	dataThreads: number;
@@ -155,6 +168,13 @@ export async function runTraining(
 			lastReport = performance.now();
 		};
 
+		// The run's clock: the session's wall time from its first step (checkpoint writes
+		// included), added to where the previous sessions left it.
+		const sessionStarted = performance.now();
+		const runSeconds = () =>
+			job.startSeconds === null
+				? null
+				: job.startSeconds + (performance.now() - sessionStarted) / 1000;
 		while (step < config.steps && !signal.aborted) {
 			const started = performance.now();
 			const batch = await pipeline.next(step);
@@ -184,7 +204,8 @@ export async function runTraining(
 				align: metrics.align,
 				uniform: metrics.uniform,
 				lr: metrics.lr,
-				imagesPerSecond: config.batch / seconds
+				imagesPerSecond: config.batch / seconds,
+				seconds: runSeconds()
 			});
 			pendingSeconds += seconds;
 			pendingSkipped += batch.skipped;
@@ -246,30 +267,61 @@ export async function estimateRun(
 		replicas: number | null;
 		signal: AbortSignal;
 		maxSeconds?: number;
+		/** Each stage as it starts: the preparations, then each timed step. */
+		onProgress?: (event: EstimateEvent) => void;
 	}
 ): Promise<RunEstimate> {
+	const total = estimatePhases.length - 1 + estimateMeasuredSteps;
+	const budget = (options.maxSeconds ?? 8) * 1000;
+	const report = (
+		phase: EstimatePhase,
+		done: number,
+		message: string,
+		etaSeconds: number | null = null
+	) => {
+		if (options.signal.aborted) throw new AppFailure('CANCELLED', 'The estimate was cancelled.');
+		options.onProgress?.({ phase, done, total, message, etaSeconds });
+	};
+	report('backend', 0, `Starting the ${options.backend} backend…`);
 	const backend = await prepareBackend(options.backend, config);
+	report('model', 1, `Building ${config.model} on ${backend.id}…`);
 	const trainer = guardMemory(config, () => ContrastiveTrainer.create(config));
 	let pipeline: BatchPipeline | null = null;
 	const what = `a training step of ${config.model} at batch ${config.batch}`;
 	let engine: StepEngine | null = null;
 	try {
+		report('data', 2, 'Opening the data pipeline…');
 		pipeline = await openPipeline(config, trainer, options);
 		const open = await openEngine(trainer, config, backend.id, options);
 		engine = open;
+		report('warm-up', 3, 'A first, untimed step (compiles the kernels)…');
+		const warmUpStarted = performance.now();
 		const warmUp = await pipeline.next(0);
 		await guardMemory(config, () => gpuChecked(what, open.step(warmUp.views, 0)));
-		const budget = (options.maxSeconds ?? 8) * 1000;
+		// The warm-up bounds a timed step from above (it also compiled): a fair first ETA.
+		const warmUpMs = performance.now() - warmUpStarted;
 		const started = performance.now();
+		const left = (measured: number, perStepMs: number) =>
+			Math.min(
+				(estimateMeasuredSteps - measured) * perStepMs,
+				budget - (performance.now() - started)
+			) / 1000;
 		let measured = 0;
-		while (measured < 5 && !options.signal.aborted) {
+		while (measured < estimateMeasuredSteps) {
+			const perStepMs = measured === 0 ? warmUpMs : (performance.now() - started) / measured;
+			report(
+				'measuring',
+				4 + measured,
+				`Timing step ${measured + 1} of at most ${estimateMeasuredSteps}…`,
+				Math.max(0, left(measured, perStepMs))
+			);
 			const batch = await pipeline.next(measured + 1);
 			await guardMemory(config, () => gpuChecked(what, open.step(batch.views, measured + 1)));
 			measured++;
 			if (performance.now() - started > budget) break;
 		}
-		if (measured === 0) throw new AppFailure('CANCELLED', 'The estimate was cancelled.');
 		const secondsPerStep = (performance.now() - started) / 1000 / measured;
+		report('measuring', total, `Timed ${measured} step${measured === 1 ? '' : 's'}.`, 0);
 		return {
 			backend: backend.id,
 			replicas: open.replicas,
@@ -285,6 +337,10 @@ export async function estimateRun(
 		disposeQuietly(trainer);
 	}
 }
+
+/** A stage of an estimate (see {@link estimatePhases}); the service adds the request's job id. */
+export type EstimateEvent = Omit<RunEstimateProgress, 'jobId'>;
+type EstimatePhase = (typeof estimatePhases)[number];
 
 /** The built thread entries a session starts. */
 export interface ThreadFiles {

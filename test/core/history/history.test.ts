@@ -465,7 +465,8 @@ describe('overlaid curves', () => {
 			align: 1,
 			uniform: -3,
 			lr: 0.1,
-			imagesPerSecond: 10
+			imagesPerSecond: 10,
+			seconds: null
 		}));
 		const lines = overlaySeries([run(1), run(2)], { 1: metrics }, 'loss', 100);
 		expect(lines.map((line) => [line.label, line.color])).toEqual([
@@ -473,7 +474,7 @@ describe('overlaid curves', () => {
 			['run 2', runColor(1)]
 		]);
 		expect(lines[0]?.points.length).toBeLessThanOrEqual(100);
-		expect(lines[0]?.points.at(-1)).toEqual({ x: 4999, y: Math.sin(4999) });
+		expect(lines[0]?.points.at(-1)).toEqual({ x: 4999, y: Math.sin(4999), seconds: null });
 		expect(lines[1]?.points).toEqual([]);
 		expect(runColor(runPalette.length)).toBe(runPalette[0]);
 	});

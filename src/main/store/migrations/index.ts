@@ -6,6 +6,7 @@ import probes from './0005-probes';
 import externalEncoders from './0006-external-encoders';
 import studiesAndQueue from './0007-studies-and-queue';
 import gpuAdapters from './0008-gpu-adapters';
+import metricSeconds from './0009-metric-seconds';
 
 /** One schema change. `version` is what `PRAGMA user_version` holds after it ran. */
 export interface Migration {
@@ -26,5 +27,6 @@ export const migrations: readonly Migration[] = [
 	probes,
 	externalEncoders,
 	studiesAndQueue,
-	gpuAdapters
+	gpuAdapters,
+	metricSeconds
 ];

@@ -22,6 +22,7 @@ import { defaultDataThreads } from '../../../core/training/parallelism';
 import {
 	estimateRun,
 	runTraining,
+	type EstimateEvent,
 	type ThreadFiles,
 	type TrainEvent,
 	type TrainJob,
@@ -43,7 +44,7 @@ export type TrainerTasks = {
 			dataThreads?: number;
 		},
 		RunEstimate,
-		never
+		EstimateEvent
 	>;
 	evaluate: TaskSpec<EvaluateJob, null, EvaluateEvent>;
 	/** Improved precision and recall of noise images against a dataset's real ones. */
@@ -73,13 +74,14 @@ serveWorker<TrainerTasks>({
 			{ ...request, threadFiles, dataThreads: dataThreads(request.dataThreads) },
 			{ signal, emit: progress }
 		),
-	estimate: (request, { signal }) =>
+	estimate: (request, { signal, progress }) =>
 		estimateRun(request.config, {
 			backend: request.backend,
 			threadFiles,
 			dataThreads: dataThreads(request.dataThreads),
 			replicas: request.replicas,
-			signal
+			signal,
+			onProgress: progress
 		}),
 	evaluate: async (job, { signal, progress }) => {
 		await runEvaluation(job, { signal, emit: progress });

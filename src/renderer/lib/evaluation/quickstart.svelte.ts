@@ -1,10 +1,24 @@
 /**
  * The quickstart as the UI follows it: one call starts the paper's loop at laptop scale, then
- * `quickstart.changed` reports each stage and `runs.progress` the pretraining's steps.
+ * `quickstart.changed` reports each stage, `runs.progress` the pretraining's steps and
+ * `evaluations.progress` its evaluations' phases.
  */
 import { describeError, type ShownError } from '../errors';
 import type { ApiClient } from '../../../core/api/client';
+import type {
+	EvaluationProgress,
+	EvaluationRecord,
+	EvaluationRole
+} from '../../../core/api/evaluation';
 import type { QuickstartState } from '../../../core/api/quickstart';
+
+/** An evaluation as the quickstart follows it: its status, latest progress and phase start. */
+export interface LiveEvaluation {
+	status: EvaluationRecord['status'];
+	progress: EvaluationProgress | null;
+	/** `performance.now()` when its current phase began (for the time left). */
+	phaseStarted: number;
+}
 
 /** Stages during which the quickstart is still working. */
 const activeStages: readonly QuickstartState['stage'][] = ['pretraining', 'evaluating'];
@@ -16,6 +30,8 @@ export class QuickstartSession {
 	receivedAt = $state(0);
 	/** The pretraining's progress, from `runs.progress`. */
 	pretraining = $state.raw<{ step: number; steps: number } | null>(null);
+	/** The latest progress of each evaluation, by group id and role (all the quickstart's). */
+	evaluations = $state.raw<Record<string, Partial<Record<EvaluationRole, LiveEvaluation>>>>({});
 	starting = $state(false);
 	error = $state<ShownError | null>(null);
 
@@ -25,6 +41,36 @@ export class QuickstartSession {
 			if (progress.runId !== this.state?.runId) return;
 			this.pretraining = { step: progress.step, steps: progress.steps };
 		});
+		// Kept for every group: a group's first events can arrive before the state that names it.
+		api.on('evaluations.changed', (record) =>
+			this.follow(record.groupId, record.role, (live) => ({
+				status: record.status,
+				progress: live?.progress ?? null,
+				phaseStarted: live?.phaseStarted ?? performance.now()
+			}))
+		);
+		api.on('evaluations.progress', (progress) =>
+			this.follow(progress.groupId, progress.role, (live) => ({
+				status: live?.status ?? 'running',
+				progress,
+				phaseStarted:
+					live?.progress?.phase === progress.phase ? live.phaseStarted : performance.now()
+			}))
+		);
+	}
+
+	private follow(
+		groupId: string,
+		role: EvaluationRole,
+		next: (live: LiveEvaluation | undefined) => LiveEvaluation
+	): void {
+		const group = this.evaluations[groupId] ?? {};
+		this.evaluations = { ...this.evaluations, [groupId]: { ...group, [role]: next(group[role]) } };
+	}
+
+	/** The group being evaluated now (the newest the quickstart started), or null. */
+	get currentGroup(): string | null {
+		return this.state?.stage === 'evaluating' ? (this.state.groupIds.at(-1) ?? null) : null;
 	}
 
 	/** Whether a quickstart is running now. */
@@ -51,6 +97,7 @@ export class QuickstartSession {
 		this.starting = true;
 		this.error = null;
 		this.pretraining = null;
+		this.evaluations = {};
 		const result = await this.api.call('quickstart.start', {});
 		this.starting = false;
 		if (result.ok) this.apply(result.value);

@@ -5,14 +5,18 @@
  */
 import type { MetricPoint } from '../../../core/api/training';
 
-/** A chart point: x is the step. */
+/** A chart point: x is what the axis shows (the step, or the training time). */
 export interface SeriesPoint {
 	x: number;
 	y: number;
+	/** The logged step, where x is not it (on a time axis). */
+	step?: number;
+	/** The run's training seconds at this step; null when it was logged without a time. */
+	seconds?: number | null;
 }
 
 /** The metrics a chart can plot. */
-export type MetricKey = Exclude<keyof MetricPoint, 'step'>;
+export type MetricKey = Exclude<keyof MetricPoint, 'step' | 'seconds'>;
 
 /** How many points a chart draws at most, per series. */
 export const maxChartPoints = 2000;
@@ -39,7 +43,11 @@ export function mergeMetrics(
 export function seriesOf(metrics: readonly MetricPoint[], key: MetricKey): SeriesPoint[] {
 	return metrics.map((point) => {
 		const value: unknown = point[key];
-		return { x: point.step, y: typeof value === 'number' ? value : Number.NaN };
+		return {
+			x: point.step,
+			y: typeof value === 'number' ? value : Number.NaN,
+			seconds: point.seconds
+		};
 	});
 }
 

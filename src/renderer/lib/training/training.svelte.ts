@@ -12,6 +12,7 @@ import type {
 	CheckpointRecord,
 	MetricPoint,
 	RunEstimate,
+	RunEstimateProgress,
 	RunProgress,
 	RunRecord
 } from '../../../core/api/training';
@@ -57,6 +58,12 @@ export class TrainingState {
 	/** The last estimate, with the request it was measured for. */
 	estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
 	estimateError = $state<ShownError | null>(null);
+	/** The running estimate's latest stage (with when it arrived, for its countdown); null when idle. */
+	estimateProgress = $state.raw<{ at: number; value: RunEstimateProgress } | null>(null);
+	/** The last estimate was cancelled (until the next one or an edit). */
+	estimateCancelled = $state(false);
+	/** Tags this window's estimates, so that its progress events and cancel are its own. */
+	private readonly estimateJob = `train-estimate-${Math.random().toString(36).slice(2, 10)}`;
 	/** The datasets a run can train on (their training split): built-in and registered ones. */
 	datasets = $state.raw<EvalDatasetInfo[]>([]);
 
@@ -75,6 +82,11 @@ export class TrainingState {
 	) {
 		store.onChange((run, previous) => this.recordChanged(run, previous));
 		api.on('runs.progress', (progress) => this.applyProgress(progress));
+		api.on('runs.estimateProgress', (progress) => {
+			if (progress.jobId === this.estimateJob && this.estimating) {
+				this.estimateProgress = { at: performance.now(), value: progress };
+			}
+		});
 	}
 
 	/** Every run, newest first (the shared store's). */
@@ -172,6 +184,7 @@ export class TrainingState {
 	clearStaleErrors(): void {
 		this.formError = null;
 		this.estimateError = null;
+		this.estimateCancelled = false;
 	}
 
 	/** Measures the form's configuration with a short warm-up (`runs.estimate`). */
@@ -181,14 +194,25 @@ export class TrainingState {
 		this.clearStaleErrors();
 		if (!built.ok) return;
 		this.estimating = true;
-		this.estimateError = null;
-		const result = await this.api.call('runs.estimate', { config: built.request.config });
+		this.estimateProgress = null;
+		const result = await this.api.call('runs.estimate', {
+			config: built.request.config,
+			jobId: this.estimateJob
+		});
 		this.estimating = false;
+		this.estimateProgress = null;
 		if (result.ok) {
 			this.estimate = { key: JSON.stringify(built.request.config), value: result.value };
+		} else if (result.error.code === 'CANCELLED') {
+			this.estimateCancelled = true;
 		} else {
 			this.estimateError = describeError(result.error);
 		}
+	}
+
+	/** Stops the running estimate; `runEstimate` then ends as cancelled. */
+	async cancelEstimate(): Promise<void> {
+		await this.api.call('runs.cancelEstimate', { jobId: this.estimateJob });
 	}
 
 	/** Validates the form, starts the run and shows its dashboard. */
