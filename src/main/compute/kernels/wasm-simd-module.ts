@@ -47,7 +47,8 @@ const enum Type {
 	V128 = 0x7b
 }
 
-function unsigned(value: number): number[] {
+/** LEB128, unsigned. */
+export function unsigned(value: number): number[] {
 	const bytes: number[] = [];
 	let rest = value >>> 0;
 	do {
@@ -74,7 +75,7 @@ function signed(value: number): number[] {
 }
 
 /** The instructions the kernels use (WebAssembly core, SIMD and relaxed SIMD opcodes). */
-const op = {
+export const op = {
 	get: (index: number) => [0x20, ...unsigned(index)],
 	set: (index: number) => [0x21, ...unsigned(index)],
 	tee: (index: number) => [0x22, ...unsigned(index)],
@@ -100,6 +101,7 @@ const op = {
 	loadFloat: (offset: number) => [0x2a, 2, ...unsigned(offset)],
 	promote: [0xbb],
 	doubleSplat: [0xfd, 0x14],
+	doubleSplatLoad: (offset: number) => [0xfd, 0x0a, 3, ...unsigned(offset)],
 	loadPairZero: (offset: number) => [0xfd, 0x5d, 3, ...unsigned(offset)],
 	promotePair: [0xfd, 0x5f],
 	demotePair: [0xfd, 0x5e],
@@ -130,7 +132,7 @@ function multiplyAdd(fused: boolean, a: number, b: number, acc: number): number[
 }
 
 /** `local += value` for an i32 local. */
-function advance(local: number, value: number[]): number[] {
+export function advance(local: number, value: number[]): number[] {
 	return [...op.get(local), ...value, ...op.add, ...op.set(local)];
 }
 
@@ -193,7 +195,7 @@ function store(acc: number, c: number, ldc: number, rows: number): number[] {
 }
 
 /** One function's locals (after its parameters) and code. */
-interface Body {
+export interface Body {
 	i32Locals: number;
 	vectorLocals: number;
 	code: number[];
@@ -385,18 +387,15 @@ function name(text: string): number[] {
 	return [...unsigned(bytes.length), ...bytes];
 }
 
-/** The module's bytes: both kernels, importing `env.memory`. */
-export function simdModuleBytes(fused: boolean): Uint8Array {
-	const functions = [
-		{ name: 'gatherRows', params: 10, body: gatherRowsBody(fused) },
-		{ name: 'gatherColumns', params: 10, body: gatherColumnsBody(fused) },
-		...Array.from({ length: shortRowPairs }, (_, i) => ({
-			name: `shortRow${i + 1}`,
-			params: 5,
-			body: shortRowBody(i + 1)
-		})),
-		{ name: 'maxPoolWindow', params: 8, body: maxPoolWindowBody() }
-	];
+/** One exported function of a kernel module: every parameter is an i32. */
+export interface KernelFunction {
+	name: string;
+	params: number;
+	body: Body;
+}
+
+/** A module of `functions`, exported under their names, importing `env.memory`. */
+export function assembleModule(functions: readonly KernelFunction[]): Uint8Array {
 	const types = functions.flatMap((fn) => [
 		0x60,
 		fn.params,
@@ -421,6 +420,20 @@ export function simdModuleBytes(fused: boolean): Uint8Array {
 		...section(3, [functions.length, ...functions.map((_, i) => i)]),
 		...section(7, [functions.length, ...functions.flatMap((fn, i) => [...name(fn.name), 0x00, i])]),
 		...section(10, [functions.length, ...codes])
+	]);
+}
+
+/** The module's bytes: both kernels, importing `env.memory`. */
+export function simdModuleBytes(fused: boolean): Uint8Array {
+	return assembleModule([
+		{ name: 'gatherRows', params: 10, body: gatherRowsBody(fused) },
+		{ name: 'gatherColumns', params: 10, body: gatherColumnsBody(fused) },
+		...Array.from({ length: shortRowPairs }, (_, i) => ({
+			name: `shortRow${i + 1}`,
+			params: 5,
+			body: shortRowBody(i + 1)
+		})),
+		{ name: 'maxPoolWindow', params: 8, body: maxPoolWindowBody() }
 	]);
 }
 

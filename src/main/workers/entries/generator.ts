@@ -20,6 +20,7 @@ import {
 	type ExportSummary
 } from '../../generation/export-dataset';
 import { activateGeneratorBackend } from '../../compute/activate-backend';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { PreviewThreads, type PreviewImage } from '../../generation/preview-threads';
 import { serveWorker } from '../runtime';
@@ -76,6 +77,7 @@ function yieldToMessages(): Promise<void> {
 }
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 /** Previews other than feature visualisation are spread over these threads. */
 const previewThreads = new PreviewThreads(path.join(__dirname, 'preview-thread.cjs'));

@@ -5,11 +5,13 @@
 import { AppFailure } from '../../../core/api/errors';
 import { generateOrExplain } from '../../../core/generators/generator';
 import { resolveConfig, type ResolvedConfig } from '../../../core/generators/registry';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import type { PreviewImage, PreviewTask } from '../../generation/preview-threads';
 import { serveThread } from '../../threads/serve';
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 /** The last configuration resolved, since a grid's tasks all name the same one. */
 let last: { key: string; config: ResolvedConfig } | null = null;
