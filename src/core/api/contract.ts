@@ -16,6 +16,7 @@ import {
 	generatorInfoSchema,
 	presetInfoSchema,
 	previewImageEventSchema,
+	previewTexturesEventSchema,
 	previewImageSchema,
 	previewParamsSchema,
 	savePresetParamsSchema,
@@ -605,6 +606,8 @@ export const apiEvents = {
 	'datasets.finished': exportFinishedSchema,
 	/** One image of a progressive preview, as soon as the worker has drawn it. */
 	'generators.previewImage': previewImageEventSchema,
+	/** How far a progressive preview's pool-texture fill is (textured dead leaves). */
+	'generators.previewTextures': previewTexturesEventSchema,
 	/** The saved presets changed. */
 	'presets.changed': z.array(userPresetSchema),
 	/** A training run made progress (a logged step, a checkpoint, its start). */

@@ -7,12 +7,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import { AppFailure, type Result } from '../../core/api/errors';
-import type {
-	GeneratorInfo,
-	PresetInfo,
-	PreviewImageData,
-	UserPreset
-} from '../../core/api/generators';
+import type { GeneratorInfo, PresetInfo, UserPreset } from '../../core/api/generators';
 import type { generatorConfigSchema } from '../../core/api/generators';
 import { generators, presets, resolveConfig } from '../../core/generators/registry';
 import type { EventBus } from '../events';
@@ -31,7 +26,11 @@ import {
 	updateDatasetProgress
 } from '../store/datasets';
 import { deletePreset, listPresets, renamePreset, savePreset } from '../store/presets';
-import type { GeneratorTasks, SpeedMeasurement } from '../workers/entries/generator';
+import type {
+	GeneratorTasks,
+	PreviewProgress,
+	SpeedMeasurement
+} from '../workers/entries/generator';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
 import type { TrainedEncoders } from './trained-encoders';
 
@@ -94,10 +93,15 @@ export class GeneratorService {
 		const onProgress =
 			progressiveId === undefined
 				? undefined
-				: (image: PreviewImageData) => {
-						if (performance.now() - started >= request.streamAfterMs) {
-							this.events.emit('generators.previewImage', { progressiveId, image });
-						}
+				: (progress: PreviewProgress) => {
+						if (performance.now() - started < request.streamAfterMs) return;
+						if ('image' in progress)
+							this.events.emit('generators.previewImage', { progressiveId, image: progress.image });
+						else
+							this.events.emit('generators.previewTextures', {
+								progressiveId,
+								...progress.textures
+							});
 					};
 		const images = await this.inStream(request.stream, (worker, signal) =>
 			worker.run(

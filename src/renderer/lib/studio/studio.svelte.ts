@@ -87,6 +87,8 @@ export class StudioState {
 	onRequest = $state(false);
 	/** Measured milliseconds per image of the current settings, when known. */
 	msPerImage = $state<number | null>(null);
+	/** Pool textures filled of those asked for, while a preview fills them (textured dead leaves). */
+	textureProgress = $state.raw<{ filled: number; requested: number } | null>(null);
 	/** Images drawn so far of an on-request grid, while it renders. */
 	renderProgress = $state.raw<{ done: number; total: number } | null>(null);
 	/** The user asked to stop an on-request grid; it stops after the image being drawn. */
@@ -139,6 +141,12 @@ export class StudioState {
 			this.images = [...this.images.filter((shown) => shown.index !== image.index), image].sort(
 				(a, b) => a.index - b.index
 			);
+		});
+		api.on('generators.previewTextures', ({ progressiveId, filled, requested }) => {
+			const progressive = this.progressive;
+			if (progressive?.id !== progressiveId || !answersCurrent(progressive.request, this.request))
+				return;
+			this.textureProgress = { filled, requested };
 		});
 	}
 
@@ -415,6 +423,7 @@ export class StudioState {
 		this.grid.supersede(); // Whatever is in flight answers settings no longer on screen.
 		this.rendering = false;
 		this.renderProgress = null;
+		this.textureProgress = null;
 		this.stopping = false;
 		this.msPerImage = this.costs.get(costKey(this.config)) ?? null;
 		if (this.shown && !answersCurrent(this.shown, this.request)) this.dropImages();
@@ -481,6 +490,7 @@ export class StudioState {
 		if (!current() || !answersCurrent(request, this.request)) return;
 		this.rendering = false;
 		this.measuringCost = false;
+		this.textureProgress = null;
 		if (!result.ok) {
 			// A dropped connection is the shell's banner to tell; the grid is drawn again on reconnect.
 			if (result.error.code === 'CANCELLED' || result.error.code === 'DISCONNECTED') return;
