@@ -270,6 +270,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		},
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request) => generators.preview(request),
+		'generators.cancelPreview': ({ stream }) => generators.cancelPreview(stream),
 		'generators.diagnostics': (request) => generators.diagnostics(request),
 		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),

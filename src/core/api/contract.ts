@@ -235,6 +235,12 @@ export const apiMethods = {
 		params: previewParamsSchema,
 		result: z.object({ images: z.array(previewImageSchema), milliseconds: z.number() })
 	}),
+	'generators.cancelPreview': method({
+		summary:
+			'Cancels the preview in flight on a stream (its worker stops handing out images and textures); the images already pushed stay valid.',
+		params: z.object({ stream: z.string().max(64).default('default') }).strict(),
+		result: z.object({ cancelled: z.boolean() })
+	}),
 	'generators.diagnostics': method({
 		summary:
 			'Spectrum, colour, sparsity and diversity of a sample of images, computed in the worker.',

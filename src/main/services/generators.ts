@@ -113,6 +113,13 @@ export class GeneratorService {
 		return { images, milliseconds: performance.now() - started };
 	}
 
+	/** Cancels the request in flight on `stream` (a preview grid); says whether there was one. */
+	cancelPreview(stream: string): { cancelled: boolean } {
+		const controller = this.streams.get(stream);
+		controller?.abort();
+		return { cancelled: controller !== undefined };
+	}
+
 	/** Diagnostics of a sample; an older request on the same stream is cancelled. */
 	diagnostics(
 		request: ApiParsedParams<'generators.diagnostics'>

@@ -404,9 +404,17 @@ export class StudioState {
 		return this.renderImageByImage();
 	}
 
-	/** Stops an on-request grid after the image being drawn (no worker is interrupted). */
+	/**
+	 * Stops an on-request grid after the image being drawn (no worker is interrupted), or cancels
+	 * a grid drawn in one request (a texture fill, say) at once: the images it pushed stay and the
+	 * rest renders on request.
+	 */
 	stopRender(): void {
 		if (this.renderProgress) this.stopping = true;
+		else if (this.rendering) {
+			this.stopping = true;
+			void this.api.call('generators.cancelPreview', { stream: 'grid' });
+		}
 	}
 
 	private plan(): PreviewPlan {
@@ -492,6 +500,14 @@ export class StudioState {
 		this.measuringCost = false;
 		this.textureProgress = null;
 		if (!result.ok) {
+			if (result.error.code === 'CANCELLED' && this.stopping) {
+				// Stopped by the user: keep what arrived, offer the rest on request.
+				this.stopping = false;
+				this.shown = request;
+				this.onRequest = true;
+				this.awaitingRender = this.images.length < request.side ** 2;
+				return;
+			}
 			// A dropped connection is the shell's banner to tell; the grid is drawn again on reconnect.
 			if (result.error.code === 'CANCELLED' || result.error.code === 'DISCONNECTED') return;
 			this.dropImages();
