@@ -18,9 +18,13 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as current from '../src/core/generators/registry';
 import type { ResolvedConfig } from '../src/core/generators/registry';
+import { installWasmStyleganConvolutions } from '../src/main/compute/kernels/wasm-stylegan-conv';
 import { loadPreviousRegistry, previousVersionCommit } from './previous-version';
 
 type Registry = typeof current;
+
+// As the app's generator threads do (the previous version, bundled apart, keeps its own).
+installWasmStyleganConvolutions();
 
 interface Job {
 	preset: string;

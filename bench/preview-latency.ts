@@ -6,13 +6,20 @@
  * one thread of this process (what the Studio waited for before grids were spread over threads),
  * timed in the same rounds so that load slows both alike.
  *
- * Options: --rounds 15, --preset a,b.
+ * dead_leaves-textures is timed apart, on a cold texture pool (a fresh cache each round): the
+ * first image and the whole 4×4 grid on the preview threads, with the pool textures filled ahead
+ * of the images on all threads (the default) and, as the reference, without the fill, where each
+ * thread draws its own images' textures (what previews did before), alternating.
+ *
+ * Options: --rounds 15, --preset a,b, --texture-rounds 1 (0 skips dead_leaves-textures).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/core/generators/registry';
+import { cacheDirVariable } from '../src/main/generation/disk-cache';
+import { PreviewThreads } from '../src/main/generation/preview-threads';
 import { TestApiClient } from '../test/support/api-client';
 import { startTestServer } from '../test/support/app-server';
 
@@ -34,7 +41,8 @@ async function main(): Promise<void> {
 	const { values } = parseArgs({
 		options: {
 			rounds: { type: 'string', default: '15' },
-			preset: { type: 'string', default: defaultPresets.join(',') }
+			preset: { type: 'string', default: defaultPresets.join(',') },
+			'texture-rounds': { type: 'string', default: '1' }
 		}
 	});
 	if (!fs.existsSync(path.resolve('dist', 'workers', 'generator.cjs'))) {
@@ -84,6 +92,59 @@ async function main(): Promise<void> {
 	}
 	api.close();
 	await app.stop();
+	const textureRounds = Number(values['texture-rounds']);
+	if (textureRounds > 0) await texturedGrid(textureRounds);
+}
+
+/** The first image and the whole grid of dead_leaves-textures on a cold pool, in seconds. */
+async function coldTexturedGrid(fillTextures: boolean): Promise<{ first: number; all: number }> {
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'noiselab-preview-textures-'));
+	// The preview threads read it when they start, as in the generator worker.
+	process.env[cacheDirVariable] = folder;
+	const threads = new PreviewThreads(path.resolve('dist', 'workers', 'preview-thread.cjs'), {
+		fillTextures
+	});
+	const started = performance.now();
+	let first = NaN;
+	try {
+		await threads.render(
+			{ preset: 'dead_leaves-textures', size: 128 },
+			1,
+			Array.from({ length: 16 }, (_, i) => i),
+			new AbortController().signal,
+			() => {
+				if (Number.isNaN(first)) first = performance.now() - started;
+			}
+		);
+		return { first: first / 1000, all: (performance.now() - started) / 1000 };
+	} finally {
+		fs.rmSync(folder, { recursive: true, force: true });
+	}
+}
+
+async function texturedGrid(rounds: number): Promise<void> {
+	const threads = Math.min(8, os.availableParallelism());
+	console.log(
+		`\ndead_leaves-textures, 4×4 grid at 128 px on ${threads} preview threads, cold texture pool (medians of ${rounds})`
+	);
+	const filled: { first: number; all: number }[] = [];
+	const alone: { first: number; all: number }[] = [];
+	for (let round = 0; round < rounds; round++) {
+		filled.push(await coldTexturedGrid(true));
+		alone.push(await coldTexturedGrid(false));
+	}
+	const median = (values: number[]) =>
+		[...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] as number;
+	const row = (label: string, runs: { first: number; all: number }[]) =>
+		console.log(
+			`${label.padEnd(44)} first image ${median(runs.map((run) => run.first))
+				.toFixed(1)
+				.padStart(6)} s   grid ${median(runs.map((run) => run.all))
+				.toFixed(1)
+				.padStart(6)} s`
+		);
+	row('textures filled on all threads first', filled);
+	row('reference: each thread draws its own', alone);
 }
 
 main().catch((error: unknown) => {

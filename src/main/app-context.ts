@@ -270,6 +270,7 @@ export function createAppContext(options: AppContextOptions): AppContext {
 		},
 		'generators.catalogue': () => generators.catalogue(),
 		'generators.preview': (request, caller) => generators.preview(request, caller),
+		'generators.cancelPreview': ({ stream }, caller) => generators.cancelPreview(stream, caller),
 		'generators.diagnostics': (request, caller) => generators.diagnostics(request, caller),
 		'generators.requirements': ({ config }) => generators.requirements(config),
 		'presets.list': () => generators.listPresets(),

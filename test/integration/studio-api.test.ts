@@ -102,6 +102,33 @@ describe('the Generator Studio API (web mode, real workers)', () => {
 		expect(latest.ok).toBe(true);
 	});
 
+	it('fills textured dead leaves’ textures with progress events and cancels the grid on request', async () => {
+		const grid = api.call('generators.preview', {
+			config: { preset: 'dead_leaves-textures', size: 64 },
+			seed: 3,
+			indices: [0, 1, 2, 3],
+			stream: 'textured',
+			progressiveId: 'textured-grid',
+			streamAfterMs: 0
+		});
+		const first = await api.waitForEvent(
+			'generators.previewTextures',
+			(event) => event.progressiveId === 'textured-grid',
+			120_000
+		);
+		expect(first.filled).toBeGreaterThan(0);
+		expect(first.requested).toBeGreaterThanOrEqual(first.filled);
+		const cancel = await api.call('generators.cancelPreview', { stream: 'textured' });
+		expect(cancel).toEqual({ ok: true, value: { cancelled: true } });
+		const result = await grid;
+		expect(result.ok || result.error.code).toBe('CANCELLED');
+		// Nothing is left in flight on the stream.
+		expect(await api.call('generators.cancelPreview', { stream: 'textured' })).toEqual({
+			ok: true,
+			value: { cancelled: false }
+		});
+	});
+
 	it('refuses invalid parameters with the range', async () => {
 		const bad = await api.call('generators.preview', {
 			config: { generator: 'statistical', params: { slopeLow: 99 } },

@@ -16,6 +16,7 @@ import {
 	generatorInfoSchema,
 	presetInfoSchema,
 	previewImageEventSchema,
+	previewTexturesEventSchema,
 	previewImageSchema,
 	previewParamsSchema,
 	savePresetParamsSchema,
@@ -234,6 +235,12 @@ export const apiMethods = {
 			'Renders preview images in the generator worker; a newer request on the same stream cancels the older one.',
 		params: previewParamsSchema,
 		result: z.object({ images: z.array(previewImageSchema), milliseconds: z.number() })
+	}),
+	'generators.cancelPreview': method({
+		summary:
+			'Cancels the preview in flight on a stream (its worker stops handing out images and textures); the images already pushed stay valid.',
+		params: z.object({ stream: z.string().max(64).default('default') }).strict(),
+		result: z.object({ cancelled: z.boolean() })
 	}),
 	'generators.diagnostics': method({
 		summary:
@@ -613,6 +620,8 @@ export const apiEvents = {
 	'datasets.finished': exportFinishedSchema,
 	/** One image of a progressive preview, as soon as the worker has drawn it. */
 	'generators.previewImage': previewImageEventSchema,
+	/** How far a progressive preview's pool-texture fill is (textured dead leaves). */
+	'generators.previewTextures': previewTexturesEventSchema,
 	/** The saved presets changed. */
 	'presets.changed': z.array(userPresetSchema),
 	/** A training run made progress (a logged step, a checkpoint, its start). */

@@ -99,7 +99,8 @@ export const previewParamsSchema = z
 		stream: z.string().max(64).default('default'),
 		/**
 		 * Also push each image as a `generators.previewImage` event as soon as it is drawn, tagged
-		 * with this id, so a slow grid fills in instead of waiting for all.
+		 * with this id, so a slow grid fills in instead of waiting for all (and the progress of a
+		 * texture fill as `generators.previewTextures`).
 		 */
 		progressiveId: z.string().max(64).optional(),
 		/** Stream only once the request has taken this long, so fast grids arrive whole. */
@@ -122,6 +123,16 @@ export type PreviewImageData = z.infer<typeof previewImageSchema>;
 export const previewImageEventSchema = z.object({
 	progressiveId: z.string(),
 	image: previewImageSchema
+});
+
+/**
+ * How far a progressive preview's texture fill is (textured dead leaves): pool textures filled
+ * of those its images asked for so far; images follow as soon as their own textures exist.
+ */
+export const previewTexturesEventSchema = z.object({
+	progressiveId: z.string(),
+	filled: z.number().int().nonnegative(),
+	requested: z.number().int().nonnegative()
 });
 
 /** Diagnostics of a sample of the configuration's images. */

@@ -14,6 +14,7 @@ export const apiMethodNames = [
 	'settings.removeFolder',
 	'generators.catalogue',
 	'generators.preview',
+	'generators.cancelPreview',
 	'generators.diagnostics',
 	'generators.requirements',
 	'presets.list',

@@ -37,8 +37,7 @@ import { failpoint, untilAborted } from '../failpoints';
 import { isCompleteImage } from './encode';
 import { packTar } from './tar';
 import { ThreadPool } from '../threads/pool';
-import { cacheDirVariable } from './disk-cache';
-import { TextureFill } from './texture-fill';
+import { textureFillFor, type TextureFill } from './texture-fill';
 import type { RenderJob, RenderTask, RenderedImage } from './thread-protocol';
 
 /** What to export. */
@@ -225,9 +224,7 @@ async function runExport(
 		outDir
 	};
 	const generated = await renderInThreads(job, missing, {
-		// Threads share filled textures through the persistent cache, so only with one.
-		textures:
-			options.fillTextures !== false && process.env[cacheDirVariable] ? textureFill(job) : null,
+		textures: options.fillTextures !== false ? textureFillFor(job.config, job.seed) : null,
 		threads: Math.max(
 			1,
 			Math.min(request.workers ?? os.availableParallelism(), missing.length || 1)
@@ -484,13 +481,6 @@ function writeShards(outDir: string, manifest: DatasetManifest): Record<string, 
 	return hashes;
 }
 
-/** The texture fill of a job whose configuration draws pool textures, else null. */
-function textureFill(job: RenderJob): TextureFill | null {
-	const resolved = resolveConfig(job.config);
-	const fill = resolved.ok ? new TextureFill(resolved.value, job.seed) : null;
-	return fill?.needed ? fill : null;
-}
-
 /** Renders `indices` on a pool of export threads; resolves with the number written. */
 async function renderInThreads(
 	job: RenderJob,
@@ -534,22 +524,13 @@ async function renderInThreads(
 	const { textures } = options;
 	// Images wait for their textures, so they go one at a time and arrive as soon as theirs do.
 	const imagesPerTask = textures ? 1 : batchSize;
-	/** Fills up to `tasks` chunks of queued textures; says whether there were any. */
-	const fillTextures = async (tasks = Infinity): Promise<boolean> => {
-		let filled = false;
-		for (let done = 0; done < tasks; done++) {
-			const chunk = textures?.take() ?? [];
-			if (chunk.length === 0) break;
-			filled = true;
-			try {
-				await pool.run({ textures: chunk });
-			} catch (error) {
-				failure ??= toAppError(error);
-			} finally {
-				textures?.settle(chunk);
-			}
+	const stopped = () => failure !== null || options.signal?.aborted === true;
+	const fillOnThread = async (chunk: number[]) => {
+		try {
+			await pool.run({ textures: chunk });
+		} catch (error) {
+			failure ??= toAppError(error);
 		}
-		return filled;
 	};
 	// One feeder per thread; cancellation and the first failure stop handing out batches.
 	const feed = async () => {
@@ -560,14 +541,11 @@ async function renderInThreads(
 			}
 			// Textures other feeders queued come before new images (then look again: the others
 			// may have taken the remaining images meanwhile).
-			if (await fillTextures()) continue;
+			if (textures && (await textures.fillQueued(fillOnThread, stopped))) continue;
 			const batch = indices.slice(next, Math.min(next + imagesPerTask, holdAt ?? Infinity));
 			next += batch.length;
 			if (textures) {
-				// Fill until this image's own textures are all taken, then wait for those in flight.
-				const wanted = textures.request(batch);
-				while (textures.queued(wanted) && (await fillTextures(1))) continue;
-				await textures.whenFilled(wanted);
+				await textures.prepare(batch, fillOnThread, stopped);
 				if (failure || options.signal?.aborted) break;
 			}
 			try {

@@ -7,12 +7,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import type { ApiParsedParams, ApiResult } from '../../core/api/contract';
 import { AppFailure, type Result } from '../../core/api/errors';
-import type {
-	GeneratorInfo,
-	PresetInfo,
-	PreviewImageData,
-	UserPreset
-} from '../../core/api/generators';
+import type { GeneratorInfo, PresetInfo, UserPreset } from '../../core/api/generators';
 import type { generatorConfigSchema } from '../../core/api/generators';
 import { generators, presets, resolveConfig } from '../../core/generators/registry';
 import { outputVersion } from '../../core/generators/generator';
@@ -33,7 +28,11 @@ import {
 	updateDatasetProgress
 } from '../store/datasets';
 import { deletePreset, listPresets, renamePreset, savePreset } from '../store/presets';
-import type { GeneratorTasks, SpeedMeasurement } from '../workers/entries/generator';
+import type {
+	GeneratorTasks,
+	PreviewProgress,
+	SpeedMeasurement
+} from '../workers/entries/generator';
 import type { WorkerClient, WorkerFactory } from '../workers/host';
 import type { TrainedEncoders } from './trained-encoders';
 
@@ -100,10 +99,15 @@ export class GeneratorService {
 		const onProgress =
 			progressiveId === undefined
 				? undefined
-				: (image: PreviewImageData) => {
-						if (performance.now() - started >= request.streamAfterMs) {
-							this.events.emit('generators.previewImage', { progressiveId, image });
-						}
+				: (progress: PreviewProgress) => {
+						if (performance.now() - started < request.streamAfterMs) return;
+						if ('image' in progress)
+							this.events.emit('generators.previewImage', { progressiveId, image: progress.image });
+						else
+							this.events.emit('generators.previewTextures', {
+								progressiveId,
+								...progress.textures
+							});
 					};
 		const images = await this.inStream(request.stream, caller, (worker, signal) =>
 			worker.run(
@@ -113,6 +117,16 @@ export class GeneratorService {
 			)
 		);
 		return { images, milliseconds: performance.now() - started };
+	}
+
+	/**
+	 * Cancels the request in flight on `stream` (a preview grid) of this caller; says whether
+	 * there was one.
+	 */
+	cancelPreview(stream: string, caller?: ApiCaller): { cancelled: boolean } {
+		const controller = this.streams.get(streamKey(stream, caller));
+		controller?.abort();
+		return { cancelled: controller !== undefined };
 	}
 
 	/** Diagnostics of a sample; cancelled as {@link preview} is. */
@@ -357,7 +371,7 @@ export class GeneratorService {
 		caller: ApiCaller | undefined,
 		run: (worker: WorkerClient<GeneratorTasks>, signal: AbortSignal) => Promise<Result<T>>
 	): Promise<T> {
-		const stream = caller ? `${caller.id}:${name}` : name;
+		const stream = streamKey(name, caller);
 		const superseded = this.streams.get(stream);
 		superseded?.abort();
 		const controller = new AbortController();
@@ -407,4 +421,9 @@ function flatten(
 		params: config.params,
 		...(config.size === undefined ? {} : { size: config.size })
 	};
+}
+
+/** Streams are per caller: each tab has its own 'default'. */
+function streamKey(name: string, caller: ApiCaller | undefined): string {
+	return caller ? `${caller.id}:${name}` : name;
 }

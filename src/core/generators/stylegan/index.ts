@@ -16,6 +16,11 @@ export {
 export { synthesizeFast } from './fast-synthesis';
 export { synthesizeDirect } from './synthesis';
 export {
+	installStyleganConvolutions,
+	javascriptConvolutions,
+	type StyleganConvolutions
+} from './convolutions';
+export {
 	buildStyleganNetwork,
 	sampleImagePlan,
 	styleganVariants,

@@ -309,7 +309,7 @@ export const styleganPresets: GeneratorPreset[] = [
 		params: { variant: 'original' },
 		size: 256,
 		description:
-			'Untrained StyleGAN2 with its default N(0,1) initialisation (figure label "default init"). No shortcut exists for fixed random weights: at the paper’s width a 256 px image costs about 10^11 multiply-adds, i.e. around a minute per image on one CPU core; use channel_base ≈ 2048 for interactive speed.'
+			'Untrained StyleGAN2 with its default N(0,1) initialisation (figure label "default init"). No shortcut exists for fixed random weights: at the paper’s width an image costs about 3·10^10 multiply-adds at 128 px and 4.5·10^10 at 256 px, i.e. several seconds per image on one CPU core even with the app’s SIMD kernel; use channel_base ≈ 2048 for interactive speed.'
 	},
 	{
 		name: 'stylegan-highfreq',

@@ -3,7 +3,7 @@
  * tensor W''[o,i,3,3] and convolves every (o, i) pair, exactly as StyleGAN2-ADA's fused
  * `modulated_conv2d` does. Cost O(C_in·C_out) per pixel per layer: this is the only path for
  * `original` (fixed N(0,1) weights have no shortcut) and the reference the fast path is tested
- * against.
+ * against. The convolutions themselves go through the installed {@link styleganConvolutions}.
  */
 import {
 	bankFor,
@@ -13,12 +13,8 @@ import {
 	type ImagePlan,
 	type StyleganNetwork
 } from './network';
-import {
-	addCorrelate3x3,
-	addFirAfterTransposed,
-	addTransposedConv3x3,
-	addUpsampled2x
-} from './ops';
+import { styleganConvolutions } from './convolutions';
+import { addFirAfterTransposed, addUpsampled2x } from './ops';
 
 /** Planar channels: `channels` planes of side `size`. */
 export interface Activations {
@@ -71,40 +67,33 @@ export function convLayerDirect(
 	if (!layerPlan) throw new RangeError(`No plan for conv layer ${layer.index}`);
 	const weights = demodulatedWeights(network, layer, plan);
 	const size = layer.resolution;
-	const inSize = input.size;
 	const pixels = size * size;
-	const planes: Float64Array[] = [];
-	const transposed = layer.up ? new Float64Array((2 * inSize + 1) ** 2) : null;
-	const rows = layer.up ? new Float64Array((2 * inSize + 1) * 2 * inSize) : null;
-	for (let o = 0; o < layer.outChannels; o++) {
-		const out = new Float64Array(pixels);
-		if (transposed && rows) {
-			transposed.fill(0);
-			for (let i = 0; i < layer.inChannels; i++) {
-				const kernel = weights.subarray(
-					(o * layer.inChannels + i) * 9,
-					(o * layer.inChannels + i + 1) * 9
-				);
-				addTransposedConv3x3(input.planes[i] as Float64Array, inSize, kernel, 1, transposed);
-			}
-			addFirAfterTransposed(transposed, inSize, out, rows);
-		} else {
-			for (let i = 0; i < layer.inChannels; i++) {
-				const kernel = weights.subarray(
-					(o * layer.inChannels + i) * 9,
-					(o * layer.inChannels + i + 1) * 9
-				);
-				addCorrelate3x3(input.planes[i] as Float64Array, size, kernel, 1, out);
-			}
-		}
+	const convolutions = styleganConvolutions();
+	let planes: Float64Array[];
+	if (layer.up) {
+		const transposed = convolutions.transposed3x3(
+			input.planes,
+			input.size,
+			weights,
+			layer.outChannels
+		);
+		const rows = new Float64Array((2 * input.size + 1) * size);
+		planes = transposed.map((plane) => {
+			const out = new Float64Array(pixels);
+			addFirAfterTransposed(plane, input.size, out, rows);
+			return out;
+		});
+	} else {
+		planes = convolutions.correlate3x3(input.planes, size, weights, layer.outChannels);
+	}
+	const noise = layerPlan.noise;
+	planes.forEach((out, o) => {
 		const bias = layerPlan.bias ? (layerPlan.bias[o] as number) : 0;
-		const noise = layerPlan.noise;
 		for (let p = 0; p < pixels; p++) {
 			const value = (out[p] as number) + (noise ? (noise[p] as number) : 0) + bias;
 			out[p] = value > 0 ? value * Math.SQRT2 : 0;
 		}
-		planes.push(out);
-	}
+	});
 	return { size, planes };
 }
 

@@ -45,7 +45,8 @@ const enum Type {
 }
 
 /** The instructions the kernels use (WebAssembly core, SIMD and relaxed SIMD opcodes). */
-const op = {
+export const op = {
+	doubleSplatLoad: (offset: number) => [0xfd, 0x0a, 3, ...unsigned(offset)],
 	get: (index: number) => [0x20, ...unsigned(index)],
 	set: (index: number) => [0x21, ...unsigned(index)],
 	tee: (index: number) => [0x22, ...unsigned(index)],
@@ -101,7 +102,7 @@ function multiplyAdd(fused: boolean, a: number, b: number, acc: number): number[
 }
 
 /** `local += value` for an i32 local. */
-function advance(local: number, value: number[]): number[] {
+export function advance(local: number, value: number[]): number[] {
 	return [...op.get(local), ...value, ...op.add, ...op.set(local)];
 }
 
@@ -164,7 +165,7 @@ function store(acc: number, c: number, ldc: number, rows: number): number[] {
 }
 
 /** One function's locals (after its parameters) and code. */
-interface Body {
+export interface Body {
 	i32Locals: number;
 	vectorLocals: number;
 	code: number[];
@@ -347,18 +348,15 @@ function maxPoolWindowBody(): Body {
 	return { i32Locals: 6, vectorLocals: 5, code };
 }
 
-/** The module's bytes: both kernels, importing `env.memory`. */
-export function simdModuleBytes(fused: boolean): Uint8Array {
-	const functions = [
-		{ name: 'gatherRows', params: 10, body: gatherRowsBody(fused) },
-		{ name: 'gatherColumns', params: 10, body: gatherColumnsBody(fused) },
-		...Array.from({ length: shortRowPairs }, (_, i) => ({
-			name: `shortRow${i + 1}`,
-			params: 5,
-			body: shortRowBody(i + 1)
-		})),
-		{ name: 'maxPoolWindow', params: 8, body: maxPoolWindowBody() }
-	];
+/** One exported function of a kernel module: every parameter is an i32. */
+export interface KernelFunction {
+	name: string;
+	params: number;
+	body: Body;
+}
+
+/** A module of `functions`, exported under their names, importing `env.memory`. */
+export function assembleModule(functions: readonly KernelFunction[]): Uint8Array {
 	const types = functions.flatMap((fn) => [
 		0x60,
 		fn.params,
@@ -383,6 +381,20 @@ export function simdModuleBytes(fused: boolean): Uint8Array {
 		...section(3, [functions.length, ...functions.map((_, i) => i)]),
 		...section(7, [functions.length, ...functions.flatMap((fn, i) => [...name(fn.name), 0x00, i])]),
 		...section(10, [functions.length, ...codes])
+	]);
+}
+
+/** The module's bytes: both kernels, importing `env.memory`. */
+export function simdModuleBytes(fused: boolean): Uint8Array {
+	return assembleModule([
+		{ name: 'gatherRows', params: 10, body: gatherRowsBody(fused) },
+		{ name: 'gatherColumns', params: 10, body: gatherColumnsBody(fused) },
+		...Array.from({ length: shortRowPairs }, (_, i) => ({
+			name: `shortRow${i + 1}`,
+			params: 5,
+			body: shortRowBody(i + 1)
+		})),
+		{ name: 'maxPoolWindow', params: 8, body: maxPoolWindowBody() }
 	]);
 }
 

@@ -16,6 +16,7 @@ import type { BackendPreference } from '../../../core/compute/backends';
 import type { TaskSpec } from '../../../core/workers/protocol';
 import { ExplainSession, type SessionRequest } from '../../explain/explain-session';
 import { gpuChecked } from '../../compute/webgpu';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { serveWorker } from '../runtime';
 
@@ -71,6 +72,7 @@ function sessionFor(settings: SessionSettings): ExplainSession {
 }
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 serveWorker<ExplainerTasks>({
 	compute: (request) => gpuChecked('a Grad-CAM map', sessionFor(request.settings).compute(request)),

@@ -10,12 +10,14 @@ import { resolveConfig, type ResolvedConfig } from '../../../core/generators/reg
 import { poolTexture } from '../../../core/generators/textures';
 import { activateGeneratorBackend } from '../../compute/activate-backend';
 import { isDiskFull } from '../../durable-file';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { encodeImage } from '../../generation/encode';
 import type { RenderJob, RenderTask, RenderedImage } from '../../generation/thread-protocol';
 import { serveThread } from '../../threads/serve';
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 interface ExportThread {
 	job: RenderJob;

@@ -20,8 +20,10 @@ import {
 	type ExportSummary
 } from '../../generation/export-dataset';
 import { activateGeneratorBackend } from '../../compute/activate-backend';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { PreviewThreads, type PreviewImage } from '../../generation/preview-threads';
+import type { TextureProgress } from '../../generation/texture-fill';
 import { serveWorker } from '../runtime';
 
 /** What a preview asks for: a configuration and the indices to draw. */
@@ -52,10 +54,13 @@ export interface SpeedMeasurement {
 	seconds: number;
 }
 
+/** A preview's progress: an image as soon as it is drawn, or how far its texture fill is. */
+export type PreviewProgress = { image: PreviewImage } | { textures: TextureProgress };
+
 /** The generator worker's tasks. */
 export type GeneratorTasks = {
 	measure: TaskSpec<MeasureRequest, SpeedMeasurement, never>;
-	preview: TaskSpec<PreviewRequest, PreviewImage[], PreviewImage>;
+	preview: TaskSpec<PreviewRequest, PreviewImage[], PreviewProgress>;
 	diagnostics: TaskSpec<DiagnosticsRequest, DatasetDiagnostics, { done: number; total: number }>;
 	export: TaskSpec<ExportRequest, ExportSummary, ExportProgress>;
 };
@@ -76,6 +81,7 @@ function yieldToMessages(): Promise<void> {
 }
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 /** Previews other than feature visualisation are spread over these threads. */
 const previewThreads = new PreviewThreads(path.join(__dirname, 'preview-thread.cjs'));
@@ -102,7 +108,14 @@ serveWorker<GeneratorTasks>({
 		// Feature visualisation computes with tfjs, which this worker has set up: it stays here.
 		if (generator.family !== 'feature_vis') {
 			const { seed, indices, ...config } = request;
-			return previewThreads.render(config, seed, indices, signal, progress);
+			return previewThreads.render(
+				config,
+				seed,
+				indices,
+				signal,
+				(image) => progress({ image }),
+				(textures) => progress({ textures })
+			);
 		}
 		const images: PreviewImage[] = [];
 		for (const index of request.indices) {
@@ -118,7 +131,7 @@ serveWorker<GeneratorTasks>({
 				milliseconds: performance.now() - started
 			};
 			images.push(preview);
-			progress(preview);
+			progress({ image: preview });
 		}
 		return images;
 	},

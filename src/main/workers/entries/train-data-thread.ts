@@ -4,9 +4,11 @@
  * thread that owns the model.
  */
 import { dataThread } from '../../training/batch-pipeline';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { serveThread } from '../../threads/serve';
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 serveThread(dataThread);

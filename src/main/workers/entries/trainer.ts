@@ -17,6 +17,7 @@ import {
 	type PrecisionRecallJob
 } from '../../evaluation/precision-recall-job';
 import { loadDataset } from '../../evaluation/loaders/index';
+import { installWasmStyleganConvolutions } from '../../compute/kernels/wasm-stylegan-conv';
 import { installCacheFromEnvironment } from '../../generation/disk-cache';
 import { defaultDataThreads } from '../../../core/training/parallelism';
 import {
@@ -67,6 +68,7 @@ function dataThreads(requested: number | undefined): number {
 }
 
 installCacheFromEnvironment();
+installWasmStyleganConvolutions();
 
 serveWorker<TrainerTasks>({
 	train: (request, { signal, progress }) =>

@@ -88,6 +88,8 @@ export class StudioState {
 	onRequest = $state(false);
 	/** Measured milliseconds per image of the current settings, when known. */
 	msPerImage = $state<number | null>(null);
+	/** Pool textures filled of those asked for, while a preview fills them (textured dead leaves). */
+	textureProgress = $state.raw<{ filled: number; requested: number } | null>(null);
 	/** Images drawn so far of an on-request grid, while it renders. */
 	renderProgress = $state.raw<{ done: number; total: number } | null>(null);
 	/** The user asked to stop an on-request grid; it stops after the image being drawn. */
@@ -137,6 +139,12 @@ export class StudioState {
 			this.images = [...this.images.filter((shown) => shown.index !== image.index), image].sort(
 				(a, b) => a.index - b.index
 			);
+		});
+		api.on('generators.previewTextures', ({ progressiveId, filled, requested }) => {
+			const progressive = this.progressive;
+			if (progressive?.id !== progressiveId || !answersCurrent(progressive.request, this.request))
+				return;
+			this.textureProgress = { filled, requested };
 		});
 	}
 
@@ -398,9 +406,17 @@ export class StudioState {
 		return this.renderImageByImage();
 	}
 
-	/** Stops an on-request grid after the image being drawn (no worker is interrupted). */
+	/**
+	 * Stops an on-request grid after the image being drawn (no worker is interrupted), or cancels
+	 * a grid drawn in one request (a texture fill, say) at once: the images it pushed stay and the
+	 * rest renders on request.
+	 */
 	stopRender(): void {
 		if (this.renderProgress) this.stopping = true;
+		else if (this.rendering) {
+			this.stopping = true;
+			void this.api.call('generators.cancelPreview', { stream: 'grid' });
+		}
 	}
 
 	private plan(): PreviewPlan {
@@ -417,6 +433,7 @@ export class StudioState {
 		this.grid.supersede(); // Whatever is in flight answers settings no longer on screen.
 		this.rendering = false;
 		this.renderProgress = null;
+		this.textureProgress = null;
 		this.stopping = false;
 		this.msPerImage = this.costs.get(costKey(this.config)) ?? null;
 		if (this.shown && !answersCurrent(this.shown, this.request)) this.dropImages();
@@ -483,7 +500,16 @@ export class StudioState {
 		if (!current() || !answersCurrent(request, this.request)) return;
 		this.rendering = false;
 		this.measuringCost = false;
+		this.textureProgress = null;
 		if (!result.ok) {
+			if (result.error.code === 'CANCELLED' && this.stopping) {
+				// Stopped by the user: keep what arrived, offer the rest on request.
+				this.stopping = false;
+				this.shown = request;
+				this.onRequest = true;
+				this.awaitingRender = this.images.length < request.side ** 2;
+				return;
+			}
 			// A dropped connection is the shell's banner to tell; the grid is drawn again on reconnect.
 			if (result.error.code === 'CANCELLED' || result.error.code === 'DISCONNECTED') return;
 			this.dropImages();
