@@ -115,6 +115,8 @@ export class StudioState {
 	/** The progressive preview whose images are arriving, with the request they answer. */
 	private progressive: { id: string; request: PreviewRequest } | null = null;
 	private progressiveCount = 0;
+	/** Preview events go to every tab: this tab's ids carry its own prefix, so none takes another's images. */
+	private readonly progressivePrefix = `grid-${Math.random().toString(36).slice(2, 10)}`;
 	/** Measured milliseconds per image, by generator, parameters and size. */
 	private readonly costs = new SvelteMap<string, number>();
 	private diagnosticsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -486,7 +488,7 @@ export class StudioState {
 		const drawn = probe && this.shown && answersCurrent(this.shown, request) ? this.images : [];
 		this.rendering = true;
 		this.measuringCost = probe;
-		this.progressive = { id: `grid-${++this.progressiveCount}`, request };
+		this.progressive = { id: `${this.progressivePrefix}-${++this.progressiveCount}`, request };
 		const result = await this.api.call('generators.preview', {
 			config: this.config,
 			seed: request.seed,
@@ -521,7 +523,15 @@ export class StudioState {
 		this.images = [...drawn, ...result.value.images];
 		this.shown = request;
 		this.latencyMs = performance.now() - started;
+		// A Stop whose cancel arrived after the answer: the grid is whole, or the probe goes no further.
+		const stopped = this.stopping;
+		this.stopping = false;
 		if (!probe) return;
+		if (stopped) {
+			this.onRequest = true;
+			this.awaitingRender = this.images.length < request.side ** 2;
+			return;
+		}
 		if (this.plan().kind === 'grid') {
 			this.scheduleDiagnostics();
 			return this.render({ kind: 'grid' });
