@@ -28,21 +28,16 @@
  */
 
 import {
-	name,
-	section,
+	moduleBytes,
 	signed,
 	unsigned,
+	ValueType,
 	webAssembly,
 	type WasmMemory
 } from '../../../core/wasm/bytecode';
 
 /** tfjs-backend-wasm's memory object (a `WebAssembly.Memory`). */
 export type { WasmMemory };
-
-const enum Type {
-	I32 = 0x7f,
-	V128 = 0x7b
-}
 
 /** The instructions the kernels use (WebAssembly core, SIMD and relaxed SIMD opcodes). */
 export const op = {
@@ -357,31 +352,18 @@ export interface KernelFunction {
 
 /** A module of `functions`, exported under their names, importing `env.memory`. */
 export function assembleModule(functions: readonly KernelFunction[]): Uint8Array {
-	const types = functions.flatMap((fn) => [
-		0x60,
-		fn.params,
-		...new Array<number>(fn.params).fill(Type.I32),
-		0
-	]);
-	const codes = functions.flatMap(({ body }) => {
-		const content = [
-			2,
-			...unsigned(body.i32Locals),
-			Type.I32,
-			...unsigned(body.vectorLocals),
-			Type.V128,
-			...body.code
-		];
-		return [...unsigned(content.length), ...content];
-	});
-	return new Uint8Array([
-		...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-		...section(1, [functions.length, ...types]),
-		...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]),
-		...section(3, [functions.length, ...functions.map((_, i) => i)]),
-		...section(7, [functions.length, ...functions.flatMap((fn, i) => [...name(fn.name), 0x00, i])]),
-		...section(10, [functions.length, ...codes])
-	]);
+	return moduleBytes(
+		functions.map(({ name, params, body }) => ({
+			name,
+			params: new Array<ValueType>(params).fill(ValueType.I32),
+			locals: [
+				{ count: body.i32Locals, type: ValueType.I32 },
+				{ count: body.vectorLocals, type: ValueType.V128 }
+			],
+			// A body ends with its own `end`; moduleBytes adds the function's.
+			code: body.code.slice(0, -1)
+		}))
+	);
 }
 
 /** The module's bytes: both kernels, importing `env.memory`. */
