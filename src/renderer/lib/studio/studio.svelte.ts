@@ -339,7 +339,8 @@ export class StudioState {
 		const version = this.version;
 		const [requirements] = await Promise.all([
 			this.api.call('generators.requirements', { config: this.config }),
-			this.runsStore.loaded ? true : this.runsStore.load()
+			// A list that failed to load is fetched again: the requirement reads the trained runs.
+			this.runsStore.loaded && this.runsStore.error === null ? true : this.runsStore.load()
 		]);
 		if (version !== this.version) return;
 		this.requirements = requirements.ok ? requirements.value : null;
