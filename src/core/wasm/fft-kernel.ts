@@ -238,6 +238,18 @@ function storePoint(offset: number, re: number[], im: number[]): number[] {
 const v = (x: number, operation: number[], y: number) => [...get(x), ...get(y), ...operation];
 
 /** `src`/`srcIm` ← the input point of the first-stage offset at `t`. */
+/** The radix-4 butterfly's sums and differences of a, b, c, d, in fft.js's order. */
+const radix4Sums = [
+	...combine(t0r, ar, plus, cr),
+	...combine(t0i, ai, plus, ci),
+	...combine(t1r, ar, minus, cr),
+	...combine(t1i, ai, minus, ci),
+	...combine(t2r, br, plus, dr),
+	...combine(t2i, bi, plus, di),
+	...combine(t3r, br, minus, dr),
+	...combine(t3i, bi, minus, di)
+];
+
 const firstStageSource = [
 	...get(inRe),
 	...get(t),
@@ -265,14 +277,7 @@ function radix4Stage(adjacent: boolean): number[] {
 		...loadPoint(1, br, bi, adjacent),
 		...loadPoint(2, cr, ci, adjacent),
 		...loadPoint(3, dr, di, adjacent),
-		...combine(t0r, ar, plus, cr),
-		...combine(t0i, ai, plus, ci),
-		...combine(t1r, ar, minus, cr),
-		...combine(t1i, ai, minus, ci),
-		...combine(t2r, br, plus, dr),
-		...combine(t2i, bi, plus, di),
-		...combine(t3r, br, minus, dr),
-		...combine(t3i, bi, minus, di),
+		...radix4Sums,
 		...storePoint(0, v(t0r, plus, t2r), v(t0i, plus, t2i)),
 		...storePoint(32, v(t1r, plus, t3i), v(t1i, minus, t3r)),
 		...storePoint(64, v(t0r, minus, t2r), v(t0i, minus, t2i)),
@@ -363,14 +368,7 @@ const butterflies = [
 	...rotate(1, br, bi),
 	...rotate(2, cr, ci),
 	...rotate(3, dr, di),
-	...combine(t0r, ar, plus, cr),
-	...combine(t0i, ai, plus, ci),
-	...combine(t1r, ar, minus, cr),
-	...combine(t1i, ai, minus, ci),
-	...combine(t2r, br, plus, dr),
-	...combine(t2i, bi, plus, di),
-	...combine(t3r, br, minus, dr),
-	...combine(t3i, bi, minus, di),
+	...radix4Sums,
 	...storeQuarter(0, v(t0r, plus, t2r), v(t0i, plus, t2i)),
 	...storeQuarter(1, v(t1r, plus, t3i), v(t1i, minus, t3r)),
 	...storeQuarter(2, v(t0r, minus, t2r), v(t0i, minus, t2i)),
