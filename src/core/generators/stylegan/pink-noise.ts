@@ -102,8 +102,10 @@ export function lanczosResize(
  */
 export function pinkNoise(random: Random, size: number, envelope: boolean): Float32Array {
 	const alpha = random.range(0.5, 1.5);
-	const re = new Float64Array(size * size);
-	const im = new Float64Array(size * size);
+	// The spectrum is built in the transform's own planes, which it then transforms without copies.
+	const fft = fftFor(size);
+	const re = fft.re.fill(0);
+	const im = fft.im.fill(0);
 	const logRadius = logRadiusFor(size);
 	const twoPi = 2 * Math.PI;
 	for (let y = 0; y < size; y++) {
@@ -129,7 +131,7 @@ export function pinkNoise(random: Random, size: number, envelope: boolean): Floa
 			im[mirror] = -imaginary;
 		}
 	}
-	fftFor(size).inverseReal(re, im);
+	fft.inverseReal(re, im);
 	const count = size * size;
 	let mean = 0;
 	for (let i = 0; i < count; i++) mean += re[i] as number;
